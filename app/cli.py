@@ -1,0 +1,333 @@
+"""Command line: ``genba-tuner tune|eval|predict``; with no arguments it opens the desktop app.
+
+A thin face on the engine: it parses arguments into the engine's dataclasses, prints the engine's events
+(a progress bar on a terminal, one JSON object per line with --json) and turns GenbaError into a clear
+message and exit code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+import time
+from pathlib import Path
+
+from app.engine.errors import GenbaError, default_language
+from app.engine.events import EvalEvent, Event, FailedEvent, ProgressEvent, StepEvent
+
+EXIT_USER_ERROR = 2
+
+
+def _label_words(text: str | None) -> dict[str, str] | None:
+    """'label=word,label2=word2' -> dict."""
+    if not text:
+        return None
+    out = {}
+    for part in text.split(","):
+        if "=" not in part:
+            raise GenbaError(
+                f"--label-words needs label=word pairs separated by commas (got '{part}').",
+                f"--label-words は「ラベル=語」をカンマ区切りで指定してください（指定値: 「{part}」）。",
+                field="--label-words",
+            )
+        k, v = part.split("=", 1)
+        out[k.strip()] = v.strip()
+    return out
+
+
+def _fmt_seconds(s: float | None) -> str:
+    if s is None or not math.isfinite(s):
+        return "--:--"
+    s = int(round(s))
+    return f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}" if s >= 3600 else f"{s // 60}:{s % 60:02d}"
+
+
+class EventPrinter:
+    """Terminal progress bar with ETA, or JSON lines."""
+
+    def __init__(self, as_json: bool, lang: str, stream=None) -> None:
+        self.as_json, self.lang = as_json, lang
+        self.stream = stream or sys.stdout
+        self.tty = self.stream.isatty() and not as_json
+        self.last_val = None
+        self._last_draw = 0.0
+
+    def __call__(self, event: Event) -> None:
+        if self.as_json:
+            self.stream.write(json.dumps(event.to_dict(), ensure_ascii=False) + "\n")
+            self.stream.flush()
+            return
+        if isinstance(event, ProgressEvent):
+            msg = event.message_ja if self.lang == "ja" else event.message_en
+            self._line(f"{msg} {event.done * 100:5.1f}%", final=event.done >= 1.0)
+        elif isinstance(event, EvalEvent):
+            self.last_val = event.val_accuracy
+            label = "検証正解率" if self.lang == "ja" else "validation accuracy"
+            self._line(
+                f"step {event.step}: {label} {event.val_accuracy:.3f} (best {event.best_accuracy:.3f})",
+                final=True,
+            )
+        elif isinstance(event, StepEvent):
+            now = time.monotonic()
+            if self.tty and now - self._last_draw < 0.2:
+                return
+            self._last_draw = now
+            width = 24
+            filled = int(round(event.budget_fraction * width))
+            bar = "#" * filled + "." * (width - filled)
+            val = f" val {self.last_val:.3f}" if self.last_val is not None else ""
+            text = (
+                f"[{bar}] {event.budget_fraction * 100:3.0f}% step {event.step} loss {event.loss:.3f}{val}"
+                f" ETA {_fmt_seconds(event.eta_seconds)}"
+            )
+            if self.tty:
+                self._line(text, final=False)
+            elif event.step % 25 == 0:
+                self._line(text, final=True)
+
+    def _line(self, text: str, final: bool) -> None:
+        if self.tty:
+            self.stream.write("\r\033[K" + text + ("\n" if final else ""))
+        elif final:
+            self.stream.write(text + "\n")
+        self.stream.flush()
+
+
+def cmd_tune(args: argparse.Namespace, lang: str) -> int:
+    from app.engine.budget import Budget
+    from app.engine.config import TuneConfig
+    from app.engine.tuner import tune
+
+    if args.resume:
+        from app.engine.checkpoint import load_checkpoint
+
+        _, _, state = load_checkpoint(args.resume)
+        config = TuneConfig.from_dict(state.info["config"]).with_(resume=True, out_dir=args.resume)
+        if args.minutes or args.steps or args.energy_wh:
+            config = config.with_(
+                budget=Budget(minutes=args.minutes, steps=args.steps, energy_wh=args.energy_wh)
+            )
+    else:
+        if not args.data or not args.out:
+            raise GenbaError(
+                "tune needs --data and --out (or --resume RUN_DIR).",
+                "tune には --data と --out（または --resume 実行フォルダー）が必要です。",
+            )
+        minutes = args.minutes if (args.minutes or args.steps or args.energy_wh) else 10.0
+        config = TuneConfig(
+            data=args.data,
+            out_dir=args.out,
+            model=args.model,
+            budget=Budget(minutes=minutes, steps=args.steps, energy_wh=args.energy_wh),
+            text_column=args.text_column,
+            label_column=args.label_column,
+            template=args.template,
+            label_words=_label_words(args.label_words),
+            seed=args.seed,
+            q=args.q,
+            q_schedule=args.q_schedule,
+            q_max=args.q_max,
+            lr=args.lr,
+            eps=args.eps,
+            batch_size=args.batch_size,
+            rank=args.rank,
+            projections=tuple(args.projections.split(",")),
+            tuned_layers=tuple(int(x) for x in args.layers.split(",")) if args.layers else None,
+            max_tuned_layers=args.max_layers,
+            eval_every=args.eval_every,
+            checkpoint_every=args.checkpoint_every,
+            export=not args.no_export,
+            copies_per_run=args.copies_per_run,
+        )
+    printer = EventPrinter(args.json, lang)
+    result = tune(config, printer)
+    r = result.report
+    if args.json:
+        print(json.dumps({"event": "summary", **r}, ensure_ascii=False))
+    else:
+        if lang == "ja":
+            print(
+                f"完了（{result.stop_reason}）: {r['steps']} ステップ, {_fmt_seconds(r['seconds'])}, "
+                f"検証正解率 {r['val_accuracy_before']:.3f} → {r['val_accuracy_after']:.3f}, "
+                f"電力量 {r['energy_wh']:.2f} Wh（{'実測' if r['energy_source'] == 'measured' else '推定'}）"
+            )
+            if not r["improved"]:
+                print("調整で検証正解率は上がりませんでした。元のモデルのままです。")
+        else:
+            print(
+                f"Done ({result.stop_reason}): {r['steps']} steps, {_fmt_seconds(r['seconds'])}, "
+                f"validation accuracy {r['val_accuracy_before']:.3f} -> {r['val_accuracy_after']:.3f}, "
+                f"energy {r['energy_wh']:.2f} Wh ({r['energy_source']})"
+            )
+            if not r["improved"]:
+                print("Tuning did not improve validation accuracy; the result is the unchanged model.")
+        print(f"report: {Path(result.out_dir) / 'report.json'}")
+        if r.get("exported_model"):
+            print(f"model:  {r['exported_model']}")
+    return 0
+
+
+def _examples_for_eval(args):
+    from app.engine.examples import load_examples, split_examples
+
+    ds = load_examples(args.data, text_column=args.text_column, label_column=args.label_column)
+    if args.split == "val":
+        return ds, split_examples(
+            ds.examples, val_fraction=args.val_fraction, seed=args.split_seed, max_val=args.max_val
+        ).val
+    return ds, ds.examples
+
+
+def cmd_eval(args: argparse.Namespace, lang: str) -> int:
+    from app.engine.evaluation import open_scorer
+
+    ds, examples = _examples_for_eval(args)
+    scorer = open_scorer(args.model, ds.labels, args.template, _label_words(args.label_words))
+    t = time.perf_counter()
+    result = scorer.evaluate(examples)
+    out = result.to_dict() | {
+        "model": args.model,
+        "data": args.data,
+        "split": args.split,
+        "seconds": round(time.perf_counter() - t, 2),
+    }
+    if args.json:
+        print(json.dumps(out, ensure_ascii=False))
+    else:
+        name = "正解率" if lang == "ja" else "accuracy"
+        print(
+            f"{name}: {result.accuracy:.4f} ({int((result.truth == result.predicted).sum())}/{len(result.truth)})"
+        )
+        print("confusion [true x predicted]:", " ".join(result.labels))
+        for lab, row in zip(result.labels, result.confusion, strict=True):
+            print(f"  {lab:>16}: {' '.join(f'{v:4d}' for v in row)}")
+    return 0
+
+
+def cmd_predict(args: argparse.Namespace, lang: str) -> int:
+    from app.engine.evaluation import open_scorer, task_beside
+    from app.engine.models import resolve_model
+
+    labels = [s.strip() for s in args.labels.split(",")] if args.labels else None
+    if labels is None:
+        carried = task_beside(resolve_model(args.model).source)
+        if carried is None:
+            raise GenbaError(
+                "predict needs --labels a,b,c (this model carries no task).",
+                "predict には --labels a,b,c の指定が必要です（このモデルにはタスク情報がありません）。",
+            )
+        labels = list(carried.labels)
+    scorer = open_scorer(args.model, labels, args.template, _label_words(args.label_words))
+    logits = scorer.label_logits(args.text)
+    import numpy as np
+
+    p = np.exp(logits - logits.max(-1, keepdims=True))
+    p /= p.sum(-1, keepdims=True)
+    for text, row in zip(args.text, p, strict=True):
+        best = int(row.argmax())
+        if args.json:
+            print(
+                json.dumps(
+                    {
+                        "text": text,
+                        "label": scorer.spec.labels[best],
+                        "probabilities": dict(zip(scorer.spec.labels, map(float, row), strict=True)),
+                    },
+                    ensure_ascii=False,
+                )
+            )
+        else:
+            print(f"{scorer.spec.labels[best]}\t{row[best]:.3f}\t{text}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="genba-tuner", description="Tune a language model on this PC (zeroth-order, ONNX Runtime only)."
+    )
+    p.add_argument("--lang", choices=["ja", "en"], default=None, help="message language (default: OS locale)")
+    sub = p.add_subparsers(dest="command")
+
+    def data_args(sp):
+        sp.add_argument("--model", default="default", help="'default', a .gguf or .onnx file, or a folder")
+        sp.add_argument("--data", help="CSV/TSV/JSONL file or a folder of label sub-folders")
+        sp.add_argument("--text-column")
+        sp.add_argument("--label-column")
+        sp.add_argument("--template", help="prompt template with {text} (and optionally {choices})")
+        sp.add_argument("--label-words", help="label=word,label2=word2")
+        sp.add_argument("--json", action="store_true", help="one JSON object per line")
+
+    t = sub.add_parser("tune", help="tune a model on examples")
+    data_args(t)
+    t.add_argument("--out", help="output folder for checkpoints, model and report")
+    t.add_argument("--minutes", type=float)
+    t.add_argument("--steps", type=int)
+    t.add_argument("--energy-wh", type=float)
+    t.add_argument("--resume", metavar="RUN_DIR", help="continue a stopped or killed run")
+    t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--q", type=int, default=1, help="perturbations per step")
+    t.add_argument("--lr", type=float, default=1e-1)
+    t.add_argument("--q-schedule", choices=["fixed", "adazeta"], default="fixed")
+    t.add_argument("--q-max", type=int, default=4, help="largest q of the adazeta schedule")
+    t.add_argument("--eps", type=float, default=1e-2)
+    t.add_argument("--batch-size", type=int, default=16)
+    t.add_argument("--rank", type=int, default=8)
+    t.add_argument("--projections", default="q,v")
+    t.add_argument("--layers", help="comma-separated layer indices to tune (default: chosen by a probe)")
+    t.add_argument("--max-layers", type=int, default=4)
+    t.add_argument("--eval-every", type=int, default=50)
+    t.add_argument("--checkpoint-every", type=int, default=25)
+    t.add_argument("--copies-per-run", type=int)
+    t.add_argument("--no-export", action="store_true")
+
+    e = sub.add_parser("eval", help="accuracy of a model on labelled examples")
+    data_args(e)
+    e.add_argument(
+        "--split", choices=["all", "val"], default="all", help="'val': the validation split tune uses"
+    )
+    e.add_argument("--split-seed", type=int, default=0)
+    e.add_argument("--val-fraction", type=float, default=0.2)
+    e.add_argument("--max-val", type=int, default=200)
+
+    pr = sub.add_parser("predict", help="classify texts")
+    pr.add_argument("--model", default="default")
+    pr.add_argument("--labels", help="comma-separated labels (not needed for an exported model)")
+    pr.add_argument("--template")
+    pr.add_argument("--label-words")
+    pr.add_argument("--json", action="store_true")
+    pr.add_argument("text", nargs="+")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    lang = args.lang or default_language()
+    if args.command is None:
+        from app.gui.main import run_gui
+
+        return run_gui(argv)
+    if args.command == "eval" and not args.data:
+        parser.error("eval needs --data")
+    try:
+        return {"tune": cmd_tune, "eval": cmd_eval, "predict": cmd_predict}[args.command](args, lang)
+    except GenbaError as exc:
+        if getattr(args, "json", False):
+            print(
+                json.dumps(
+                    FailedEvent(exc.en, exc.ja, exc.detail).to_dict() | {"where": exc.where()},
+                    ensure_ascii=False,
+                )
+            )
+        print(("エラー: " if lang == "ja" else "error: ") + exc.message(lang), file=sys.stderr)
+        return EXIT_USER_ERROR
+    except KeyboardInterrupt:
+        print("interrupted; resume with: genba-tuner tune --resume RUN_DIR", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

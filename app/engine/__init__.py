@@ -1,0 +1,1 @@
+"""Engine: numerics, ONNX, data, budget. Imports no Qt."""

@@ -1,0 +1,124 @@
+"""The configuration of a tuning run: one frozen dataclass, validated once at the boundary."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field, replace
+
+from app.engine.budget import Budget
+from app.engine.errors import GenbaError
+from app.engine.llama_graph import PROJECTIONS
+
+
+@dataclass(frozen=True)
+class TuneConfig:
+    data: str
+    out_dir: str
+    model: str = "default"
+    budget: Budget = field(default_factory=lambda: Budget(minutes=10.0))
+    text_column: str | None = None
+    label_column: str | None = None
+    template: str | None = None
+    label_words: dict[str, str] | None = None
+    val_fraction: float = 0.2
+    max_val: int | None = 200
+    split_seed: int = 0
+    seed: int = 0
+    # ZO hyper-parameters. q=1 with 4x the steps beat q=4 at equal time on the demo data
+    # (val 0.57 vs 0.51 after ~5 min; docs/BENCHMARKS.md), as MeZO reports.
+    q: int = 1
+    # "fixed": q every step; "adazeta": q grows sub-linearly with epochs, min(max(floor(epoch**0.5), 1), q_max)
+    # (AdaZeta, EMNLP 2024) -- kept only if the benchmark shows it reaching the target in fewer forwards.
+    q_schedule: str = "fixed"
+    q_max: int = 4
+    eps: float = 1e-2
+    lr: float = 1e-1
+    batch_size: int = 16
+    rank: int = 8
+    alpha: float = 16.0
+    projections: tuple[str, ...] = ("q", "v")
+    tuned_layers: tuple[int, ...] | None = None  # None: chosen automatically
+    max_tuned_layers: int = 4
+    eval_every: int = 50
+    checkpoint_every: int = 25
+    copies_per_run: int | None = None  # None: measured at start-up
+    max_tokens: int = 128
+    threads: int | None = None
+    share_cores: bool = False  # True when a GUI shares the cores
+    export: bool = True
+    resume: bool = False
+
+    def validate(self) -> TuneConfig:
+        def bad(name: str, en: str, ja: str) -> GenbaError:
+            return GenbaError(en, ja, field=name)
+
+        for name in (
+            "q",
+            "batch_size",
+            "rank",
+            "eval_every",
+            "checkpoint_every",
+            "max_tokens",
+            "max_tuned_layers",
+        ):
+            value = getattr(self, name)
+            if not isinstance(value, int) or value < 1:
+                raise bad(
+                    name,
+                    f"'{name}' must be a whole number of at least 1 (got {value}).",
+                    f"「{name}」は 1 以上の整数にしてください（指定値: {value}）。",
+                )
+        for name in ("eps", "lr", "alpha"):
+            value = getattr(self, name)
+            if not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
+                raise bad(
+                    name,
+                    f"'{name}' must be a positive number (got {value}).",
+                    f"「{name}」は正の数にしてください（指定値: {value}）。",
+                )
+        if self.q_schedule not in ("fixed", "adazeta"):
+            raise bad(
+                "q_schedule",
+                "q_schedule must be 'fixed' or 'adazeta'.",
+                "q_schedule は 'fixed' か 'adazeta' にしてください。",
+            )
+        if not 0.0 < self.val_fraction < 1.0:
+            raise bad(
+                "val_fraction",
+                "The validation share must be between 0 and 1.",
+                "検証データの割合は 0 から 1 の間にしてください。",
+            )
+        unknown = [p for p in self.projections if p not in PROJECTIONS]
+        if unknown or not self.projections:
+            raise bad(
+                "projections",
+                f"Unknown projections {unknown}; choose from {', '.join(PROJECTIONS)}.",
+                f"不明な射影 {unknown} です。{', '.join(PROJECTIONS)} から選んでください。",
+            )
+        if self.copies_per_run is not None and self.copies_per_run < 1:
+            raise bad(
+                "copies_per_run",
+                "copies_per_run must be at least 1.",
+                "copies_per_run は 1 以上にしてください。",
+            )
+        self.budget.validate()
+        return self
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["projections"] = list(self.projections)
+        d["tuned_layers"] = list(self.tuned_layers) if self.tuned_layers is not None else None
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict) -> TuneConfig:
+        d = dict(d)
+        d["budget"] = Budget(**d["budget"])
+        d["projections"] = tuple(d["projections"])
+        if d.get("tuned_layers") is not None:
+            d["tuned_layers"] = tuple(d["tuned_layers"])
+        known = set(cls.__dataclass_fields__)
+        return cls(**{k: v for k, v in d.items() if k in known})
+
+    def with_(self, **changes) -> TuneConfig:
+        return replace(self, **changes)

@@ -1,0 +1,215 @@
+"""Scoring examples with any supported model: accuracy, confusion matrix, predictions.
+
+The same prompt (template + label words) is used for the base model, a tuned run and its exported ONNX
+model, so their accuracies are comparable; an exported model carries its prompt in genba_task.json.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from app.engine.errors import GenbaError
+from app.engine.prompting import PromptSpec, encode_examples
+
+
+@dataclass(frozen=True)
+class EvalResult:
+    accuracy: float
+    labels: tuple[str, ...]
+    truth: np.ndarray  # class index per example
+    predicted: np.ndarray
+    probabilities: np.ndarray  # [N, C] softmax over label words
+
+    @property
+    def confusion(self) -> np.ndarray:
+        """[true, predicted] counts."""
+        c = len(self.labels)
+        m = np.zeros((c, c), dtype=np.int64)
+        np.add.at(m, (self.truth, self.predicted), 1)
+        return m
+
+    def to_dict(self) -> dict:
+        return {
+            "accuracy": self.accuracy,
+            "examples": int(len(self.truth)),
+            "labels": list(self.labels),
+            "confusion": self.confusion.tolist(),
+        }
+
+
+@dataclass(frozen=True)
+class _Text:
+    """An unlabelled text in the shape encode_examples expects."""
+
+    text: str
+    label: str
+
+
+def _softmax(x: np.ndarray) -> np.ndarray:
+    e = np.exp(x - x.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+class Scorer:
+    """Label-word logits [N, C] for texts under a prompt."""
+
+    spec: PromptSpec
+
+    def label_logits(self, texts: list[str]) -> np.ndarray:
+        raise NotImplementedError
+
+    def evaluate(self, examples) -> EvalResult:
+        index = {lab: i for i, lab in enumerate(self.spec.labels)}
+        unknown = sorted({ex.label for ex in examples} - set(index))
+        if unknown:
+            raise GenbaError(
+                f"The data has labels the model was not tuned for: {', '.join(unknown)}.",
+                f"モデルの調整対象にないラベルがデータにあります: {', '.join(unknown)}。",
+            )
+        logits = self.label_logits([ex.text for ex in examples])
+        truth = np.array([index[ex.label] for ex in examples], dtype=np.int64)
+        pred = logits.argmax(-1)
+        return EvalResult(float((pred == truth).mean()), self.spec.labels, truth, pred, _softmax(logits))
+
+
+class LlamaScorer(Scorer):
+    """A converted GGUF model, optionally with adapters (one copy per adapter set, all in one run)."""
+
+    def __init__(
+        self,
+        model,
+        spec: PromptSpec,
+        adapters: list[dict[str, np.ndarray]] | None = None,
+        sites=None,
+        adapter_cfg=None,
+        max_tokens: int = 128,
+    ) -> None:
+        self.model, self.spec, self.max_tokens = model, spec, max_tokens
+        self.tokenizer = model.tokenizer()
+        self.sites = sites or []
+        self.adapters = adapters or [{}]
+        from app.engine.adapters import AdapterConfig
+
+        self.session = model.loss_session(0, self.sites, adapter_cfg or AdapterConfig(), from_ids=True)
+        self.head = None
+
+    def all_logits(self, texts: list[str], batch: int = 16) -> np.ndarray:
+        """[copies, N, C]: one row block per adapter set given to the constructor."""
+        fake = [_Text(t, self.spec.labels[0]) for t in texts]
+        enc = encode_examples(self.tokenizer, self.spec, fake, self.max_tokens)
+        if self.head is None:
+            self.head = self.model.label_head(enc.label_token_ids)
+        copies = {s.key: np.stack([a[s.key] for a in self.adapters]) for s in self.sites}
+        out = []
+        for s in range(0, len(texts), batch):
+            ids, answer, labels = enc.batch(np.arange(s, min(s + batch, len(texts))))
+            feeds = {"input_ids": ids, "answer_index": answer, "label_ids": labels, "label_head": self.head}
+            feeds |= {site.input_name: copies[site.key] for site in self.sites}
+            out.append(self.session.run(["label_logits"], feeds)[0])
+        return np.concatenate(out, axis=1)
+
+    def label_logits(self, texts: list[str]) -> np.ndarray:
+        return self.all_logits(texts)[0]
+
+
+class OnnxCausalLMScorer(Scorer):
+    """Any ONNX causal LM with a tokenizer.json beside it: full logits, read at the answer position."""
+
+    def __init__(self, path: Path, spec: PromptSpec, tokenizer, max_tokens: int = 128, **session_kw) -> None:
+        from app.engine.onnx_models import OnnxLogitsModel
+        from app.engine.prompting import label_token_ids
+
+        self.net = OnnxLogitsModel(path, **session_kw)
+        self.spec, self.tokenizer, self.max_tokens = spec, tokenizer, max_tokens
+        self.label_ids = label_token_ids(tokenizer, spec)
+
+    def label_logits(self, texts: list[str], batch: int = 8) -> np.ndarray:
+        fake = [_Text(t, self.spec.labels[0]) for t in texts]
+        enc = encode_examples(self.tokenizer, self.spec, fake, self.max_tokens)
+        out = []
+        for s in range(0, len(texts), batch):
+            ids, answer, _ = enc.batch(np.arange(s, min(s + batch, len(texts))))
+            mask = (np.arange(ids.shape[1])[None, :] <= answer[:, None]).astype(np.int64)
+            logits = self.net.logits(ids, mask)  # [B, T, V]
+            out.append(logits[np.arange(len(answer)), answer][:, self.label_ids])
+        return np.concatenate(out)
+
+
+class OnnxClassifierScorer(Scorer):
+    """A sequence classifier: class i of its logits is the i-th label in sorted order (or genba_task.json)."""
+
+    def __init__(self, path: Path, spec: PromptSpec, tokenizer, max_tokens: int = 128, **session_kw) -> None:
+        from app.engine.onnx_models import OnnxLogitsModel
+
+        self.net = OnnxLogitsModel(path, **session_kw)
+        self.spec, self.tokenizer, self.max_tokens = spec, tokenizer, max_tokens
+
+    def label_logits(self, texts: list[str], batch: int = 16) -> np.ndarray:
+        out = []
+        for s in range(0, len(texts), batch):
+            encs = [self.tokenizer.encode(t).ids[: self.max_tokens] for t in texts[s : s + batch]]
+            t = max(len(e) for e in encs)
+            ids = np.zeros((len(encs), t), dtype=np.int64)
+            mask = np.zeros_like(ids)
+            for i, e in enumerate(encs):
+                ids[i, : len(e)], mask[i, : len(e)] = e, 1
+            out.append(self.net.logits(ids, mask))
+        logits = np.concatenate(out)
+        if logits.shape[1] != len(self.spec.labels):
+            raise GenbaError(
+                f"The classifier has {logits.shape[1]} classes but the data has {len(self.spec.labels)} labels.",
+                f"分類モデルのクラス数は {logits.shape[1]} ですが、データのラベル数は {len(self.spec.labels)} です。",
+                path=self.net.path,
+            )
+        return logits
+
+
+def task_beside(model_path: Path) -> PromptSpec | None:
+    """The prompt an exported model was tuned with, if it carries one."""
+    from app.engine.export import TASK_FILE
+
+    f = Path(model_path).parent / TASK_FILE
+    if f.is_file():
+        return PromptSpec.from_dict(json.loads(f.read_text(encoding="utf-8")))
+    return None
+
+
+def open_scorer(
+    model_spec: str | os.PathLike[str],
+    labels,
+    template: str | None = None,
+    label_words: dict[str, str] | None = None,
+    *,
+    progress=None,
+    **session_kw,
+) -> Scorer:
+    """A scorer for 'default', a GGUF, an ONNX causal LM (tokenizer.json beside it) or an ONNX classifier."""
+    from app.engine.llama_model import LlamaModel
+    from app.engine.models import ensure_converted, resolve_model
+    from app.engine.prompting import make_prompt_spec
+    from app.engine.tokenizer import load_tokenizer_json
+
+    ref = resolve_model(model_spec)
+    carried = task_beside(ref.source) if ref.kind != "gguf-llama" else None
+    if carried is not None and template is None and label_words is None:
+        spec = carried
+    else:
+        spec = make_prompt_spec(labels, template, label_words)
+    if ref.kind == "gguf-llama":
+        folder = ensure_converted(ref, progress)
+        return LlamaScorer(LlamaModel.open(folder, **session_kw), spec)
+    tok_file = ref.source.parent / "tokenizer.json"
+    if not tok_file.is_file():
+        raise GenbaError(
+            "No tokenizer.json beside this ONNX model; put the model's tokenizer.json in the same folder.",
+            "この ONNX モデルと同じフォルダーに tokenizer.json がありません。モデルの tokenizer.json を同じフォルダーに置いてください。",
+            path=ref.source,
+        )
+    tokenizer = load_tokenizer_json(tok_file)
+    cls = OnnxCausalLMScorer if ref.kind == "onnx-causal-lm" else OnnxClassifierScorer
+    return cls(ref.source, spec, tokenizer, **session_kw)

@@ -1,0 +1,111 @@
+"""The run's deliverables: the merged ONNX model, the adapter file and report.json.
+
+The merged model folds ``A_scaled @ B`` into each adapted weight and keeps the source model's interface
+(``input_ids, attention_mask -> logits``), so plain onnxruntime loads it with nothing of ours. Beside it go
+the tokenizer and ``genba_task.json`` (template, labels, label words) so it can be used as a classifier.
+Every file is written to a temporary name and renamed, so a half-written export never looks complete.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import onnx
+
+from app.engine.adapters import merged_delta
+from app.engine.checkpoint import RunState
+from app.engine.llama_graph import AdapterSite, build_causal_lm, weight_name
+from app.engine.llama_model import LlamaModel
+from app.engine.prompting import PromptSpec
+from app.engine.storage import atomic_save_npz, atomic_write_bytes, atomic_write_json, sha256_file
+from app.engine.weights import WeightStore, WeightWriter
+
+EXPORT_DIR = "model"
+TASK_FILE = "genba_task.json"
+ADAPTER_FILE = "adapters.npz"
+REPORT_FILE = "report.json"
+
+
+def export_merged(
+    model: LlamaModel,
+    sites: list[AdapterSite],
+    a: dict[str, np.ndarray],
+    b: dict[str, np.ndarray],
+    spec: PromptSpec,
+    target: Path,
+    progress: Callable[[float], None] | None = None,
+) -> Path:
+    """Write ``target/model.onnx`` (+ weights.bin, tokenizer.json, genba_task.json); returns model.onnx."""
+    staging = target.with_name(target.name + ".partial")
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
+    deltas = {weight_name(s.layer, s.proj): merged_delta(a[s.key], b[s.key]) for s in sites}
+    source = model.store
+    writer = WeightWriter(staging)
+    names = list(source.index)
+    for i, name in enumerate(names):
+        w = source.array(name)
+        writer.add(name, w + deltas[name] if name in deltas else w)
+        if progress is not None:
+            progress(0.9 * (i + 1) / len(names))
+    store: WeightStore = writer.close()
+    onnx.save(build_causal_lm(model.cfg, store), str(staging / "model.onnx"))
+    shutil.copyfile(model.folder / "tokenizer.json", staging / "tokenizer.json")
+    (staging / TASK_FILE).write_text(
+        json.dumps(spec.to_dict(), ensure_ascii=False, indent=2), encoding="utf-8"
+    )
+    for f in staging.iterdir():  # durable before it becomes visible under its final name
+        with open(f, "rb") as fh:
+            os.fsync(fh.fileno())
+    shutil.rmtree(target, ignore_errors=True)
+    os.replace(staging, target)
+    if progress is not None:
+        progress(1.0)
+    return target / "model.onnx"
+
+
+def save_adapters(
+    path: Path, sites: list[AdapterSite], a: dict[str, np.ndarray], b: dict[str, np.ndarray], meta: dict
+) -> None:
+    arrays = {f"B/{s.key}": b[s.key] for s in sites} | {f"A/{s.key}": a[s.key] for s in sites}
+    arrays["meta"] = np.frombuffer(json.dumps(meta, ensure_ascii=False).encode("utf-8"), dtype=np.uint8)
+    atomic_save_npz(path, **arrays)
+
+
+def export_run(
+    out: Path,
+    model: LlamaModel,
+    spec: PromptSpec,
+    sites: list[AdapterSite],
+    a: dict[str, np.ndarray],
+    best: dict[str, np.ndarray],
+    report: dict,
+    state: RunState,
+    *,
+    export_model: bool = True,
+    progress: Callable[[float], None] | None = None,
+) -> dict:
+    """Adapters, optional merged model, step log and report; returns the completed report."""
+    out = Path(out)
+    meta = {
+        "model_sha256": report["model_sha256"],
+        "sites": [s.key for s in sites],
+        "prompt": spec.to_dict(),
+        **report["adapter"],
+    }
+    save_adapters(out / ADAPTER_FILE, sites, a, best, meta)
+    report = dict(report)
+    report["adapter_file"] = str(out / ADAPTER_FILE)
+    report["adapter_sha256"] = sha256_file(out / ADAPTER_FILE)
+    atomic_write_bytes(out / "steps.jsonl", "".join(json.dumps(r) + "\n" for r in state.records).encode())
+    if export_model:
+        path = export_merged(model, sites, a, best, spec, out / EXPORT_DIR, progress)
+        report["exported_model"] = str(path)
+        report["exported_model_sha256"] = sha256_file(path.with_name("weights.bin"))
+    atomic_write_json(out / REPORT_FILE, report)
+    return report

@@ -1,0 +1,411 @@
+"""ONNX graphs of a Llama-family decoder (RMSNorm, RoPE, GQA, SwiGLU), built from a WeightStore.
+
+Three shapes of the same network:
+
+* ``build_prefix``: the frozen layers ``[0, start)``: ``input_ids [E, T]`` -> ``hidden [E, T, H]``. Run
+  once per example; its output is the frozen-prefix cache.
+* ``build_loss_graph``: layers ``[start, L)`` with LoRA-FA adapters whose B matrices are graph inputs
+  ``[P, r, out]`` (P perturbed copies in one run), and the label-word loss computed in the graph from the
+  hidden state gathered at the answer position (only label-word rows of the LM head are multiplied).
+* ``build_causal_lm``: the standard interface ``input_ids, attention_mask -> logits`` used for export.
+
+Sequences in the tuning graphs are right-padded, so causal masking alone keeps pads out of every real
+position. Weight layout: every linear weight is stored transposed, ``[in, out]``, for ``MatMul(x, W)``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+from app.engine.weights import WeightStore
+
+OPSET = 17
+PROJECTIONS = ("q", "k", "v", "o", "gate", "up", "down")
+_NEG = -1e9  # finite: a fully masked row (left padding) gives a uniform softmax, never NaN
+
+
+@dataclass(frozen=True)
+class LlamaConfig:
+    n_layers: int
+    hidden: int
+    ffn: int
+    n_heads: int
+    n_kv_heads: int
+    head_dim: int
+    vocab: int
+    rope_base: float = 10000.0
+    rms_eps: float = 1e-5
+    tied_embeddings: bool = True
+    context_length: int = 2048
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    def proj_shape(self, proj: str) -> tuple[int, int]:
+        """(in, out) of a projection."""
+        h, kv = self.hidden, self.n_kv_heads * self.head_dim
+        return {
+            "q": (h, self.n_heads * self.head_dim),
+            "k": (h, kv),
+            "v": (h, kv),
+            "o": (self.n_heads * self.head_dim, h),
+            "gate": (h, self.ffn),
+            "up": (h, self.ffn),
+            "down": (self.ffn, h),
+        }[proj]
+
+    def layer_params(self) -> int:
+        return sum(i * o for i, o in map(self.proj_shape, PROJECTIONS)) + 2 * self.hidden
+
+
+def weight_name(layer: int, proj: str) -> str:
+    return f"L{layer}.{proj}"
+
+
+@dataclass(frozen=True)
+class AdapterSite:
+    """One adapted linear layer: ``y = W x + B[copy] (A x)`` with A frozen and (alpha/r) folded into A."""
+
+    layer: int
+    proj: str
+
+    @property
+    def key(self) -> str:
+        return f"{self.layer}.{self.proj}"
+
+    @property
+    def input_name(self) -> str:
+        return f"lora_B.{self.key}"
+
+
+class _Graph:
+    """A tiny node-emitting helper so the network below reads like the maths."""
+
+    def __init__(self, store: WeightStore | None) -> None:
+        self.store = store
+        self.nodes: list[onnx.NodeProto] = []
+        self.initializers: list[TensorProto] = []
+        self.inputs: list[onnx.ValueInfoProto] = []
+        self.outputs: list[onnx.ValueInfoProto] = []
+        self._weights: dict[str, str] = {}
+        self._n = 0
+
+    def op(self, op_type: str, *inputs: str, **attrs) -> str:
+        self._n += 1
+        out = f"{op_type.lower()}_{self._n}"
+        self.nodes.append(helper.make_node(op_type, list(inputs), [out], **attrs))
+        return out
+
+    def const(self, value, dtype=np.int64) -> str:
+        self._n += 1
+        name = f"const_{self._n}"
+        self.initializers.append(numpy_helper.from_array(np.asarray(value, dtype=dtype), name))
+        return name
+
+    def weight(self, name: str, override: dict[str, np.ndarray] | None = None) -> str:
+        """An initializer from the store (external data) or, when overridden, an inline array."""
+        if name not in self._weights:
+            if override is not None and name in override:
+                self.initializers.append(numpy_helper.from_array(override[name].astype(np.float32), name))
+            else:
+                assert self.store is not None
+                self.initializers.append(self.store.external_tensor(name))
+            self._weights[name] = name
+        return name
+
+    def input(self, name: str, elem: int, shape: list) -> str:
+        self.inputs.append(helper.make_tensor_value_info(name, elem, shape))
+        return name
+
+    def output(self, tensor: str, name: str, elem: int, shape: list) -> None:
+        self.nodes.append(helper.make_node("Identity", [tensor], [name]))
+        self.outputs.append(helper.make_tensor_value_info(name, elem, shape))
+
+    def dim(self, tensor: str, start: int, end: int) -> str:
+        """Shape(tensor)[start:end] as an int64 vector."""
+        return self.op("Shape", tensor, start=start, end=end)
+
+    def model(self, name: str) -> onnx.ModelProto:
+        graph = helper.make_graph(self.nodes, name, self.inputs, self.outputs, self.initializers)
+        model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)])
+        model.ir_version = 8  # readable by onnxruntime >= 1.14
+        model.producer_name = "genba-tuner"
+        return model
+
+
+@dataclass(frozen=True)
+class _AnswerRows:
+    """Gathers of the answer position, for a last layer that computes only that row."""
+
+    g: _Graph
+    flat_index: str  # int64 [N]: row * T + answer
+    cos: str  # [N, 1, 1, hd]
+    sin: str
+    mask: str  # [N, 1, 1, T]: keys after the answer are masked
+    hidden: int
+
+    def rows(self, t: str) -> str:
+        """[N, T, H] -> [N, 1, H]."""
+        g = self.g
+        flat = g.op("Gather", g.op("Reshape", t, g.const([-1, self.hidden])), self.flat_index, axis=0)
+        return g.op("Unsqueeze", flat, g.const([1]))
+
+
+class _Llama:
+    """Emits the layers of one Llama network into a _Graph."""
+
+    def __init__(
+        self,
+        g: _Graph,
+        cfg: LlamaConfig,
+        adapters: dict[tuple[int, str], tuple[str, str]] | None = None,
+        override: dict[str, np.ndarray] | None = None,
+    ) -> None:
+        self.g, self.cfg = g, cfg
+        self.adapters = adapters or {}  # (layer, proj) -> (A initializer, B input)
+        self.override = override
+        self.copies: str | None = None  # int64 [1]: P, set when adapters are present
+
+    def rms_norm(self, x: str, weight: str) -> str:
+        g = self.g
+        # Pow -> ReduceMean -> Add -> Sqrt -> Div -> Mul: the pattern ORT fuses into SimplifiedLayerNorm.
+        var = g.op("ReduceMean", g.op("Pow", x, g.const(2.0, np.float32)), axes=[-1], keepdims=1)
+        std = g.op("Sqrt", g.op("Add", var, g.const(self.cfg.rms_eps, np.float32)))
+        return g.op("Mul", g.op("Div", x, std), g.weight(weight, self.override))
+
+    def linear(self, x: str, layer: int, proj: str) -> str:
+        g = self.g
+        y = g.op("MatMul", x, g.weight(weight_name(layer, proj), self.override))
+        if (layer, proj) not in self.adapters:
+            return y
+        a_name, b_name = self.adapters[(layer, proj)]
+        d_in = self.cfg.proj_shape(proj)[0]
+        # x: [P*E, T, in] with copies outermost -> [P, E*T, in] so copy j meets B[j]: [P, r, out].
+        xr = g.op("Reshape", x, g.op("Concat", self.copies, g.const([-1, d_in]), axis=0))
+        delta = g.op("MatMul", g.op("MatMul", xr, a_name), b_name)  # [P, E*T, out]
+        return g.op("Add", y, g.op("Reshape", delta, g.op("Shape", y)))
+
+    def rope_tables(self, positions: str) -> tuple[str, str]:
+        """cos/sin [Bp, 1, T, hd] from float positions [Bp, T] (rotate-half layout)."""
+        g, hd = self.g, self.cfg.head_dim
+        inv_freq = 1.0 / (self.cfg.rope_base ** (np.arange(0, hd, 2, dtype=np.float64) / hd))
+        freqs = g.op("Mul", g.op("Unsqueeze", positions, g.const([2])), g.const(inv_freq, np.float32))
+        emb = g.op("Unsqueeze", g.op("Concat", freqs, freqs, axis=-1), g.const([1]))
+        return g.op("Cos", emb), g.op("Sin", emb)
+
+    def rotate(self, x: str, cos: str, sin: str) -> str:
+        g, half = self.g, self.cfg.head_dim // 2
+        x1 = g.op("Slice", x, g.const([0]), g.const([half]), g.const([3]))
+        x2 = g.op("Slice", x, g.const([half]), g.const([2 * half]), g.const([3]))
+        rotated = g.op("Concat", g.op("Neg", x2), x1, axis=-1)
+        return g.op("Add", g.op("Mul", x, cos), g.op("Mul", rotated, sin))
+
+    def attention(self, h: str, layer: int, cos: str, sin: str, mask: str, query: tuple | None = None) -> str:
+        """Self-attention; ``query = (h_q, cos_q, sin_q)`` restricts the output to those query rows."""
+        g, c = self.g, self.cfg
+        nh, nkv, hd = c.n_heads, c.n_kv_heads, c.head_dim
+
+        def heads(t: str, n: int) -> str:  # [N, T, n*hd] -> [N, n, T, hd]
+            return g.op("Transpose", g.op("Reshape", t, g.const([0, 0, n, hd])), perm=[0, 2, 1, 3])
+
+        h_q, cos_q, sin_q = query or (h, cos, sin)
+        q = self.rotate(heads(self.linear(h_q, layer, "q"), nh), cos_q, sin_q)
+        k = self.rotate(heads(self.linear(h, layer, "k"), nkv), cos, sin)
+        v = heads(self.linear(h, layer, "v"), nkv)
+        if nh != nkv:  # grouped-query attention: query head i reads kv head i // (nh / nkv)
+            rep = g.const([1, 1, nh // nkv, 1, 1])
+            k, v = (
+                g.op(
+                    "Reshape",
+                    g.op("Expand", g.op("Unsqueeze", t, g.const([2])), rep),
+                    g.const([0, nh, -1, hd]),
+                )
+                for t in (k, v)
+            )
+        q = g.op("Mul", q, g.const(1.0 / math.sqrt(hd), np.float32))
+        scores = g.op("Add", g.op("MatMul", q, g.op("Transpose", k, perm=[0, 1, 3, 2])), mask)
+        ctx = g.op("MatMul", g.op("Softmax", scores, axis=-1), v)  # [N, nh, T, hd]
+        ctx = g.op("Reshape", g.op("Transpose", ctx, perm=[0, 2, 1, 3]), g.const([0, 0, nh * hd]))
+        return self.linear(ctx, layer, "o")
+
+    def block(
+        self, x: str, layer: int, cos: str, sin: str, mask: str, answer: _AnswerRows | None = None
+    ) -> str:
+        """One decoder layer. With ``answer``, only the answer rows are computed: [N, T, H] -> [N, 1, H].
+
+        Only the answer position feeds the loss, so in the last layer every other query row, and the
+        whole FFN for them, is wasted work (~23% of a step with 4 tuned layers).
+        """
+        g = self.g
+        h = self.rms_norm(x, f"L{layer}.attn_norm")
+        if answer is None:
+            x = g.op("Add", x, self.attention(h, layer, cos, sin, mask))
+        else:
+            x = answer.rows(x)
+            query = (self.rms_norm(x, f"L{layer}.attn_norm"), answer.cos, answer.sin)
+            x = g.op("Add", x, self.attention(h, layer, cos, sin, answer.mask, query))
+        h = self.rms_norm(x, f"L{layer}.ffn_norm")
+        gate = self.linear(h, layer, "gate")
+        act = g.op("Mul", g.op("Mul", gate, g.op("Sigmoid", gate)), self.linear(h, layer, "up"))
+        return g.op("Add", x, self.linear(act, layer, "down"))
+
+    def causal_mask(self, seq: str) -> str:
+        """[T, T] additive mask: 0 on and below the diagonal, -1e9 above."""
+        g = self.g
+        ones = g.op(
+            "ConstantOfShape",
+            g.op("Concat", seq, seq, axis=0),
+            value=numpy_helper.from_array(np.ones(1, np.float32)),
+        )
+        allowed = g.op("Trilu", ones, upper=0)
+        return g.op("Mul", g.op("Sub", allowed, g.const(1.0, np.float32)), g.const(-_NEG, np.float32))
+
+    def arange_positions(self, seq: str) -> str:
+        """float positions [1, T] = 0..T-1."""
+        g = self.g
+        r = g.op("Range", g.const(0), g.op("Squeeze", seq, g.const([0])), g.const(1))
+        return g.op("Unsqueeze", g.op("Cast", r, to=TensorProto.FLOAT), g.const([0]))
+
+
+def build_prefix(cfg: LlamaConfig, store: WeightStore, end_layer: int) -> onnx.ModelProto:
+    """Frozen layers [0, end_layer): input_ids [E, T] -> hidden [E, T, H]."""
+    g = _Graph(store)
+    net = _Llama(g, cfg)
+    ids = g.input("input_ids", TensorProto.INT64, ["batch", "seq"])
+    x = g.op("Gather", g.weight("embed"), ids, axis=0)
+    if end_layer > 0:
+        seq = g.dim(ids, 1, 2)
+        cos, sin = net.rope_tables(net.arange_positions(seq))
+        mask = net.causal_mask(seq)
+        for layer in range(end_layer):
+            x = net.block(x, layer, cos, sin, mask)
+    g.output(x, "hidden", TensorProto.FLOAT, ["batch", "seq", cfg.hidden])
+    return g.model("genba_prefix")
+
+
+def build_loss_graph(
+    cfg: LlamaConfig,
+    store: WeightStore,
+    start_layer: int,
+    sites: list[AdapterSite],
+    adapter_a: dict[str, np.ndarray],
+    from_ids: bool = False,
+) -> onnx.ModelProto:
+    """Layers [start_layer, L) with adapters; label-word cross-entropy per copy and example.
+
+    Inputs: ``hidden [E, T, H]`` (or ``input_ids [E, T]`` when ``from_ids``), ``answer_index [E]``,
+    ``label_ids [E]``, ``label_head [C, H]`` (LM-head rows of the label words) and one
+    ``lora_B.<layer>.<proj> [P, r, out]`` per site. Outputs ``loss [P, E]`` and ``label_logits [P, E, C]``.
+    ``adapter_a[site.key]`` is the frozen ``[in, r]`` matrix with alpha/r already folded in.
+    """
+    if any(s.layer < start_layer for s in sites):
+        raise ValueError("adapter below the first layer of the loss graph")
+    g = _Graph(store)
+    adapters = {}
+    for site in sites:
+        d_out = cfg.proj_shape(site.proj)[1]
+        rank = adapter_a[site.key].shape[1]
+        a_init = f"lora_A.{site.key}"
+        g.initializers.append(numpy_helper.from_array(adapter_a[site.key].astype(np.float32), a_init))
+        adapters[(site.layer, site.proj)] = (
+            a_init,
+            g.input(site.input_name, TensorProto.FLOAT, ["copies", rank, d_out]),
+        )
+    net = _Llama(g, cfg, adapters)
+    if from_ids:
+        ids = g.input("input_ids", TensorProto.INT64, ["batch", "seq"])
+        x = g.op("Gather", g.weight("embed"), ids, axis=0)
+        start_layer = 0
+    else:
+        x = g.input("hidden", TensorProto.FLOAT, ["batch", "seq", cfg.hidden])
+    answer = g.input("answer_index", TensorProto.INT64, ["batch"])
+    labels = g.input("label_ids", TensorProto.INT64, ["batch"])
+    head = g.input("label_head", TensorProto.FLOAT, ["labels", cfg.hidden])
+
+    first_b = adapters[(sites[0].layer, sites[0].proj)][1] if sites else None
+    net.copies = g.dim(first_b, 0, 1) if first_b else g.const([1])  # P, from the B inputs' leading dim
+    seq = g.dim(x, 1, 2)
+    # Tile the examples once per copy: [E, T, H] -> [P*E, T, H], copies outermost.
+    tiled = g.op(
+        "Expand", g.op("Unsqueeze", x, g.const([0])), g.op("Concat", net.copies, g.const([1, 1, 1]), axis=0)
+    )
+    x = g.op("Reshape", tiled, g.op("Concat", g.const([-1]), g.dim(x, 1, 3), axis=0))
+    cos, sin = net.rope_tables(net.arange_positions(seq))
+    mask = net.causal_mask(seq)
+    # The answer position of every row, [P*E], to gather it before the LM head.
+    n_rows = g.op("Squeeze", g.dim(x, 0, 1), g.const([0]))
+    seq_len = g.op("Squeeze", seq, g.const([0]))
+    answer_tiled = g.op("Tile", answer, net.copies)
+    flat_index = g.op(
+        "Add", g.op("Mul", g.op("Range", g.const(0), n_rows, g.const(1)), seq_len), answer_tiled
+    )
+    hd = cfg.head_dim
+
+    def at_answer(table: str) -> str:  # [1, 1, T, hd] -> [N, 1, 1, hd]
+        picked = g.op("Gather", g.op("Reshape", table, g.const([-1, hd])), answer_tiled, axis=0)
+        return g.op("Reshape", picked, g.const([-1, 1, 1, hd]))
+
+    key_pos = g.op("Range", g.const(0), seq_len, g.const(1))
+    after = g.op(
+        "Greater", g.op("Unsqueeze", key_pos, g.const([0])), g.op("Unsqueeze", answer_tiled, g.const([1]))
+    )
+    answer_mask = g.op("Mul", g.op("Cast", after, to=TensorProto.FLOAT), g.const(_NEG, np.float32))
+    rows = _AnswerRows(
+        g,
+        flat_index,
+        at_answer(cos),
+        at_answer(sin),
+        g.op("Unsqueeze", answer_mask, g.const([1, 2])),
+        cfg.hidden,
+    )
+    for layer in range(start_layer, cfg.n_layers):
+        x = net.block(x, layer, cos, sin, mask, rows if layer == cfg.n_layers - 1 else None)
+    h = net.rms_norm(g.op("Reshape", x, g.const([-1, cfg.hidden])), "norm")  # [P*E, H]
+    logits = g.op("Gemm", h, head, transB=1)  # [P*E, C]
+    logits = g.op("Reshape", logits, g.op("Concat", net.copies, g.const([-1]), g.dim(head, 0, 1), axis=0))
+    logp = g.op("LogSoftmax", logits, axis=-1)
+    label_idx = g.op(
+        "Expand",
+        g.op("Unsqueeze", labels, g.const([0, 2])),
+        g.op("Concat", net.copies, g.const([1, 1]), axis=0),
+    )
+    loss = g.op("Neg", g.op("Squeeze", g.op("GatherElements", logp, label_idx, axis=2), g.const([2])))
+    g.output(loss, "loss", TensorProto.FLOAT, ["copies", "batch"])
+    g.output(logits, "label_logits", TensorProto.FLOAT, ["copies", "batch", "labels"])
+    return g.model("genba_loss")
+
+
+def build_causal_lm(
+    cfg: LlamaConfig, store: WeightStore, override: dict[str, np.ndarray] | None = None
+) -> onnx.ModelProto:
+    """The standard interface: input_ids, attention_mask [B, T] -> logits [B, T, V].
+
+    ``override`` replaces stored weights by inline arrays (used to fold adapters into an export).
+    """
+    g = _Graph(store)
+    net = _Llama(g, cfg, override=override)
+    ids = g.input("input_ids", TensorProto.INT64, ["batch", "seq"])
+    attn = g.input("attention_mask", TensorProto.INT64, ["batch", "seq"])
+    seq = g.dim(ids, 1, 2)
+    attn_f = g.op("Cast", attn, to=TensorProto.FLOAT)
+    # Positions count real tokens only, so left-padded batches match unpadded runs.
+    positions = g.op("Relu", g.op("Sub", g.op("CumSum", attn_f, g.const(1)), g.const(1.0, np.float32)))
+    cos, sin = net.rope_tables(positions)
+    pad = g.op("Mul", g.op("Sub", attn_f, g.const(1.0, np.float32)), g.const(-_NEG, np.float32))
+    mask = g.op("Add", net.causal_mask(seq), g.op("Unsqueeze", pad, g.const([1, 2])))
+    x = g.op("Gather", g.weight("embed"), ids, axis=0)
+    for layer in range(cfg.n_layers):
+        x = net.block(x, layer, cos, sin, mask)
+    x = net.rms_norm(x, "norm")
+    head = g.weight("embed" if cfg.tied_embeddings else "lm_head")
+    flat = g.op(
+        "Gemm", g.op("Reshape", x, g.const([-1, cfg.hidden])), head, transB=1
+    )  # tied: no transposed copy
+    logits = g.op("Reshape", flat, g.op("Concat", g.dim(ids, 0, 2), g.const([-1]), axis=0))
+    g.output(logits, "logits", TensorProto.FLOAT, ["batch", "seq", cfg.vocab])
+    return g.model("genba_causal_lm")

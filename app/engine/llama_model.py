@@ -1,0 +1,179 @@
+"""A converted Llama model as the tuner sees it: a frozen-prefix cache and one loss session.
+
+Adapters sit only in layers ``[start, L)``, so the hidden states entering layer ``start`` never change
+during a run: they are computed once per example (``PrefixCache``) and every perturbed forward runs only
+the tuned suffix. With the top 4 of 30 layers tuned this cuts a step's FLOPs by ~7x (docs/BENCHMARKS.md).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import onnx
+
+from app.engine.adapters import AdapterConfig, SiteShape, frozen_a
+from app.engine.llama_graph import AdapterSite, LlamaConfig, build_causal_lm, build_loss_graph, build_prefix
+from app.engine.ort_runtime import create_session
+from app.engine.prompting import EncodedExamples
+from app.engine.tokenizer import load_tokenizer_json
+from app.engine.weights import WeightStore
+
+
+def site_key(layer: int, proj: str) -> str:
+    return f"{layer}.{proj}"
+
+
+def parse_site_key(key: str) -> AdapterSite:
+    layer, proj = key.split(".", 1)
+    return AdapterSite(int(layer), proj)
+
+
+def _save_graph_once(model: onnx.ModelProto, folder: Path, stem: str) -> Path:
+    """Graphs are named by their content; written atomically so concurrent runs can share them."""
+    data = model.SerializeToString()
+    path = folder / f"{stem}-{hashlib.sha256(data).hexdigest()[:16]}.onnx"
+    if not path.exists():
+        tmp = path.with_suffix(f".tmp{os.getpid()}")
+        tmp.write_bytes(data)
+        os.replace(tmp, path)
+    return path
+
+
+class PrefixCache:
+    """Hidden states entering the first tuned layer, one [T_i, H] block per example, in one array."""
+
+    def __init__(self, blocks: np.ndarray, offsets: np.ndarray, lengths: np.ndarray) -> None:
+        self.blocks = blocks  # [sum T_i, H]
+        self.offsets = offsets
+        self.lengths = lengths
+
+    @property
+    def nbytes(self) -> int:
+        return int(self.blocks.nbytes)
+
+    def batch(self, rows: np.ndarray) -> np.ndarray:
+        """Right-padded hidden states [E, T, H] (fp32) for the given examples."""
+        t = int(self.lengths[rows].max())
+        out = np.zeros((len(rows), t, self.blocks.shape[1]), dtype=np.float32)
+        for i, r in enumerate(rows):
+            o, n = self.offsets[r], self.lengths[r]
+            out[i, :n] = self.blocks[o : o + n]
+        return out
+
+
+@dataclass
+class LlamaModel:
+    """A converted GGUF model folder: weights.bin, config.json, tokenizer.json."""
+
+    folder: Path
+    cfg: LlamaConfig
+    meta: dict
+    threads: int | None = None
+    share_cores: bool = False
+
+    @classmethod
+    def open(cls, folder: str | os.PathLike[str], **kw) -> LlamaModel:
+        folder = Path(folder)
+        raw = json.loads((folder / "config.json").read_text(encoding="utf-8"))
+        return cls(folder, LlamaConfig(**raw["llama"]), raw["meta"], **kw)
+
+    @property
+    def store(self) -> WeightStore:
+        return WeightStore(self.folder)
+
+    def tokenizer(self):
+        return load_tokenizer_json(self.folder / "tokenizer.json")
+
+    def session(self, model: onnx.ModelProto, stem: str):
+        return create_session(
+            _save_graph_once(model, self.folder, stem), threads=self.threads, share_cores=self.share_cores
+        )
+
+    def site_shapes(self, sites: list[AdapterSite]) -> list[SiteShape]:
+        return [SiteShape(s.key, *self.cfg.proj_shape(s.proj)) for s in sites]
+
+    def label_head(self, token_ids: np.ndarray) -> np.ndarray:
+        """LM-head rows of the label words, [C, H]."""
+        head = self.store.array("embed" if self.cfg.tied_embeddings else "lm_head")
+        return np.ascontiguousarray(head[token_ids], dtype=np.float32)
+
+    def build_prefix_cache(
+        self,
+        encoded: EncodedExamples,
+        start_layer: int,
+        progress: Callable[[float], None] | None = None,
+        batch_size: int = 16,
+        dtype=np.float32,
+    ) -> PrefixCache:
+        """Run the frozen layers once per example (length-sorted batches to waste little on padding)."""
+        lengths = np.array([len(x) for x in encoded.ids], dtype=np.int64)
+        offsets = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
+        blocks = np.zeros((int(lengths.sum()), self.cfg.hidden), dtype=dtype)
+        session = self.session(build_prefix(self.cfg, self.store, start_layer), f"prefix{start_layer}")
+        order = np.argsort(lengths, kind="stable")
+        for done, start in enumerate(range(0, len(order), batch_size)):
+            rows = order[start : start + batch_size]
+            ids, _, _ = encoded.batch(rows)
+            hidden = session.run(["hidden"], {"input_ids": ids})[0]
+            for i, r in enumerate(rows):
+                blocks[offsets[r] : offsets[r] + lengths[r]] = hidden[i, : lengths[r]]
+            if progress is not None:
+                progress(min(1.0, (done + 1) * batch_size / len(order)))
+        return PrefixCache(blocks, offsets, lengths)
+
+    def loss_session(
+        self, start_layer: int, sites: list[AdapterSite], adapter_cfg: AdapterConfig, from_ids: bool = False
+    ):
+        a = {s.key: frozen_a(s, adapter_cfg) for s in self.site_shapes(sites)}
+        graph = build_loss_graph(self.cfg, self.store, start_layer, sites, a, from_ids=from_ids)
+        return self.session(graph, f"loss{start_layer}")
+
+    def causal_lm_graph(self, override: dict[str, np.ndarray] | None = None) -> onnx.ModelProto:
+        return build_causal_lm(self.cfg, self.store, override)
+
+
+class SuffixObjective:
+    """Loss of perturbed copies on a batch of examples, computed by the tuned suffix only."""
+
+    def __init__(
+        self,
+        session,
+        cache: PrefixCache | None,
+        encoded: EncodedExamples,
+        label_head: np.ndarray,
+        sites: list[AdapterSite],
+    ) -> None:
+        self.session = session
+        self.cache = cache
+        self.encoded = encoded
+        self.label_head = label_head
+        self.sites = sites
+        self.rows = np.arange(min(len(encoded), 1))
+        self.forward_examples = 0  # example-forwards run so far (per copy)
+
+    def feeds(self, rows: np.ndarray, copies: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        ids, answer, labels = self.encoded.batch(rows)
+        feeds = {"answer_index": answer, "label_ids": labels, "label_head": self.label_head}
+        if self.cache is not None:
+            feeds["hidden"] = self.cache.batch(rows)
+        else:
+            feeds["input_ids"] = ids
+        for s in self.sites:
+            feeds[s.input_name] = copies[s.key]
+        return feeds
+
+    def run(self, rows: np.ndarray, copies: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        """loss [P, E] and label_logits [P, E, C]."""
+        loss, logits = self.session.run(["loss", "label_logits"], self.feeds(rows, copies))
+        p = next(iter(copies.values())).shape[0] if copies else 1
+        self.forward_examples += p * len(rows)
+        return loss, logits
+
+    def __call__(self, copies: dict[str, np.ndarray]) -> np.ndarray:
+        return self.run(self.rows, copies)[0].mean(axis=1)

@@ -1,0 +1,413 @@
+"""Files that survive power cuts and full disks: atomic writes, the run lock, the data folder.
+
+Every write goes to a temporary file in the target's folder, is flushed and fsynced, and is then renamed
+over the target with ``os.replace``; a crash or a full disk leaves either the old file or the new one,
+never half of one. Failures become a ``GenbaError`` that says what happened and what to do.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import hashlib
+import json
+import os
+import secrets
+import shutil
+import socket
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import numpy as np
+import psutil
+
+from app.engine.errors import GenbaError
+
+LOCK_FILE = ".genba.lock"
+COPY_CHUNK = 1 << 20
+# A lock file this young with no readable owner is a Genba Tuner between creating and filling it.
+_LOCK_FILL_GRACE_S = 10.0
+
+_DISK_FULL = {errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)}
+_NOT_ALLOWED = {errno.EACCES, errno.EPERM, errno.EROFS}
+
+
+def _format_bytes(n: int) -> str:
+    for unit, size in (("GB", 1 << 30), ("MB", 1 << 20), ("KB", 1 << 10)):
+        if n >= size:
+            return f"{n / size:.1f} {unit}"
+    return f"{n} B"
+
+
+def storage_error(exc: OSError, path: str | os.PathLike[str]) -> GenbaError:
+    """A user-facing error for a failed write to ``path``: what happened and what to do."""
+    reason = exc.strerror or str(exc)
+    if exc.errno in _DISK_FULL:
+        en = f"The disk is full, so the file could not be written ({reason}). Free some disk space or choose another folder."
+        ja = f"ディスクがいっぱいのため、ファイルを書き込めませんでした（{reason}）。ディスクの空きを作るか、別のフォルダーを選んでください。"
+    elif exc.errno == errno.EFBIG:
+        en = (
+            f"The file is too large for this drive ({reason}); USB sticks formatted as FAT32 hold at most "
+            "4 GB per file. Choose a folder on another drive, or reformat the stick as exFAT or NTFS."
+        )
+        ja = (
+            f"ファイルがこのドライブには大きすぎます（{reason}）。FAT32 形式の USB メモリーは 1 ファイル 4 GB までです。"
+            "別のドライブのフォルダーを選ぶか、USB メモリーを exFAT か NTFS で再フォーマットしてください。"
+        )
+    elif exc.errno in _NOT_ALLOWED:
+        en = (
+            f"Writing this file is not allowed ({reason}): the folder may be read-only, or another program "
+            "may have the file open. Close that program or choose another folder."
+        )
+        ja = (
+            f"このファイルへの書き込みが許可されていません（{reason}）。フォルダーが読み取り専用か、"
+            "ほかのプログラムがファイルを開いている可能性があります。そのプログラムを閉じるか、別のフォルダーを選んでください。"
+        )
+    elif exc.errno == errno.ENOENT:
+        en = f"The folder no longer exists ({reason}); was a USB stick removed? Choose another folder."
+        ja = f"フォルダーが見つかりません（{reason}）。USB メモリーが抜かれていませんか。別のフォルダーを選んでください。"
+    else:
+        en = f"The file could not be written ({reason}). Check the drive or choose another folder."
+        ja = f"ファイルを書き込めませんでした（{reason}）。ドライブを確認するか、別のフォルダーを選んでください。"
+    return GenbaError(en, ja, path=path, detail=repr(exc))
+
+
+def _read_error(exc: OSError, path: str | os.PathLike[str]) -> GenbaError:
+    reason = exc.strerror or str(exc)
+    return GenbaError(
+        f"The file could not be read ({reason}). Check that it exists and that the drive is still connected.",
+        f"ファイルを読み込めませんでした（{reason}）。ファイルがあるか、ドライブが接続されているか確認してください。",
+        path=path,
+        detail=repr(exc),
+    )
+
+
+def _fsync_folder(folder: Path) -> None:
+    # Makes the rename itself durable on POSIX. Windows cannot open a folder this way, and some
+    # filesystems (SMB, some FUSE) refuse it; the new file is already in place, so this is best effort.
+    if sys.platform == "win32":
+        return
+    with contextlib.suppress(OSError):
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def _remove_quietly(path: str | os.PathLike[str]) -> None:
+    with contextlib.suppress(OSError):
+        os.remove(path)
+
+
+def _write_atomically(path: str | os.PathLike[str], write: Callable[[BinaryIO], None]) -> None:
+    """Call ``write`` on a temporary file beside ``path``, make it durable, then rename it over ``path``."""
+    path = Path(path)
+    folder = path.parent
+    temp = folder / f".{path.name}.{secrets.token_hex(4)}.tmp"
+    try:
+        # os.open rather than mkstemp: mkstemp makes the file 0600, and the final file should get the
+        # usual umask permissions like any other file the user saves.
+        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
+    except OSError as exc:
+        raise storage_error(exc, path) from exc
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            write(fh)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(temp, path)
+    except OSError as exc:
+        _remove_quietly(temp)
+        raise storage_error(exc, path) from exc
+    except BaseException:
+        _remove_quietly(temp)
+        raise
+    _fsync_folder(folder)
+
+
+def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
+    """Replace ``path`` with ``data`` atomically; on failure the previous file is left as it was."""
+    _write_atomically(path, lambda fh: fh.write(data))
+
+
+def atomic_write_json(path: str | os.PathLike[str], obj: Any) -> None:
+    """Write ``obj`` as UTF-8 JSON (indent 2, non-ASCII kept) atomically.
+
+    NaN and infinity are not JSON; converting them (usually to None) is the caller's job, and a
+    ``ValueError`` naming the file is raised before anything is written.
+    """
+    try:
+        text = json.dumps(obj, indent=2, ensure_ascii=False, allow_nan=False)
+    except ValueError as exc:
+        raise ValueError(
+            f"{os.fspath(path)}: cannot write NaN or infinity as JSON; convert them to None first ({exc})"
+        ) from exc
+    atomic_write_bytes(path, (text + "\n").encode("utf-8"))
+
+
+def atomic_save_npz(path: str | os.PathLike[str], **arrays: np.ndarray) -> None:
+    """``numpy.savez`` to ``path`` atomically. Object arrays are refused: they would need pickle to load."""
+    for name, value in arrays.items():
+        if np.asarray(value).dtype.hasobject:
+            raise ValueError(
+                f"{os.fspath(path)}: array '{name}' has dtype object, which needs pickle to load"
+            )
+    _write_atomically(path, lambda fh: np.savez(fh, **arrays))
+
+
+def atomic_copy(src: str | os.PathLike[str], dst: str | os.PathLike[str], chunk: int = COPY_CHUNK) -> None:
+    """Copy ``src`` to ``dst`` in chunks, with the same guarantees as ``atomic_write_bytes``."""
+    try:
+        source = open(src, "rb")  # noqa: SIM115 - opened alone so a failure names the source, not the target
+    except OSError as exc:
+        raise _read_error(exc, src) from exc
+    with source:
+        # Fail before writing gigabytes, not after.
+        check_free_space(Path(dst).parent, os.fstat(source.fileno()).st_size)
+
+        def copy_chunks(out: BinaryIO) -> None:
+            while True:
+                try:
+                    block = source.read(chunk)
+                except OSError as exc:  # the source, not the target, failed (a USB stick pulled out)
+                    raise _read_error(exc, src) from exc
+                if not block:
+                    return
+                out.write(block)
+
+        _write_atomically(dst, copy_chunks)
+
+
+def sha256_file(path: str | os.PathLike[str], chunk: int = COPY_CHUNK) -> str:
+    """Hex SHA-256 of a file, read in chunks so large models never sit in memory."""
+    digest = hashlib.sha256()
+    try:
+        with open(path, "rb") as fh:
+            while block := fh.read(chunk):
+                digest.update(block)
+    except OSError as exc:
+        raise _read_error(exc, path) from exc
+    return digest.hexdigest()
+
+
+def user_data_dir() -> Path:
+    """The folder for converted models and settings (not created here).
+
+    ``GENBA_TUNER_HOME`` wins; otherwise the platform's per-user application data folder.
+    """
+    env = os.environ.get("GENBA_TUNER_HOME")
+    if env:
+        return Path(env)
+    home = Path.home()
+    if sys.platform == "win32":
+        return Path(os.environ.get("LOCALAPPDATA") or home / "AppData" / "Local") / "GenbaTuner"
+    if sys.platform == "darwin":
+        return home / "Library" / "Application Support" / "GenbaTuner"
+    xdg = os.environ.get("XDG_DATA_HOME")
+    # The XDG spec says relative values are invalid and must be ignored.
+    base = Path(xdg) if xdg and os.path.isabs(xdg) else home / ".local" / "share"
+    return base / "genba-tuner"
+
+
+def check_free_space(folder: str | os.PathLike[str], needed_bytes: int) -> int:
+    """Raise ``GenbaError`` unless ``folder``'s drive has ``needed_bytes`` free; returns the free bytes.
+
+    The folder need not exist yet: its nearest existing parent is measured.
+    """
+    probe = Path(folder).absolute()
+    while not probe.exists() and probe.parent != probe:
+        probe = probe.parent
+    try:
+        free = shutil.disk_usage(probe).free
+    except OSError as exc:
+        raise storage_error(exc, folder) from exc
+    if free < needed_bytes:
+        need, have = _format_bytes(needed_bytes), _format_bytes(free)
+        raise GenbaError(
+            f"Not enough free disk space: {need} needed, {have} free. Free some disk space or choose another folder.",
+            f"ディスクの空きが足りません（必要 {need}、空き {have}）。ディスクの空きを作るか、別のフォルダーを選んでください。",
+            path=folder,
+        )
+    return free
+
+
+# --- run lock ---------------------------------------------------------------------------------------------
+
+if sys.platform == "win32":
+    import msvcrt
+
+    # Windows byte-range locks are mandatory: lock a byte far past the owner text so other processes
+    # can still read who holds the lock.
+    _LOCK_BYTE = 1 << 30
+
+    def _try_lock(fd: int) -> bool | None:
+        """True if locked, False if another handle holds it, None if the filesystem has no locks."""
+        os.lseek(fd, _LOCK_BYTE, os.SEEK_SET)
+        try:
+            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+        except OSError as exc:
+            return False if exc.errno in (errno.EACCES, errno.EDEADLK) else None
+        finally:
+            os.lseek(fd, 0, os.SEEK_SET)
+        return True
+
+    def _unlock(fd: int) -> None:
+        with contextlib.suppress(OSError):
+            os.lseek(fd, _LOCK_BYTE, os.SEEK_SET)
+            msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
+
+else:
+    import fcntl
+
+    def _try_lock(fd: int) -> bool | None:
+        """True if locked, False if another open file holds it, None if the filesystem has no locks."""
+        # flock, not fcntl/lockf: flock locks belong to the open file, so a second RunLock in the same
+        # process conflicts too, and the lock vanishes when its holder dies (pid reuse cannot fake it).
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            return False if exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES) else None
+        return True
+
+    def _unlock(fd: int) -> None:
+        with contextlib.suppress(OSError):
+            fcntl.flock(fd, fcntl.LOCK_UN)
+
+
+def _is_current(fd: int, path: Path) -> bool:
+    """Whether ``path`` still names the file open as ``fd`` (a takeover may have replaced it)."""
+    try:
+        return os.path.samestat(os.fstat(fd), os.stat(path))
+    except OSError:
+        return False
+
+
+def _read_owner(fd: int) -> dict | None:
+    try:
+        os.lseek(fd, 0, os.SEEK_SET)
+        owner = json.loads(os.read(fd, 4096).decode("utf-8"))
+        return owner if isinstance(owner, dict) and isinstance(owner.get("pid"), int) else None
+    except (OSError, ValueError):
+        return None
+
+
+class RunLock:
+    """Keeps two Genba Tuners (or two runs) out of the same output folder.
+
+    ``folder/.genba.lock`` is created with O_EXCL and holds the owner's pid, host and start time; while
+    held, the open file also carries an OS lock. A lock left by a crashed run on this PC is taken over.
+    """
+
+    def __init__(self, folder: str | os.PathLike[str]) -> None:
+        self.folder = Path(folder)
+        self.path = self.folder / LOCK_FILE
+        self._fd: int | None = None
+
+    def __enter__(self) -> RunLock:
+        self.acquire()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.release()
+
+    def acquire(self) -> None:
+        """Take the lock or raise ``GenbaError`` naming who holds it."""
+        if self._fd is not None:
+            raise RuntimeError(f"{self.path} is already held by this RunLock")
+        for _ in range(5):  # a few rounds in case another process takes over a stale lock at the same time
+            try:
+                fd = os.open(
+                    self.path, os.O_RDWR | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o644
+                )
+            except FileExistsError:
+                self._take_over_if_stale()
+                continue
+            except OSError as exc:
+                raise storage_error(exc, self.path) from exc
+            if _try_lock(fd) is False or not _is_current(fd, self.path):
+                os.close(fd)  # another process took over our brand-new file between open and lock
+                continue
+            owner = {
+                "pid": os.getpid(),
+                "host": socket.gethostname(),
+                "started": time.strftime("%Y-%m-%d %H:%M:%S"),
+            }
+            try:
+                os.write(fd, json.dumps(owner).encode("utf-8"))
+                os.fsync(fd)
+            except OSError as exc:
+                os.close(fd)
+                _remove_quietly(self.path)
+                raise storage_error(exc, self.path) from exc
+            self._fd = fd
+            return
+        raise self._held_error(None)
+
+    def release(self) -> None:
+        """Remove the lock file; safe to call twice."""
+        fd, self._fd = self._fd, None
+        if fd is None:
+            return
+        if sys.platform == "win32":  # Windows cannot delete a file that is still open
+            _unlock(fd)
+            os.close(fd)
+            _remove_quietly(self.path)
+            return
+        # Delete while still locked, and only if the name still points at our file.
+        if _is_current(fd, self.path):
+            _remove_quietly(self.path)
+        _unlock(fd)
+        os.close(fd)
+
+    def _take_over_if_stale(self) -> None:
+        """Remove an existing lock file if its owner is gone; raise ``GenbaError`` if it is alive."""
+        try:
+            fd = os.open(self.path, os.O_RDWR | getattr(os, "O_BINARY", 0))
+        except FileNotFoundError:
+            return  # released meanwhile; try creating again
+        except OSError as exc:
+            raise storage_error(exc, self.path) from exc
+        try:
+            locked = _try_lock(fd)
+            owner = _read_owner(fd)
+            if locked is False:
+                raise self._held_error(owner)
+            if owner is None:
+                if time.time() - os.fstat(fd).st_mtime < _LOCK_FILL_GRACE_S:
+                    raise self._held_error(None)  # an owner that has not written its pid yet
+            elif owner.get("host") != socket.gethostname():
+                # Locks may not cross the network, and we cannot see another PC's processes.
+                raise self._held_error(owner)
+            elif locked is None and psutil.pid_exists(owner["pid"]):
+                raise self._held_error(owner)
+            # Stale: the owner died (our OS lock succeeded, or its pid is gone).
+            if sys.platform == "win32":
+                _unlock(fd)
+                os.close(fd)
+                fd = -1
+            _remove_quietly(self.path)
+        finally:
+            if fd >= 0:
+                _unlock(fd)
+                os.close(fd)
+
+    def _held_error(self, owner: dict | None) -> GenbaError:
+        if owner is None:
+            return GenbaError(
+                "Another Genba Tuner is using this folder. Wait for it to finish or choose another folder.",
+                "別の Genba Tuner がこのフォルダーを使用中です。終わるまで待つか、別のフォルダーを選んでください。",
+                path=self.folder,
+            )
+        pid, host, started = owner.get("pid"), owner.get("host", "?"), owner.get("started", "?")
+        return GenbaError(
+            f"Another Genba Tuner is using this folder (pid {pid} on {host} since {started}). Wait for it to "
+            f"finish or choose another folder. If no Genba Tuner runs on {host}, delete {LOCK_FILE} in this folder.",
+            f"別の Genba Tuner がこのフォルダーを使用中です（{host} の pid {pid}、{started} から）。終わるまで"
+            f"待つか、別のフォルダーを選んでください。{host} で Genba Tuner が動いていなければ、このフォルダーの "
+            f"{LOCK_FILE} を削除してください。",
+            path=self.folder,
+        )

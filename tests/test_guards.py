@@ -1,0 +1,94 @@
+"""Numerical guards, no network, and one run per folder — at the level of a whole tuning run."""
+
+import socket
+
+import numpy as np
+import pytest
+
+from app.engine.errors import GenbaError
+from app.engine.events import StepEvent
+from app.engine.llama_model import SuffixObjective
+from app.engine.storage import RunLock
+from app.engine.tuner import tune
+from tests.test_tuner import tiny_config, write_demo_csv
+
+
+def test_nan_losses_reject_steps_halve_lr_and_stop_with_the_best_kept(tiny_gguf, tmp_path, monkeypatch):
+    data = write_demo_csv(tmp_path / "orders.csv")
+    calls = {"n": 0}
+    original = SuffixObjective.__call__
+
+    def poisoned(self, copies):
+        calls["n"] += 1
+        losses = original(self, copies)
+        return losses * np.nan if calls["n"] > 12 else losses  # healthy at first, then NaN forever
+
+    monkeypatch.setattr(SuffixObjective, "__call__", poisoned)
+    events = []
+    result = tune(
+        tiny_config(tiny_gguf, data, tmp_path / "run", steps=50, q=1, copies_per_run=2), events.append
+    )
+    steps = [e for e in events if isinstance(e, StepEvent)]
+    rejected = [e for e in steps if not e.accepted]
+    assert result.stop_reason == "diverged"
+    assert len(rejected) == 5
+    assert [e.lr for e in rejected] == [0.05 * 0.5**i for i in range(5)]
+    assert result.report["val_accuracy_after"] >= result.report["val_accuracy_before"]
+    assert (tmp_path / "run" / "adapters.npz").is_file()
+
+
+def test_tuning_conversion_and_export_open_no_network_socket(tiny_gguf, tmp_path, monkeypatch):
+    data = write_demo_csv(tmp_path / "orders.csv")
+    opened = []
+
+    def refuse(*args, **kwargs):
+        opened.append(args)
+        raise OSError("network access attempted")
+
+    monkeypatch.setattr(socket, "socket", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    monkeypatch.setattr(socket, "getaddrinfo", refuse)
+    monkeypatch.setenv("GENBA_TUNER_HOME", str(tmp_path / "fresh-home"))  # forces a fresh conversion
+    result = tune(tiny_config(tiny_gguf, data, tmp_path / "run", steps=3))
+    assert opened == []
+    assert result.report["exported_model"]
+
+
+def test_a_second_run_on_the_same_folder_is_refused_with_a_clear_message(tiny_gguf, tmp_path):
+    data = write_demo_csv(tmp_path / "orders.csv")
+    out = tmp_path / "run"
+    out.mkdir()
+    holder = RunLock(out)
+    holder.acquire()
+    try:
+        with pytest.raises(GenbaError) as err:
+            tune(tiny_config(tiny_gguf, data, out, steps=2))
+        assert "another" in err.value.message("en").lower()
+        assert err.value.message("ja")
+    finally:
+        holder.release()
+    tune(tiny_config(tiny_gguf, data, out, steps=2, export=False))  # free again once released
+
+
+def test_a_full_disk_during_checkpoint_stops_the_run_and_keeps_the_previous_checkpoint(
+    tiny_gguf, tmp_path, monkeypatch
+):
+    import errno
+
+    import app.engine.checkpoint as checkpoint
+
+    data = write_demo_csv(tmp_path / "orders.csv")
+    out = tmp_path / "run"
+    tune(tiny_config(tiny_gguf, data, out, steps=5, export=False))
+    before = (out / "checkpoint.npz").read_bytes()
+
+    def disk_full(path, **arrays):
+        from app.engine.storage import storage_error
+
+        raise storage_error(OSError(errno.ENOSPC, "No space left on device"), path)
+
+    monkeypatch.setattr(checkpoint, "atomic_save_npz", disk_full)
+    with pytest.raises(GenbaError) as err:
+        tune(tiny_config(tiny_gguf, data, out, steps=10, export=False, resume=True))
+    assert "space" in err.value.message("en").lower()
+    assert (out / "checkpoint.npz").read_bytes() == before

@@ -1,0 +1,427 @@
+import contextlib
+import os
+import pickle
+import sys
+import zipfile
+from pathlib import Path
+
+import gguf
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from onnx import TensorProto, helper, numpy_helper
+
+from app.engine.errors import GenbaError
+from app.engine.model_safety import GGUF_TENSOR_TYPES, check_model_file, check_no_pickle
+
+PLENTY = 1 << 40  # memory budget for tests that are not about memory
+
+
+def tiny_onnx(
+    folder: Path,
+    *,
+    external: dict[str, str] | None = None,
+    weights: np.ndarray | None = None,
+    op: tuple[str, str] = ("", "Add"),
+) -> Path:
+    """y = x + w; with ``external``, w lives in weights.bin under those external_data entries."""
+    folder.mkdir(parents=True, exist_ok=True)
+    w = np.arange(4, dtype=np.float32) if weights is None else weights
+    init = numpy_helper.from_array(w, "w")
+    if external is not None:
+        (folder / "weights.bin").write_bytes(w.tobytes())
+        init.ClearField("raw_data")
+        init.data_location = TensorProto.EXTERNAL
+        for key, value in external.items():
+            entry = init.external_data.add()
+            entry.key, entry.value = key, value
+    domain, op_type = op
+    graph = helper.make_graph(
+        [helper.make_node(op_type, ["x", "w"], ["y"], domain=domain)],
+        "tiny",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, list(w.shape))],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, list(w.shape))],
+        [init],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    path = folder / "model.onnx"
+    # Serialised by hand: onnx.save would try to (re)write the external data itself.
+    path.write_bytes(model.SerializeToString())
+    return path
+
+
+def write_gguf(path: Path, *, arch: str = "llama", tensors: dict | None = None) -> Path:
+    """A small GGUF with some metadata (including arrays) and F32 tensors unless given raw ones."""
+    writer = gguf.GGUFWriter(str(path), arch)
+    writer.add_name("tiny")
+    writer.add_block_count(1)
+    writer.add_token_list(["a", "b", "c"])
+    writer.add_token_types([1, 1, 1])
+    if tensors is None:
+        tensors = {"token_embd.weight": (np.ones((3, 32), dtype=np.float32), None)}
+    for name, (array, raw_dtype) in tensors.items():
+        writer.add_tensor(name, array, raw_dtype=raw_dtype)
+    writer.write_header_to_file()
+    writer.write_kv_data_to_file()
+    writer.write_tensors_to_file()
+    writer.close()
+    return path
+
+
+def refusal(path: Path, **kwargs) -> GenbaError:
+    kwargs.setdefault("available_bytes", PLENTY)
+    with pytest.raises(GenbaError) as info:
+        check_model_file(path, **kwargs)
+    assert info.value.path == str(path)
+    assert info.value.ja  # every refusal is also in Japanese
+    return info.value
+
+
+# --- ONNX ---
+
+
+def test_valid_tiny_onnx_passes(tmp_path):
+    info = check_model_file(tiny_onnx(tmp_path), available_bytes=PLENTY)
+    assert info.kind == "onnx" and info.external_data == () and info.size_bytes > 0
+
+
+def test_valid_external_data_passes_and_onnxruntime_agrees(tmp_path):
+    import onnxruntime as ort
+
+    path = tiny_onnx(tmp_path, external={"location": "weights.bin", "offset": "0", "length": "16"})
+    assert check_model_file(path, available_bytes=PLENTY).external_data == ("weights.bin",)
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    (y,) = session.run(None, {"x": np.zeros(4, dtype=np.float32)})
+    np.testing.assert_array_equal(y, np.arange(4, dtype=np.float32))
+
+
+def test_truncated_onnx_is_refused(tmp_path):
+    path = tiny_onnx(tmp_path)
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+    assert "damaged or incomplete" in refusal(path).en
+
+
+def test_random_bytes_onnx_is_refused(tmp_path):
+    path = tmp_path / "model.onnx"
+    path.write_bytes(np.random.default_rng(0).bytes(4096))
+    assert "damaged or incomplete" in refusal(path).en
+
+
+def test_empty_onnx_is_refused(tmp_path):
+    path = tmp_path / "model.onnx"
+    path.write_bytes(b"")
+    assert "no ONNX graph" in refusal(path).en
+
+
+def test_external_data_with_dotdot_is_refused(tmp_path):
+    (tmp_path / "secret.bin").write_bytes(b"\0" * 16)
+    path = tiny_onnx(tmp_path / "model", external={"location": "../secret.bin"})
+    assert "outside the model's folder ('..')" in refusal(path).en
+
+
+def test_external_data_with_backslash_dotdot_is_refused(tmp_path):
+    path = tiny_onnx(tmp_path / "model", external={"location": "sub\\..\\..\\secret.bin"})
+    assert "('..')" in refusal(path).en
+
+
+@pytest.mark.parametrize("location", ["/etc/passwd", "C:\\Windows\\win.ini", "\\\\server\\share\\w.bin"])
+def test_external_data_with_absolute_path_is_refused(tmp_path, location):
+    path = tiny_onnx(tmp_path, external={"location": location})
+    assert "absolute path" in refusal(path).en
+
+
+def test_external_data_absolute_path_to_real_file_is_refused(tmp_path):
+    path = tiny_onnx(tmp_path, external={"location": str(tmp_path / "weights.bin")})
+    assert "absolute path" in refusal(path).en
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="symlinks need privileges on Windows")
+def test_external_data_symlink_inside_folder_is_refused(tmp_path):
+    path = tiny_onnx(tmp_path, external={"location": "link.bin"})
+    os.symlink(tmp_path / "weights.bin", tmp_path / "link.bin")
+    assert "symbolic link" in refusal(path).en
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="symlinks need privileges on Windows")
+def test_external_data_symlink_leaving_folder_is_refused(tmp_path):
+    (tmp_path / "secret.bin").write_bytes(b"\0" * 16)
+    path = tiny_onnx(tmp_path / "model", external={"location": "link.bin"})
+    os.symlink(tmp_path / "secret.bin", tmp_path / "model" / "link.bin")
+    assert "outside the model's folder" in refusal(path).en
+
+
+def test_external_data_hard_link_is_refused(tmp_path):
+    path = tiny_onnx(tmp_path, external={"location": "weights.bin"})
+    os.link(tmp_path / "weights.bin", tmp_path / "another-name.bin")
+    error = refusal(path)
+    assert "hard link" in error.en and "ハードリンク" in error.ja
+
+
+def test_external_data_read_past_end_is_refused(tmp_path):
+    path = tiny_onnx(tmp_path, external={"location": "weights.bin", "offset": "100", "length": "16"})
+    assert "reads bytes 100..116" in refusal(path).en
+
+
+def test_external_data_length_not_matching_shape_is_refused(tmp_path):
+    path = tiny_onnx(tmp_path, external={"location": "weights.bin", "offset": "0", "length": "8"})
+    assert "declares 16 bytes" in refusal(path).en
+
+
+def test_missing_external_data_file_is_named(tmp_path):
+    path = tiny_onnx(tmp_path, external={"location": "weights.bin"})
+    (tmp_path / "weights.bin").unlink()
+    assert "'weights.bin'" in refusal(path).en
+
+
+def test_custom_operator_domain_is_refused(tmp_path):
+    path = tiny_onnx(tmp_path, op=("com.example.evil", "Pwn"))
+    error = refusal(path)
+    assert "custom operator library, which we never load" in error.en and "com.example.evil" in error.en
+
+
+def test_custom_operator_inside_a_subgraph_is_refused(tmp_path):
+    evil = helper.make_graph(
+        [helper.make_node("Pwn", ["c"], ["o"], domain="com.example.evil")],
+        "branch",
+        [],
+        [helper.make_tensor_value_info("o", TensorProto.FLOAT, [1])],
+    )
+    good = helper.make_graph(
+        [helper.make_node("Identity", ["c"], ["o"])],
+        "branch",
+        [],
+        [helper.make_tensor_value_info("o", 1, [1])],
+    )
+    graph = helper.make_graph(
+        [
+            helper.make_node("Constant", [], ["c"], value=numpy_helper.from_array(np.ones(1, np.float32))),
+            helper.make_node("If", ["cond"], ["y"], then_branch=evil, else_branch=good),
+        ],
+        "outer",
+        [helper.make_tensor_value_info("cond", TensorProto.BOOL, [])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1])],
+    )
+    path = tmp_path / "model.onnx"
+    path.write_bytes(helper.make_model(graph).SerializeToString())
+    assert "com.example.evil" in refusal(path).en
+
+
+def test_external_data_in_subgraph_is_checked(tmp_path):
+    tensor = numpy_helper.from_array(np.ones(4, np.float32), "w")
+    tensor.ClearField("raw_data")
+    tensor.data_location = TensorProto.EXTERNAL
+    entry = tensor.external_data.add()
+    entry.key, entry.value = "location", "../secret.bin"
+    branch = helper.make_graph(
+        [helper.make_node("Constant", [], ["o"], value=tensor)],
+        "branch",
+        [],
+        [helper.make_tensor_value_info("o", TensorProto.FLOAT, [4])],
+    )
+    graph = helper.make_graph(
+        [helper.make_node("If", ["cond"], ["y"], then_branch=branch, else_branch=branch)],
+        "outer",
+        [helper.make_tensor_value_info("cond", TensorProto.BOOL, [])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [4])],
+    )
+    path = tmp_path / "model.onnx"
+    path.write_bytes(helper.make_model(graph).SerializeToString())
+    assert "('..')" in refusal(path).en
+
+
+def test_declared_weights_larger_than_free_memory_are_refused(tmp_path):
+    path = tiny_onnx(tmp_path, external={"location": "weights.bin"}, weights=np.zeros(250_000, np.float32))
+    check_model_file(path, available_bytes=2_000_000)
+    error = refusal(path, available_bytes=500_000)
+    assert "memory" in error.en and "メモリー" in error.ja
+
+
+def test_huge_sparse_initializer_is_refused_by_default_memory_check(tmp_path):
+    # A few bytes on disk that onnxruntime would densify into 4 TB.
+    sparse = helper.make_sparse_tensor(
+        numpy_helper.from_array(np.ones(1, np.float32), "s"),
+        numpy_helper.from_array(np.zeros(1, np.int64), "s_idx"),
+        [10**12],
+    )
+    graph = helper.make_graph(
+        [helper.make_node("Identity", ["s"], ["y"])],
+        "g",
+        [],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [10**12])],
+        sparse_initializer=[sparse],
+    )
+    path = tmp_path / "model.onnx"
+    path.write_bytes(helper.make_model(graph).SerializeToString())
+    with pytest.raises(GenbaError, match="memory"):
+        check_model_file(path)
+
+
+def test_onnx_over_the_protobuf_limit_is_refused_before_reading(tmp_path):
+    path = tmp_path / "model.onnx"
+    with open(path, "wb") as fh:  # sparse file: no real 2 GB written
+        fh.truncate(2**31)
+    assert "2 GB" in refusal(path).en
+
+
+# --- pickles and unknown files ---
+
+
+@pytest.mark.parametrize(
+    "name", ["model.pt", "model.pth", "model.pkl", "pytorch_model.bin", "m.ckpt", "m.joblib"]
+)
+def test_pickle_extensions_are_refused_for_code_execution(tmp_path, name):
+    path = tmp_path / name
+    path.write_bytes(pickle.dumps({"w": [1.0]}))
+    error = refusal(path)
+    assert "run arbitrary code" in error.en and "ONNX or GGUF" in error.en
+
+
+def test_pickle_disguised_as_onnx_is_refused_by_magic(tmp_path):
+    path = tmp_path / "model.onnx"
+    path.write_bytes(pickle.dumps({"w": [1.0]}, protocol=4))
+    assert "Python pickle" in refusal(path).en
+
+
+def test_torch_zip_disguised_as_gguf_is_refused_by_magic(tmp_path):
+    path = tmp_path / "model.gguf"
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("archive/data.pkl", pickle.dumps([1, 2]))
+    assert "ZIP archive" in refusal(path).en
+    with pytest.raises(GenbaError, match="arbitrary code"):
+        check_no_pickle(path)
+
+
+def test_unknown_extension_is_refused(tmp_path):
+    path = tmp_path / "model.safetensors"
+    path.write_bytes(b"{}")
+    assert "expected .onnx or .gguf" in refusal(path).en
+
+
+def test_folder_or_missing_file_is_refused(tmp_path):
+    (tmp_path / "dir.onnx").mkdir()
+    assert "not a regular file" in refusal(tmp_path / "dir.onnx").en
+    with pytest.raises(GenbaError, match="could not be opened"):
+        check_model_file(tmp_path / "missing.onnx")
+
+
+# --- GGUF ---
+
+
+def test_valid_tiny_gguf_passes(tmp_path):
+    info = check_model_file(write_gguf(tmp_path / "m.gguf"), available_bytes=PLENTY)
+    assert info.kind == "gguf" and info.external_data == ()
+
+
+def test_the_test_suites_tiny_llama_passes(tiny_gguf):
+    assert check_model_file(tiny_gguf).kind == "gguf"
+
+
+@pytest.mark.parametrize("arch", ["gpt2", "made-up"])
+def test_gguf_with_unsupported_architecture_is_refused(tmp_path, arch):
+    error = refusal(write_gguf(tmp_path / "m.gguf", arch=arch))
+    assert f"'{arch}'" in error.en and "llama" in error.en
+    assert error.field == "general.architecture"
+
+
+def test_supported_architectures_can_be_widened(tmp_path):
+    path = write_gguf(tmp_path / "m.gguf", arch="qwen2")
+    check_model_file(path, supported_architectures={"llama", "qwen2"}, available_bytes=PLENTY)
+
+
+@pytest.mark.parametrize("keep", [0.5, 0.1, 0.01])
+def test_truncated_gguf_is_refused(tmp_path, keep):
+    path = write_gguf(tmp_path / "m.gguf", tensors={"w": (np.ones((64, 32), np.float32), None)})
+    data = path.read_bytes()
+    path.write_bytes(data[: int(len(data) * keep)])
+    assert "damaged or incomplete" in refusal(path).en
+
+
+def test_gguf_with_wrong_magic_or_version_is_refused(tmp_path):
+    path = write_gguf(tmp_path / "m.gguf")
+    data = bytearray(path.read_bytes())
+    path.write_bytes(b"GGUX" + data[4:])
+    assert "expected a .onnx or .gguf" in refusal(path).en
+    path.write_bytes(b"GGUF" + (7).to_bytes(4, "little") + data[8:])
+    assert "version 7" in refusal(path).en
+
+
+def test_gguf_with_unsupported_tensor_type_is_refused(tmp_path):
+    # One Q2_K block per row, written as raw bytes (84 bytes hold 256 weights).
+    q2k = np.zeros((2, 84), dtype=np.uint8)
+    path = write_gguf(tmp_path / "m.gguf", tensors={"w": (q2k, gguf.GGMLQuantizationType.Q2_K)})
+    error = refusal(path)
+    assert "Q2_K" in error.en and "Q4_K" in error.en and error.field == "w"
+
+
+def test_gguf_with_forged_huge_array_count_is_refused_quickly(tmp_path):
+    path = write_gguf(tmp_path / "m.gguf")
+    data = path.read_bytes()
+    # tokenizer.ggml.tokens: key, type ARRAY (9), item type STRING (8), count.
+    key = b"tokenizer.ggml.tokens"
+    at = data.index(key) + len(key) + 4 + 4
+    forged = data[:at] + (2**62).to_bytes(8, "little") + data[at + 8 :]
+    path.write_bytes(forged)
+    assert "damaged" in refusal(path).en
+
+
+def test_supported_gguf_types_all_dequantize_with_installed_gguf():
+    from gguf.quants import dequantize
+
+    for qtype in GGUF_TENSOR_TYPES:
+        block, type_size = gguf.GGML_QUANT_SIZES[qtype]
+        raw = np.zeros((1, type_size), dtype=np.uint8)
+        assert dequantize(raw, qtype).size == block, qtype.name
+
+
+def test_gguf_tensor_larger_than_free_memory_is_refused(tmp_path):
+    path = write_gguf(tmp_path / "m.gguf", tensors={"w": (np.ones((64, 32), np.float32), None)})
+    assert "memory" in refusal(path, available_bytes=1000).en
+
+
+# --- fuzzing: any bytes give a GenbaError or pass, never another exception ---
+
+VALID_GGUF_PREFIX = b"GGUF" + (3).to_bytes(4, "little")
+
+
+def check_tolerates(path: Path, data: bytes) -> None:
+    path.write_bytes(data)
+    with contextlib.suppress(GenbaError):
+        check_model_file(path, available_bytes=1 << 30)
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    data=st.binary(max_size=600),
+    suffix=st.sampled_from([".onnx", ".gguf"]),
+    gguf_prefix=st.booleans(),
+)
+def test_arbitrary_bytes_never_escape_as_other_exceptions(tmp_path_factory, data, suffix, gguf_prefix):
+    folder = tmp_path_factory.mktemp("fuzz")
+    check_tolerates(folder / f"model{suffix}", (VALID_GGUF_PREFIX if gguf_prefix else b"") + data)
+
+
+@pytest.fixture(scope="module")
+def valid_files(tmp_path_factory) -> dict[str, bytes]:
+    folder = tmp_path_factory.mktemp("valid")
+    return {
+        ".gguf": write_gguf(folder / "m.gguf").read_bytes(),
+        ".onnx": tiny_onnx(folder / "onnx").read_bytes(),
+    }
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    suffix=st.sampled_from([".onnx", ".gguf"]),
+    edits=st.lists(st.tuples(st.floats(0, 1, exclude_max=True), st.integers(0, 255)), max_size=8),
+    keep=st.floats(0, 1),
+)
+def test_mutated_valid_models_never_escape_as_other_exceptions(
+    tmp_path_factory, valid_files, suffix, edits, keep
+):
+    data = bytearray(valid_files[suffix])
+    for where, value in edits:
+        data[int(where * len(data))] = value
+    folder = tmp_path_factory.mktemp("mutated")
+    check_tolerates(folder / f"model{suffix}", bytes(data[: max(1, int(len(data) * keep))]))

@@ -1,0 +1,154 @@
+"""End-to-end tuning runs on a tiny Llama GGUF the tests write themselves."""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import onnxruntime as ort
+import pytest
+
+from app.engine import zo
+from app.engine.budget import Budget
+from app.engine.checkpoint import load_checkpoint
+from app.engine.config import TuneConfig
+from app.engine.errors import GenbaError
+from app.engine.evaluation import open_scorer
+from app.engine.events import EvalEvent, FinishedEvent, StepEvent
+from app.engine.examples import load_examples, split_examples
+from app.engine.tuner import RunControl, tune
+
+WORDS = {
+    "bucket": ["bucket", "tooth", "pin"],
+    "engine": ["engine", "oil", "start"],
+    "hydraulic": ["hose", "pump", "leak"],
+}
+
+
+def write_demo_csv(path: Path, per_label: int = 12) -> Path:
+    rng = np.random.default_rng(0)
+    lines = ["text,label"]
+    for label, words in WORDS.items():
+        for i in range(per_label):
+            w = rng.choice(words, size=3)
+            lines.append(f"{w[0]} {w[1]} number {i} {w[2]},{label}")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def demo_csv(tmp_path) -> Path:
+    return write_demo_csv(tmp_path / "orders.csv")
+
+
+def tiny_config(model: Path, data: Path, out: Path, steps: int, **kw) -> TuneConfig:
+    base = dict(
+        model=str(model),
+        data=str(data),
+        out_dir=str(out),
+        budget=Budget(steps=steps),
+        eval_every=10,
+        checkpoint_every=5,
+        max_tuned_layers=2,
+        projections=("q", "v", "down"),
+        lr=0.05,
+        q=2,
+        threads=1,
+    )
+    base.update(kw)
+    return TuneConfig(**base)
+
+
+def test_tune_reports_exports_and_the_export_reproduces_the_accuracy(tiny_gguf, demo_csv, tmp_path):
+    events = []
+    result = tune(tiny_config(tiny_gguf, demo_csv, tmp_path / "run", steps=30), events.append)
+    report = json.loads((tmp_path / "run" / "report.json").read_text(encoding="utf-8"))
+    for key in (
+        "model",
+        "examples_train",
+        "examples_val",
+        "steps",
+        "seconds",
+        "val_accuracy_before",
+        "val_accuracy_after",
+        "energy_wh",
+        "energy_source",
+        "peak_rss_mb",
+        "exported_model",
+    ):
+        assert key in report
+    assert report["steps"] == 30 and result.stop_reason == "steps"
+    assert report["energy_source"] in ("measured", "estimated")
+    assert report["val_accuracy_after"] >= report["val_accuracy_before"]
+    assert sum(isinstance(e, StepEvent) for e in events) == 30
+    assert isinstance(events[-1], FinishedEvent)
+    assert [e.step for e in events if isinstance(e, EvalEvent)] == [0, 10, 20, 30]
+    # The export keeps the source interface and loads in plain onnxruntime...
+    sess = ort.InferenceSession(report["exported_model"], providers=["CPUExecutionProvider"])
+    assert [i.name for i in sess.get_inputs()] == ["input_ids", "attention_mask"]
+    assert [o.name for o in sess.get_outputs()] == ["logits"]
+    # ...and scores the validation split exactly as the run reported.
+    ds = load_examples(demo_csv)
+    val = split_examples(ds.examples, val_fraction=0.2, seed=0, max_val=200).val
+    exported = open_scorer(report["exported_model"], ds.labels).evaluate(val)
+    assert exported.accuracy == pytest.approx(report["val_accuracy_after"])
+
+
+def test_resumed_run_gives_bit_identical_adapters(tiny_gguf, demo_csv, tmp_path):
+    tune(tiny_config(tiny_gguf, demo_csv, tmp_path / "a", steps=20, export=False))
+    tune(tiny_config(tiny_gguf, demo_csv, tmp_path / "b", steps=9, export=False))
+    tune(tiny_config(tiny_gguf, demo_csv, tmp_path / "b", steps=20, export=False, resume=True))
+    pa, ba, sa = load_checkpoint(tmp_path / "a")
+    pb, bb, sb = load_checkpoint(tmp_path / "b")
+    assert sa.step == sb.step == 20
+    for k in pa:
+        assert pa[k].tobytes() == pb[k].tobytes()
+        assert ba[k].tobytes() == bb[k].tobytes()
+
+
+def test_replaying_the_step_log_rebuilds_the_final_adapters(tiny_gguf, demo_csv, tmp_path):
+    tune(tiny_config(tiny_gguf, demo_csv, tmp_path / "run", steps=15, export=False))
+    params, _, state = load_checkpoint(tmp_path / "run")
+    records = [
+        zo.StepRecord.from_list(json.loads(line))
+        for line in (tmp_path / "run" / "steps.jsonl").read_text().splitlines()
+    ]
+    start = {k: np.zeros_like(v) for k, v in params.items()}
+    replayed = zo.replay(start, records)
+    for k in params:
+        assert replayed[k].tobytes() == params[k].tobytes()
+
+
+def test_stop_keeps_the_best_result_and_says_why(tiny_gguf, demo_csv, tmp_path):
+    control = RunControl()
+
+    def sink(event):
+        if isinstance(event, StepEvent) and event.step == 3:
+            control.stop()
+
+    result = tune(tiny_config(tiny_gguf, demo_csv, tmp_path / "run", steps=100, export=False), sink, control)
+    assert result.stop_reason == "stopped"
+    assert result.report["steps"] == 3
+    assert (tmp_path / "run" / "adapters.npz").is_file()
+
+
+def test_layer_probe_records_its_choice(tiny_gguf, demo_csv, tmp_path):
+    result = tune(tiny_config(tiny_gguf, demo_csv, tmp_path / "run", steps=2, export=False))
+    choice = result.report["layer_choice"]
+    assert len(result.report["tuned_layers"]) == 2
+    assert set(choice["chosen"]) == set(result.report["tuned_layers"])
+    assert set(map(int, choice["sensitivity"])) == set(choice["candidates"])
+
+
+def test_user_layer_choice_out_of_range_is_refused(tiny_gguf, demo_csv, tmp_path):
+    with pytest.raises(GenbaError) as err:
+        tune(tiny_config(tiny_gguf, demo_csv, tmp_path / "run", steps=2, tuned_layers=(7,)))
+    assert "7" in err.value.message("en") and err.value.message("ja")
+
+
+def test_resume_refuses_changed_data(tiny_gguf, demo_csv, tmp_path):
+    tune(tiny_config(tiny_gguf, demo_csv, tmp_path / "run", steps=3, export=False))
+    with demo_csv.open("a", encoding="utf-8") as f:
+        f.write("new bucket row,bucket\n")
+    with pytest.raises(GenbaError) as err:
+        tune(tiny_config(tiny_gguf, demo_csv, tmp_path / "run", steps=6, export=False, resume=True))
+    assert "changed" in err.value.message("en")

@@ -51,3 +51,11 @@ def rotten_tomatoes_split(
             w.writerows(part)
         paths.append(path)
     return paths[0], paths[1]
+
+
+if __name__ == "__main__":
+    import sys
+
+    out = Path(sys.argv[1] if len(sys.argv) > 1 else "bench/out/rt")
+    for p in rotten_tomatoes_split(out):
+        print(p)

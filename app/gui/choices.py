@@ -1,0 +1,67 @@
+"""What each step hands to the next, as frozen values (data flows one way: model → examples → budget → run)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from app.engine.budget import Budget
+
+
+@dataclass(frozen=True)
+class SkippedRowInfo:
+    source: str
+    line: int | None
+    reason_en: str
+    reason_ja: str
+
+
+@dataclass(frozen=True)
+class ExamplesSummary:
+    """One loaded example set, as the Examples page shows it (made in a worker thread)."""
+
+    path: str
+    columns: tuple[str, ...]
+    text_column: str | None
+    label_column: str | None
+    encoding: str
+    labels: tuple[str, ...]
+    counts: tuple[int, ...]  # per label, same order
+    skipped: tuple[SkippedRowInfo, ...]
+    preview_header: tuple[str, ...]
+    preview_rows: tuple[tuple[str, ...], ...]
+    sample_texts: tuple[str, ...]  # first few example texts, for the prompt preview
+    n_examples: int
+    n_train: int
+    n_val: int
+
+
+@dataclass(frozen=True)
+class ExamplesChoice:
+    """The examples and prompt a run will use."""
+
+    path: str
+    text_column: str | None
+    label_column: str | None
+    template: str | None  # None: the engine's default
+    label_words: dict[str, str] | None  # None: each label is its own word
+    labels: tuple[str, ...]
+    n_train: int
+    n_val: int
+    prompt_ok: bool
+
+
+@dataclass(frozen=True)
+class BudgetChoice:
+    budget: Budget
+    yen_per_kwh: float
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    """How a run ended: its configuration, and either the engine's result or the error it raised."""
+
+    config: object  # TuneConfig
+    out_dir: str
+    report: dict | None  # report.json as the engine wrote it; None if the run failed
+    stop_reason: str  # "minutes", "steps", "energy", "stopped", "diverged", or "" when failed
+    error: object | None = None  # ErrorInfo

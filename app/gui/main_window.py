@@ -1,0 +1,294 @@
+"""The one window: a side bar of steps (model → examples → budget → tune → results) and their pages.
+
+The side bar is built from ``self.steps``, so later issues can append a page (e.g. ROI) with
+``add_step``. Files dropped anywhere on the window open as a model (.gguf/.onnx) or as examples.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QEvent, QObject, Qt, Slot
+from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QKeyEvent, QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QAbstractButton,
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QMainWindow,
+    QMessageBox,
+    QPlainTextEdit,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.gui.choices import RunOutcome
+from app.gui.i18n import LANGUAGES, current_language, set_language
+from app.gui.pages.budget_page import BudgetPage
+from app.gui.pages.examples_page import ExamplesPage
+from app.gui.pages.model_page import DEFAULT_SPEC, MODEL_SUFFIXES, ModelPage
+from app.gui.pages.page import Page
+from app.gui.pages.results_page import ResultsPage
+from app.gui.pages.tune_page import TunePage
+from app.gui.settings import Settings
+from app.gui.worker import ThreadPool
+
+
+def local_paths(mime) -> list[str]:
+    return [url.toLocalFile() for url in mime.urls() if url.isLocalFile()] if mime.hasUrls() else []
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, settings: Settings | None = None, check_model_on_start: bool = True) -> None:
+        super().__init__()
+        self.settings = settings or Settings()
+        self.pool = ThreadPool(self)
+        self._close_after_stop = False
+
+        self.model_page = ModelPage(self.pool, self.settings)
+        self.examples_page = ExamplesPage(self.pool, self.settings)
+        self.budget_page = BudgetPage(self.settings)
+        self.tune_page = TunePage(self.pool, self.settings)
+        self.results_page = ResultsPage(self.pool, self.settings)
+
+        central = QWidget(self)
+        row = QHBoxLayout(central)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.setSpacing(0)
+        side = QWidget(central)
+        side.setObjectName("sideBar")
+        side.setFixedWidth(210)
+        side_layout = QVBoxLayout(side)
+        side_layout.setContentsMargins(0, 12, 0, 12)
+        self.step_list = QListWidget(side)
+        self.step_list.setObjectName("steps")
+        self.step_list.currentRowChanged.connect(self.go_to_step)
+        side_layout.addWidget(self.step_list, 1)
+        self.language_caption = QLabel(side)
+        self.language_combo = QComboBox(side)
+        self.language_combo.setMinimumHeight(40)
+        for code, name in LANGUAGES.items():
+            self.language_combo.addItem(name, code)
+        self.language_caption.setBuddy(self.language_combo)
+        side_layout.addWidget(self.language_caption)
+        side_layout.addWidget(self.language_combo)
+        for w in (self.language_caption, self.language_combo):
+            w.setContentsMargins(10, 0, 10, 0)
+        self.stack = QStackedWidget(central)
+        row.addWidget(side)
+        row.addWidget(self.stack, 1)
+        self.setCentralWidget(central)
+
+        self.steps: list[Page] = []
+        for page in (
+            self.model_page,
+            self.examples_page,
+            self.budget_page,
+            self.tune_page,
+            self.results_page,
+        ):
+            self.add_step(page)
+
+        # data flows one way: model -> examples -> budget -> tune -> results
+        self.model_page.status_changed.connect(self._push_inputs)
+        self.model_page.model_checked.connect(self.budget_page.set_model)
+        self.examples_page.examples_changed.connect(self._push_inputs)
+        self.examples_page.status_changed.connect(self._push_inputs)
+        self.budget_page.budget_changed.connect(self._push_inputs)
+        self.model_page.next_requested.connect(self._next_step)
+        self.examples_page.next_requested.connect(self._next_step)
+        self.budget_page.next_requested.connect(self._next_step)
+        self.tune_page.run_ended.connect(self._run_ended)
+        self.results_page.continue_requested.connect(self._continue_run)
+
+        self.language_combo.setCurrentIndex(max(self.language_combo.findData(current_language()), 0))
+        self.language_combo.currentIndexChanged.connect(self._language_chosen)
+        for n in range(1, 10):
+            shortcut = QShortcut(QKeySequence(f"Ctrl+{n}"), self)
+            shortcut.activated.connect(self._step_shortcut)
+            shortcut.setProperty("step", n - 1)
+
+        self.setAcceptDrops(True)
+        # Text editors (and spin boxes' line edits) take drops themselves; route file drops to the window.
+        for editor in self.findChildren(QPlainTextEdit):
+            editor.viewport().installEventFilter(self)  # a scroll area's drops arrive at its viewport
+        for editor in self.findChildren(QLineEdit):
+            editor.installEventFilter(self)
+
+        self.retranslate()
+        self.step_list.setCurrentRow(0)
+        self._push_inputs()
+        geometry = self.settings.geometry
+        if geometry is None or not self.restoreGeometry(geometry):
+            self.resize(1280, 720)
+        if check_model_on_start:
+            self.model_page.open_model(self.settings.last_model or DEFAULT_SPEC)
+
+    # --- steps -------------------------------------------------------------------------------------
+    def add_step(self, page: Page) -> None:
+        """Append a page to the side bar and the stack (later issues add pages after Results)."""
+        self.steps.append(page)
+        self.stack.addWidget(page)
+        item = QListWidgetItem()
+        item.setSizeHint(item.sizeHint().expandedTo(item.sizeHint()))
+        self.step_list.addItem(item)
+        page.status_changed.connect(self._refresh_step_list)
+        self._refresh_step_list()
+
+    @Slot(int)
+    def go_to_step(self, index: int) -> None:
+        if 0 <= index < len(self.steps):
+            self.stack.setCurrentIndex(index)
+            if self.step_list.currentRow() != index:
+                self.step_list.setCurrentRow(index)
+
+    def show_page(self, page: Page) -> None:
+        self.go_to_step(self.steps.index(page))
+
+    def current_page(self) -> Page:
+        return self.steps[self.stack.currentIndex()]
+
+    @Slot()
+    def _next_step(self) -> None:
+        self.go_to_step(self.stack.currentIndex() + 1)
+
+    @Slot()
+    def _step_shortcut(self) -> None:
+        self.go_to_step(int(self.sender().property("step")))
+
+    @Slot()
+    def _refresh_step_list(self) -> None:
+        for i, page in enumerate(self.steps):
+            item = self.step_list.item(i)
+            if item is None:
+                continue
+            title = self.tr("{number}. {title}").format(number=i + 1, title=page.step_title())
+            if page.is_done():
+                item.setText(self.tr("{step}  ✓ done").format(step=title))
+            else:
+                item.setText(title)
+
+    @Slot()
+    def _push_inputs(self) -> None:
+        model = self.model_page.check if self.model_page.is_done() else None
+        examples = self.examples_page.choice() if self.examples_page.summary is not None else None
+        budget = self.budget_page.choice() if self.budget_page.error is None else None
+        self.tune_page.set_inputs(model, examples, budget)
+        self._refresh_step_list()
+
+    @Slot(object)
+    def _run_ended(self, outcome: RunOutcome) -> None:
+        self.results_page.show_outcome(outcome)
+        if not self._close_after_stop:
+            self.show_page(self.results_page)
+        else:
+            self.close()
+
+    @Slot(object)
+    def _continue_run(self, config) -> None:
+        self.tune_page.start_config(config)
+        self.show_page(self.tune_page)
+
+    # --- files -------------------------------------------------------------------------------------
+    def open_paths(self, paths: list[str]) -> bool:
+        """Open dropped files: a .gguf/.onnx as the model, anything else as examples. True if handled."""
+        if not paths:
+            return False
+        first = Path(paths[0])
+        if first.suffix.lower() in MODEL_SUFFIXES:
+            self.model_page.open_model(str(first))
+            self.show_page(self.model_page)
+        else:
+            self.examples_page.open_examples(str(first))
+            self.show_page(self.examples_page)
+        return True
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if local_paths(event.mimeData()):
+            event.acceptProposedAction()
+        else:
+            super().dragEnterEvent(event)
+
+    def dragMoveEvent(self, event) -> None:
+        if local_paths(event.mimeData()):
+            event.acceptProposedAction()
+        else:
+            super().dragMoveEvent(event)
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        if self.open_paths(local_paths(event.mimeData())):
+            event.acceptProposedAction()
+        else:
+            super().dropEvent(event)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        kind = event.type()
+        if kind in (QEvent.Type.DragEnter, QEvent.Type.DragMove, QEvent.Type.Drop) and local_paths(
+            event.mimeData()
+        ):
+            if kind == QEvent.Type.Drop:
+                self.open_paths(local_paths(event.mimeData()))
+            event.acceptProposedAction()
+            return True
+        return super().eventFilter(watched, event)
+
+    # --- keyboard ----------------------------------------------------------------------------------
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        """Enter activates the focused button, else the page's main button (as a dialog's default)."""
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            focused = self.focusWidget()
+            if isinstance(focused, QAbstractButton) and focused.isEnabled():
+                focused.click()
+                return
+            primary = self.current_page().primary_button
+            if primary is not None and primary.isEnabled() and primary.isVisible():
+                primary.click()
+                return
+        super().keyPressEvent(event)
+
+    # --- language ----------------------------------------------------------------------------------
+    @Slot(int)
+    def _language_chosen(self, index: int) -> None:
+        lang = self.language_combo.itemData(index)
+        set_language(lang)
+        self.settings.language = lang
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.LanguageChange:
+            self.retranslate()
+        super().changeEvent(event)
+
+    def retranslate(self) -> None:
+        self.setWindowTitle(self.tr("Genba Tuner"))
+        self.language_caption.setText(self.tr("&Language:"))
+        self._refresh_step_list()
+
+    # --- closing -----------------------------------------------------------------------------------
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if self.tune_page.is_running():
+            event.ignore()
+            if self._close_after_stop:
+                return  # already stopping; the window closes when the run has ended
+            answer = QMessageBox.question(
+                self,
+                self.tr("Stop tuning?"),
+                self.tr(
+                    "A tuning run is in progress. Stop it and close? The best result so far and the "
+                    "checkpoint are kept, and the run can be continued later."
+                ),
+                QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+                QMessageBox.StandardButton.No,
+            )
+            if answer == QMessageBox.StandardButton.Yes:
+                self._close_after_stop = True
+                self.tune_page.stop_run()
+            return
+        self.settings.geometry = self.saveGeometry()
+        self.settings.sync()
+        self.results_page.shutdown()
+        self.pool.wait_all()
+        super().closeEvent(event)

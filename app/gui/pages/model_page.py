@@ -1,0 +1,315 @@
+"""Step 1: which model to tune, its card, and whether this PC can tune it."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QLocale, Signal, Slot
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QWidget,
+)
+
+from app.gui.i18n import current_language
+from app.gui.model_check import ModelCheck, check_model
+from app.gui.pages.page import Page, StatusLine, make_button, wrapping_label
+from app.gui.settings import Settings
+from app.gui.worker import ErrorInfo, FunctionWorker, ThreadPool
+
+DEFAULT_SPEC = "default"
+MODEL_SUFFIXES = (".gguf", ".onnx")
+
+
+class ModelPage(Page):
+    model_checked = Signal(object)  # ModelCheck
+    next_requested = Signal()
+
+    def __init__(self, pool: ThreadPool, settings: Settings, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.pool = pool
+        self.settings = settings
+        self.check: ModelCheck | None = None
+        self.error: ErrorInfo | None = None
+        self.spec: str | None = None
+        self._worker: FunctionWorker | None = None
+        self._stage_done = 0.0
+
+        row = QHBoxLayout()
+        self.selected_label = QLabel(self.body)
+        self.selected_name = QLabel(self.body)
+        self.selected_name.setObjectName("emphasis")
+        row.addWidget(self.selected_label)
+        row.addWidget(self.selected_name, 1)
+        self.layout_.addLayout(row)
+
+        buttons = QHBoxLayout()
+        self.default_button = make_button(self.body)
+        self.default_button.clicked.connect(self.use_default_model)
+        self.open_button = make_button(self.body)
+        self.open_button.clicked.connect(self.choose_model_file)
+        buttons.addWidget(self.default_button)
+        buttons.addWidget(self.open_button)
+        buttons.addStretch(1)
+        self.layout_.addLayout(buttons)
+
+        self.stage_label = wrapping_label(self.body)
+        self.progress = QProgressBar(self.body)
+        self.progress.setRange(0, 1000)
+        self.progress.setMinimumHeight(28)
+        self.layout_.addWidget(self.stage_label)
+        self.layout_.addWidget(self.progress)
+
+        self.card = QGroupBox(self.body)
+        form = QFormLayout(self.card)
+        form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
+        self.card_fields: dict[str, tuple[QLabel, QLabel]] = {}
+        for key in ("name", "file", "kind", "size", "parameters", "memory", "speed"):
+            caption, value = QLabel(self.card), wrapping_label(self.card, selectable=True)
+            form.addRow(caption, value)
+            self.card_fields[key] = (caption, value)
+        self.layout_.addWidget(self.card)
+
+        self.verdict = StatusLine(self.body)
+        self.layout_.addWidget(self.verdict)
+        self.layout_.addStretch(1)
+
+        nav = QHBoxLayout()
+        nav.addStretch(1)
+        self.next_button = make_button(self.body, primary=True)
+        self.next_button.clicked.connect(self.next_requested)
+        nav.addWidget(self.next_button)
+        self.layout_.addLayout(nav)
+        self.primary_button = self.next_button
+        self._show_idle()
+        self.retranslate()
+
+    # --- actions -----------------------------------------------------------------------------------
+    @Slot()
+    def use_default_model(self) -> None:
+        self.open_model(DEFAULT_SPEC)
+
+    @Slot()
+    def choose_model_file(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(
+            self,
+            self.tr("Open a model"),
+            self.settings.model_folder,
+            self.tr("Models (*.gguf *.onnx);;All files (*)"),
+        )
+        if path:
+            self.open_model(path)
+
+    def open_model(self, spec: str) -> None:
+        """Check a model ('default' or a file path) in a worker thread; the card fills in when done."""
+        from pathlib import Path
+
+        self.spec = str(spec)
+        self.check = None
+        self.error = None
+        if self.spec != DEFAULT_SPEC:
+            self.settings.model_folder = str(Path(self.spec).parent)
+        self._stage_done = 0.0
+        worker = FunctionWorker(check_model, self.spec)
+        worker.progress.connect(self._on_progress)
+        worker.succeeded.connect(self._on_checked)
+        worker.failed.connect(self._on_failed)
+        self._worker = worker
+        self.progress.setValue(0)
+        self.progress.show()
+        self.stage_label.show()
+        self.pool.start(worker)
+        self._refresh()
+        self.status_changed.emit()
+
+    @Slot(object)
+    def _on_progress(self, done: object) -> None:
+        if self.sender() is not self._worker:
+            return
+        if isinstance(done, float | int):
+            self._stage_done = float(done)
+            self.progress.setValue(int(1000 * self._stage_done))
+            self._refresh_stage()
+
+    @Slot(object)
+    def _on_checked(self, check: ModelCheck) -> None:
+        if self.sender() is not self._worker:
+            return
+        self._worker = None
+        self.check = check
+        self.settings.last_model = check.spec
+        self._show_idle()
+        self._refresh()
+        self.status_changed.emit()
+        self.model_checked.emit(check)
+
+    @Slot(object)
+    def _on_failed(self, error: ErrorInfo) -> None:
+        if self.sender() is not self._worker:
+            return
+        self._worker = None
+        self.error = error
+        self._show_idle()
+        self._refresh()
+        self.status_changed.emit()
+
+    def is_busy(self) -> bool:
+        return self._worker is not None
+
+    def is_done(self) -> bool:
+        return self.check is not None and self.check.can_tune
+
+    # --- text --------------------------------------------------------------------------------------
+    def step_title(self) -> str:
+        return self.tr("Model")
+
+    def retranslate(self) -> None:
+        super().retranslate()
+        self.intro.setText(
+            self.tr(
+                "The language model that will learn from your examples. The included model works on most "
+                "PCs. You can also open another model file (.gguf or .onnx), or drop it onto this window."
+            )
+        )
+        self.selected_label.setText(self.tr("Selected model:"))
+        self.default_button.setText(self.tr("Use the &included model"))
+        self.open_button.setText(self.tr("&Open model file…"))
+        self.next_button.setText(self.tr("&Next: Examples"))
+        self.card.setTitle(self.tr("Model card"))
+        captions = {
+            "name": self.tr("Name"),
+            "file": self.tr("File"),
+            "kind": self.tr("Kind"),
+            "size": self.tr("Size on disk"),
+            "parameters": self.tr("Parameters"),
+            "memory": self.tr("Memory"),
+            "speed": self.tr("Speed on this PC"),
+        }
+        for key, (caption, _) in self.card_fields.items():
+            caption.setText(captions[key])
+        self._refresh()
+
+    def _show_idle(self) -> None:
+        self.progress.hide()
+        self.stage_label.hide()
+
+    def _refresh_stage(self) -> None:
+        if self._stage_done < 1.0:
+            self.stage_label.setText(self.tr("Converting the model for this PC (first use only)…"))
+        else:
+            self.stage_label.setText(self.tr("Measuring the speed of this PC…"))
+
+    def _name_for(self, spec: str | None, fallback: str = "") -> str:
+        if spec == DEFAULT_SPEC:
+            return self.tr("SmolLM2 135M — included")
+        return fallback or (spec or "")
+
+    def _kind_text(self, kind: str) -> str:
+        return {
+            "gguf-llama": self.tr("Causal language model (Llama family, GGUF)"),
+            "onnx-causal-lm": self.tr("Causal language model (ONNX)"),
+            "onnx-classifier": self.tr("Sequence classifier (ONNX)"),
+        }.get(kind, kind)
+
+    def _refresh(self) -> None:
+        locale = QLocale()
+        check = self.check
+        self.selected_name.setText(self._name_for(self.spec, check.display_name if check else "") or "—")
+        self.default_button.setEnabled(not self.is_busy())
+        self.open_button.setEnabled(not self.is_busy())
+        self.next_button.setEnabled(not self.is_busy())
+        if self.is_busy():
+            self._refresh_stage()
+        self.card.setVisible(check is not None)
+        if check is not None:
+            values = {
+                "name": self._name_for(check.spec, check.display_name),
+                "file": check.source,
+                "kind": self._kind_text(check.kind),
+                "size": locale.formattedDataSize(check.size_bytes),
+                "parameters": self._parameters_text(check),
+                "memory": self._memory_text(check),
+                "speed": self._speed_text(check),
+            }
+            for key, (_, value) in self.card_fields.items():
+                value.setText(values[key])
+        self._refresh_verdict()
+
+    def _parameters_text(self, check: ModelCheck) -> str:
+        if not check.parameters:
+            return self.tr("unknown")
+        millions = QLocale().toString(check.parameters / 1e6, "f", 0 if check.parameters >= 1e7 else 2)
+        if check.tunable:
+            return self.tr("{millions} million ({layers} layers)").format(
+                millions=millions, layers=check.n_layers
+            )
+        return self.tr("about {millions} million (estimated from the file size)").format(millions=millions)
+
+    def _memory_text(self, check: ModelCheck) -> str:
+        locale = QLocale()
+        free = locale.formattedDataSize(int(check.memory_free_mb * 2**20))
+        if check.memory_needed_mb is None:
+            return self.tr("{free} free now").format(free=free)
+        need = locale.formattedDataSize(int(check.memory_needed_mb * 2**20))
+        return self.tr("a run needs about {need}; {free} free now").format(need=need, free=free)
+
+    def _speed_text(self, check: ModelCheck) -> str:
+        if check.seconds_per_step is None:
+            return self.tr("not measured (this kind of model cannot be tuned)")
+        locale = QLocale()
+        return self.tr(
+            "about {step} s per tuning step (estimated from one measured forward pass: {ms} ms per example)"
+        ).format(
+            step=locale.toString(check.seconds_per_step, "f", 2 if check.seconds_per_step < 10 else 0),
+            ms=locale.toString(check.seconds_per_example * 1000, "f", 1),
+        )
+
+    def _refresh_verdict(self) -> None:
+        lang = current_language()
+        if self.is_busy():
+            self.verdict.set_message("info", "", "")
+            return
+        if self.error is not None:
+            self.verdict.set_message("error", self.tr("Problem"), self.error.message(lang))
+            return
+        check = self.check
+        if check is None:
+            self.verdict.set_message(
+                "info", "", self.tr("Choose the included model or open a model file to see its card.")
+            )
+            return
+        locale = QLocale()
+        if not check.tunable:
+            self.verdict.set_message(
+                "error",
+                self.tr("Cannot tune"),
+                self.tr(
+                    "This model can be evaluated but not tuned here: tuning needs a Llama-family model in "
+                    "GGUF format. Use the included model or open a .gguf file."
+                ),
+            )
+        elif not check.fits_in_memory:
+            self.verdict.set_message(
+                "error",
+                self.tr("Cannot tune"),
+                self.tr(
+                    "This PC cannot tune this model: a run needs about {need} of free memory and only {free} "
+                    "is free now. Close other programs, or choose a smaller model."
+                ).format(
+                    need=locale.formattedDataSize(int(check.memory_needed_mb * 2**20)),
+                    free=locale.formattedDataSize(int(check.memory_free_mb * 2**20)),
+                ),
+            )
+        else:
+            per_minute = check.steps_per_minute or 0.0
+            if per_minute >= 1:
+                text = self.tr("This PC can tune this model: about {n} steps per minute.").format(
+                    n=locale.toString(per_minute, "f", 0 if per_minute >= 10 else 1)
+                )
+            else:
+                text = self.tr("This PC can tune this model: about one step every {s} seconds.").format(
+                    s=locale.toString(check.seconds_per_step, "f", 0)
+                )
+            self.verdict.set_message("ok", self.tr("OK"), text)

@@ -1,0 +1,556 @@
+"""Step 5: what the run gained: accuracy before/after, confusion matrix, changed examples, try it, export."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QEvent, QLocale, QObject, Qt, QUrl, Signal, Slot
+from PySide6.QtGui import QBrush, QColor, QDesktopServices, QFont
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFileDialog,
+    QGridLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QProgressBar,
+    QTableWidgetItem,
+    QWidget,
+)
+
+from app.gui.choices import RunOutcome
+from app.gui.comparison import ComparisonWorker
+from app.gui.deliverables import copy_deliverables
+from app.gui.i18n import current_language
+from app.gui.pages.examples_page import read_only_table
+from app.gui.pages.page import Page, StatusLine, make_button, wrapping_label
+from app.gui.pages.tune_page import format_duration
+from app.gui.settings import Settings
+from app.gui.worker import ErrorInfo, FunctionWorker, ThreadPool
+
+CORRECT_BACKGROUND = QColor("#DCEFE6")
+
+
+class ResultsPage(Page):
+    close_comparison = Signal()  # to the comparison worker: release its models, end its thread
+    predict_requested = Signal(str)  # to the comparison worker
+    continue_requested = Signal(object)  # TuneConfig of a run to resume
+    export_finished = Signal(str)  # the folder the deliverables were copied to
+
+    def __init__(self, pool: ThreadPool, settings: Settings, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.pool = pool
+        self.settings = settings
+        self.outcome: RunOutcome | None = None
+        self.comparison: dict | None = None
+        self.comparison_error: ErrorInfo | None = None
+        self.prediction: dict | None = None
+        self.export_error: ErrorInfo | None = None
+        self.exported_to: str | None = None
+        self._comparer: ComparisonWorker | None = None
+        self._exporter: FunctionWorker | None = None
+
+        self.outcome_line = StatusLine(self.body)
+        self.layout_.addWidget(self.outcome_line)
+
+        self.figures_box = QGroupBox(self.body)
+        figures = QGridLayout(self.figures_box)
+        self.figure_captions: dict[str, QLabel] = {}
+        self.figure_values: dict[str, QLabel] = {}
+        big = QFont(self.font())
+        big.setPointSizeF(big.pointSizeF() * 1.8)
+        big.setBold(True)
+        for col, key in enumerate(("before", "after", "steps", "time", "energy")):
+            caption, value = wrapping_label(self.figures_box), wrapping_label(self.figures_box)
+            value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            if key in ("before", "after"):
+                value.setFont(big)
+            else:
+                value.setObjectName("figure")
+            figures.addWidget(caption, 0, col)
+            figures.addWidget(value, 1, col)
+            self.figure_captions[key], self.figure_values[key] = caption, value
+        self.layout_.addWidget(self.figures_box)
+
+        # --- export ---------------------------------------------------------------------------------
+        self.export_box = QGroupBox(self.body)
+        export = QGridLayout(self.export_box)
+        self.export_note = wrapping_label(self.export_box, selectable=True)
+        self.export_button = make_button(self.export_box, primary=True)
+        self.export_button.clicked.connect(self.choose_export_folder)
+        self.open_run_button = make_button(self.export_box)
+        self.open_run_button.clicked.connect(self.open_run_folder)
+        self.continue_button = make_button(self.export_box)
+        self.continue_button.clicked.connect(self._continue_run)
+        self.export_progress = QProgressBar(self.export_box)
+        self.export_progress.setRange(0, 1000)
+        self.export_status = StatusLine(self.export_box)
+        export.addWidget(self.export_note, 0, 0, 1, 4)
+        export.addWidget(self.export_button, 1, 0)
+        export.addWidget(self.open_run_button, 1, 1)
+        export.addWidget(self.continue_button, 1, 2)
+        export.setColumnStretch(3, 1)
+        export.addWidget(self.export_progress, 2, 0, 1, 4)
+        export.addWidget(self.export_status, 3, 0, 1, 4)
+        self.layout_.addWidget(self.export_box)
+        self.primary_button = self.export_button
+
+        # --- try it ---------------------------------------------------------------------------------
+        self.try_box = QGroupBox(self.body)
+        try_layout = QGridLayout(self.try_box)
+        self.try_edit = QLineEdit(self.try_box)
+        self.try_edit.setMinimumHeight(40)
+        self.try_edit.installEventFilter(self)  # Enter asks the models (and is not the page's Export)
+        self.try_button = make_button(self.try_box)
+        self.try_button.clicked.connect(self.try_text)
+        self.try_result = wrapping_label(self.try_box, selectable=True)
+        self.try_result.setObjectName("emphasis")
+        try_layout.addWidget(self.try_edit, 0, 0)
+        try_layout.addWidget(self.try_button, 0, 1)
+        try_layout.addWidget(self.try_result, 1, 0, 1, 2)
+        self.layout_.addWidget(self.try_box)
+        self.compare_status = StatusLine(self.body)
+        self.layout_.addWidget(self.compare_status)
+
+        # --- confusion matrix and examples ----------------------------------------------------------
+        self.detail_box = QGroupBox(self.body)
+        detail = QGridLayout(self.detail_box)
+        confusion_head = QHBoxLayout()
+        self.confusion_caption = QLabel(self.detail_box)
+        self.confusion_combo = QComboBox(self.detail_box)
+        self.confusion_combo.setMinimumHeight(36)
+        self.confusion_combo.addItems(["", ""])
+        self.confusion_combo.currentIndexChanged.connect(self._fill_confusion)
+        self.confusion_caption.setBuddy(self.confusion_combo)
+        confusion_head.addWidget(self.confusion_caption)
+        confusion_head.addWidget(self.confusion_combo)
+        confusion_head.addStretch(1)
+        detail.addLayout(confusion_head, 0, 0)
+        self.confusion_note = wrapping_label(self.detail_box)
+        detail.addWidget(self.confusion_note, 1, 0)
+        self.confusion_table = read_only_table(self.detail_box, 0)
+        self.confusion_table.verticalHeader().setVisible(True)
+        self.confusion_table.horizontalHeader().setStretchLastSection(False)
+        self.confusion_table.setMinimumHeight(160)
+        detail.addWidget(self.confusion_table, 2, 0)
+
+        examples_head = QHBoxLayout()
+        self.examples_caption = QLabel(self.detail_box)
+        self.changed_only = QCheckBox(self.detail_box)
+        self.changed_only.setMinimumHeight(36)
+        self.changed_only.toggled.connect(self._apply_filter)
+        examples_head.addWidget(self.examples_caption)
+        examples_head.addStretch(1)
+        examples_head.addWidget(self.changed_only)
+        detail.addLayout(examples_head, 0, 1)
+        self.examples_table = read_only_table(self.detail_box, 5)
+        header = self.examples_table.horizontalHeader()
+        header.setStretchLastSection(False)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        for c in range(1, 5):
+            header.setSectionResizeMode(c, QHeaderView.ResizeMode.ResizeToContents)
+        self.examples_table.setMinimumHeight(260)
+        detail.addWidget(self.examples_table, 1, 1, 2, 1)
+        detail.setColumnStretch(0, 2)
+        detail.setColumnStretch(1, 3)
+        self.layout_.addWidget(self.detail_box)
+
+        self.layout_.addStretch(1)
+        self.retranslate()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if (
+            watched is self.try_edit
+            and event.type() == QEvent.Type.KeyPress
+            and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter)
+        ):
+            self.try_text()
+            return True
+        return super().eventFilter(watched, event)
+
+    # --- a new outcome -----------------------------------------------------------------------------
+    def show_outcome(self, outcome: RunOutcome) -> None:
+        """Show a finished, stopped or failed run; a finished one is compared in a worker thread."""
+        self.shutdown()
+        self.outcome = outcome
+        self.comparison = None
+        self.comparison_error = None
+        self.prediction = None
+        self.export_error = None
+        self.exported_to = None
+        self.examples_table.setRowCount(0)
+        self.confusion_table.setRowCount(0)
+        self.export_progress.hide()
+        exported = (outcome.report or {}).get("exported_model")
+        if exported:
+            worker = ComparisonWorker(outcome.config, exported)
+            worker.compared.connect(self._on_compared)
+            worker.predicted.connect(self._on_predicted)
+            worker.failed.connect(self._on_compare_failed)
+            self.close_comparison.connect(worker.finish)
+            self.predict_requested.connect(worker.predict)
+            self._comparer = worker
+            self.pool.start(worker)
+        self._refresh()
+        self.status_changed.emit()
+
+    def shutdown(self) -> None:
+        """Let the comparison worker release its models and end its thread."""
+        old = self._comparer
+        if old is not None:
+            self.close_comparison.emit()
+            self.close_comparison.disconnect(old.finish)
+            self.predict_requested.disconnect(old.predict)
+            self._comparer = None
+
+    def is_done(self) -> bool:
+        return self.outcome is not None and self.outcome.report is not None
+
+    @Slot(object)
+    def _on_compared(self, comparison: dict) -> None:
+        if self.sender() is not self._comparer:
+            return
+        self.comparison = comparison
+        self._fill_examples()
+        self._fill_confusion()
+        self._refresh()
+
+    @Slot(object)
+    def _on_compare_failed(self, error: ErrorInfo) -> None:
+        if self.sender() is not self._comparer:
+            return
+        self.comparison_error = error
+        self._refresh()
+
+    @Slot()
+    def try_text(self) -> None:
+        text = self.try_edit.text().strip()
+        if text and self._comparer is not None and self.comparison is not None:
+            self.try_result.setText(self.tr("Asking both models…"))
+            self.predict_requested.emit(text)
+
+    @Slot(object)
+    def _on_predicted(self, prediction: dict) -> None:
+        if self.sender() is not self._comparer:
+            return
+        self.prediction = prediction
+        self._refresh_prediction()
+
+    # --- export ------------------------------------------------------------------------------------
+    @Slot()
+    def choose_export_folder(self) -> None:
+        if not self.is_done():
+            return
+        folder = QFileDialog.getExistingDirectory(
+            self, self.tr("Export the tuned model to…"), self.settings.export_folder
+        )
+        if folder:
+            self.export_to(folder)
+
+    def export_to(self, folder: str) -> None:
+        """Copy model folder, adapters and report into a new folder inside ``folder``."""
+        self.settings.export_folder = folder
+        self.export_error = None
+        self.exported_to = None
+        worker = FunctionWorker(copy_deliverables, self.outcome.out_dir, folder)
+        worker.progress.connect(self._on_export_progress)
+        worker.succeeded.connect(self._on_exported)
+        worker.failed.connect(self._on_export_failed)
+        self._exporter = worker
+        self.export_progress.setValue(0)
+        self.export_progress.show()
+        self.pool.start(worker)
+        self._refresh()
+
+    @Slot(object)
+    def _on_export_progress(self, done: object) -> None:
+        if self.sender() is self._exporter and isinstance(done, float | int):
+            self.export_progress.setValue(int(1000 * done))
+
+    @Slot(object)
+    def _on_exported(self, folder: str) -> None:
+        if self.sender() is not self._exporter:
+            return
+        self._exporter = None
+        self.exported_to = folder
+        self.export_progress.hide()
+        self._refresh()
+        self.export_finished.emit(folder)
+
+    @Slot(object)
+    def _on_export_failed(self, error: ErrorInfo) -> None:
+        if self.sender() is not self._exporter:
+            return
+        self._exporter = None
+        self.export_error = error
+        self.export_progress.hide()
+        self._refresh()
+
+    @Slot()
+    def open_run_folder(self) -> None:
+        if self.outcome is not None:
+            QDesktopServices.openUrl(QUrl.fromLocalFile(self.outcome.out_dir))
+
+    @Slot()
+    def _continue_run(self) -> None:
+        if self.outcome is not None and self.outcome.error is not None and self.outcome.error.kept:
+            self.continue_requested.emit(self.outcome.config.with_(resume=True))
+
+    # --- tables ------------------------------------------------------------------------------------
+    def _fill_examples(self) -> None:
+        c = self.comparison
+        table = self.examples_table
+        table.setRowCount(len(c["texts"]))
+        bold = QFont(table.font())
+        bold.setBold(True)
+        for r, (text, truth, before, after) in enumerate(
+            zip(c["texts"], c["truth"], c["before"], c["after"], strict=True)
+        ):
+            for col, value in enumerate((text, truth, before, after)):
+                item = QTableWidgetItem(value)
+                item.setToolTip(value)
+                if col in (2, 3) and value == truth:
+                    item.setBackground(QBrush(CORRECT_BACKGROUND))
+                table.setItem(r, col, item)
+            table.setItem(r, 4, QTableWidgetItem(""))
+        self._refresh_change_column()
+        self._apply_filter()
+
+    def _change_text(self, r: int) -> str:
+        c = self.comparison
+        truth, before, after = c["truth"][r], c["before"][r], c["after"][r]
+        if before == after:
+            return ""
+        if after == truth:
+            return self.tr("✔ now right")
+        if before == truth:
+            return self.tr("✘ now wrong")
+        return self.tr("changed, still wrong")
+
+    def _refresh_change_column(self) -> None:
+        if self.comparison is None:
+            return
+        for r in range(self.examples_table.rowCount()):
+            self.examples_table.item(r, 4).setText(self._change_text(r))
+
+    def changed_rows(self) -> list[int]:
+        c = self.comparison or {"before": [], "after": []}
+        return [r for r, (b, a) in enumerate(zip(c["before"], c["after"], strict=True)) if b != a]
+
+    @Slot()
+    def _apply_filter(self) -> None:
+        changed = set(self.changed_rows())
+        only = self.changed_only.isChecked()
+        for r in range(self.examples_table.rowCount()):
+            self.examples_table.setRowHidden(r, only and r not in changed)
+
+    def visible_example_rows(self) -> int:
+        return sum(not self.examples_table.isRowHidden(r) for r in range(self.examples_table.rowCount()))
+
+    @Slot()
+    def _fill_confusion(self) -> None:
+        c = self.comparison
+        if c is None:
+            return
+        matrix = c["confusion_after"] if self.confusion_combo.currentIndex() == 0 else c["confusion_before"]
+        labels = c["labels"]
+        table = self.confusion_table
+        table.setRowCount(len(labels))
+        table.setColumnCount(len(labels))
+        table.setHorizontalHeaderLabels(labels)
+        table.setVerticalHeaderLabels(labels)
+        bold = QFont(table.font())
+        bold.setBold(True)
+        for i, row in enumerate(matrix):
+            for j, count in enumerate(row):
+                item = QTableWidgetItem(str(count))
+                item.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
+                if i == j:  # correct answers: bold and tinted, not colour alone
+                    item.setFont(bold)
+                    item.setBackground(QBrush(CORRECT_BACKGROUND))
+                table.setItem(i, j, item)
+        table.resizeColumnsToContents()
+
+    # --- text --------------------------------------------------------------------------------------
+    def step_title(self) -> str:
+        return self.tr("Results")
+
+    def retranslate(self) -> None:
+        super().retranslate()
+        self.intro.setText(
+            self.tr(
+                "What tuning gained on the validation examples (kept aside, never used for tuning), and the "
+                "tuned model to take away."
+            )
+        )
+        self.figures_box.setTitle(self.tr("Summary"))
+        captions = {
+            "before": self.tr("Accuracy before"),
+            "after": self.tr("Accuracy after"),
+            "steps": self.tr("Steps"),
+            "time": self.tr("Time"),
+            "energy": self.tr("Electricity"),
+        }
+        for key, label in self.figure_captions.items():
+            label.setText(captions[key])
+        self.export_box.setTitle(self.tr("Tuned model"))
+        self.export_button.setText(self.tr("&Export…"))
+        self.open_run_button.setText(self.tr("Open run &folder"))
+        self.continue_button.setText(self.tr("&Continue this run"))
+        self.detail_box.setTitle(self.tr("Validation examples"))
+        self.confusion_caption.setText(self.tr("Confusion &matrix:"))
+        self.confusion_combo.setItemText(0, self.tr("after tuning"))
+        self.confusion_combo.setItemText(1, self.tr("before tuning"))
+        self.confusion_note.setText(
+            self.tr("Rows: the true label. Columns: the model's answer. The diagonal (bold) is correct.")
+        )
+        self.examples_caption.setText(self.tr("Each validation example"))
+        self.changed_only.setText(self.tr("Only examples whose answer &changed"))
+        self.examples_table.setHorizontalHeaderLabels(
+            [self.tr("Text"), self.tr("True label"), self.tr("Before"), self.tr("After"), self.tr("Change")]
+        )
+        self.try_box.setTitle(self.tr("Try it"))
+        self.try_edit.setPlaceholderText(self.tr("Type a text as it would appear in your data…"))
+        self.try_button.setText(self.tr("&Ask both models"))
+        self._refresh_change_column()
+        self._refresh()
+
+    def _stop_reason_text(self, reason: str) -> str:
+        return {
+            "minutes": self.tr("the time budget was used up"),
+            "steps": self.tr("the step budget was used up"),
+            "energy": self.tr("the energy budget was used up"),
+            "stopped": self.tr("you stopped it"),
+            "diverged": self.tr("the numbers became unstable, so it stopped early"),
+        }.get(reason, reason)
+
+    def _percent(self, fraction: float | None) -> str:
+        if fraction is None:
+            return "—"
+        return self.tr("{p}%").format(p=QLocale().toString(100 * fraction, "f", 1))
+
+    def _refresh(self) -> None:
+        lang = current_language()
+        locale = QLocale()
+        o = self.outcome
+        report = o.report if o is not None else None
+        has_report = report is not None
+        for w in (self.figures_box, self.detail_box, self.try_box):
+            w.setVisible(has_report)
+        self.export_box.setVisible(o is not None)
+        exporting = self._exporter is not None
+        self.export_button.setEnabled(bool(has_report and report.get("exported_model")) and not exporting)
+        self.open_run_button.setEnabled(o is not None)
+        self.continue_button.setVisible(bool(o is not None and o.error is not None and o.error.kept))
+
+        if o is None:
+            self.outcome_line.set_message("info", "", self.tr("No results yet: run the tuning in step 4."))
+            self.compare_status.set_message("info", "", "")
+            self.export_status.set_message("info", "", "")
+            return
+        if o.error is not None:
+            kept = (
+                self.tr(
+                    "The checkpoint was kept in {folder}. Press Continue this run to carry on from it."
+                ).format(folder=o.error.kept)
+                if o.error.kept
+                else self.tr("Nothing was kept: the run stopped before its first checkpoint.")
+            )
+            self.outcome_line.set_message(
+                "error",
+                self.tr("Run failed"),
+                self.tr("{message}\n{kept}").format(message=o.error.message(lang), kept=kept),
+            )
+            self.export_note.setText(self.tr("Run folder: {folder}").format(folder=o.out_dir))
+        else:
+            before, after = report.get("val_accuracy_before"), report.get("val_accuracy_after")
+            reason = self._stop_reason_text(o.stop_reason)
+            if report.get("improved"):
+                self.outcome_line.set_message(
+                    "ok",
+                    self.tr("Improved"),
+                    self.tr(
+                        "Validation accuracy went from {before} to {after}. The run ended because {reason}."
+                    ).format(before=self._percent(before), after=self._percent(after), reason=reason),
+                )
+            else:
+                self.outcome_line.set_message(
+                    "warning",
+                    self.tr("No gain"),
+                    self.tr(
+                        "Tuning did not improve validation accuracy ({before}); the exported model is the "
+                        "unchanged model. The run ended because {reason}. Try a longer budget or more "
+                        "examples."
+                    ).format(before=self._percent(before), reason=reason),
+                )
+            v = self.figure_values
+            v["before"].setText(self._percent(before))
+            v["after"].setText(self._percent(after))
+            v["steps"].setText(locale.toString(int(report.get("steps", 0))))
+            v["time"].setText(format_duration(report.get("seconds")))
+            wh = float(report.get("energy_wh") or 0.0)
+            yen = wh / 1000 * self.settings.yen_per_kwh
+            source = (
+                self.tr("measured") if report.get("energy_source") == "measured" else self.tr("estimated")
+            )
+            v["energy"].setText(
+                self.tr("{wh} Wh, {yen} yen ({source})").format(
+                    wh=locale.toString(wh, "f", 2), yen=locale.toString(yen, "f", 2), source=source
+                )
+            )
+            self.export_note.setText(
+                self.tr(
+                    "The run folder {folder} holds the merged ONNX model (model/), the adapter file "
+                    "(adapters.npz) and the report (report.json). Export copies them to a folder you choose, "
+                    "for example a USB stick."
+                ).format(folder=o.out_dir)
+            )
+
+        if self.exported_to:
+            self.export_status.set_message(
+                "ok", self.tr("Exported"), self.tr("Copied to {folder}.").format(folder=self.exported_to)
+            )
+        elif self.export_error is not None:
+            self.export_status.set_message("error", self.tr("Problem"), self.export_error.message(lang))
+        elif exporting:
+            self.export_status.set_message("info", "", self.tr("Copying…"))
+        else:
+            self.export_status.set_message("info", "", "")
+
+        if not has_report:
+            self.compare_status.set_message("info", "", "")
+        elif self.comparison_error is not None:
+            self.compare_status.set_message("error", self.tr("Problem"), self.comparison_error.message(lang))
+        elif self.comparison is None:
+            self.compare_status.set_message(
+                "info", self.tr("Checking"), self.tr("Running both models on the validation examples…")
+            )
+        else:
+            changed = len(self.changed_rows())
+            self.compare_status.set_message(
+                "info",
+                "",
+                self.tr("{n} validation examples; the answer changed for {changed}.").format(
+                    n=locale.toString(len(self.comparison["texts"])), changed=locale.toString(changed)
+                ),
+            )
+        self.try_button.setEnabled(self.comparison is not None)
+        self.try_edit.setEnabled(self.comparison is not None)
+        self._refresh_prediction()
+
+    def _refresh_prediction(self) -> None:
+        p = self.prediction
+        if p is None:
+            if self.comparison is not None:
+                self.try_result.setText("")
+            return
+        locale = QLocale()
+        self.try_result.setText(
+            self.tr("Before tuning: {before} ({pb}%)    After tuning: {after} ({pa}%)").format(
+                before=p["before"][0],
+                pb=locale.toString(100 * p["before"][1], "f", 0),
+                after=p["after"][0],
+                pa=locale.toString(100 * p["after"][1], "f", 0),
+            )
+        )

@@ -1,0 +1,157 @@
+"""Drive the window through every step and save screenshots at 1366×768 in Japanese and English.
+
+    .venv/bin/python scripts/screenshots.py            # tiny test model, generated examples (~1 min)
+    .venv/bin/python scripts/screenshots.py --real     # included SmolLM2 135M and the demo work orders
+    QT_SCALE_FACTOR=1.5 .venv/bin/python scripts/screenshots.py --size 911x512 --out /tmp/s150
+                                                       # a 1366×768 screen at 150% scaling
+
+Writes docs/screenshots/{ja,en}/NN_step.png. Settings go to a temporary .ini; with the tiny model the
+converted-model cache and run folders go to a temporary GENBA_TUNER_HOME too.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+SIZE = (1366, 768)
+TINY_WORDS = {
+    "bucket": ["bucket", "hose", "pump"],
+    "engine": ["engine", "oil", "leak"],
+    "hydraulic": ["hydraulic", "hose", "leak"],
+}
+
+
+def write_tiny_examples(path: Path) -> Path:
+    """Orders in the tiny model's vocabulary, with two bad rows so the skipped list has something."""
+    lines = ["text,label"]
+    for i in range(24):
+        for label, words in TINY_WORDS.items():
+            lines.append(f"{words[i % 3]} {words[(i + 1) % 3]} order {i},{label}")
+    lines.insert(5, "pump hose order x,")
+    lines.insert(9, ",engine")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def wait_until(app, condition, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"timed out waiting for {what}")
+        app.processEvents()
+        time.sleep(0.01)
+
+
+def settle(app, seconds: float = 0.3) -> None:
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        app.processEvents()
+        time.sleep(0.01)
+
+
+def shoot(app, window, folder: Path, name: str) -> None:
+    settle(app)
+    path = folder / f"{name}.png"
+    window.grab().save(str(path))
+    print(path)
+
+
+def run_language(app, lang: str, model: str, examples: Path, real: bool, out: Path, size) -> None:
+    from app.gui.i18n import set_language
+    from app.gui.main_window import MainWindow
+    from app.gui.settings import Settings
+
+    set_language(lang)
+    folder = out / lang
+    folder.mkdir(parents=True, exist_ok=True)
+    window = MainWindow(Settings(), check_model_on_start=False)
+    window.resize(*size)
+    window.show()
+    settle(app)
+
+    page = window.model_page
+    if model == "default":
+        page.use_default_model()
+    else:
+        window.open_paths([model])  # as if dropped on the window
+    wait_until(app, lambda: not page.is_busy(), 600, "the model check")
+    shoot(app, window, folder, "01_model")
+
+    page = window.examples_page
+    window.open_paths([str(examples)])
+    wait_until(app, lambda: not page.is_busy() and page.summary is not None, 60, "the examples")
+    shoot(app, window, folder, "02_examples")
+    page.scroll.verticalScrollBar().setValue(page.scroll.verticalScrollBar().maximum())
+    shoot(app, window, folder, "03_examples_prompt")
+
+    window.go_to_step(2)
+    budget = window.budget_page
+    budget.use_demo()
+    shoot(app, window, folder, "04_budget")
+    if not real:
+        budget.minutes_spin.setValue(0.3)  # the tiny model makes thousands of steps in 18 s
+        window.tune_page.extra_config = {"eval_every": 100, "max_tuned_layers": 2}
+
+    window.go_to_step(3)
+    tune = window.tune_page
+    tune.start_run()
+    wait_until(app, lambda: tune._budget_fraction >= 0.6 or not tune.is_running(), 900, "the run")
+    shoot(app, window, folder, "05_tune")
+    wait_until(app, lambda: not tune.is_running(), 900, "the end of the run")
+
+    results = window.results_page
+    wait_until(app, lambda: results.comparison is not None or results.comparison_error, 300, "comparison")
+    results.try_edit.setText("hydraulic hose leak at pump" if not real else "L/H BUCKET CYL LEAKING")
+    results.try_text()
+    wait_until(app, lambda: results.prediction is not None, 60, "the try-it answer")
+    shoot(app, window, folder, "06_results")
+    results.scroll.verticalScrollBar().setValue(results.scroll.verticalScrollBar().maximum())
+    shoot(app, window, folder, "07_results_details")
+
+    window.results_page.shutdown()
+    window.pool.wait_all()
+    window.close()
+    settle(app)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--real", action="store_true", help="the included model and the demo data")
+    parser.add_argument("--lang", nargs="+", default=["ja", "en"], choices=["ja", "en"])
+    parser.add_argument("--out", type=Path, default=REPO / "docs" / "screenshots")
+    parser.add_argument("--size", default="x".join(map(str, SIZE)), help="window size in logical pixels, WxH")
+    args = parser.parse_args()
+
+    scratch = Path(tempfile.mkdtemp(prefix="genba-screens-"))
+    os.environ["GENBA_TUNER_SETTINGS"] = str(scratch / "settings.ini")
+    if not args.real:
+        os.environ["GENBA_TUNER_HOME"] = str(scratch / "home")
+
+    from app.gui.main import create_application
+
+    app = create_application()
+    if args.real:
+        model, examples = "default", REPO / "resources" / "demo" / "excavator_work_orders.csv"
+    else:
+        from tests.tiny_models import write_tiny_llama_gguf
+
+        model = str(scratch / "tiny-llama.gguf")
+        write_tiny_llama_gguf(Path(model))
+        examples = write_tiny_examples(scratch / "work_orders.csv")
+    for lang in args.lang:
+        size = tuple(int(v) for v in args.size.lower().split("x"))
+        run_language(app, lang, model, examples, args.real, args.out, size)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

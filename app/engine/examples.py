@@ -119,7 +119,8 @@ def _read_text(path: Path, max_bytes: int) -> tuple[str, str]:
     raw = path.read_bytes()
     head = raw[:1024]
     control = sum(b < 9 or 13 < b < 32 for b in head)
-    if b"\0" in head or control > 0.3 * len(head):
+    # A stray NUL is a bad row (skipped later); many of them, or mostly control bytes, is a binary file.
+    if head.count(b"\0") > max(2, len(head) // 100) or control > 0.3 * len(head):
         raise GenbaError(
             "This is not a text file (it contains binary data).",
             "テキストファイルではありません（バイナリデータを含みます）。",
@@ -201,6 +202,9 @@ def _read_table(
     records: list[tuple[int, dict]] = []
     if path.suffix.lower() == ".jsonl":
         columns: list[str] = []
+        if encoding == "cp932":  # JSON is UTF-8 (RFC 8259): decode line by line, skip the lines that aren't
+            text = path.read_bytes().decode("utf-8", errors="replace")
+            encoding = "utf-8"
         for n, line in enumerate(text.splitlines(), start=1):
             if not line.strip():
                 continue

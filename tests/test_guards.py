@@ -92,3 +92,39 @@ def test_a_full_disk_during_checkpoint_stops_the_run_and_keeps_the_previous_chec
         tune(tiny_config(tiny_gguf, data, out, steps=10, export=False, resume=True))
     assert "space" in err.value.message("en").lower()
     assert (out / "checkpoint.npz").read_bytes() == before
+
+
+def test_a_full_disk_during_export_keeps_the_previous_export_and_leaves_no_partial(
+    tiny_gguf, tmp_path, monkeypatch
+):
+    import errno
+
+    from app.engine.weights import WeightWriter
+
+    data = write_demo_csv(tmp_path / "orders.csv")
+    out = tmp_path / "run"
+    tune(tiny_config(tiny_gguf, data, out, steps=3))
+    before = (out / "model" / "weights.bin").read_bytes()
+
+    def disk_full(self, name, array):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(WeightWriter, "add", disk_full)
+    with pytest.raises(GenbaError) as err:
+        tune(tiny_config(tiny_gguf, data, out, steps=6, resume=True))
+    assert "disk is full" in err.value.message("en").lower()
+    assert (out / "model" / "weights.bin").read_bytes() == before
+    assert not (out / "model.partial").exists()
+
+
+def test_resume_refuses_a_changed_model_file(tmp_path):
+    from tests.tiny_models import write_tiny_llama_gguf
+
+    model = tmp_path / "m.gguf"
+    write_tiny_llama_gguf(model, seed=1)
+    data = write_demo_csv(tmp_path / "orders.csv")
+    tune(tiny_config(model, data, tmp_path / "run", steps=3, export=False))
+    write_tiny_llama_gguf(model, seed=2)  # same name, other weights
+    with pytest.raises(GenbaError) as err:
+        tune(tiny_config(model, data, tmp_path / "run", steps=6, export=False, resume=True))
+    assert "model file changed" in err.value.message("en")

@@ -22,7 +22,13 @@ from app.engine.checkpoint import RunState
 from app.engine.llama_graph import AdapterSite, build_causal_lm, weight_name
 from app.engine.llama_model import LlamaModel
 from app.engine.prompting import PromptSpec
-from app.engine.storage import atomic_save_npz, atomic_write_bytes, atomic_write_json, sha256_file
+from app.engine.storage import (
+    atomic_save_npz,
+    atomic_write_bytes,
+    atomic_write_json,
+    sha256_file,
+    storage_error,
+)
 from app.engine.weights import WeightStore, WeightWriter
 
 EXPORT_DIR = "model"
@@ -40,10 +46,27 @@ def export_merged(
     target: Path,
     progress: Callable[[float], None] | None = None,
 ) -> Path:
-    """Write ``target/model.onnx`` (+ weights.bin, tokenizer.json, genba_task.json); returns model.onnx."""
+    """Write ``target/model.onnx`` (+ weights.bin, tokenizer.json, genba_task.json); returns model.onnx.
+
+    Everything is written into ``<target>.partial`` first and renamed at the end: a full disk or a kill
+    mid-export leaves the previous export untouched and never a half-written one under the final name.
+    """
     staging = target.with_name(target.name + ".partial")
-    shutil.rmtree(staging, ignore_errors=True)
-    staging.mkdir(parents=True)
+    try:
+        shutil.rmtree(staging, ignore_errors=True)
+        staging.mkdir(parents=True)
+        _write_merged(model, sites, a, b, spec, staging, progress)
+        shutil.rmtree(target, ignore_errors=True)
+        os.replace(staging, target)
+    except OSError as exc:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise storage_error(exc, target) from exc
+    if progress is not None:
+        progress(1.0)
+    return target / "model.onnx"
+
+
+def _write_merged(model, sites, a, b, spec, staging: Path, progress) -> None:
     deltas = {weight_name(s.layer, s.proj): merged_delta(a[s.key], b[s.key]) for s in sites}
     source = model.store
     writer = WeightWriter(staging)
@@ -62,11 +85,6 @@ def export_merged(
     for f in staging.iterdir():  # durable before it becomes visible under its final name
         with open(f, "rb") as fh:
             os.fsync(fh.fileno())
-    shutil.rmtree(target, ignore_errors=True)
-    os.replace(staging, target)
-    if progress is not None:
-        progress(1.0)
-    return target / "model.onnx"
 
 
 def save_adapters(

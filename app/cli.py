@@ -1,4 +1,4 @@
-"""Command line: ``genba-tuner tune|eval|predict``; with no arguments it opens the desktop app.
+"""Command line: ``genba-tuner tune|eval|predict|report``; with no arguments it opens the desktop app.
 
 A thin face on the engine: it parses arguments into the engine's dataclasses, prints the engine's events
 (a progress bar on a terminal, one JSON object per line with --json) and turns GenbaError into a clear
@@ -243,6 +243,52 @@ def cmd_predict(args: argparse.Namespace, lang: str) -> int:
     return 0
 
 
+def _assumptions(pairs: list[str] | None) -> dict[str, float]:
+    """'field=value' pairs -> ROI assumptions (field names of RoiInputs)."""
+    from dataclasses import fields
+
+    from app.engine.roi import RoiInputs
+
+    known = {f.name for f in fields(RoiInputs)}
+    out: dict[str, float] = {}
+    for pair in pairs or []:
+        name, _, value = pair.partition("=")
+        name = name.strip()
+        try:
+            number = float(value)
+        except ValueError:
+            number = None
+        if name not in known or number is None:
+            raise GenbaError(
+                f"--assume needs field=number with a field of: {', '.join(sorted(known))} (got '{pair}').",
+                f"--assume は「項目=数値」で指定してください。項目: {', '.join(sorted(known))}（指定値: 「{pair}」）。",
+                field="--assume",
+            )
+        out[name] = int(number) if name == "pcs" else number
+    return out
+
+
+def cmd_report(args: argparse.Namespace, lang: str) -> int:
+    from dataclasses import replace
+
+    from app.engine.report import load_run, render_run_report, roi_inputs_for, write_report_html
+
+    run = load_run(args.run_dir)
+    assumptions = _assumptions(args.assume)
+    inputs = replace(roi_inputs_for(run), **assumptions)  # a run figure may be overridden too
+    html = render_run_report(run, lang, inputs)
+    html_out = args.html
+    if not html_out and not args.pdf:
+        html_out = str(Path(args.run_dir) / f"report_{lang}.html")
+    if html_out:
+        print(write_report_html(html_out, html))
+    if args.pdf:
+        from app.gui.report_pdf import write_report_pdf  # Qt only when a PDF is asked for
+
+        print(write_report_pdf(args.pdf, html, title=f"Genba Tuner — {run.report.get('model', '')}"))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="genba-tuner", description="Tune a language model on this PC (zeroth-order, ONNX Runtime only)."
@@ -298,6 +344,19 @@ def build_parser() -> argparse.ArgumentParser:
     pr.add_argument("--label-words")
     pr.add_argument("--json", action="store_true")
     pr.add_argument("text", nargs="+")
+
+    r = sub.add_parser("report", help="management report of a run: HTML and/or PDF with ROI")
+    r.add_argument("run_dir", metavar="RUN_DIR", help="the folder of a finished run (holds report.json)")
+    # SUPPRESS: without it the sub-command's default would overwrite a --lang given before "report".
+    r.add_argument("--lang", choices=["ja", "en"], default=argparse.SUPPRESS, help="report language")
+    r.add_argument("--html", metavar="OUT.html", help="default: RUN_DIR/report_LANG.html unless --pdf")
+    r.add_argument("--pdf", metavar="OUT.pdf", help="also render a PDF (uses Qt, no display needed)")
+    r.add_argument(
+        "--assume",
+        action="append",
+        metavar="FIELD=VALUE",
+        help="an ROI figure of your site instead of the example, e.g. pcs=3 or labour_yen_per_hour=2800",
+    )
     return p
 
 
@@ -313,7 +372,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "eval" and not args.data:
         parser.error("eval needs --data")
     try:
-        return {"tune": cmd_tune, "eval": cmd_eval, "predict": cmd_predict}[args.command](args, lang)
+        commands = {"tune": cmd_tune, "eval": cmd_eval, "predict": cmd_predict, "report": cmd_report}
+        return commands[args.command](args, lang)
     except GenbaError as exc:
         if getattr(args, "json", False):
             print(

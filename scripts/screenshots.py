@@ -2,10 +2,13 @@
 
     .venv/bin/python scripts/screenshots.py            # tiny test model, generated examples (~1 min)
     .venv/bin/python scripts/screenshots.py --real     # included SmolLM2 135M and the demo work orders
+    .venv/bin/python scripts/screenshots.py --roi-run runs/demo15
+                                                       # only the ROI page and report of an earlier run
     QT_SCALE_FACTOR=1.5 .venv/bin/python scripts/screenshots.py --size 911x512 --out /tmp/s150
                                                        # a 1366×768 screen at 150% scaling
 
-Writes docs/screenshots/{ja,en}/NN_step.png. Settings go to a temporary .ini; with the tiny model the
+Writes docs/screenshots/{ja,en}/NN_step.png, including page 1 of the PDF report (09_report_page1.png,
+rendered by poppler's ``pdftoppm``). Settings go to a temporary .ini; with the tiny model the
 converted-model cache and run folders go to a temporary GENBA_TUNER_HOME too.
 """
 
@@ -13,6 +16,8 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -65,7 +70,49 @@ def shoot(app, window, folder: Path, name: str) -> None:
     print(path)
 
 
-def run_language(app, lang: str, model: str, examples: Path, real: bool, out: Path, size) -> None:
+def shoot_roi_and_report(app, window, folder: Path, scratch: Path) -> None:
+    """08: the ROI page as it is; 09: page 1 of the PDF report it writes (in the window's language)."""
+    roi = window.roi_page
+    window.show_page(roi)
+    shoot(app, window, folder, "08_roi")
+    pdf = scratch / f"report-{folder.name}.pdf"
+    roi.export_report_to(str(pdf))
+    wait_until(app, lambda: not roi.is_busy(), 600, "the report")
+    if roi.export_error is not None:
+        raise RuntimeError(roi.export_error.message_en + "\n" + roi.export_error.detail)
+    pdftoppm = shutil.which("pdftoppm")
+    if pdftoppm is None:
+        print("pdftoppm not found (apt-get install poppler-utils): no 09_report_page1.png", file=sys.stderr)
+        return
+    target = folder / "09_report_page1"
+    subprocess.run(
+        [pdftoppm, "-r", "110", "-f", "1", "-l", "1", "-png", "-singlefile", str(pdf), str(target)],
+        check=True,
+    )
+    print(target.with_suffix(".png"))
+
+
+def run_roi_only(app, lang: str, run_dir: Path, out: Path, size, scratch: Path) -> None:
+    from app.gui.i18n import set_language
+    from app.gui.main_window import MainWindow
+    from app.gui.settings import Settings
+
+    set_language(lang)
+    folder = out / lang
+    folder.mkdir(parents=True, exist_ok=True)
+    window = MainWindow(Settings(), check_model_on_start=False)
+    window.resize(*size)
+    window.show()
+    window.roi_page.open_run_folder(str(run_dir))
+    shoot_roi_and_report(app, window, folder, scratch)
+    window.pool.wait_all()
+    window.close()
+    settle(app)
+
+
+def run_language(
+    app, lang: str, model: str, examples: Path, real: bool, out: Path, size, scratch: Path
+) -> None:
     from app.gui.i18n import set_language
     from app.gui.main_window import MainWindow
     from app.gui.settings import Settings
@@ -116,6 +163,7 @@ def run_language(app, lang: str, model: str, examples: Path, real: bool, out: Pa
     shoot(app, window, folder, "06_results")
     results.scroll.verticalScrollBar().setValue(results.scroll.verticalScrollBar().maximum())
     shoot(app, window, folder, "07_results_details")
+    shoot_roi_and_report(app, window, folder, scratch)
 
     window.results_page.shutdown()
     window.pool.wait_all()
@@ -129,16 +177,22 @@ def main() -> int:
     parser.add_argument("--lang", nargs="+", default=["ja", "en"], choices=["ja", "en"])
     parser.add_argument("--out", type=Path, default=REPO / "docs" / "screenshots")
     parser.add_argument("--size", default="x".join(map(str, SIZE)), help="window size in logical pixels, WxH")
+    parser.add_argument("--roi-run", type=Path, help="only 08/09: the ROI page and report of this run folder")
     args = parser.parse_args()
 
     scratch = Path(tempfile.mkdtemp(prefix="genba-screens-"))
     os.environ["GENBA_TUNER_SETTINGS"] = str(scratch / "settings.ini")
-    if not args.real:
+    if not args.real and args.roi_run is None:  # the real model's converted copy is worth keeping
         os.environ["GENBA_TUNER_HOME"] = str(scratch / "home")
 
     from app.gui.main import create_application
 
     app = create_application()
+    size = tuple(int(v) for v in args.size.lower().split("x"))
+    if args.roi_run is not None:
+        for lang in args.lang:
+            run_roi_only(app, lang, args.roi_run.resolve(), args.out, size, scratch)
+        return 0
     if args.real:
         model, examples = "default", REPO / "resources" / "demo" / "excavator_work_orders.csv"
     else:
@@ -148,8 +202,7 @@ def main() -> int:
         write_tiny_llama_gguf(Path(model))
         examples = write_tiny_examples(scratch / "work_orders.csv")
     for lang in args.lang:
-        size = tuple(int(v) for v in args.size.lower().split("x"))
-        run_language(app, lang, model, examples, args.real, args.out, size)
+        run_language(app, lang, model, examples, args.real, args.out, size, scratch)
     return 0
 
 

@@ -1,18 +1,21 @@
-"""The one window: a side bar of steps (model → examples → budget → tune → results) and their pages.
+"""The one window: a side bar of steps (model → examples → budget → tune → results → ROI) and their pages.
 
-The side bar is built from ``self.steps``, so later issues can append a page (e.g. ROI) with
-``add_step``. Files dropped anywhere on the window open as a model (.gguf/.onnx) or as examples.
+The side bar is built from ``self.steps``; later pages are appended with ``add_step``. Files dropped
+anywhere on the window open as a model (.gguf/.onnx) or as examples. The demo (a button on the model page)
+walks the same steps by itself: included model, bundled work orders, 3 minutes, then the ROI page.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from pyqtgraph.util.garbage_collector import GarbageCollector
 from PySide6.QtCore import QEvent, QObject, Qt, Slot
 from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QKeyEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractButton,
     QComboBox,
+    QGroupBox,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -27,12 +30,13 @@ from PySide6.QtWidgets import (
 )
 
 from app.gui.choices import RunOutcome
-from app.gui.i18n import LANGUAGES, current_language, set_language
-from app.gui.pages.budget_page import BudgetPage
+from app.gui.i18n import LANGUAGES, current_language, resources_dir, set_language
+from app.gui.pages.budget_page import DEMO_MINUTES, BudgetPage
 from app.gui.pages.examples_page import ExamplesPage
 from app.gui.pages.model_page import DEFAULT_SPEC, MODEL_SUFFIXES, ModelPage
-from app.gui.pages.page import Page
+from app.gui.pages.page import Page, make_button, wrapping_label
 from app.gui.pages.results_page import ResultsPage
+from app.gui.pages.roi_page import RoiPage
 from app.gui.pages.tune_page import TunePage
 from app.gui.settings import Settings
 from app.gui.worker import ThreadPool
@@ -42,9 +46,60 @@ def local_paths(mime) -> list[str]:
     return [url.toLocalFile() for url in mime.urls() if url.isLocalFile()] if mime.hasUrls() else []
 
 
+_collector: GarbageCollector | None = None
+
+
+def collect_garbage_on_gui_thread() -> None:
+    """Run Python's cyclic garbage collector on the GUI thread only (once a second), from now on.
+
+    A collection set off by an allocation in a worker thread finalises every object in a reference cycle
+    in that thread, widgets and pyqtgraph items included: Qt then prints "Timers cannot be stopped from
+    another thread" and crashes. Measured: scoring the models for a second report in one process
+    segfaulted after a closed window had left 3,479 objects in cycles. pyqtgraph's GarbageCollector is the
+    cure its own examples use.
+    """
+    global _collector
+    if _collector is None:
+        _collector = GarbageCollector(interval=1.0)
+
+
+def demo_examples_path() -> Path:
+    """The bundled excavator work orders (resources/demo/SOURCE.md says where they come from)."""
+    return resources_dir() / "demo" / "excavator_work_orders.csv"
+
+
+class DemoBox(QGroupBox):
+    """The demo offer shown on the model page: one button that runs the whole walkthrough."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        row = QHBoxLayout(self)
+        self.text = wrapping_label(self)
+        self.button = make_button(self)
+        row.addWidget(self.text, 1)
+        row.addWidget(self.button)
+        self.retranslate()
+
+    def retranslate(self) -> None:
+        self.setTitle(self.tr("Demo"))
+        self.text.setText(
+            self.tr(
+                "New here? The demo tunes the included model on the excavator work orders that come with "
+                "the app (bucket, engine, hydraulic) for {minutes} minutes, then shows what it would be worth."
+            ).format(minutes=f"{DEMO_MINUTES:g}")
+        )
+        self.button.setText(self.tr("Run the &demo"))
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.LanguageChange:
+            self.retranslate()
+        super().changeEvent(event)
+
+
 class MainWindow(QMainWindow):
     def __init__(self, settings: Settings | None = None, check_model_on_start: bool = True) -> None:
         super().__init__()
+        collect_garbage_on_gui_thread()
         self.settings = settings or Settings()
         self.pool = ThreadPool(self)
         self._close_after_stop = False
@@ -54,6 +109,14 @@ class MainWindow(QMainWindow):
         self.budget_page = BudgetPage(self.settings)
         self.tune_page = TunePage(self.pool, self.settings)
         self.results_page = ResultsPage(self.pool, self.settings)
+        self.roi_page = RoiPage(self.pool, self.settings)
+        self.roi_page.comparison_source = self._comparison_for
+        # The demo offer belongs on the start screen, under the model page's introduction.
+        self.demo_box = DemoBox(self.model_page.body)
+        self.model_page.layout_.insertWidget(2, self.demo_box)
+        self.demo_box.button.clicked.connect(self.start_demo)
+        self.demo_minutes = DEMO_MINUTES  # tests shorten it
+        self._demo_state = ""  # "", "preparing" (model and examples loading) or "running"
 
         central = QWidget(self)
         row = QHBoxLayout(central)
@@ -90,10 +153,11 @@ class MainWindow(QMainWindow):
             self.budget_page,
             self.tune_page,
             self.results_page,
+            self.roi_page,
         ):
             self.add_step(page)
 
-        # data flows one way: model -> examples -> budget -> tune -> results
+        # data flows one way: model -> examples -> budget -> tune -> results -> ROI
         self.model_page.status_changed.connect(self._push_inputs)
         self.model_page.model_checked.connect(self.budget_page.set_model)
         self.examples_page.examples_changed.connect(self._push_inputs)
@@ -179,14 +243,55 @@ class MainWindow(QMainWindow):
         budget = self.budget_page.choice() if self.budget_page.error is None else None
         self.tune_page.set_inputs(model, examples, budget)
         self._refresh_step_list()
+        self._continue_demo()
 
     @Slot(object)
     def _run_ended(self, outcome: RunOutcome) -> None:
+        demo = self._demo_state == "running"
+        self._demo_state = ""
         self.results_page.show_outcome(outcome)
-        if not self._close_after_stop:
-            self.show_page(self.results_page)
-        else:
+        self.roi_page.set_run(outcome.out_dir, outcome.report)
+        if self._close_after_stop:
             self.close()
+        elif demo and outcome.report is not None:
+            self.show_page(self.roi_page)
+        else:
+            self.show_page(self.results_page)
+
+    def _comparison_for(self, run_dir: str) -> dict | None:
+        """The Results page's before/after comparison, if it is of this run (saves scoring it again)."""
+        outcome = self.results_page.outcome
+        if outcome is not None and outcome.out_dir == run_dir:
+            return self.results_page.comparison
+        return None
+
+    # --- demo --------------------------------------------------------------------------------------
+    @Slot()
+    def start_demo(self) -> None:
+        """Included model + bundled work orders + a 3-minute budget; the run starts once both are checked."""
+        if self.tune_page.is_running() or self._demo_state:
+            return
+        self._demo_state = "preparing"
+        self.model_page.open_model(DEFAULT_SPEC)
+        self.examples_page.open_examples(str(demo_examples_path()))
+        budget = self.budget_page
+        budget.minutes_spin.setValue(self.demo_minutes)
+        budget.set_mode("minutes")
+        self.show_page(self.tune_page)
+        self._continue_demo()
+
+    def _continue_demo(self) -> None:
+        if self._demo_state != "preparing":
+            return
+        if self.model_page.is_busy() or self.examples_page.is_busy():
+            return
+        if self.tune_page.missing_input():
+            self._demo_state = ""  # the tune page says what is missing (e.g. the model cannot be tuned)
+            return
+        self._demo_state = "running"
+        self.tune_page.start_run()
+        if not self.tune_page.is_running():
+            self._demo_state = ""
 
     @Slot(object)
     def _continue_run(self, config) -> None:

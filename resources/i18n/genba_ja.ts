@@ -127,6 +127,24 @@
     </message>
 </context>
 <context>
+    <name>DemoBox</name>
+    <message>
+        <location filename="../../app/gui/main_window.py" line="66"/>
+        <source>Demo</source>
+        <translation>デモ</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/main_window.py" line="69"/>
+        <source>New here? The demo tunes the included model on the excavator work orders that come with the app (bucket, engine, hydraulic) for {minutes} minutes, then shows what it would be worth.</source>
+        <translation>初めての方へ: デモでは、アプリに付属の油圧ショベルの作業指示（バケット・エンジン・油圧）で内蔵モデルを {minutes} 分間調整し、その効果を金額で示します。</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/main_window.py" line="73"/>
+        <source>Run the &amp;demo</source>
+        <translation>デモを実行(&amp;D)</translation>
+    </message>
+</context>
+<context>
     <name>ExamplesPage</name>
     <message>
         <location filename="../../app/gui/pages/examples_page.py" line="241"/>
@@ -323,32 +341,32 @@
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../../app/gui/main_window.py" line="166"/>
+        <location filename="../../app/gui/main_window.py" line="214"/>
         <source>{number}. {title}</source>
         <translation>{number}. {title}</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="168"/>
+        <location filename="../../app/gui/main_window.py" line="216"/>
         <source>{step}  ✓ done</source>
         <translation>{step}  ✓ 完了</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="263"/>
+        <location filename="../../app/gui/main_window.py" line="352"/>
         <source>Genba Tuner</source>
         <translation>現場チューナー</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="264"/>
+        <location filename="../../app/gui/main_window.py" line="353"/>
         <source>&amp;Language:</source>
         <translation>表示言語(&amp;L):</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="275"/>
+        <location filename="../../app/gui/main_window.py" line="364"/>
         <source>Stop tuning?</source>
         <translation>調整を止めますか？</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="277"/>
+        <location filename="../../app/gui/main_window.py" line="366"/>
         <source>A tuning run is in progress. Stop it and close? The best result so far and the checkpoint are kept, and the run can be continued later.</source>
         <translation>調整を実行中です。止めてウィンドウを閉じますか？ それまでで最も良い結果とチェックポイントは保存され、後で続きから再開できます。</translation>
     </message>
@@ -849,274 +867,594 @@
     </message>
 </context>
 <context>
-    <name>TunePage</name>
+    <name>RoiPage</name>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="151"/>
-        <source>Choose a model first (step 1).</source>
-        <translation>先にモデルを選んでください（ステップ 1）。</translation>
+        <location filename="../../app/gui/pages/roi_page.py" line="287"/>
+        <source>Open a run folder</source>
+        <translation>実行フォルダーを開く</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="153"/>
-        <source>The chosen model cannot be tuned on this PC; see step 1.</source>
-        <translation>選んだモデルはこの PC では調整できません。ステップ 1 をご覧ください。</translation>
+        <location filename="../../app/gui/pages/roi_page.py" line="367"/>
+        <source>Save the report as…</source>
+        <translation>レポートの保存先…</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="155"/>
-        <source>Choose your examples first (step 2).</source>
-        <translation>先に例文を選んでください（ステップ 2）。</translation>
+        <location filename="../../app/gui/pages/roi_page.py" line="367"/>
+        <source>PDF report (*.pdf)</source>
+        <translation>PDF レポート (*.pdf)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="157"/>
-        <source>Fix the prompt in step 2 first.</source>
-        <translation>先にステップ 2 でプロンプトを直してください。</translation>
+        <location filename="../../app/gui/pages/roi_page.py" line="443"/>
+        <source>Return on investment</source>
+        <translation>投資対効果</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="159"/>
-        <source>Set a budget first (step 3).</source>
-        <translation>先に予算を決めてください（ステップ 3）。</translation>
+        <location filename="../../app/gui/pages/roi_page.py" line="427"/>
+        <source>Electricity per run</source>
+        <translation>1 回あたりの電力量</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="318"/>
-        <source>Problem</source>
-        <translation>問題あり</translation>
+        <location filename="../../app/gui/pages/roi_page.py" line="422"/>
+        <source>ROI</source>
+        <translation>投資対効果</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="322"/>
-        <source>Tune</source>
-        <translation>調整</translation>
+        <location filename="../../app/gui/pages/roi_page.py" line="428"/>
+        <source>Accuracy before tuning</source>
+        <translation>調整前の正解率</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="328"/>
-        <source>Start the run and watch it learn. The PC may feel slower while it tunes; this window stays usable. Stop keeps the best result found so far.</source>
-        <translation>調整を開始して、学習の様子を見守ります。調整中は PC の動作が遅く感じられることがありますが、このウィンドウは操作できます。停止しても、それまでで最も良い結果が残ります。</translation>
+        <location filename="../../app/gui/pages/roi_page.py" line="429"/>
+        <source>Accuracy after tuning</source>
+        <translation>調整後の正解率</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="332"/>
-        <source>&amp;Start tuning</source>
-        <translation>調整を開始(&amp;S)</translation>
+        <location filename="../../app/gui/pages/roi_page.py" line="430"/>
+        <source>PCs or lines</source>
+        <translation>PC・ラインの数</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="333"/>
-        <source>&amp;Pause</source>
-        <translation>一時停止(&amp;P)</translation>
+        <location filename="../../app/gui/pages/roi_page.py" line="431"/>
+        <source>Tuning runs per month, per PC</source>
+        <translation>PC 1 台あたりの月間調整回数</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="334"/>
-        <source>Res&amp;ume</source>
-        <translation>再開(&amp;U)</translation>
+        <location filename="../../app/gui/pages/roi_page.py" line="432"/>
+        <source>Electricity price</source>
+        <translation>電気料金</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="335"/>
-        <source>S&amp;top (keep best so far)</source>
-        <translation>停止（最良の結果を残す）(&amp;T)</translation>
+        <location filename="../../app/gui/pages/roi_page.py" line="433"/>
+        <source>Documents per month, per PC</source>
+        <translation>PC 1 台あたりの月間文書数</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="336"/>
-        <source>Now</source>
-        <translation>現在の状況</translation>
+        <location filename="../../app/gui/pages/roi_page.py" line="434"/>
+        <source>Minutes to fix one misclassified document</source>
+        <translation>誤分類 1 件の修正にかかる時間</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="338"/>
-        <source>Step</source>
-        <translation>ステップ</translation>
+        <location filename="../../app/gui/pages/roi_page.py" line="435"/>
+        <source>Labour cost</source>
+        <translation>人件費</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="339"/>
-        <source>Elapsed</source>
-        <translation>経過時間</translation>
+        <location filename="../../app/gui/pages/roi_page.py" line="436"/>
+        <source>Cloud fine-tuning fee per run</source>
+        <translation>クラウドでの調整 1 回あたりの料金</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="340"/>
-        <source>Time left</source>
-        <translation>残り時間</translation>
+        <location filename="../../app/gui/pages/roi_page.py" line="437"/>
+        <source>Cloud data transfer and compliance</source>
+        <translation>クラウドのデータ転送・コンプライアンス費用</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="341"/>
-        <source>Best accuracy (start)</source>
-        <translation>最高正解率（開始時）</translation>
+        <location filename="../../app/gui/pages/roi_page.py" line="438"/>
+        <source>Setup cost</source>
+        <translation>導入費用</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="342"/>
-        <source>Electricity so far</source>
-        <translation>これまでの電力</translation>
+        <location filename="../../app/gui/pages/roi_page.py" line="446"/>
+        <source>What tuning on this PC is worth compared with a cloud service. The run&apos;s electricity and accuracy are filled in; every other figure is an example until you enter your own. The results change as you type.</source>
+        <translation>この PC で調整する価値を、クラウドサービスと比べて示します。電力量と正解率は実行結果から入力済みです。その他の数値は、自社の数値を入力するまでは例です。入力するとすぐに結果が変わります。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="346"/>
-        <source>step</source>
-        <translation>ステップ</translation>
+        <location filename="../../app/gui/pages/roi_page.py" line="451"/>
+        <source>Your figures</source>
+        <translation>入力値</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="346"/>
-        <source>minutes</source>
-        <translation>分</translation>
+        <location filename="../../app/gui/pages/roi_page.py" line="454"/>
+        <source>yen</source>
+        <translation>円</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="347"/>
-        <source>Training loss (lower is better)</source>
-        <translation>学習の損失（低いほど良い）</translation>
+        <location filename="../../app/gui/pages/roi_page.py" line="454"/>
+        <source>yen per month</source>
+        <translation>円／月</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="347"/>
-        <source>loss</source>
-        <translation>損失</translation>
-    </message>
-    <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="348"/>
-        <source>each step</source>
-        <translation>各ステップ</translation>
-    </message>
-    <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="349"/>
-        <source>smoothed</source>
-        <translation>平滑化</translation>
-    </message>
-    <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="350"/>
-        <source>Validation accuracy</source>
-        <translation>検証の正解率</translation>
-    </message>
-    <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="350"/>
-        <source>% correct</source>
-        <translation>正解率 %</translation>
-    </message>
-    <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="351"/>
-        <source>while tuning</source>
-        <translation>調整中</translation>
-    </message>
-    <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="352"/>
-        <source>before tuning</source>
-        <translation>調整前</translation>
-    </message>
-    <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="356"/>
-        <source>this run (100% = 1 core)</source>
-        <translation>この調整（100%＝1 コア）</translation>
-    </message>
-    <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="357"/>
-        <source>whole PC (all cores)</source>
-        <translation>PC 全体（全コア）</translation>
-    </message>
-    <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="353"/>
-        <source>Electricity used</source>
-        <translation>使った電力量</translation>
-    </message>
-    <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="353"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="456"/>
         <source>Wh</source>
         <translation>Wh</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="354"/>
-        <source>energy</source>
-        <translation>電力量</translation>
-    </message>
-    <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="355"/>
-        <source>CPU</source>
-        <translation>CPU</translation>
-    </message>
-    <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="355"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="457"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="458"/>
         <source>%</source>
         <translation>%</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="359"/>
-        <source>Memory</source>
-        <translation>メモリー</translation>
+        <location filename="../../app/gui/pages/roi_page.py" line="461"/>
+        <source>yen per kWh</source>
+        <translation>円／kWh</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="359"/>
-        <source>MB used by this run</source>
-        <translation>この調整の使用量 MB</translation>
+        <location filename="../../app/gui/pages/roi_page.py" line="463"/>
+        <source>minutes</source>
+        <translation>分</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="359"/>
-        <source>% of PC</source>
-        <translation>PC 全体の %</translation>
+        <location filename="../../app/gui/pages/roi_page.py" line="464"/>
+        <source>yen per hour</source>
+        <translation>円／時</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="361"/>
-        <source>this run (MB, left)</source>
-        <translation>この調整（MB・左）</translation>
+        <location filename="../../app/gui/pages/roi_page.py" line="471"/>
+        <source>Reset the e&amp;xamples</source>
+        <translation>例の値に戻す(&amp;X)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="362"/>
-        <source>whole PC (%, right)</source>
-        <translation>PC 全体（%・右）</translation>
+        <location filename="../../app/gui/pages/roi_page.py" line="472"/>
+        <source>What it gives</source>
+        <translation>効果</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="379"/>
-        <source>{model} on {n} examples ({labels}); budget: {budget}.</source>
-        <translation>{model} を {n} 件の例文（{labels}）で調整します。予算: {budget}。</translation>
+        <location filename="../../app/gui/pages/roi_page.py" line="474"/>
+        <source>Electricity cost per run</source>
+        <translation>1 回あたりの電気代</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="389"/>
-        <source>Ready.</source>
-        <translation>準備ができました。</translation>
+        <location filename="../../app/gui/pages/roi_page.py" line="475"/>
+        <source>Net savings per month</source>
+        <translation>月あたりの純節約額</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="391"/>
-        <source>The run did not finish.</source>
-        <translation>調整は最後まで終わりませんでした。</translation>
+        <location filename="../../app/gui/pages/roi_page.py" line="476"/>
+        <source>Setup cost paid back after</source>
+        <translation>導入費用の回収期間</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="393"/>
-        <source>Finished: see the results (step 5).</source>
-        <translation>終了しました。結果をご覧ください（ステップ 5）。</translation>
+        <location filename="../../app/gui/pages/roi_page.py" line="477"/>
+        <source>Electricity per month:</source>
+        <translation>月あたりの電気代:</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="396"/>
-        <source>Paused at step {step}. Press Resume to continue.</source>
-        <translation>ステップ {step} で一時停止中です。「再開」を押すと続きます。</translation>
+        <location filename="../../app/gui/pages/roi_page.py" line="478"/>
+        <source>Labour saved per month:</source>
+        <translation>月あたりに減る作業費:</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="398"/>
-        <source>Stopping: checking the best result and writing the model…</source>
-        <translation>停止中: 最良の結果を確認し、モデルを書き出しています…</translation>
+        <location filename="../../app/gui/pages/roi_page.py" line="479"/>
+        <source>Cloud costs avoided per month:</source>
+        <translation>月あたりに不要になるクラウド費用:</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="401"/>
-        <source>Preparing: {message}…</source>
-        <translation>準備中: {message}…</translation>
+        <location filename="../../app/gui/pages/roi_page.py" line="480"/>
+        <source>Misclassified documents avoided per month:</source>
+        <translation>月あたりに減る誤分類の件数:</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="404"/>
-        <source>Preparing…</source>
-        <translation>準備中…</translation>
+        <location filename="../../app/gui/pages/roi_page.py" line="485"/>
+        <source>Cumulative cost and benefit</source>
+        <translation>累積の費用と効果</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="407"/>
-        <source>Tuning. The bar shows how much of the budget is used.</source>
-        <translation>調整中です。バーは予算を使った割合を示します。</translation>
+        <location filename="../../app/gui/pages/roi_page.py" line="485"/>
+        <source>thousand yen</source>
+        <translation>千円</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="419"/>
-        <source>{left} (at {time})</source>
-        <translation>{left}（{time} ごろ）</translation>
+        <location filename="../../app/gui/pages/roi_page.py" line="485"/>
+        <source>months</source>
+        <translation>経過月数</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="428"/>
-        <source>{best}% ({start}%)</source>
-        <translation>{best}%（{start}%）</translation>
+        <location filename="../../app/gui/pages/roi_page.py" line="487"/>
+        <source>cost: setup + electricity</source>
+        <translation>費用: 導入費＋電気代</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="437"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="488"/>
+        <source>benefit: labour saved + cloud avoided</source>
+        <translation>効果: 作業費の削減＋クラウド費用の回避</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/roi_page.py" line="490"/>
+        <source>What moves the monthly savings (each input 20% lower or higher)</source>
+        <translation>月あたりの節約額を左右する入力（各入力を 20% 増減）</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/roi_page.py" line="494"/>
+        <source>&lt;span style=&quot;color:{low}; font-weight:bold&quot;&gt;■&lt;/span&gt;&amp;nbsp;input 20% lower&amp;nbsp;&amp;nbsp; &lt;span style=&quot;color:{high}; font-weight:bold&quot;&gt;■&lt;/span&gt;&amp;nbsp;input 20% higher</source>
+        <translation>&lt;span style=&quot;color:{low}; font-weight:bold&quot;&gt;■&lt;/span&gt;&amp;nbsp;入力 20% 減&amp;nbsp;&amp;nbsp; &lt;span style=&quot;color:{high}; font-weight:bold&quot;&gt;■&lt;/span&gt;&amp;nbsp;入力 20% 増</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/roi_page.py" line="498"/>
+        <source>Report for management</source>
+        <translation>経営層向けレポート</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/roi_page.py" line="501"/>
+        <source>One PDF and one HTML file with the run, the accuracy before and after (with the confusion matrix), these figures and charts, and what stayed on this PC. They are written in the language of the window.</source>
+        <translation>実行内容、調整前後の正解率（混同行列付き）、この画面の数値とグラフ、この PC の外に出なかったものをまとめた PDF と HTML を 1 つずつ作ります。画面と同じ言語で書き出します。</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/roi_page.py" line="506"/>
+        <source>Save &amp;report (PDF + HTML)…</source>
+        <translation>レポートを保存（PDF＋HTML）(&amp;R)…</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/roi_page.py" line="507"/>
+        <source>&amp;Open the report</source>
+        <translation>レポートを開く(&amp;O)</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/roi_page.py" line="508"/>
+        <source>Use an &amp;earlier run…</source>
+        <translation>以前の実行を使う(&amp;E)…</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/roi_page.py" line="515"/>
+        <source>{n} yen</source>
+        <translation>{n} 円</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/roi_page.py" line="540"/>
+        <source>No run yet: tune in step 4, or press Run the demo in step 1, or use an earlier run.</source>
+        <translation>まだ実行結果がありません。ステップ 4 で調整するか、ステップ 1 で「デモを実行」を押すか、以前の実行を使ってください。</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/roi_page.py" line="545"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="572"/>
+        <source>Problem</source>
+        <translation>問題あり</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/roi_page.py" line="551"/>
         <source>measured</source>
         <translation>実測</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="437"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="553"/>
         <source>estimated</source>
         <translation>推定</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="439"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="557"/>
+        <source>Electricity of this run: {wh} Wh — {assumption}</source>
+        <translation>この実行の電力量: {wh} Wh — {assumption}</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/roi_page.py" line="568"/>
+        <source>Saved</source>
+        <translation>保存しました</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/roi_page.py" line="575"/>
+        <source>Writing the report (checking both models on the validation examples)…</source>
+        <translation>レポートを作成中（検証用の例文で両方のモデルを確認しています）…</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/roi_page.py" line="592"/>
+        <source>from this run</source>
+        <translation>この実行の結果</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/roi_page.py" line="593"/>
+        <source>Measured in the run; change it to see what if.</source>
+        <translation>実行で測った値です。変えると「もし〜なら」を試せます。</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/roi_page.py" line="595"/>
+        <source>example</source>
+        <translation>例</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/roi_page.py" line="596"/>
+        <source>An example figure, not your site&apos;s: replace it with your own.</source>
+        <translation>自社の数値ではなく例です。自社の数値に置き換えてください。</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/roi_page.py" line="614"/>
+        <source>no payback</source>
+        <translation>回収できません</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/roi_page.py" line="615"/>
+        <source>The monthly savings do not exceed the costs.</source>
+        <translation>月々の節約額が費用を上回りません。</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/roi_page.py" line="617"/>
+        <source>{n} months</source>
+        <translation>{n} か月</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/roi_page.py" line="635"/>
+        <source>change in net savings per month (yen)</source>
+        <translation>月あたりの純節約額の変化（円）</translation>
+    </message>
+</context>
+<context>
+    <name>TunePage</name>
+    <message>
+        <location filename="../../app/gui/pages/tune_page.py" line="152"/>
+        <source>Choose a model first (step 1).</source>
+        <translation>先にモデルを選んでください（ステップ 1）。</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/tune_page.py" line="154"/>
+        <source>The chosen model cannot be tuned on this PC; see step 1.</source>
+        <translation>選んだモデルはこの PC では調整できません。ステップ 1 をご覧ください。</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/tune_page.py" line="156"/>
+        <source>Choose your examples first (step 2).</source>
+        <translation>先に例文を選んでください（ステップ 2）。</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/tune_page.py" line="158"/>
+        <source>Fix the prompt in step 2 first.</source>
+        <translation>先にステップ 2 でプロンプトを直してください。</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/tune_page.py" line="160"/>
+        <source>Set a budget first (step 3).</source>
+        <translation>先に予算を決めてください（ステップ 3）。</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/tune_page.py" line="377"/>
+        <source>Problem</source>
+        <translation>問題あり</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/tune_page.py" line="324"/>
+        <source>Tune</source>
+        <translation>調整</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/tune_page.py" line="330"/>
+        <source>Start the run and watch it learn. The PC may feel slower while it tunes; this window stays usable. Stop keeps the best result found so far.</source>
+        <translation>調整を開始して、学習の様子を見守ります。調整中は PC の動作が遅く感じられることがありますが、このウィンドウは操作できます。停止しても、それまでで最も良い結果が残ります。</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/tune_page.py" line="334"/>
+        <source>&amp;Start tuning</source>
+        <translation>調整を開始(&amp;S)</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/tune_page.py" line="335"/>
+        <source>&amp;Pause</source>
+        <translation>一時停止(&amp;P)</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/tune_page.py" line="336"/>
+        <source>Res&amp;ume</source>
+        <translation>再開(&amp;U)</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/tune_page.py" line="337"/>
+        <source>S&amp;top (keep best so far)</source>
+        <translation>停止（最良の結果を残す）(&amp;T)</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/tune_page.py" line="338"/>
+        <source>Now</source>
+        <translation>現在の状況</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/tune_page.py" line="340"/>
+        <source>Step</source>
+        <translation>ステップ</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/tune_page.py" line="341"/>
+        <source>Elapsed</source>
+        <translation>経過時間</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/tune_page.py" line="342"/>
+        <source>Time left</source>
+        <translation>残り時間</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/tune_page.py" line="343"/>
+        <source>Best accuracy (start)</source>
+        <translation>最高正解率（開始時）</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/tune_page.py" line="344"/>
+        <source>Electricity so far</source>
+        <translation>これまでの電力</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/tune_page.py" line="348"/>
+        <source>step</source>
+        <translation>ステップ</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/tune_page.py" line="348"/>
+        <source>minutes</source>
+        <translation>分</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/tune_page.py" line="349"/>
+        <source>Training loss (lower is better)</source>
+        <translation>学習の損失（低いほど良い）</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/tune_page.py" line="349"/>
+        <source>loss</source>
+        <translation>損失</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/tune_page.py" line="350"/>
+        <source>each step</source>
+        <translation>各ステップ</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/tune_page.py" line="351"/>
+        <source>smoothed</source>
+        <translation>平滑化</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/tune_page.py" line="352"/>
+        <source>Validation accuracy</source>
+        <translation>検証の正解率</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/tune_page.py" line="352"/>
+        <source>% correct</source>
+        <translation>正解率 %</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/tune_page.py" line="353"/>
+        <source>while tuning</source>
+        <translation>調整中</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/tune_page.py" line="354"/>
+        <source>before tuning</source>
+        <translation>調整前</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/tune_page.py" line="358"/>
+        <source>this run (100% = 1 core)</source>
+        <translation>この調整（100%＝1 コア）</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/tune_page.py" line="359"/>
+        <source>whole PC (all cores)</source>
+        <translation>PC 全体（全コア）</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/tune_page.py" line="355"/>
+        <source>Electricity used</source>
+        <translation>使った電力量</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/tune_page.py" line="355"/>
+        <source>Wh</source>
+        <translation>Wh</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/tune_page.py" line="356"/>
+        <source>energy</source>
+        <translation>電力量</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/tune_page.py" line="357"/>
+        <source>CPU</source>
+        <translation>CPU</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/tune_page.py" line="357"/>
+        <source>%</source>
+        <translation>%</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/tune_page.py" line="361"/>
+        <source>Memory</source>
+        <translation>メモリー</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/tune_page.py" line="361"/>
+        <source>MB used by this run</source>
+        <translation>この調整の使用量 MB</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/tune_page.py" line="361"/>
+        <source>% of PC</source>
+        <translation>PC 全体の %</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/tune_page.py" line="363"/>
+        <source>this run (MB, left)</source>
+        <translation>この調整（MB・左）</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/tune_page.py" line="364"/>
+        <source>whole PC (%, right)</source>
+        <translation>PC 全体（%・右）</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/tune_page.py" line="385"/>
+        <source>{model} on {n} examples ({labels}); budget: {budget}.</source>
+        <translation>{model} を {n} 件の例文（{labels}）で調整します。予算: {budget}。</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/tune_page.py" line="395"/>
+        <source>Ready.</source>
+        <translation>準備ができました。</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/tune_page.py" line="397"/>
+        <source>The run did not finish.</source>
+        <translation>調整は最後まで終わりませんでした。</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/tune_page.py" line="399"/>
+        <source>Finished: see the results (step 5).</source>
+        <translation>終了しました。結果をご覧ください（ステップ 5）。</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/tune_page.py" line="402"/>
+        <source>Paused at step {step}. Press Resume to continue.</source>
+        <translation>ステップ {step} で一時停止中です。「再開」を押すと続きます。</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/tune_page.py" line="404"/>
+        <source>Stopping: checking the best result and writing the model…</source>
+        <translation>停止中: 最良の結果を確認し、モデルを書き出しています…</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/tune_page.py" line="407"/>
+        <source>Preparing: {message}…</source>
+        <translation>準備中: {message}…</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/tune_page.py" line="410"/>
+        <source>Preparing…</source>
+        <translation>準備中…</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/tune_page.py" line="413"/>
+        <source>Tuning. The bar shows how much of the budget is used.</source>
+        <translation>調整中です。バーは予算を使った割合を示します。</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/tune_page.py" line="425"/>
+        <source>{left} (at {time})</source>
+        <translation>{left}（{time} ごろ）</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/tune_page.py" line="434"/>
+        <source>{best}% ({start}%)</source>
+        <translation>{best}%（{start}%）</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/tune_page.py" line="443"/>
+        <source>measured</source>
+        <translation>実測</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/tune_page.py" line="443"/>
+        <source>estimated</source>
+        <translation>推定</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/tune_page.py" line="445"/>
         <source>{wh} Wh, {yen} yen ({source})</source>
         <translation>{wh} Wh、{yen} 円（{source}）</translation>
     </message>

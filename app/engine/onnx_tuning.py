@@ -1,0 +1,439 @@
+"""Tuning a user's ONNX model as its exporter wrote it: a causal LM or a sequence classifier.
+
+The graph is edited once (``onnx_surgery``): LoRA-FA adapters on chosen linear layers, B fed as inputs with
+a leading copy dimension, and the label-word loss computed in the graph. Every step then runs the whole
+model: unlike our own Llama graphs there is no frozen-prefix cache, because the tensors that cross from the
+frozen layers into the tuned ones (masks, rotary tables, residual stream) differ between exporters.
+
+The session is built from memory with the source folder as the base for external data, so nothing is
+written next to the user's model (it may sit on a read-only USB stick).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import onnx
+import onnxruntime as ort
+
+from app.engine.adapters import AdapterConfig, SiteShape, frozen_a
+from app.engine.errors import GenbaError
+from app.engine.onnx_surgery import (
+    ANSWER_INDEX,
+    LABEL_IDS,
+    LOGITS,
+    LinearSite,
+    LmHead,
+    add_adapters,
+    add_label_loss,
+    find_linear_sites,
+    find_lm_head,
+    label_head_feeds,
+    merge_adapters,
+    save_model,
+)
+from app.engine.ort_runtime import session_options
+from app.engine.prompting import EncodedExamples, PromptSpec, encode_examples
+from app.engine.storage import check_free_space, storage_error
+from app.engine.tokenizer import load_tokenizer_json
+
+# Files an exporter puts beside model.onnx that a user of the merged model needs too.
+COMPANION_FILES = (
+    "tokenizer.json",
+    "tokenizer_config.json",
+    "special_tokens_map.json",
+    "config.json",
+    "generation_config.json",
+)
+# onnxruntime >= 1.17: where a model loaded from memory finds its external data.
+_EXTERNAL_FOLDER_KEY = "session.model_external_initializers_file_folder_path"
+_NUMPY_TYPES = {
+    "tensor(int64)": np.int64,
+    "tensor(int32)": np.int32,
+    "tensor(float)": np.float32,
+    "tensor(float16)": np.float16,
+    "tensor(bool)": np.bool_,
+}
+
+
+def session_from_model(
+    model: onnx.ModelProto, folder: Path, *, threads: int | None = None, share_cores: bool = False
+):
+    """An InferenceSession on an in-memory graph whose external data lives in ``folder``."""
+    so = session_options(threads=threads, share_cores=share_cores)
+    so.add_session_config_entry(_EXTERNAL_FOLDER_KEY, str(Path(folder).resolve()))
+    return ort.InferenceSession(model.SerializeToString(), so, providers=["CPUExecutionProvider"])
+
+
+def external_locations(model: onnx.ModelProto) -> tuple[str, ...]:
+    """The external-data files the graph's initializers refer to, sorted, each once."""
+    found = set()
+    for t in model.graph.initializer:
+        if t.data_location == onnx.TensorProto.EXTERNAL:
+            found |= {e.value for e in t.external_data if e.key == "location"}
+    return tuple(sorted(found))
+
+
+def _no_sites_error(graph: onnx.ModelProto, path: Path) -> GenbaError:
+    if any(i.name == "use_cache_branch" for i in graph.graph.input):
+        return GenbaError(
+            "This is a merged decoder (it has the input use_cache_branch), whose layers sit inside If branches "
+            "the tuner cannot adapt. Open the exporter's decoder_model.onnx or model.onnx instead.",
+            "これは統合デコーダー（入力 use_cache_branch を持つ）で、層が If の分岐の中にあるため調整できません。"
+            "エクスポーターが書き出した decoder_model.onnx か model.onnx を開いてください。",
+            path=path,
+        )
+    return GenbaError(
+        "No tunable linear layer was found: expected MatMul or Gemm nodes whose weights are float32 matrices "
+        "stored in the model (quantized or float16 models cannot be tuned).",
+        "調整できる線形層が見つかりません。重みがモデル内の float32 行列である MatMul / Gemm が必要です"
+        "（量子化モデルや float16 モデルは調整できません）。",
+        path=path,
+    )
+
+
+def _is_cache_input(name: str) -> bool:
+    return name.startswith(("past_key_values", "past."))
+
+
+def standard_feeds(inputs: dict, ids: np.ndarray, mask: np.ndarray) -> dict[str, np.ndarray]:
+    """What exporters' graphs take besides the tokens: mask, positions, token types, an empty KV cache.
+
+    ``inputs``: name -> onnxruntime NodeArg. Names the graph does not take are left out.
+    """
+
+    def typed(name: str, value: np.ndarray) -> np.ndarray:
+        return value.astype(_NUMPY_TYPES.get(inputs[name].type, value.dtype), copy=False)
+
+    feeds = {"input_ids": typed("input_ids", ids)}
+    if "attention_mask" in inputs:
+        feeds["attention_mask"] = typed("attention_mask", mask)
+    if "position_ids" in inputs:
+        feeds["position_ids"] = typed("position_ids", np.maximum(np.cumsum(mask, axis=1) - 1, 0))
+    if "token_type_ids" in inputs:
+        feeds["token_type_ids"] = typed("token_type_ids", np.zeros_like(ids))
+    if "cache_position" in inputs:
+        feeds["cache_position"] = typed("cache_position", np.arange(ids.shape[1]))
+    for name in ("logits_to_keep", "num_logits_to_keep"):
+        if name in inputs:  # 0 keeps every position (transformers' convention)
+            feeds[name] = typed(name, np.array(0))
+    for name, meta in inputs.items():
+        if _is_cache_input(name):
+            # [batch, kv_heads, past_seq=0, head_dim]: an empty cache, as in onnx_models.OnnxLogitsModel.
+            shape = [
+                ids.shape[0] if i == 0 else (0 if i == 2 else (d if isinstance(d, int) else 1))
+                for i, d in enumerate(meta.shape)
+            ]
+            feeds[name] = np.zeros(shape, dtype=_NUMPY_TYPES.get(meta.type, np.float32))
+    return feeds
+
+
+_STANDARD_INPUTS = frozenset(
+    {
+        "input_ids",
+        "attention_mask",
+        "position_ids",
+        "token_type_ids",
+        "cache_position",
+        "logits_to_keep",
+        "num_logits_to_keep",
+    }
+)
+
+
+class OnnxObjective:
+    """Loss of perturbed copies on a batch, for ``zo.zo_step``: ``objective(copies) -> [P]`` mean loss.
+
+    Rows are tiled copies-outermost, ``[P*E, T]``, so copy j of every B meets row block j.
+    """
+
+    def __init__(
+        self,
+        session,
+        encoded: EncodedExamples,
+        sites: list[LinearSite],
+        head_feeds: dict[str, np.ndarray],
+    ) -> None:
+        self.session = session
+        self.encoded = encoded
+        self.sites = sites
+        self.head_feeds = head_feeds
+        self.inputs = {i.name: i for i in session.get_inputs()}
+        self.rows = np.arange(min(len(encoded), 1))
+        self.forward_examples = 0  # example-forwards run so far (per copy)
+
+    def feeds(self, rows: np.ndarray, copies: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        ids, answer, labels = self.encoded.batch(rows)
+        p = next(iter(copies.values())).shape[0] if copies else 1
+        mask = (np.arange(ids.shape[1])[None, :] <= answer[:, None]).astype(np.int64)  # right padding
+        feeds = standard_feeds(self.inputs, np.tile(ids, (p, 1)), np.tile(mask, (p, 1)))
+        feeds[LABEL_IDS] = labels
+        if ANSWER_INDEX in self.inputs:
+            feeds[ANSWER_INDEX] = answer
+        feeds |= {k: v for k, v in self.head_feeds.items() if k in self.inputs}
+        for s in self.sites:
+            feeds[s.input_name] = np.ascontiguousarray(copies[s.key], dtype=np.float32)  # [P, r, out]
+        return feeds
+
+    def run(self, rows: np.ndarray, copies: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        """loss [P, E] and label_logits [P, E, C]."""
+        loss, logits = self.session.run(["loss", "label_logits"], self.feeds(rows, copies))
+        p = next(iter(copies.values())).shape[0] if copies else 1
+        self.forward_examples += p * len(rows)
+        return loss, logits
+
+    def __call__(self, copies: dict[str, np.ndarray]) -> np.ndarray:
+        return self.run(self.rows, copies)[0].mean(axis=1)
+
+
+@dataclass
+class OnnxTunableModel:
+    """An exporter's ONNX causal LM or sequence classifier with ``tokenizer.json`` beside it.
+
+    Use: ``open`` -> ``choose_sites`` -> ``adapt`` (builds the session) -> ``objective(encoded)`` for the
+    ZO loop -> ``export_merged(b, folder)``.
+    """
+
+    path: Path
+    kind: str  # "onnx-causal-lm" | "onnx-classifier"
+    sites: list[LinearSite]  # every tunable linear layer, in graph order
+    head: LmHead | None  # causal LMs only
+    external_files: tuple[str, ...]  # external-data locations, relative to the model's folder
+    logits_dim: int | None  # vocabulary or class count, when the graph states it
+    threads: int | None = None
+    share_cores: bool = False
+    adapted: list[LinearSite] | None = None  # set by adapt()
+    a: dict[str, np.ndarray] | None = None  # frozen A_scaled [in, r] per adapted site
+    session: object = None
+
+    @classmethod
+    def open(
+        cls,
+        path: str | os.PathLike[str],
+        *,
+        threads: int | None = None,
+        share_cores: bool = False,
+        kind: str | None = None,
+    ) -> OnnxTunableModel:
+        """Read the graph (not the weights) and find its linear layers and head.
+
+        ``kind``: given by ``models.resolve_model``, which has already passed the file through
+        ``model_safety.check_model_file``; without it the file is checked and classified here.
+        """
+        from app.engine.model_safety import check_model_file
+        from app.engine.onnx_models import onnx_model_kind
+
+        path = Path(path)
+        if kind is None:
+            check_model_file(path)
+            kind = onnx_model_kind(path)
+        if not (path.parent / "tokenizer.json").is_file():
+            raise GenbaError(
+                "No tokenizer.json beside this ONNX model; put the model's tokenizer.json in the same folder.",
+                "この ONNX モデルと同じフォルダーに tokenizer.json がありません。モデルの tokenizer.json を同じ"
+                "フォルダーに置いてください。",
+                path=path,
+            )
+        graph = onnx.load(str(path), load_external_data=False)
+        head = find_lm_head(graph, path) if kind == "onnx-causal-lm" else None
+        sites = find_linear_sites(graph)
+        if not sites:
+            raise _no_sites_error(graph, path)
+        dims = {o.name: o for o in graph.graph.output}[LOGITS].type.tensor_type.shape.dim
+        logits_dim = dims[-1].dim_value if dims and dims[-1].HasField("dim_value") else None
+        return cls(path, kind, sites, head, external_locations(graph), logits_dim, threads, share_cores)
+
+    # --- what can be tuned ---------------------------------------------------------------------------------
+    @property
+    def folder(self) -> Path:
+        return self.path.parent
+
+    @property
+    def n_layers(self) -> int | None:
+        """1 + the highest layer index the node names give, or None when they give none."""
+        layers = [s.layer for s in self.sites if s.layer is not None]
+        return max(layers) + 1 if layers else None
+
+    def top_layers(self, max_layers: int) -> list[int]:
+        n = self.n_layers
+        return [] if n is None else list(range(max(0, n - max_layers), n))
+
+    def choose_sites(
+        self, projections: tuple[str, ...] = ("q", "v"), layers: list[int] | None = None, max_layers: int = 4
+    ) -> list[LinearSite]:
+        """``projections`` of ``layers`` (default: the top ``max_layers``), as in MeZO-LoRA and P-RGE.
+
+        When the layers parse but hold none of those projections (GPT-2's fused c_attn, say), every linear
+        layer of those layers; when no layer index parses, the last ``max_layers * len(projections)`` sites.
+        """
+        layers = self.top_layers(max_layers) if layers is None else list(layers)
+        if layers:
+            in_layers = [s for s in self.sites if s.layer in layers]
+            return [s for s in in_layers if s.proj in projections] or in_layers
+        return self.sites[-max_layers * len(projections) :]
+
+    def site_shapes(self, sites: list[LinearSite]) -> list[SiteShape]:
+        return [SiteShape(s.key, s.d_in, s.d_out) for s in sites]
+
+    # --- data ---------------------------------------------------------------------------------------------
+    def tokenizer(self):
+        return load_tokenizer_json(self.folder / "tokenizer.json")
+
+    def encode(self, spec: PromptSpec, examples, max_tokens: int = 128) -> EncodedExamples:
+        """Token ids per example. A causal LM reads the prompt; a classifier the raw text with the
+        tokenizer's own special tokens, class i being the i-th label (as ``OnnxClassifierScorer``)."""
+        tokenizer = self.tokenizer()
+        if self.kind == "onnx-causal-lm":
+            return encode_examples(tokenizer, spec, examples, max_tokens)
+        index = {lab: i for i, lab in enumerate(spec.labels)}
+        ids = tuple(
+            np.asarray(tokenizer.encode(ex.text).ids[:max_tokens] or [0], dtype=np.int64) for ex in examples
+        )
+        labels = np.array([index[ex.label] for ex in examples], dtype=np.int64)
+        return EncodedExamples(ids, labels, np.arange(len(spec.labels), dtype=np.int64))
+
+    def head_feeds(self, token_ids: np.ndarray) -> dict[str, np.ndarray]:
+        """``label_head`` (+ ``label_bias``) for the label words' first tokens; empty for a classifier."""
+        if self.head is None:
+            return {}
+        graph = onnx.load(str(self.path), load_external_data=False)
+        return label_head_feeds(graph, self.head, token_ids, self.folder)
+
+    # --- tuning -------------------------------------------------------------------------------------------
+    def adapt(self, sites: list[LinearSite], adapter_cfg: AdapterConfig) -> None:
+        """Build the adapted graph with the label loss and open its session (once per run)."""
+        a = {
+            s.key: frozen_a(shape, adapter_cfg)
+            for s, shape in zip(sites, self.site_shapes(sites), strict=True)
+        }
+        graph = onnx.load(str(self.path), load_external_data=False)
+        add_adapters(graph, sites, a, inplace=True)
+        add_label_loss(graph, self.path, inplace=True)
+        self.session = session_from_model(
+            graph, self.folder, threads=self.threads, share_cores=self.share_cores
+        )
+        self.adapted, self.a = list(sites), a
+
+    def objective(self, encoded: EncodedExamples, *, verify: bool = True) -> OnnxObjective:
+        """The ZO objective on these examples; ``verify`` first checks the copies stay independent."""
+        if self.session is None or self.adapted is None:
+            raise RuntimeError("call adapt() before objective()")
+        self._check_classes(len(encoded.label_token_ids))
+        objective = OnnxObjective(
+            self.session, encoded, self.adapted, self.head_feeds(encoded.label_token_ids)
+        )
+        ours = {LABEL_IDS, ANSWER_INDEX, *objective.head_feeds} | {s.input_name for s in self.adapted}
+        unknown = sorted(
+            n for n in objective.inputs if n not in _STANDARD_INPUTS | ours and not _is_cache_input(n)
+        )
+        if unknown:
+            raise GenbaError(
+                f"The model needs inputs the tuner cannot fill: {', '.join(unknown)}. Expected only input_ids, "
+                "attention_mask, position_ids, token_type_ids and past_key_values.*.",
+                f"調整で値を用意できない入力がモデルにあります: {', '.join(unknown)}。input_ids、attention_mask、"
+                "position_ids、token_type_ids、past_key_values.* のみに対応しています。",
+                path=self.path,
+            )
+        if verify and self.adapted:
+            self._verify_copies(objective)
+        return objective
+
+    def _check_classes(self, n_labels: int) -> None:
+        if self.kind == "onnx-classifier" and self.logits_dim is not None and self.logits_dim != n_labels:
+            raise GenbaError(
+                f"The classifier has {self.logits_dim} classes but the data has {n_labels} labels.",
+                f"分類モデルのクラス数は {self.logits_dim} ですが、データのラベル数は {n_labels} です。",
+                path=self.path,
+            )
+
+    def _verify_copies(self, objective: OnnxObjective) -> None:
+        """Copy 0 with B = 0 beside a random copy 1 must score as B = 0 alone, and copy 1 differently.
+
+        Fails when the graph's activations are not batch-first (rows of copies would mix in the adapter's
+        reshape) or when the adapters do not reach the loss.
+        """
+        rows = np.arange(min(2, len(objective.encoded)))
+        rng = np.random.default_rng(0)
+        zero = {s.key: np.zeros((1, self.a[s.key].shape[1], s.d_out), np.float32) for s in self.adapted}
+        pair = {
+            k: np.concatenate([v, rng.standard_normal(v.shape, dtype=np.float32)]) for k, v in zero.items()
+        }
+        alone = objective.run(rows, zero)[0][0]
+        both = objective.run(rows, pair)[0]
+        objective.forward_examples = 0
+        mixed = not np.allclose(both[0], alone, rtol=1e-4, atol=1e-5)
+        if mixed or np.allclose(both[1], alone, rtol=0, atol=1e-7):
+            what = (
+                "perturbed copies of the adapters change each other's results (the graph is not batch-first)"
+                if mixed
+                else "the adapters do not change the loss"
+            )
+            ja = (
+                "アダプターの摂動コピー同士が互いの結果を変えてしまいます（バッチ次元が先頭のグラフではありません）"
+                if mixed
+                else "アダプターが損失に影響しません"
+            )
+            raise GenbaError(
+                f"This model cannot be tuned as exported: {what}.",
+                f"このモデルは書き出された形のままでは調整できません: {ja}。",
+                path=self.path,
+                detail=f"alone={alone.tolist()} copies={both.tolist()}",
+            )
+
+    # --- the deliverable ----------------------------------------------------------------------------------
+    def export_merged(
+        self,
+        b: dict[str, np.ndarray],
+        target: str | os.PathLike[str],
+        spec: PromptSpec | None = None,
+        progress: Callable[[float], None] | None = None,
+    ) -> Path:
+        """Write ``target/model.onnx`` with the adapters folded in; returns its path.
+
+        Same inputs and outputs as the source. Weights go to ``model.onnx.data`` when the source kept them
+        outside or they exceed 1.5 GB. The tokenizer and exporter JSON files are copied, and the prompt goes
+        to ``genba_task.json``. Written into ``<target>.partial`` and renamed, like ``export.export_merged``.
+        """
+        from app.engine.export import TASK_FILE
+
+        if self.adapted is None or self.a is None:
+            raise RuntimeError("call adapt() before export_merged()")
+        target = Path(target)
+        staging = target.with_name(target.name + ".partial")
+        files = [self.path] + [self.folder / loc for loc in self.external_files]
+        check_free_space(target.parent, sum(f.stat().st_size for f in files))
+        try:
+            shutil.rmtree(staging, ignore_errors=True)
+            staging.mkdir(parents=True)
+            model = onnx.load(str(self.path))  # with its weights, read from the model's folder
+            if progress is not None:
+                progress(0.3)
+            merge_adapters(model, self.adapted, self.a, b, inplace=True)
+            if progress is not None:
+                progress(0.5)
+            save_model(model, staging, external=True if self.external_files else None)
+            del model
+            for name in COMPANION_FILES:
+                if (self.folder / name).is_file():
+                    shutil.copyfile(self.folder / name, staging / name)
+            if spec is not None:
+                (staging / TASK_FILE).write_text(
+                    json.dumps(spec.to_dict(), ensure_ascii=False, indent=2), encoding="utf-8"
+                )
+            for f in staging.iterdir():  # durable before it becomes visible under its final name
+                with open(f, "rb") as fh:
+                    os.fsync(fh.fileno())
+            shutil.rmtree(target, ignore_errors=True)
+            os.replace(staging, target)
+        except OSError as exc:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise storage_error(exc, target) from exc
+        if progress is not None:
+            progress(1.0)
+        return target / "model.onnx"

@@ -207,7 +207,7 @@ def cmd_eval(args: argparse.Namespace, lang: str) -> int:
 
 
 def cmd_predict(args: argparse.Namespace, lang: str) -> int:
-    from app.engine.evaluation import open_scorer, task_beside
+    from app.engine.evaluation import open_scorer, softmax, task_beside
     from app.engine.models import resolve_model
 
     labels = [s.strip() for s in args.labels.split(",")] if args.labels else None
@@ -220,12 +220,8 @@ def cmd_predict(args: argparse.Namespace, lang: str) -> int:
             )
         labels = list(carried.labels)
     scorer = open_scorer(args.model, labels, args.template, _label_words(args.label_words))
-    logits = scorer.label_logits(args.text)
-    import numpy as np
-
-    p = np.exp(logits - logits.max(-1, keepdims=True))
-    p /= p.sum(-1, keepdims=True)
-    for text, row in zip(args.text, p, strict=True):
+    probabilities = softmax(scorer.label_logits(args.text))
+    for text, row in zip(args.text, probabilities, strict=True):
         best = int(row.argmax())
         if args.json:
             print(

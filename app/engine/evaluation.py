@@ -50,7 +50,8 @@ class _Text:
     label: str
 
 
-def _softmax(x: np.ndarray) -> np.ndarray:
+def softmax(x: np.ndarray) -> np.ndarray:
+    """Probabilities over the last axis (label words)."""
     e = np.exp(x - x.max(axis=-1, keepdims=True))
     return e / e.sum(axis=-1, keepdims=True)
 
@@ -74,7 +75,7 @@ class Scorer:
         logits = self.label_logits([ex.text for ex in examples])
         truth = np.array([index[ex.label] for ex in examples], dtype=np.int64)
         pred = logits.argmax(-1)
-        return EvalResult(float((pred == truth).mean()), self.spec.labels, truth, pred, _softmax(logits))
+        return EvalResult(float((pred == truth).mean()), self.spec.labels, truth, pred, softmax(logits))
 
 
 class LlamaScorer(Scorer):

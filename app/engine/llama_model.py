@@ -3,6 +3,12 @@
 Adapters sit only in layers ``[start, L)``, so the hidden states entering layer ``start`` never change
 during a run: they are computed once per example (``PrefixCache``) and every perturbed forward runs only
 the tuned suffix. With the top 4 of 30 layers tuned this cuts a step's FLOPs by ~7x (docs/BENCHMARKS.md).
+
+The cache is kept within a memory budget (a quarter of the RAM available when it is built, unless the
+caller gives one): fp32 if it fits, else fp16, else fp16 in a temporary file next to the run (memory-mapped,
+so the OS pages it in and out). If that file cannot be made (disk full, read-only folder), it stays in RAM as
+fp16 and says so. It lives for one run only and is built from that run's examples and lowest tuned layer,
+so a change of data or layers can never meet a stale cache; a resumed run rebuilds it.
 """
 
 from __future__ import annotations
@@ -10,12 +16,14 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import onnx
+import psutil
 
 from app.engine.adapters import AdapterConfig, SiteShape, frozen_a
 from app.engine.llama_graph import AdapterSite, LlamaConfig, build_causal_lm, build_loss_graph, build_prefix
@@ -45,13 +53,80 @@ def _save_graph_once(model: onnx.ModelProto, folder: Path, stem: str) -> Path:
     return path
 
 
+CACHE_SHARE_OF_AVAILABLE_RAM = 0.25
+
+
+@dataclass(frozen=True)
+class CachePlan:
+    """How a prefix cache is stored: "fp32", "fp16" (both in RAM) or "fp16-disk" (memory-mapped file)."""
+
+    storage: str
+    budget_bytes: int
+    fp32_bytes: int
+    note: str = ""  # why it is not where the budget put it, if it is not
+
+    @property
+    def dtype(self):
+        return np.float32 if self.storage == "fp32" else np.float16
+
+
+def plan_cache(n_values: int, budget_bytes: int | None = None) -> CachePlan:
+    """fp32 if it fits the budget, else fp16 if that fits, else fp16 on disk."""
+    if budget_bytes is None:
+        budget_bytes = int(psutil.virtual_memory().available * CACHE_SHARE_OF_AVAILABLE_RAM)
+    fp32 = 4 * n_values
+    if fp32 <= budget_bytes:
+        return CachePlan("fp32", budget_bytes, fp32)
+    if fp32 // 2 <= budget_bytes:
+        return CachePlan("fp16", budget_bytes, fp32)
+    return CachePlan("fp16-disk", budget_bytes, fp32)
+
+
+def _allocate(plan: CachePlan, shape: tuple[int, int], spill_dir: str | os.PathLike[str] | None):
+    """The cache array for a plan, and the plan as carried out (disk trouble falls back to fp16 in RAM)."""
+    if plan.storage != "fp16-disk":
+        return np.zeros(shape, dtype=plan.dtype), None, plan
+    handle = None
+    try:
+        # An anonymous temporary file, deleted when closed (or when the process dies) on every OS; it must
+        # outlive this function (the cache closes it), hence no context manager.
+        handle = tempfile.TemporaryFile(prefix="genba-prefix-", dir=spill_dir)  # noqa: SIM115
+        return np.memmap(handle, dtype=np.float16, mode="w+", shape=shape), handle, plan
+    except OSError as exc:
+        if handle is not None:
+            handle.close()
+        fallback = CachePlan(
+            "fp16", plan.budget_bytes, plan.fp32_bytes, f"no spill file ({exc}); kept in RAM"
+        )
+        return np.zeros(shape, dtype=np.float16), None, fallback
+
+
 class PrefixCache:
     """Hidden states entering the first tuned layer, one [T_i, H] block per example, in one array."""
 
-    def __init__(self, blocks: np.ndarray, offsets: np.ndarray, lengths: np.ndarray) -> None:
-        self.blocks = blocks  # [sum T_i, H]
+    def __init__(
+        self,
+        blocks: np.ndarray,
+        offsets: np.ndarray,
+        lengths: np.ndarray,
+        plan: CachePlan | None = None,
+        handle=None,
+    ) -> None:
+        self.blocks = blocks  # [sum T_i, H], fp32, fp16 or a memory-mapped fp16 file
         self.offsets = offsets
         self.lengths = lengths
+        self.plan = plan or CachePlan("fp32", blocks.nbytes, blocks.nbytes)
+        self._handle = handle  # the spill file, closed (and so deleted) with the cache
+
+    @property
+    def storage(self) -> str:
+        return self.plan.storage
+
+    def close(self) -> None:
+        if self._handle is not None:
+            self.blocks = np.zeros((0, self.blocks.shape[1]), dtype=np.float16)
+            self._handle.close()
+            self._handle = None
 
     @property
     def nbytes(self) -> int:
@@ -109,12 +184,18 @@ class LlamaModel:
         start_layer: int,
         progress: Callable[[float], None] | None = None,
         batch_size: int = 16,
-        dtype=np.float32,
+        budget_bytes: int | None = None,
+        spill_dir: str | os.PathLike[str] | None = None,
     ) -> PrefixCache:
-        """Run the frozen layers once per example (length-sorted batches to waste little on padding)."""
+        """Run the frozen layers once per example (length-sorted batches to waste little on padding).
+
+        ``budget_bytes``: RAM the cache may take (default: a quarter of the available RAM); ``spill_dir``:
+        where a cache over budget is memory-mapped (default: the system's temporary folder).
+        """
         lengths = np.array([len(x) for x in encoded.ids], dtype=np.int64)
         offsets = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
-        blocks = np.zeros((int(lengths.sum()), self.cfg.hidden), dtype=dtype)
+        shape = (int(lengths.sum()), self.cfg.hidden)
+        blocks, handle, plan = _allocate(plan_cache(shape[0] * shape[1], budget_bytes), shape, spill_dir)
         session = self.session(build_prefix(self.cfg, self.store, start_layer), f"prefix{start_layer}")
         order = np.argsort(lengths, kind="stable")
         for done, start in enumerate(range(0, len(order), batch_size)):
@@ -125,7 +206,7 @@ class LlamaModel:
                 blocks[offsets[r] : offsets[r] + lengths[r]] = hidden[i, : lengths[r]]
             if progress is not None:
                 progress(min(1.0, (done + 1) * batch_size / len(order)))
-        return PrefixCache(blocks, offsets, lengths)
+        return PrefixCache(blocks, offsets, lengths, plan, handle)
 
     def loss_session(
         self, start_layer: int, sites: list[AdapterSite], adapter_cfg: AdapterConfig, from_ids: bool = False

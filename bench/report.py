@@ -478,6 +478,22 @@ def markdown(spec: BenchSpec, results: dict, summary: dict, machine: dict, run: 
         f"{'match' if replay else 'DO NOT match'} the run's checkpoint bit for bit. (a)'s layer probe: "
         f"{a['layer_choice'].get('sensitivity', a['layer_choice'])}.",
     ]
+    options = a["layer_choice"].get("options")
+    if options:
+        lines += [
+            "",
+            "(a)'s layer choice: for each lowest layer, the most sensitive layers at or above it, scored by "
+            "probe gradient energy (sum of squares) per layer run in a perturbed forward:",
+            "",
+            "| layers | layers run per forward | energy | energy per layer run | chosen |",
+            "|---|---|---|---|---|",
+        ]
+        chosen = a["layer_choice"].get("chosen")
+        lines += [
+            f"| {', '.join(map(str, o['layers']))} | {o['cost_layers']} | {o['energy']:.3g} | {o['score']:.3g} "
+            f"| {'yes' if o['layers'] == chosen else ''} |"
+            for o in options
+        ]
     if results.get("q_schedule_note"):
         lines += ["", results["q_schedule_note"]]
     lines += ["", END]

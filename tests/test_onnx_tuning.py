@@ -505,16 +505,9 @@ def test_zo_steps_lower_the_training_loss(plain_path):
     assert after < 0.5 * before, (before, after)  # measured 0.96 -> 0.17
 
 
-# --- the whole run (needs the tuner wired to ONNX models) ---------------------------------------------------
+# --- the whole run -------------------------------------------------------------------------------------------
 
 
-def _tuner_takes_onnx() -> bool:
-    from app.engine import models
-
-    return hasattr(models, "ONNX_KINDS")
-
-
-@pytest.mark.skipif(not _tuner_takes_onnx(), reason="tuner.py is not wired to OnnxTunableModel yet")
 @pytest.mark.parametrize("kind", ["cache", "classifier"])
 def test_tune_runs_an_onnx_model_end_to_end_and_resumes(tmp_path_factory, vocab, kind, tmp_path):
     from app.engine.budget import Budget

@@ -137,6 +137,8 @@ def test_layer_probe_records_its_choice(tiny_gguf, demo_csv, tmp_path):
     assert len(result.report["tuned_layers"]) == 2
     assert set(choice["chosen"]) == set(result.report["tuned_layers"])
     assert set(map(int, choice["sensitivity"])) == set(choice["candidates"])
+    assert choice["chosen"] in [o["layers"] for o in choice["options"]]
+    assert result.report["prefix_cache_storage"] == "fp32"  # a few examples fit any budget
 
 
 def test_user_layer_choice_out_of_range_is_refused(tiny_gguf, demo_csv, tmp_path):

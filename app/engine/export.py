@@ -3,6 +3,8 @@
 The merged model folds ``A_scaled @ B`` into each adapted weight and keeps the source model's interface
 (``input_ids, attention_mask -> logits``), so plain onnxruntime loads it with nothing of ours. Beside it go
 the tokenizer and ``genba_task.json`` (template, labels, label words) so it can be used as a classifier.
+A user's ONNX model (causal LM or classifier) is exported as its own graph with the adapters folded in, so
+it keeps exactly the inputs and outputs it came with.
 Every file is written to a temporary name and renamed, so a half-written export never looks complete.
 """
 
@@ -21,6 +23,8 @@ from app.engine.adapters import merged_delta
 from app.engine.checkpoint import RunState
 from app.engine.llama_graph import AdapterSite, build_causal_lm, weight_name
 from app.engine.llama_model import LlamaModel
+from app.engine.onnx_surgery import LinearSite
+from app.engine.onnx_tuning import OnnxTunableModel
 from app.engine.prompting import PromptSpec
 from app.engine.storage import (
     atomic_save_npz,
@@ -35,6 +39,7 @@ EXPORT_DIR = "model"
 TASK_FILE = "genba_task.json"
 ADAPTER_FILE = "adapters.npz"
 REPORT_FILE = "report.json"
+ONNX_DATA_FILE = "model.onnx.data"  # where onnx_surgery.save_model puts external weights
 
 
 def export_merged(
@@ -88,7 +93,11 @@ def _write_merged(model, sites, a, b, spec, staging: Path, progress) -> None:
 
 
 def save_adapters(
-    path: Path, sites: list[AdapterSite], a: dict[str, np.ndarray], b: dict[str, np.ndarray], meta: dict
+    path: Path,
+    sites: list[AdapterSite] | list[LinearSite],
+    a: dict[str, np.ndarray],
+    b: dict[str, np.ndarray],
+    meta: dict,
 ) -> None:
     arrays = {f"B/{s.key}": b[s.key] for s in sites} | {f"A/{s.key}": a[s.key] for s in sites}
     arrays["meta"] = np.frombuffer(json.dumps(meta, ensure_ascii=False).encode("utf-8"), dtype=np.uint8)
@@ -97,9 +106,9 @@ def save_adapters(
 
 def export_run(
     out: Path,
-    model: LlamaModel,
+    model: LlamaModel | OnnxTunableModel,
     spec: PromptSpec,
-    sites: list[AdapterSite],
+    sites: list[AdapterSite] | list[LinearSite],
     a: dict[str, np.ndarray],
     best: dict[str, np.ndarray],
     report: dict,
@@ -108,7 +117,12 @@ def export_run(
     export_model: bool = True,
     progress: Callable[[float], None] | None = None,
 ) -> dict:
-    """Adapters, optional merged model, step log and report; returns the completed report."""
+    """Adapters, optional merged model, step log and report; returns the completed report.
+
+    The merged model of a converted GGUF model is rebuilt from our own graph (``export_merged``); that of a
+    user's ONNX model is its own graph with the adapters folded in (``OnnxTunableModel.export_merged``),
+    with its weights in ``model.onnx.data`` when the source kept them outside.
+    """
     out = Path(out)
     meta = {
         "model_sha256": report["model_sha256"],
@@ -121,7 +135,15 @@ def export_run(
     report["adapter_file"] = str(out / ADAPTER_FILE)
     report["adapter_sha256"] = sha256_file(out / ADAPTER_FILE)
     atomic_write_bytes(out / "steps.jsonl", "".join(json.dumps(r) + "\n" for r in state.records).encode())
-    if export_model:
+    if export_model and isinstance(model, OnnxTunableModel):
+        # A user's ONNX model: the source graph with the adapters folded in, same inputs and outputs.
+        path = model.export_merged(best, out / EXPORT_DIR, spec, progress)
+        files = [f for f in (path, path.with_name(ONNX_DATA_FILE)) if f.is_file()]
+        hashes = {f.name: sha256_file(f) for f in files}
+        report["exported_model"] = str(path)
+        report["exported_model_sha256"] = hashes[files[-1].name]  # the file that holds the weights
+        report["exported_files_sha256"] = hashes
+    elif export_model:
         path = export_merged(model, sites, a, best, spec, out / EXPORT_DIR, progress)
         report["exported_model"] = str(path)
         report["exported_model_sha256"] = sha256_file(path.with_name("weights.bin"))

@@ -21,6 +21,8 @@ from app.engine.model_safety import check_model_file
 from app.engine.storage import sha256_file, user_data_dir
 
 DEFAULT_MODEL = "default"
+ONNX_KINDS = ("onnx-causal-lm", "onnx-classifier")  # user ONNX models: evaluated and tuned (onnx_tuning)
+TUNABLE_KINDS = ("gguf-llama", *ONNX_KINDS)
 DEFAULT_GGUF_NAME = "SmolLM2-135M-Instruct.Q4_1.gguf"
 DEFAULT_DISPLAY_NAME = "SmolLM2 135M Instruct"
 CONVERTER_VERSION = 1  # bump when the converted layout changes, so caches are rebuilt
@@ -81,7 +83,11 @@ def resolve_model(spec: str | os.PathLike[str]) -> ModelRef:
                 )
             path = found[0]
         if not path.exists():
-            raise GenbaError("Model file not found.", "モデルファイルが見つかりません。", path=path)
+            raise GenbaError(
+                f"Model file not found: {path.name} (in {path.parent}).",
+                f"モデルファイル「{path.name}」が見つかりません（フォルダー: {path.parent}）。",
+                path=path,
+            )
     info = check_model_file(path)
     if info.kind == "gguf":
         kind = "gguf-llama"

@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 import onnx
 import onnxruntime as ort
+from onnxruntime.capi import onnxruntime_pybind11_state as _ort_state
 
 from app.engine.adapters import AdapterConfig, SiteShape, frozen_a
 from app.engine.errors import GenbaError
@@ -53,6 +54,14 @@ COMPANION_FILES = (
 )
 # onnxruntime >= 1.17: where a model loaded from memory finds its external data.
 _EXTERNAL_FOLDER_KEY = "session.model_external_initializers_file_folder_path"
+# What onnxruntime raises when a graph fails on its inputs (none of them derive from RuntimeError).
+ORT_ERRORS = tuple(
+    getattr(_ort_state, name)
+    for name in ("Fail", "InvalidArgument", "RuntimeException", "NotImplemented")
+    if hasattr(_ort_state, name)
+)
+# config.json keys exporters use for the longest sequence a model takes (learned position tables).
+_MAX_POSITION_KEYS = ("max_position_embeddings", "n_positions", "max_sequence_length", "seq_length")
 _NUMPY_TYPES = {
     "tensor(int64)": np.int64,
     "tensor(int32)": np.int32,
@@ -159,8 +168,11 @@ class OnnxObjective:
         encoded: EncodedExamples,
         sites: list[LinearSite],
         head_feeds: dict[str, np.ndarray],
+        path: Path | None = None,
+        max_positions: int | None = None,
     ) -> None:
         self.session = session
+        self.path, self.max_positions = path, max_positions  # for the message when a batch fails
         self.encoded = encoded
         self.sites = sites
         self.head_feeds = head_feeds
@@ -183,7 +195,26 @@ class OnnxObjective:
 
     def run(self, rows: np.ndarray, copies: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
         """loss [P, E] and label_logits [P, E, C]."""
-        loss, logits = self.session.run(["loss", "label_logits"], self.feeds(rows, copies))
+        feeds = self.feeds(rows, copies)
+        try:
+            loss, logits = self.session.run(["loss", "label_logits"], feeds)
+        except ORT_ERRORS as exc:
+            tokens, limit = feeds["input_ids"].shape[1], self.max_positions
+            if limit is not None and tokens > limit:
+                en = f"The examples are longer than this model accepts ({tokens} tokens; its limit is {limit})."
+                ja = f"例文がこのモデルの受け付ける長さを超えています（{tokens} トークン、上限 {limit}）。"
+            else:
+                en = f"The model failed on a batch of examples (the longest has {tokens} tokens)."
+                ja = f"例文のバッチでモデルの実行に失敗しました（最長 {tokens} トークン）。"
+            raise GenbaError(
+                en + " Shorten the texts (or the prompt template), and check that tokenizer.json belongs to "
+                "this model.",
+                ja
+                + "例文（またはプロンプトのテンプレート）を短くし、tokenizer.json がこのモデルのものか確認して"
+                "ください。",
+                path=self.path,
+                detail=str(exc),
+            ) from exc
         p = next(iter(copies.values())).shape[0] if copies else 1
         self.forward_examples += p * len(rows)
         return loss, logits
@@ -230,6 +261,12 @@ class OnnxTunableModel:
         from app.engine.onnx_models import onnx_model_kind
 
         path = Path(path)
+        if not path.is_file():
+            raise GenbaError(
+                f"Model file not found: {path.name} (in {path.parent}).",
+                f"モデルファイル「{path.name}」が見つかりません（フォルダー: {path.parent}）。",
+                path=path,
+            )
         if kind is None:
             check_model_file(path)
             kind = onnx_model_kind(path)
@@ -285,6 +322,16 @@ class OnnxTunableModel:
     def tokenizer(self):
         return load_tokenizer_json(self.folder / "tokenizer.json")
 
+    @property
+    def max_positions(self) -> int | None:
+        """The longest sequence the model takes, from the exporter's config.json when it says."""
+        try:
+            config = json.loads((self.folder / "config.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        values = [config.get(k) for k in _MAX_POSITION_KEYS] if isinstance(config, dict) else []
+        return next((v for v in values if isinstance(v, int) and not isinstance(v, bool) and v > 0), None)
+
     def encode(self, spec: PromptSpec, examples, max_tokens: int = 128) -> EncodedExamples:
         """Token ids per example. A causal LM reads the prompt; a classifier the raw text with the
         tokenizer's own special tokens, class i being the i-th label (as ``OnnxClassifierScorer``)."""
@@ -324,9 +371,15 @@ class OnnxTunableModel:
         """The ZO objective on these examples; ``verify`` first checks the copies stay independent."""
         if self.session is None or self.adapted is None:
             raise RuntimeError("call adapt() before objective()")
-        self._check_classes(len(encoded.label_token_ids))
+        if self.kind == "onnx-classifier":
+            self.check_labels([str(i) for i in range(len(encoded.label_token_ids))])
         objective = OnnxObjective(
-            self.session, encoded, self.adapted, self.head_feeds(encoded.label_token_ids)
+            self.session,
+            encoded,
+            self.adapted,
+            self.head_feeds(encoded.label_token_ids),
+            self.path,
+            self.max_positions,
         )
         ours = {LABEL_IDS, ANSWER_INDEX, *objective.head_feeds} | {s.input_name for s in self.adapted}
         unknown = sorted(
@@ -344,13 +397,22 @@ class OnnxTunableModel:
             self._verify_copies(objective)
         return objective
 
-    def _check_classes(self, n_labels: int) -> None:
-        if self.kind == "onnx-classifier" and self.logits_dim is not None and self.logits_dim != n_labels:
-            raise GenbaError(
-                f"The classifier has {self.logits_dim} classes but the data has {n_labels} labels.",
-                f"分類モデルのクラス数は {self.logits_dim} ですが、データのラベル数は {n_labels} です。",
-                path=self.path,
-            )
+    def check_labels(self, labels) -> None:
+        """A classifier must have one class per label (class i is the i-th label in sorted order)."""
+        labels = list(labels)
+        n = len(labels)
+        if self.kind != "onnx-classifier" or self.logits_dim is None or self.logits_dim == n:
+            return
+        shown = ", ".join(labels[:8]) + (", ..." if n > 8 else "")
+        raise GenbaError(
+            f"The classifier has {self.logits_dim} classes but the data has {n} labels ({shown}). Use examples "
+            f"with exactly {self.logits_dim} labels (class i is the i-th label in sorted order), or a classifier "
+            f"made for {n} classes.",
+            f"分類モデルのクラス数は {self.logits_dim} ですが、データのラベル数は {n} です（{shown}）。"
+            f"ラベルがちょうど {self.logits_dim} 種類の例文を使う（クラス i は並べ替えた i 番目のラベル）か、"
+            f"{n} クラス用の分類モデルを使ってください。",
+            path=self.path,
+        )
 
     def _verify_copies(self, objective: OnnxObjective) -> None:
         """Copy 0 with B = 0 beside a random copy 1 must score as B = 0 alone, and copy 1 differently.

@@ -2,6 +2,10 @@
 
 ``tune()`` is the one entry point the CLI and the GUI share. Progress leaves through an event callback;
 pause and stop arrive through a RunControl the engine checks between steps.
+
+A GGUF model runs on our own Llama graphs: a forward probe picks the layers and the frozen layers below
+them are cached once. A user's ONNX causal LM or classifier (``onnx_tuning``) is tuned as exported: its top
+layers, the whole graph each step, no probe and no cache; the rest of the run is the same.
 """
 
 from __future__ import annotations
@@ -34,8 +38,9 @@ from app.engine.examples import load_examples, split_examples
 from app.engine.layer_select import choose_layers
 from app.engine.llama_graph import AdapterSite
 from app.engine.llama_model import LlamaModel, SuffixObjective
-from app.engine.models import ensure_converted, resolve_model
+from app.engine.models import ONNX_KINDS, ensure_converted, resolve_model
 from app.engine.monitor import ResourceMonitor
+from app.engine.onnx_tuning import OnnxTunableModel
 from app.engine.prompting import encode_examples, make_prompt_spec
 from app.engine.storage import RunLock, sha256_file
 
@@ -168,28 +173,45 @@ class _Run:
     def prepare(self) -> None:
         cfg = self.cfg
         self.ref = resolve_model(cfg.model)
-        if self.ref.kind != "gguf-llama":
+        self.is_onnx = self.ref.kind in ONNX_KINDS
+        if self.is_onnx:
+            # A user's ONNX causal LM or classifier, tuned as its exporter wrote it (onnx_tuning).
+            self.model = OnnxTunableModel.open(
+                self.ref.source, threads=cfg.threads, share_cores=cfg.share_cores, kind=self.ref.kind
+            )
+        elif self.ref.kind == "gguf-llama":
+            folder = ensure_converted(
+                self.ref,
+                self.progress(
+                    "convert", "Converting the model (first use only)", "モデルを変換中（初回のみ）"
+                ),
+            )
+            self.model = LlamaModel.open(folder, threads=cfg.threads, share_cores=cfg.share_cores)
+        else:
             raise GenbaError(
-                f"Tuning needs a Llama-family GGUF model in this version; '{self.ref.source.name}' is an "
-                f"{self.ref.kind}. It can be evaluated, not tuned.",
-                f"このバージョンで調整できるのは Llama 系の GGUF モデルです。「{self.ref.source.name}」は "
-                f"{self.ref.kind} のため、評価のみ可能です。",
+                f"'{self.ref.source.name}' is an {self.ref.kind}, which cannot be tuned.",
+                f"「{self.ref.source.name}」は {self.ref.kind} のため、調整できません。",
                 path=self.ref.source,
             )
-        folder = ensure_converted(
-            self.ref,
-            self.progress("convert", "Converting the model (first use only)", "モデルを変換中（初回のみ）"),
-        )
-        self.model = LlamaModel.open(folder, threads=cfg.threads, share_cores=cfg.share_cores)
         self.dataset = load_examples(cfg.data, text_column=cfg.text_column, label_column=cfg.label_column)
         self.data_sha = data_fingerprint(self.dataset.sources)
+        # An ONNX model's weights may sit beside it (model.onnx.data): the graph's hash alone misses them.
+        self.model_data_sha = (
+            {loc: sha256_file(self.model.folder / loc) for loc in self.model.external_files}
+            if self.is_onnx
+            else {}
+        )
         split = split_examples(
             self.dataset.examples, val_fraction=cfg.val_fraction, seed=cfg.split_seed, max_val=cfg.max_val
         )
         self.train, self.val = split.train, split.val
         self.spec = make_prompt_spec(self.dataset.labels, cfg.template, cfg.label_words)
-        self.tokenizer = self.model.tokenizer()
-        self.encoded = encode_examples(self.tokenizer, self.spec, self.train + self.val, cfg.max_tokens)
+        if self.is_onnx:
+            self.model.check_labels(self.spec.labels)  # a classifier's classes against the data's labels
+            self.encoded = self.model.encode(self.spec, self.train + self.val, cfg.max_tokens)
+        else:
+            self.tokenizer = self.model.tokenizer()
+            self.encoded = encode_examples(self.tokenizer, self.spec, self.train + self.val, cfg.max_tokens)
         self.train_rows = np.arange(len(self.train))
         self.val_rows = np.arange(len(self.train), len(self.train) + len(self.val))
         self.adapter_cfg = AdapterConfig(rank=cfg.rank, alpha=cfg.alpha, seed=cfg.seed)
@@ -202,6 +224,7 @@ class _Run:
             self.state.info = {
                 "config": cfg.to_dict(),
                 "model_sha256": self.ref.sha256,
+                "model_data_sha256": self.model_data_sha,
                 "data_sha256": self.data_sha,
                 "labels": list(self.spec.labels),
             }
@@ -209,6 +232,17 @@ class _Run:
             if cfg.tuned_layers is not None:
                 layers, reason = sorted(cfg.tuned_layers), {"method": "chosen by the user"}
                 self._check_layers(layers)
+            elif self.is_onnx:
+                # No probe: it needs the frozen-prefix cache our own Llama graphs have (see onnx_tuning).
+                layers = self.model.top_layers(cfg.max_tuned_layers)
+                reason = {
+                    "method": "top layers of a user ONNX model (no probe)",
+                    "n_layers": self.model.n_layers,
+                }
+                if not layers:
+                    reason["method"] = (
+                        "last linear layers of a user ONNX model (its names carry no layer numbers; no probe)"
+                    )
             else:
                 self.sink(
                     ProgressEvent("probe", 0.0, "Finding the layers that matter", "効果の大きい層を探索中")
@@ -225,21 +259,10 @@ class _Run:
             self.state.info["layers"] = list(layers)
             self.state.info["layer_reason"] = reason
         layers = self.state.info["layers"]
-        self.start_layer = min(layers)
-        self.sites = [AdapterSite(layer, p) for layer in layers for p in cfg.projections]
-        if not cfg.resume:
-            self.params = zero_b(self.model.site_shapes(self.sites), self.adapter_cfg)
-            self.best = {k: v.copy() for k, v in self.params.items()}
-
-        cache = self.model.build_prefix_cache(
-            self.encoded,
-            self.start_layer,
-            self.progress("cache", "Caching the frozen layers", "固定層の出力をキャッシュ中"),
-        )
-        self.state.info["prefix_cache_mb"] = round(cache.nbytes / 2**20, 2)
-        session = self.model.loss_session(self.start_layer, self.sites, self.adapter_cfg)
-        head = self.model.label_head(self.encoded.label_token_ids)
-        self.objective = SuffixObjective(session, cache, self.encoded, head, self.sites)
+        if self.is_onnx:
+            self._prepare_onnx(layers)
+        else:
+            self._prepare_llama(layers)
         if "copies_per_run" not in self.state.info:
             if cfg.copies_per_run is not None:
                 self.state.info["copies_per_run"] = cfg.copies_per_run
@@ -250,8 +273,70 @@ class _Run:
                 self.state.info["copies_timing_s"] = timings
         self.copies_per_run = int(self.state.info["copies_per_run"])
 
+    def _start_params(self) -> None:
+        if not self.cfg.resume:
+            self.params = zero_b(self.model.site_shapes(self.sites), self.adapter_cfg)
+            self.best = {k: v.copy() for k, v in self.params.items()}
+
+    def _prepare_llama(self, layers: list[int]) -> None:
+        cfg = self.cfg
+        self.start_layer = min(layers)
+        self.sites = [AdapterSite(layer, p) for layer in layers for p in cfg.projections]
+        self._start_params()
+        cache = self.model.build_prefix_cache(
+            self.encoded,
+            self.start_layer,
+            self.progress("cache", "Caching the frozen layers", "固定層の出力をキャッシュ中"),
+            spill_dir=self.out,  # over its memory budget the cache is memory-mapped from a temp file here
+        )
+        self.state.info["prefix_cache_mb"] = round(cache.nbytes / 2**20, 2)
+        self.state.info["prefix_cache_storage"] = cache.storage + (
+            f" ({cache.plan.note})" if cache.plan.note else ""
+        )
+        session = self.model.loss_session(self.start_layer, self.sites, self.adapter_cfg)
+        head = self.model.label_head(self.encoded.label_token_ids)
+        self.objective = SuffixObjective(session, cache, self.encoded, head, self.sites)
+
+    def _prepare_onnx(self, layers: list[int]) -> None:
+        """Sites (kept in the checkpoint, so a resumed run adapts the same ones), adapted graph, objective."""
+        cfg, info = self.cfg, self.state.info
+        if "sites" not in info:
+            sites = self.model.choose_sites(cfg.projections, layers, cfg.max_tuned_layers)
+            if not sites:
+                raise GenbaError(
+                    f"The chosen layers {layers} hold no tunable linear layer in this model.",
+                    f"指定した層 {layers} には、このモデルで調整できる線形層がありません。",
+                    path=self.ref.source,
+                    field="tuned_layers",
+                )
+            info["sites"] = [s.key for s in sites]
+        by_key = {s.key: s for s in self.model.sites}
+        missing = [k for k in info["sites"] if k not in by_key]
+        if missing:
+            raise GenbaError(
+                f"Cannot resume: the model no longer has the tuned layers {', '.join(missing)}.",
+                f"再開できません: 調整していた層 {', '.join(missing)} がモデルにありません。",
+                path=self.ref.source,
+            )
+        self.sites = [by_key[k] for k in info["sites"]]
+        self._start_params()
+        report = self.progress("prepare", "Preparing the model for tuning", "モデルを調整用に準備中")
+        report(0.0)
+        self.model.adapt(self.sites, self.adapter_cfg)
+        self.objective = self.model.objective(self.encoded)
+        report(1.0)
+
     def _check_layers(self, layers: list[int]) -> None:
-        n = self.model.cfg.n_layers
+        n = self.model.n_layers if self.is_onnx else self.model.cfg.n_layers
+        if n is None:
+            raise GenbaError(
+                "This ONNX model's node and weight names carry no layer numbers, so layers cannot be chosen by "
+                "number. Leave the layers to tune empty: the last linear layers are then tuned.",
+                "この ONNX モデルはノード名・重み名に層番号がないため、層を番号で指定できません。"
+                "調整する層を空欄（自動）にしてください。最後の線形層が調整されます。",
+                path=self.ref.source,
+                field="tuned_layers",
+            )
         if not layers or any(not 0 <= layer < n for layer in layers):
             raise GenbaError(
                 f"Layers to tune must be between 0 and {n - 1} (got {layers}).",
@@ -261,7 +346,10 @@ class _Run:
 
     def _check_resume_matches(self) -> None:
         info = self.state.info
-        if info.get("model_sha256") != self.ref.sha256:
+        if (
+            info.get("model_sha256") != self.ref.sha256
+            or info.get("model_data_sha256", {}) != self.model_data_sha
+        ):
             raise GenbaError(
                 "Cannot resume: the model file changed since this run started.",
                 "再開できません: 実行開始後にモデルファイルが変更されています。",
@@ -472,7 +560,9 @@ class _Run:
             "energy_source": reading.source,
             "energy_assumption": {"en": reading.assumption_en, "ja": reading.assumption_ja},
             "peak_rss_mb": round(self.monitor.sample().peak_rss_mb, 1),
+            "model_kind": self.ref.kind,
             "tuned_layers": st.info["layers"],
+            "tuned_sites": [s.key for s in self.sites],
             "layer_choice": st.info.get("layer_reason", {}),
             "projections": list(self.cfg.projections),
             "adapter": {"rank": self.cfg.rank, "alpha": self.cfg.alpha, "seed": self.cfg.seed},
@@ -487,9 +577,12 @@ class _Run:
                 "copies_timing_s": st.info.get("copies_timing_s"),
             },
             "prefix_cache_mb": st.info.get("prefix_cache_mb"),
+            "prefix_cache_storage": st.info.get("prefix_cache_storage"),
             "forward_examples": self.objective.forward_examples,
             "exported_model": None,
         }
+        if self.model_data_sha:
+            report["model_data_sha256"] = self.model_data_sha
         a = {s.key: frozen_a(s, self.adapter_cfg) for s in self.model.site_shapes(self.sites)}
         report = export_run(
             self.out,

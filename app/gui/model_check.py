@@ -4,8 +4,13 @@ Everything numeric is the engine's: conversion, the forward pass being timed, th
 What is added here is the estimate the card shows, stated plainly so it can be checked:
 
 - memory a run needs ≈ 4 bytes (fp32) × parameters × 1.3 (activations, caches, ONNX Runtime arenas);
+  for a user's ONNX model × 2.3: the export loads a second copy of the weights to fold the adapters in;
 - seconds per step ≈ measured seconds per example (one full forward) × batch size × 2q perturbed forwards
   × the share of layers tuned (only the tuned suffix runs each step; the frozen prefix is cached once).
+  A user's ONNX model runs whole every step (no prefix cache), so its share is 1.
+
+An ONNX causal LM or classifier is tunable when ``OnnxTunableModel.open`` finds its tokenizer, linear
+layers and (for a causal LM) its head; otherwise it can still be evaluated, and ``not_tunable`` says why.
 """
 
 from __future__ import annotations
@@ -15,9 +20,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from app.engine.config import TuneConfig
+from app.engine.errors import GenbaError
 
 BYTES_PER_PARAMETER = 4  # converted weights are fp32
 MEMORY_OVERHEAD = 1.3
+ONNX_MEMORY_OVERHEAD = 2.3  # + the weights loaded once more while the export folds the adapters in
 PROBE_TEXTS = (
     "L/H bucket cylinder leaking oil at rod seal, replace seal kit.",
     "Engine will not start in the morning, battery checked OK.",
@@ -48,6 +55,7 @@ class ModelCheck:
     memory_free_mb: float
     seconds_per_example: float | None  # one full forward, measured
     seconds_per_step: float | None  # estimate for the default run settings
+    not_tunable: GenbaError | None = None  # why an ONNX model can be evaluated but not tuned (en/ja)
 
     @property
     def fits_in_memory(self) -> bool:
@@ -73,12 +81,14 @@ def check_model(progress: Callable[[object], None], spec: str) -> ModelCheck:
     """Resolve, convert (first use only, with progress) and time one forward; never raises for a slow PC."""
     from app.engine.evaluation import LlamaScorer
     from app.engine.llama_model import LlamaModel
-    from app.engine.models import ensure_converted, resolve_model
+    from app.engine.models import ONNX_KINDS, ensure_converted, resolve_model
     from app.engine.monitor import available_memory_mb
     from app.engine.prompting import make_prompt_spec
 
     ref = resolve_model(spec)
-    parameters = n_layers = per_example = per_step = None
+    parameters = n_layers = per_example = per_step = not_tunable = None
+    overhead = MEMORY_OVERHEAD
+    q, batch, max_layers = default_step_settings()
     tunable = ref.kind == "gguf-llama"
     if tunable:
         folder = ensure_converted(ref, progress)
@@ -92,12 +102,34 @@ def check_model(progress: Callable[[object], None], spec: str) -> ModelCheck:
         start = time.perf_counter()
         scorer.label_logits(texts)
         per_example = (time.perf_counter() - start) / len(texts)
-        q, batch, max_layers = default_step_settings()
         share_tuned = min(max_layers, n_layers) / n_layers
         per_step = per_example * batch * 2 * q * share_tuned
+    elif ref.kind in ONNX_KINDS:
+        from app.engine.onnx_tuning import ORT_ERRORS, OnnxTunableModel
+
+        parameters = onnx_parameters(ref.source) or ref.size_bytes // BYTES_PER_PARAMETER
+        try:
+            model = OnnxTunableModel.open(ref.source, share_cores=True, kind=ref.kind)
+        except GenbaError as exc:  # no tokenizer.json, no linear layers, no recognisable head: evaluate only
+            not_tunable = exc
+        else:
+            progress(1.0)
+            try:
+                per_example = time_onnx_forward(model)
+            except ORT_ERRORS as exc:
+                not_tunable = GenbaError(
+                    "The model failed on a short test text, so it cannot be tuned as exported.",
+                    "短いテスト文でモデルの実行に失敗したため、書き出された形のままでは調整できません。",
+                    path=ref.source,
+                    detail=str(exc),
+                )
+            else:
+                tunable, overhead = True, ONNX_MEMORY_OVERHEAD
+                n_layers = model.n_layers
+                per_step = per_example * batch * 2 * q  # the whole graph runs for every perturbed copy
     else:
-        parameters = ref.size_bytes // BYTES_PER_PARAMETER  # an fp32 ONNX file is ~4 bytes per weight
-    needed = parameters * BYTES_PER_PARAMETER * MEMORY_OVERHEAD / 2**20 if parameters else None
+        parameters = ref.size_bytes // BYTES_PER_PARAMETER
+    needed = parameters * BYTES_PER_PARAMETER * overhead / 2**20 if parameters else None
     return ModelCheck(
         spec=str(spec),
         display_name=ref.display_name,
@@ -111,4 +143,39 @@ def check_model(progress: Callable[[object], None], spec: str) -> ModelCheck:
         memory_free_mb=available_memory_mb(),
         seconds_per_example=per_example,
         seconds_per_step=per_step,
+        not_tunable=not_tunable,
     )
+
+
+def onnx_parameters(path) -> int | None:
+    """Weights stored in an ONNX file's initializers, counted from their shapes (no data is read)."""
+    import numpy as np
+    import onnx
+
+    graph = onnx.load(str(path), load_external_data=False).graph
+    return int(sum(int(np.prod(t.dims, dtype=np.int64)) for t in graph.initializer)) or None
+
+
+def time_onnx_forward(model) -> float:
+    """Seconds per example of one forward of the user's ONNX model on the probe texts, as a run feeds it."""
+    import numpy as np
+
+    from app.engine.examples import Example
+    from app.engine.onnx_tuning import standard_feeds
+    from app.engine.ort_runtime import create_session
+    from app.engine.prompting import make_prompt_spec
+
+    spec = make_prompt_spec(["no", "yes"], PROBE_TEMPLATE)
+    encoded = model.encode(spec, [Example(t, "no", "", 0) for t in PROBE_TEXTS])
+    ids, answer, _ = encoded.batch(np.arange(len(encoded)))
+    mask = (np.arange(ids.shape[1])[None, :] <= answer[:, None]).astype(np.int64)
+    limit = model.max_positions  # a model with a short position table takes the texts' start only
+    if limit is not None:
+        ids, mask = ids[:, :limit], mask[:, :limit]
+    session = create_session(model.path, share_cores=True)
+    inputs = {i.name: i for i in session.get_inputs()}
+    session.run(["logits"], standard_feeds(inputs, ids[:1], mask[:1]))  # warm-up: the first run allocates
+    feeds = standard_feeds(inputs, ids, mask)
+    start = time.perf_counter()
+    session.run(["logits"], feeds)
+    return (time.perf_counter() - start) / len(ids)

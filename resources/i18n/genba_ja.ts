@@ -129,17 +129,17 @@
 <context>
     <name>DemoBox</name>
     <message>
-        <location filename="../../app/gui/main_window.py" line="66"/>
+        <location filename="../../app/gui/main_window.py" line="99"/>
         <source>Demo</source>
         <translation>デモ</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="69"/>
+        <location filename="../../app/gui/main_window.py" line="102"/>
         <source>New here? The demo tunes the included model on the excavator work orders that come with the app (bucket, engine, hydraulic) for {minutes} minutes, then shows what it would be worth.</source>
         <translation>初めての方へ: デモでは、アプリに付属の油圧ショベルの作業指示（バケット・エンジン・油圧）で内蔵モデルを {minutes} 分間調整し、その効果を金額で示します。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="73"/>
+        <location filename="../../app/gui/main_window.py" line="106"/>
         <source>Run the &amp;demo</source>
         <translation>デモを実行(&amp;D)</translation>
     </message>
@@ -341,32 +341,32 @@
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../../app/gui/main_window.py" line="214"/>
+        <location filename="../../app/gui/main_window.py" line="253"/>
         <source>{number}. {title}</source>
         <translation>{number}. {title}</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="216"/>
+        <location filename="../../app/gui/main_window.py" line="255"/>
         <source>{step}  ✓ done</source>
         <translation>{step}  ✓ 完了</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="352"/>
+        <location filename="../../app/gui/main_window.py" line="391"/>
         <source>Genba Tuner</source>
         <translation>現場チューナー</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="353"/>
+        <location filename="../../app/gui/main_window.py" line="392"/>
         <source>&amp;Language:</source>
         <translation>表示言語(&amp;L):</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="364"/>
+        <location filename="../../app/gui/main_window.py" line="403"/>
         <source>Stop tuning?</source>
         <translation>調整を止めますか？</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="366"/>
+        <location filename="../../app/gui/main_window.py" line="405"/>
         <source>A tuning run is in progress. Stop it and close? The best result so far and the checkpoint are kept, and the run can be continued later.</source>
         <translation>調整を実行中です。止めてウィンドウを閉じますか？ それまでで最も良い結果とチェックポイントは保存され、後で続きから再開できます。</translation>
     </message>
@@ -494,68 +494,78 @@
         <translation>{millions} 百万（{layers} 層）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/model_page.py" line="248"/>
+        <location filename="../../app/gui/pages/model_page.py" line="249"/>
+        <source>{millions} million</source>
+        <translation>{millions} 百万</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/model_page.py" line="250"/>
         <source>about {millions} million (estimated from the file size)</source>
         <translation>約 {millions} 百万（ファイルサイズからの推定）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/model_page.py" line="254"/>
+        <location filename="../../app/gui/pages/model_page.py" line="256"/>
         <source>{free} free now</source>
         <translation>現在の空き {free}</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/model_page.py" line="256"/>
+        <location filename="../../app/gui/pages/model_page.py" line="258"/>
         <source>a run needs about {need}; {free} free now</source>
         <translation>調整に約 {need} 必要、現在の空き {free}</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/model_page.py" line="260"/>
+        <location filename="../../app/gui/pages/model_page.py" line="262"/>
         <source>not measured (this kind of model cannot be tuned)</source>
         <translation>測定していません（この種類のモデルは調整できません）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/model_page.py" line="263"/>
+        <location filename="../../app/gui/pages/model_page.py" line="265"/>
         <source>about {step} s per tuning step (estimated from one measured forward pass: {ms} ms per example)</source>
         <translation>調整 1 ステップあたり約 {step} 秒（実測した順伝播 1 回から推定: 例文 1 件あたり {ms} ミリ秒）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/model_page.py" line="275"/>
+        <location filename="../../app/gui/pages/model_page.py" line="277"/>
         <source>Problem</source>
         <translation>問題あり</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/model_page.py" line="280"/>
+        <location filename="../../app/gui/pages/model_page.py" line="282"/>
         <source>Choose the included model or open a model file to see its card.</source>
         <translation>内蔵モデルを選ぶか、モデルファイルを開くと、ここにモデル情報が表示されます。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/model_page.py" line="287"/>
-        <location filename="../../app/gui/pages/model_page.py" line="296"/>
+        <location filename="../../app/gui/pages/model_page.py" line="291"/>
+        <source>Tuning needs a Llama-family GGUF model, an ONNX causal language model or an ONNX sequence classifier.</source>
+        <translation>調整できるのは Llama 系の GGUF モデル、ONNX の因果言語モデル、ONNX の文分類モデルです。</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/model_page.py" line="297"/>
+        <location filename="../../app/gui/pages/model_page.py" line="303"/>
         <source>Cannot tune</source>
         <translation>調整できません</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/model_page.py" line="289"/>
-        <source>This model can be evaluated but not tuned here: tuning needs a Llama-family model in GGUF format. Use the included model or open a .gguf file.</source>
-        <translation>このモデルは評価はできますが、ここでは調整できません。調整には GGUF 形式の Llama 系モデルが必要です。内蔵モデルを使うか、.gguf ファイルを開いてください。</translation>
+        <location filename="../../app/gui/pages/model_page.py" line="298"/>
+        <source>This model can be evaluated but not tuned here. {why}</source>
+        <translation>このモデルは評価はできますが、ここでは調整できません。{why}</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/model_page.py" line="298"/>
+        <location filename="../../app/gui/pages/model_page.py" line="305"/>
         <source>This PC cannot tune this model: a run needs about {need} of free memory and only {free} is free now. Close other programs, or choose a smaller model.</source>
         <translation>この PC ではこのモデルを調整できません。約 {need} の空きメモリーが必要ですが、現在の空きは {free} です。ほかのプログラムを閉じるか、より小さいモデルを選んでください。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/model_page.py" line="308"/>
+        <location filename="../../app/gui/pages/model_page.py" line="315"/>
         <source>This PC can tune this model: about {n} steps per minute.</source>
         <translation>この PC でこのモデルを調整できます: 1 分あたり約 {n} ステップです。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/model_page.py" line="312"/>
+        <location filename="../../app/gui/pages/model_page.py" line="319"/>
         <source>This PC can tune this model: about one step every {s} seconds.</source>
         <translation>この PC でこのモデルを調整できます: 約 {s} 秒に 1 ステップです。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/model_page.py" line="315"/>
+        <location filename="../../app/gui/pages/model_page.py" line="322"/>
         <source>OK</source>
         <translation>OK</translation>
     </message>
@@ -563,305 +573,325 @@
 <context>
     <name>ResultsPage</name>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="230"/>
+        <location filename="../../app/gui/pages/results_page.py" line="232"/>
         <source>Asking both models…</source>
         <translation>両方のモデルに問い合わせています…</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="246"/>
+        <location filename="../../app/gui/pages/results_page.py" line="248"/>
         <source>Export the tuned model to…</source>
         <translation>調整済みモデルの書き出し先</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="326"/>
+        <location filename="../../app/gui/pages/results_page.py" line="328"/>
         <source>✔ now right</source>
         <translation>✔ 正解になった</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="328"/>
+        <location filename="../../app/gui/pages/results_page.py" line="330"/>
         <source>✘ now wrong</source>
         <translation>✘ 不正解になった</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="329"/>
+        <location filename="../../app/gui/pages/results_page.py" line="331"/>
         <source>changed, still wrong</source>
         <translation>変化（不正解のまま）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="377"/>
+        <location filename="../../app/gui/pages/results_page.py" line="379"/>
         <source>Results</source>
         <translation>結果</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="383"/>
+        <location filename="../../app/gui/pages/results_page.py" line="385"/>
         <source>What tuning gained on the validation examples (kept aside, never used for tuning), and the tuned model to take away.</source>
         <translation>検証用の例文（調整には一度も使っていない例文）で、調整によってどれだけ良くなったかを示します。調整済みモデルはここから持ち出せます。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="387"/>
+        <location filename="../../app/gui/pages/results_page.py" line="389"/>
         <source>Summary</source>
         <translation>まとめ</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="389"/>
+        <location filename="../../app/gui/pages/results_page.py" line="391"/>
         <source>Accuracy before</source>
         <translation>調整前の正解率</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="390"/>
+        <location filename="../../app/gui/pages/results_page.py" line="392"/>
         <source>Accuracy after</source>
         <translation>調整後の正解率</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="391"/>
+        <location filename="../../app/gui/pages/results_page.py" line="393"/>
         <source>Steps</source>
         <translation>ステップ数</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="392"/>
+        <location filename="../../app/gui/pages/results_page.py" line="394"/>
         <source>Time</source>
         <translation>時間</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="393"/>
+        <location filename="../../app/gui/pages/results_page.py" line="395"/>
         <source>Electricity</source>
         <translation>電力</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="397"/>
+        <location filename="../../app/gui/pages/results_page.py" line="399"/>
         <source>Tuned model</source>
         <translation>調整済みモデル</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="398"/>
+        <location filename="../../app/gui/pages/results_page.py" line="400"/>
         <source>&amp;Export…</source>
         <translation>書き出す(&amp;E)…</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="399"/>
+        <location filename="../../app/gui/pages/results_page.py" line="401"/>
         <source>Open run &amp;folder</source>
         <translation>実行フォルダーを開く(&amp;F)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="400"/>
+        <location filename="../../app/gui/pages/results_page.py" line="402"/>
         <source>&amp;Continue this run</source>
         <translation>この実行を再開する(&amp;C)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="401"/>
+        <location filename="../../app/gui/pages/results_page.py" line="403"/>
         <source>Validation examples</source>
         <translation>検証用の例文</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="402"/>
+        <location filename="../../app/gui/pages/results_page.py" line="404"/>
         <source>Confusion &amp;matrix:</source>
         <translation>混同行列(&amp;M):</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="403"/>
+        <location filename="../../app/gui/pages/results_page.py" line="405"/>
         <source>after tuning</source>
         <translation>調整後</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="404"/>
+        <location filename="../../app/gui/pages/results_page.py" line="406"/>
         <source>before tuning</source>
         <translation>調整前</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="406"/>
+        <location filename="../../app/gui/pages/results_page.py" line="408"/>
         <source>Rows: the true label. Columns: the model&apos;s answer. The diagonal (bold) is correct.</source>
         <translation>行は正しいラベル、列はモデルの答えです。対角線上（太字）が正解です。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="408"/>
+        <location filename="../../app/gui/pages/results_page.py" line="410"/>
         <source>Each validation example</source>
         <translation>検証用の例文ごとの結果</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="409"/>
+        <location filename="../../app/gui/pages/results_page.py" line="411"/>
         <source>Only examples whose answer &amp;changed</source>
         <translation>答えが変わった例文だけ表示(&amp;C)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="411"/>
+        <location filename="../../app/gui/pages/results_page.py" line="413"/>
         <source>Text</source>
         <translation>本文</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="411"/>
+        <location filename="../../app/gui/pages/results_page.py" line="413"/>
         <source>True label</source>
         <translation>正しいラベル</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="411"/>
+        <location filename="../../app/gui/pages/results_page.py" line="413"/>
         <source>Before</source>
         <translation>調整前</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="411"/>
+        <location filename="../../app/gui/pages/results_page.py" line="413"/>
         <source>After</source>
         <translation>調整後</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="411"/>
+        <location filename="../../app/gui/pages/results_page.py" line="413"/>
         <source>Change</source>
         <translation>変化</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="413"/>
+        <location filename="../../app/gui/pages/results_page.py" line="415"/>
         <source>Try it</source>
         <translation>試してみる</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="414"/>
+        <location filename="../../app/gui/pages/results_page.py" line="416"/>
         <source>Type a text as it would appear in your data…</source>
         <translation>データにありそうな文章を入力してください…</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="415"/>
+        <location filename="../../app/gui/pages/results_page.py" line="417"/>
         <source>&amp;Ask both models</source>
         <translation>両方のモデルに聞く(&amp;A)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="421"/>
+        <location filename="../../app/gui/pages/results_page.py" line="423"/>
         <source>the time budget was used up</source>
         <translation>時間の予算を使い切った</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="422"/>
+        <location filename="../../app/gui/pages/results_page.py" line="424"/>
         <source>the step budget was used up</source>
         <translation>ステップ数の予算を使い切った</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="423"/>
+        <location filename="../../app/gui/pages/results_page.py" line="425"/>
         <source>the energy budget was used up</source>
         <translation>電力量の予算を使い切った</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="424"/>
+        <location filename="../../app/gui/pages/results_page.py" line="426"/>
         <source>you stopped it</source>
         <translation>手動で停止した</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="425"/>
+        <location filename="../../app/gui/pages/results_page.py" line="427"/>
         <source>the numbers became unstable, so it stopped early</source>
         <translation>計算が不安定になり、早めに停止した</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="431"/>
+        <location filename="../../app/gui/pages/results_page.py" line="439"/>
+        <source>chosen by a short trial before tuning: the layers whose adjustment moved the answers most for the computing time they cost</source>
+        <translation>調整前の短い試行で、計算時間あたりに答えへの影響が最も大きい層を選びました</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/results_page.py" line="443"/>
+        <source>chosen by you</source>
+        <translation>ユーザーが指定</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/results_page.py" line="445"/>
+        <source>the top layers of the model</source>
+        <translation>モデルの最上位の層</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/results_page.py" line="446"/>
+        <source>Tuned layers: {layers} ({why}).</source>
+        <translation>調整した層: {layers}（{why}）。</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/results_page.py" line="451"/>
         <source>{p}%</source>
         <translation>{p}%</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="448"/>
+        <location filename="../../app/gui/pages/results_page.py" line="468"/>
         <source>No results yet: run the tuning in step 4.</source>
         <translation>まだ結果はありません。ステップ 4 で調整を実行してください。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="455"/>
+        <location filename="../../app/gui/pages/results_page.py" line="475"/>
         <source>The checkpoint was kept in {folder}. Press Continue this run to carry on from it.</source>
         <translation>チェックポイントは {folder} に保存されています。「この実行を再開する」を押すと続きから再開できます。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="458"/>
+        <location filename="../../app/gui/pages/results_page.py" line="478"/>
         <source>Nothing was kept: the run stopped before its first checkpoint.</source>
         <translation>保存されたものはありません。最初のチェックポイントの前に止まりました。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="462"/>
+        <location filename="../../app/gui/pages/results_page.py" line="482"/>
         <source>Run failed</source>
         <translation>実行に失敗</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="463"/>
+        <location filename="../../app/gui/pages/results_page.py" line="483"/>
         <source>{message}
 {kept}</source>
         <translation>{message}
 {kept}</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="465"/>
+        <location filename="../../app/gui/pages/results_page.py" line="485"/>
         <source>Run folder: {folder}</source>
         <translation>実行フォルダー: {folder}</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="472"/>
+        <location filename="../../app/gui/pages/results_page.py" line="492"/>
         <source>Improved</source>
         <translation>改善しました</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="474"/>
+        <location filename="../../app/gui/pages/results_page.py" line="494"/>
         <source>Validation accuracy went from {before} to {after}. The run ended because {reason}.</source>
         <translation>検証用の例文での正解率が {before} から {after} に上がりました。終了理由: {reason}。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="480"/>
+        <location filename="../../app/gui/pages/results_page.py" line="500"/>
         <source>No gain</source>
         <translation>改善なし</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="482"/>
+        <location filename="../../app/gui/pages/results_page.py" line="502"/>
         <source>Tuning did not improve validation accuracy ({before}); the exported model is the unchanged model. The run ended because {reason}. Try a longer budget or more examples.</source>
         <translation>調整しても検証用の例文での正解率（{before}）は上がりませんでした。書き出されるモデルは元のモデルのままです。終了理由: {reason}。予算を増やすか、例文を増やしてお試しください。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="495"/>
+        <location filename="../../app/gui/pages/results_page.py" line="515"/>
         <source>measured</source>
         <translation>実測</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="495"/>
+        <location filename="../../app/gui/pages/results_page.py" line="515"/>
         <source>estimated</source>
         <translation>推定</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="498"/>
+        <location filename="../../app/gui/pages/results_page.py" line="518"/>
         <source>{wh} Wh, {yen} yen ({source})</source>
         <translation>{wh} Wh、{yen} 円（{source}）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="504"/>
+        <location filename="../../app/gui/pages/results_page.py" line="525"/>
         <source>The run folder {folder} holds the merged ONNX model (model/), the adapter file (adapters.npz) and the report (report.json). Export copies them to a folder you choose, for example a USB stick.</source>
         <translation>実行フォルダー {folder} に、統合済みの ONNX モデル（model/）、アダプターファイル（adapters.npz）、レポート（report.json）があります。「書き出す」で、USB メモリーなどお好きなフォルダーにコピーできます。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="512"/>
+        <location filename="../../app/gui/pages/results_page.py" line="533"/>
         <source>Exported</source>
         <translation>書き出し完了</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="512"/>
+        <location filename="../../app/gui/pages/results_page.py" line="533"/>
         <source>Copied to {folder}.</source>
         <translation>{folder} にコピーしました。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="515"/>
-        <location filename="../../app/gui/pages/results_page.py" line="524"/>
+        <location filename="../../app/gui/pages/results_page.py" line="536"/>
+        <location filename="../../app/gui/pages/results_page.py" line="545"/>
         <source>Problem</source>
         <translation>問題あり</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="517"/>
+        <location filename="../../app/gui/pages/results_page.py" line="538"/>
         <source>Copying…</source>
         <translation>コピーしています…</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="527"/>
+        <location filename="../../app/gui/pages/results_page.py" line="548"/>
         <source>Checking</source>
         <translation>確認中</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="527"/>
+        <location filename="../../app/gui/pages/results_page.py" line="548"/>
         <source>Running both models on the validation examples…</source>
         <translation>検証用の例文で両方のモデルを動かしています…</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="534"/>
+        <location filename="../../app/gui/pages/results_page.py" line="555"/>
         <source>{n} validation examples; the answer changed for {changed}.</source>
         <translation>検証用の例文 {n} 件のうち、{changed} 件で答えが変わりました。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="550"/>
+        <location filename="../../app/gui/pages/results_page.py" line="571"/>
         <source>Before tuning: {before} ({pb}%)    After tuning: {after} ({pa}%)</source>
         <translation>調整前: {before}（{pb}%）    調整後: {after}（{pa}%）</translation>
     </message>
@@ -869,319 +899,319 @@
 <context>
     <name>RoiPage</name>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="287"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="282"/>
         <source>Open a run folder</source>
         <translation>実行フォルダーを開く</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="367"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="362"/>
         <source>Save the report as…</source>
         <translation>レポートの保存先…</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="367"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="362"/>
         <source>PDF report (*.pdf)</source>
         <translation>PDF レポート (*.pdf)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="443"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="446"/>
         <source>Return on investment</source>
         <translation>投資対効果</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="427"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="430"/>
         <source>Electricity per run</source>
         <translation>1 回あたりの電力量</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="422"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="425"/>
         <source>ROI</source>
         <translation>投資対効果</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="428"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="431"/>
         <source>Accuracy before tuning</source>
         <translation>調整前の正解率</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="429"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="432"/>
         <source>Accuracy after tuning</source>
         <translation>調整後の正解率</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="430"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="433"/>
         <source>PCs or lines</source>
         <translation>PC・ラインの数</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="431"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="434"/>
         <source>Tuning runs per month, per PC</source>
         <translation>PC 1 台あたりの月間調整回数</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="432"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="435"/>
         <source>Electricity price</source>
         <translation>電気料金</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="433"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="436"/>
         <source>Documents per month, per PC</source>
         <translation>PC 1 台あたりの月間文書数</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="434"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="437"/>
         <source>Minutes to fix one misclassified document</source>
         <translation>誤分類 1 件の修正にかかる時間</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="435"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="438"/>
         <source>Labour cost</source>
         <translation>人件費</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="436"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="439"/>
         <source>Cloud fine-tuning fee per run</source>
         <translation>クラウドでの調整 1 回あたりの料金</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="437"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="440"/>
         <source>Cloud data transfer and compliance</source>
         <translation>クラウドのデータ転送・コンプライアンス費用</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="438"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="441"/>
         <source>Setup cost</source>
         <translation>導入費用</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="446"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="449"/>
         <source>What tuning on this PC is worth compared with a cloud service. The run&apos;s electricity and accuracy are filled in; every other figure is an example until you enter your own. The results change as you type.</source>
         <translation>この PC で調整する価値を、クラウドサービスと比べて示します。電力量と正解率は実行結果から入力済みです。その他の数値は、自社の数値を入力するまでは例です。入力するとすぐに結果が変わります。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="451"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="454"/>
         <source>Your figures</source>
         <translation>入力値</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="454"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="457"/>
         <source>yen</source>
         <translation>円</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="454"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="457"/>
         <source>yen per month</source>
         <translation>円／月</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="456"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="459"/>
         <source>Wh</source>
         <translation>Wh</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="457"/>
-        <location filename="../../app/gui/pages/roi_page.py" line="458"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="460"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="461"/>
         <source>%</source>
         <translation>%</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="461"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="464"/>
         <source>yen per kWh</source>
         <translation>円／kWh</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="463"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="466"/>
         <source>minutes</source>
         <translation>分</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="464"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="467"/>
         <source>yen per hour</source>
         <translation>円／時</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="471"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="474"/>
         <source>Reset the e&amp;xamples</source>
         <translation>例の値に戻す(&amp;X)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="472"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="475"/>
         <source>What it gives</source>
         <translation>効果</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="474"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="477"/>
         <source>Electricity cost per run</source>
         <translation>1 回あたりの電気代</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="475"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="478"/>
         <source>Net savings per month</source>
         <translation>月あたりの純節約額</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="476"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="479"/>
         <source>Setup cost paid back after</source>
         <translation>導入費用の回収期間</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="477"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="480"/>
         <source>Electricity per month:</source>
         <translation>月あたりの電気代:</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="478"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="481"/>
         <source>Labour saved per month:</source>
         <translation>月あたりに減る作業費:</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="479"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="482"/>
         <source>Cloud costs avoided per month:</source>
         <translation>月あたりに不要になるクラウド費用:</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="480"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="483"/>
         <source>Misclassified documents avoided per month:</source>
         <translation>月あたりに減る誤分類の件数:</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="485"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="488"/>
         <source>Cumulative cost and benefit</source>
         <translation>累積の費用と効果</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="485"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="488"/>
         <source>thousand yen</source>
         <translation>千円</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="485"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="488"/>
         <source>months</source>
         <translation>経過月数</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="487"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="490"/>
         <source>cost: setup + electricity</source>
         <translation>費用: 導入費＋電気代</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="488"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="491"/>
         <source>benefit: labour saved + cloud avoided</source>
         <translation>効果: 作業費の削減＋クラウド費用の回避</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="490"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="493"/>
         <source>What moves the monthly savings (each input 20% lower or higher)</source>
         <translation>月あたりの節約額を左右する入力（各入力を 20% 増減）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="494"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="497"/>
         <source>&lt;span style=&quot;color:{low}; font-weight:bold&quot;&gt;■&lt;/span&gt;&amp;nbsp;input 20% lower&amp;nbsp;&amp;nbsp; &lt;span style=&quot;color:{high}; font-weight:bold&quot;&gt;■&lt;/span&gt;&amp;nbsp;input 20% higher</source>
         <translation>&lt;span style=&quot;color:{low}; font-weight:bold&quot;&gt;■&lt;/span&gt;&amp;nbsp;入力 20% 減&amp;nbsp;&amp;nbsp; &lt;span style=&quot;color:{high}; font-weight:bold&quot;&gt;■&lt;/span&gt;&amp;nbsp;入力 20% 増</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="498"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="501"/>
         <source>Report for management</source>
         <translation>経営層向けレポート</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="501"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="504"/>
         <source>One PDF and one HTML file with the run, the accuracy before and after (with the confusion matrix), these figures and charts, and what stayed on this PC. They are written in the language of the window.</source>
         <translation>実行内容、調整前後の正解率（混同行列付き）、この画面の数値とグラフ、この PC の外に出なかったものをまとめた PDF と HTML を 1 つずつ作ります。画面と同じ言語で書き出します。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="506"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="509"/>
         <source>Save &amp;report (PDF + HTML)…</source>
         <translation>レポートを保存（PDF＋HTML）(&amp;R)…</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="507"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="510"/>
         <source>&amp;Open the report</source>
         <translation>レポートを開く(&amp;O)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="508"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="511"/>
         <source>Use an &amp;earlier run…</source>
         <translation>以前の実行を使う(&amp;E)…</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="515"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="518"/>
         <source>{n} yen</source>
         <translation>{n} 円</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="540"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="543"/>
         <source>No run yet: tune in step 4, or press Run the demo in step 1, or use an earlier run.</source>
         <translation>まだ実行結果がありません。ステップ 4 で調整するか、ステップ 1 で「デモを実行」を押すか、以前の実行を使ってください。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="545"/>
-        <location filename="../../app/gui/pages/roi_page.py" line="572"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="548"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="575"/>
         <source>Problem</source>
         <translation>問題あり</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="551"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="554"/>
         <source>measured</source>
         <translation>実測</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="553"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="556"/>
         <source>estimated</source>
         <translation>推定</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="557"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="560"/>
         <source>Electricity of this run: {wh} Wh — {assumption}</source>
         <translation>この実行の電力量: {wh} Wh — {assumption}</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="568"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="571"/>
         <source>Saved</source>
         <translation>保存しました</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="575"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="578"/>
         <source>Writing the report (checking both models on the validation examples)…</source>
         <translation>レポートを作成中（検証用の例文で両方のモデルを確認しています）…</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="592"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="595"/>
         <source>from this run</source>
         <translation>この実行の結果</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="593"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="596"/>
         <source>Measured in the run; change it to see what if.</source>
         <translation>実行で測った値です。変えると「もし〜なら」を試せます。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="595"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="598"/>
         <source>example</source>
         <translation>例</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="596"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="599"/>
         <source>An example figure, not your site&apos;s: replace it with your own.</source>
         <translation>自社の数値ではなく例です。自社の数値に置き換えてください。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="614"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="617"/>
         <source>no payback</source>
         <translation>回収できません</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="615"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="618"/>
         <source>The monthly savings do not exceed the costs.</source>
         <translation>月々の節約額が費用を上回りません。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="617"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="620"/>
         <source>{n} months</source>
         <translation>{n} か月</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="635"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="638"/>
         <source>change in net savings per month (yen)</source>
         <translation>月あたりの純節約額の変化（円）</translation>
     </message>

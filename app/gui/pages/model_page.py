@@ -241,10 +241,12 @@ class ModelPage(Page):
         if not check.parameters:
             return self.tr("unknown")
         millions = QLocale().toString(check.parameters / 1e6, "f", 0 if check.parameters >= 1e7 else 2)
-        if check.tunable:
+        if check.tunable and check.n_layers:
             return self.tr("{millions} million ({layers} layers)").format(
                 millions=millions, layers=check.n_layers
             )
+        if check.tunable:
+            return self.tr("{millions} million").format(millions=millions)
         return self.tr("about {millions} million (estimated from the file size)").format(millions=millions)
 
     def _memory_text(self, check: ModelCheck) -> str:
@@ -282,13 +284,18 @@ class ModelPage(Page):
             return
         locale = QLocale()
         if not check.tunable:
+            why = (
+                check.not_tunable.message(lang)
+                if check.not_tunable is not None
+                else self.tr(
+                    "Tuning needs a Llama-family GGUF model, an ONNX causal language model or an ONNX "
+                    "sequence classifier."
+                )
+            )
             self.verdict.set_message(
                 "error",
                 self.tr("Cannot tune"),
-                self.tr(
-                    "This model can be evaluated but not tuned here: tuning needs a Llama-family model in "
-                    "GGUF format. Use the included model or open a .gguf file."
-                ),
+                self.tr("This model can be evaluated but not tuned here. {why}").format(why=why),
             )
         elif not check.fits_in_memory:
             self.verdict.set_message(

@@ -71,6 +71,8 @@ class ResultsPage(Page):
             figures.addWidget(caption, 0, col)
             figures.addWidget(value, 1, col)
             self.figure_captions[key], self.figure_values[key] = caption, value
+        self.layers_line = wrapping_label(self.figures_box, selectable=True)
+        figures.addWidget(self.layers_line, 2, 0, 1, 5)
         self.layout_.addWidget(self.figures_box)
 
         # --- export ---------------------------------------------------------------------------------
@@ -425,6 +427,24 @@ class ResultsPage(Page):
             "diverged": self.tr("the numbers became unstable, so it stopped early"),
         }.get(reason, reason)
 
+    def _layers_text(self, report: dict) -> str:
+        """Which layers were tuned and why, from report.json's tuned_layers and layer_choice."""
+        layers = report.get("tuned_layers") or []
+        if not layers:
+            return ""
+        listed = ", ".join(QLocale().toString(int(layer)) for layer in layers)
+        method = str((report.get("layer_choice") or {}).get("method", ""))
+        if method.startswith("forward-only probe"):
+            why = self.tr(
+                "chosen by a short trial before tuning: the layers whose adjustment moved the answers most for "
+                "the computing time they cost"
+            )
+        elif method == "chosen by the user":
+            why = self.tr("chosen by you")
+        else:
+            why = self.tr("the top layers of the model")
+        return self.tr("Tuned layers: {layers} ({why}).").format(layers=listed, why=why)
+
     def _percent(self, fraction: float | None) -> str:
         if fraction is None:
             return "—"
@@ -499,6 +519,7 @@ class ResultsPage(Page):
                     wh=locale.toString(wh, "f", 2), yen=locale.toString(yen, "f", 2), source=source
                 )
             )
+            self.layers_line.setText(self._layers_text(report))
             self.export_note.setText(
                 self.tr(
                     "The run folder {folder} holds the merged ONNX model (model/), the adapter file "

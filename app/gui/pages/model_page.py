@@ -264,7 +264,11 @@ class ModelPage(Page):
         return self.tr(
             "about {step} s per tuning step (estimated from one measured forward pass: {ms} ms per example)"
         ).format(
-            step=locale.toString(check.seconds_per_step, "f", 2 if check.seconds_per_step < 10 else 0),
+            step=(
+                locale.toString(check.seconds_per_step, "g", 2)  # tiny models: 0.0021, not 0.00
+                if check.seconds_per_step < 0.1
+                else locale.toString(check.seconds_per_step, "f", 2 if check.seconds_per_step < 10 else 0)
+            ),
             ms=locale.toString(check.seconds_per_example * 1000, "f", 1),
         )
 

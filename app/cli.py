@@ -14,6 +14,7 @@ import sys
 import time
 from pathlib import Path
 
+from app import __version__
 from app.engine.errors import GenbaError, default_language
 from app.engine.events import EvalEvent, Event, FailedEvent, ProgressEvent, StepEvent
 
@@ -290,6 +291,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="genba-tuner", description="Tune a language model on this PC (zeroth-order, ONNX Runtime only)."
     )
     p.add_argument("--lang", choices=["ja", "en"], default=None, help="message language (default: OS locale)")
+    p.add_argument("--version", action="version", version=f"genba-tuner {__version__}")
     sub = p.add_subparsers(dest="command")
 
     def data_args(sp):

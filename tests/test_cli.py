@@ -2,6 +2,8 @@
 
 import json
 
+import pytest
+
 from app.cli import main
 from tests.test_tuner import write_demo_csv
 
@@ -112,3 +114,12 @@ def test_pickle_model_is_refused_before_loading(tmp_path, capsys):
     data = write_demo_csv(tmp_path / "orders.csv")
     assert main(["--lang", "en", "eval", "--model", str(bad), "--data", str(data)]) == 2
     assert "model.pt" in capsys.readouterr().err
+
+
+def test_version_prints_the_package_version(capsys):
+    from app import __version__
+
+    with pytest.raises(SystemExit) as stop:
+        main(["--version"])
+    assert stop.value.code == 0
+    assert capsys.readouterr().out.strip() == f"genba-tuner {__version__}"

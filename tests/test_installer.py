@@ -1,13 +1,16 @@
-"""The installers: where the frozen app looks for its files, plant-wide defaults, and (on request) a real
-Linux build smoke-tested offline.
+"""The installers: where the frozen app looks for its files, its version and icon, the frozen entry
+script's options, plant-wide defaults, and (on request) a real Linux build smoke-tested offline.
 
-The build test takes about a minute and ~600 MB of disk, so it runs only with GENBA_BUILD_INSTALLER=1:
+CI builds and smoke-tests the real bundle in a step of its own (.ci/run -> installer/build_linux.sh). The
+same from pytest takes about a minute and ~600 MB of disk, so it runs only with GENBA_BUILD_INSTALLER=1:
 
     GENBA_BUILD_INSTALLER=1 .venv/bin/python -m pytest -m installer tests/test_installer.py
 """
 
+import configparser
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -18,6 +21,13 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 INSTALLER = ROOT / "installer"
 SPEC = INSTALLER / "genba-tuner.spec"
+README = INSTALLER / "README.md"
+LAUNCHER = INSTALLER / "launcher.py"
+
+
+def pyproject_version() -> str:
+    text = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    return re.search(r'^\[project\][^\[]*?^version\s*=\s*"([^"]+)"', text, re.M | re.S).group(1)
 
 
 def test_frozen_app_finds_the_default_model_and_resources_where_the_spec_puts_them(tmp_path, monkeypatch):
@@ -36,6 +46,72 @@ def test_frozen_app_finds_the_default_model_and_resources_where_the_spec_puts_th
     monkeypatch.setattr(sys, "_MEIPASS", str(tmp_path), raising=False)
     assert models.find_default_gguf() == bundled
     assert resources_dir() == tmp_path / "resources"
+
+
+def test_the_bundle_reports_the_pyproject_version():
+    from app import __version__
+
+    assert __version__ == pyproject_version()
+    out = subprocess.run(
+        [sys.executable, str(LAUNCHER), "--version"], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    assert out.stdout.strip() == f"genba-tuner {pyproject_version()}"
+
+
+def test_window_icon_is_where_the_window_looks_in_the_source_tree_and_in_the_bundle():
+    from app.gui.main_window import app_icon_path
+
+    # app_icon_path() is resources_dir().parent / installer / genba-tuner.png: the spec must put the file
+    # at _internal/installer/ (next to _internal/resources) for the frozen app to find it.
+    assert app_icon_path() == INSTALLER / "genba-tuner.png"
+    assert app_icon_path().stat().st_size > 1000
+    spec = SPEC.read_text(encoding="utf-8")
+    assert 'datas.append((str(INSTALLER / "genba-tuner.png"), "installer"))' in spec
+
+
+def test_launcher_opens_the_window_with_its_icon_and_quits_cleanly(tmp_path, tiny_gguf):
+    settings = tmp_path / "settings.ini"
+    settings.write_text(f"[model]\nlast={tiny_gguf.as_posix()}\n", encoding="utf-8")
+    env = {
+        **os.environ,
+        "QT_QPA_PLATFORM": "offscreen",
+        "GENBA_TUNER_SETTINGS": str(settings),
+        "GENBA_TUNER_HOME": str(tmp_path / "home"),
+    }
+    out = subprocess.run(
+        [sys.executable, str(LAUNCHER), "--quit-after", "1.5"],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert f"window: code from {ROOT / 'app'}" in out.stdout
+    assert "title 'Genba Tuner', icon set" in out.stdout
+    assert "Traceback" not in out.stderr
+
+
+def _readme_preseed_keys() -> list[str]:
+    section = README.read_text(encoding="utf-8").split("## Pre-seeding settings for a whole plant", 1)[1]
+    section = section.split("\n## ", 1)[0]
+    table = section.split("| key | meaning | example |", 1)[1].split("\n\n", 1)[0]
+    return re.findall(r"^\| `([a-z_]+/[a-z_]+)` \|", table, re.M)
+
+
+def test_documented_plant_settings_are_the_keys_the_app_reads():
+    source = (ROOT / "app" / "gui" / "settings.py").read_text(encoding="utf-8")
+    app_keys = set(re.findall(r'"([a-z_]+/[a-z_]+)"', source))
+    documented = _readme_preseed_keys()
+    assert documented == ["ui/language", "energy/yen_per_kwh", "folders/export"]
+    assert set(documented) <= app_keys
+    # The remaining keys are per-user memory; the README names them so that nobody wonders.
+    readme = README.read_text(encoding="utf-8")
+    assert sorted(key for key in app_keys if f"`{key}`" not in readme) == []
+    example = configparser.ConfigParser()
+    example.read(INSTALLER / "linux" / "plant-defaults.conf", encoding="utf-8")
+    seeded = {f"{section}/{key}" for section in example.sections() for key in example[section]}
+    assert seeded == set(documented)
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="/etc/xdg is the Linux system scope")

@@ -11,9 +11,18 @@ from pathlib import Path
 
 from pyqtgraph.util.garbage_collector import GarbageCollector
 from PySide6.QtCore import QEvent, QObject, Qt, Slot
-from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QKeyEvent, QKeySequence, QShortcut
+from PySide6.QtGui import (
+    QCloseEvent,
+    QDragEnterEvent,
+    QDropEvent,
+    QIcon,
+    QKeyEvent,
+    QKeySequence,
+    QShortcut,
+)
 from PySide6.QtWidgets import (
     QAbstractButton,
+    QApplication,
     QComboBox,
     QGroupBox,
     QHBoxLayout,
@@ -63,6 +72,12 @@ def collect_garbage_on_gui_thread() -> None:
         _collector = GarbageCollector(interval=1.0)
 
 
+def app_icon_path() -> Path:
+    """The app's icon (drawn by installer/make_icon.py); the PyInstaller spec puts it at the same place
+    relative to the bundle's resources folder, so one path works from the source tree and when frozen."""
+    return resources_dir().parent / "installer" / "genba-tuner.png"
+
+
 def demo_examples_path() -> Path:
     """The bundled excavator work orders (resources/demo/SOURCE.md says where they come from)."""
     return resources_dir() / "demo" / "excavator_work_orders.csv"
@@ -103,6 +118,11 @@ class MainWindow(QMainWindow):
         self.settings = settings or Settings()
         self.pool = ThreadPool(self)
         self._close_after_stop = False
+        icon = QIcon(str(app_icon_path()))
+        self.setWindowIcon(icon)
+        qt_app = QApplication.instance()
+        if qt_app is not None and qt_app.windowIcon().isNull():
+            qt_app.setWindowIcon(icon)  # dialogs and the task bar too
 
         self.model_page = ModelPage(self.pool, self.settings)
         self.examples_page = ExamplesPage(self.pool, self.settings)

@@ -500,13 +500,16 @@ def markdown(spec: BenchSpec, results: dict, summary: dict, machine: dict, run: 
     return "\n".join(lines)
 
 
-def write_section(doc: Path, section: str) -> None:
-    """Replace this harness's section of the document (or add it), keeping everything else."""
+def write_section(doc: Path, section: str, begin: str = BEGIN, end: str = END) -> None:
+    """Replace one harness's section of the document (or add it), keeping everything else.
+
+    ``section`` starts with ``begin`` and ends with ``end``, the markers that delimit it in the document.
+    """
     doc.parent.mkdir(parents=True, exist_ok=True)
     text = doc.read_text(encoding="utf-8") if doc.exists() else "# Benchmarks\n"
-    if BEGIN in text and END in text:
-        head, rest = text.split(BEGIN, 1)
-        tail = rest.split(END, 1)[1]
+    if begin in text and end in text:
+        head, rest = text.split(begin, 1)
+        tail = rest.split(end, 1)[1]
         text = head + section + tail
     else:
         text = text.rstrip("\n") + "\n\n" + section + "\n"

@@ -54,6 +54,7 @@ class ExamplesChoice:
 class BudgetChoice:
     budget: Budget
     yen_per_kwh: float
+    tuned_layers: tuple[int, ...] | None = None  # None: the engine's probe chooses
 
 
 @dataclass(frozen=True)

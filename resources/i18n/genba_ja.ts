@@ -4,124 +4,149 @@
 <context>
     <name>BudgetPage</name>
     <message>
-        <location filename="../../app/gui/pages/budget_page.py" line="201"/>
-        <location filename="../../app/gui/pages/budget_page.py" line="211"/>
+        <location filename="../../app/gui/pages/budget_page.py" line="244"/>
+        <location filename="../../app/gui/pages/budget_page.py" line="254"/>
         <source>Budget</source>
         <translation>予算</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/budget_page.py" line="207"/>
+        <location filename="../../app/gui/pages/budget_page.py" line="250"/>
         <source>How long the PC may work on tuning, or how much electricity it may use. The run stops when the budget is spent and keeps the best result it found. You can also stop it early.</source>
         <translation>調整に使ってよい時間、または電力量を決めます。予算を使い切ると調整は止まり、それまでで最も良かった結果が残ります。途中で止めることもできます。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/budget_page.py" line="212"/>
+        <location filename="../../app/gui/pages/budget_page.py" line="255"/>
         <source>By &amp;time</source>
         <translation>時間で決める(&amp;T)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/budget_page.py" line="213"/>
+        <location filename="../../app/gui/pages/budget_page.py" line="256"/>
         <source>By &amp;energy</source>
         <translation>電力量で決める(&amp;E)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/budget_page.py" line="214"/>
+        <location filename="../../app/gui/pages/budget_page.py" line="257"/>
         <source>By number of &amp;steps (for experts)</source>
         <translation>ステップ数で決める（上級者向け）(&amp;S)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/budget_page.py" line="215"/>
+        <location filename="../../app/gui/pages/budget_page.py" line="258"/>
         <source>minutes</source>
         <translation>分</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/budget_page.py" line="216"/>
+        <location filename="../../app/gui/pages/budget_page.py" line="259"/>
         <source>Wh</source>
         <translation>Wh</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/budget_page.py" line="217"/>
+        <location filename="../../app/gui/pages/budget_page.py" line="260"/>
         <source>steps</source>
         <translation>ステップ</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/budget_page.py" line="218"/>
+        <location filename="../../app/gui/pages/budget_page.py" line="261"/>
         <source>&amp;Demo (3 min)</source>
         <translation>デモ（3 分）(&amp;D)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/budget_page.py" line="219"/>
+        <location filename="../../app/gui/pages/budget_page.py" line="262"/>
         <source>Settings</source>
         <translation>設定</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/budget_page.py" line="220"/>
+        <location filename="../../app/gui/pages/budget_page.py" line="263"/>
         <source>Electricity &amp;price:</source>
         <translation>電気料金(&amp;P):</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/budget_page.py" line="221"/>
+        <location filename="../../app/gui/pages/budget_page.py" line="264"/>
         <source>yen per kWh</source>
         <translation>円／kWh</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/budget_page.py" line="222"/>
+        <location filename="../../app/gui/pages/budget_page.py" line="265"/>
+        <source>Layers to tune (for experts)</source>
+        <translation>調整する層（上級者向け）</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/budget_page.py" line="266"/>
+        <source>Choose the &amp;layers myself:</source>
+        <translation>層を自分で指定する(&amp;L):</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/budget_page.py" line="269"/>
+        <source>e.g. 26, 27, 28, 29 (this model: 0 to {last})</source>
+        <translation>例: 26, 27, 28, 29（このモデルは 0〜{last}）</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/budget_page.py" line="271"/>
+        <source>e.g. 26, 27, 28, 29</source>
+        <translation>例: 26, 27, 28, 29</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/budget_page.py" line="275"/>
+        <source>Normally a short trial before tuning picks the layers with the most effect for their computing time. Lower layers make every step slower.</source>
+        <translation>通常は調整前の短い試行で、計算時間あたりの効果が最も大きい層を自動で選びます。下位の層を選ぶほど、各ステップが遅くなります。</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/budget_page.py" line="279"/>
         <source>What this budget gives</source>
         <translation>この予算でできること</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/budget_page.py" line="223"/>
+        <location filename="../../app/gui/pages/budget_page.py" line="280"/>
         <source>Tuning steps:</source>
         <translation>調整ステップ数:</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/budget_page.py" line="224"/>
+        <location filename="../../app/gui/pages/budget_page.py" line="281"/>
         <source>Finishes at:</source>
         <translation>終了予定:</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/budget_page.py" line="225"/>
+        <location filename="../../app/gui/pages/budget_page.py" line="282"/>
         <source>Electricity:</source>
         <translation>電力:</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/budget_page.py" line="226"/>
+        <location filename="../../app/gui/pages/budget_page.py" line="283"/>
         <source>&amp;Next: Tune</source>
         <translation>次へ: 調整(&amp;N)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/budget_page.py" line="234"/>
+        <location filename="../../app/gui/pages/budget_page.py" line="291"/>
         <source>Problem</source>
         <translation>問題あり</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/budget_page.py" line="252"/>
+        <location filename="../../app/gui/pages/budget_page.py" line="309"/>
         <source>unknown until the model&apos;s speed is measured (step 1)</source>
         <translation>モデルの速度を測るまで不明です（ステップ 1）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/budget_page.py" line="255"/>
+        <location filename="../../app/gui/pages/budget_page.py" line="312"/>
         <source>about {n} steps</source>
         <translation>約 {n} ステップ</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/budget_page.py" line="257"/>
-        <location filename="../../app/gui/pages/budget_page.py" line="267"/>
+        <location filename="../../app/gui/pages/budget_page.py" line="314"/>
+        <location filename="../../app/gui/pages/budget_page.py" line="324"/>
         <source>unknown</source>
         <translation>不明</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/budget_page.py" line="261"/>
+        <location filename="../../app/gui/pages/budget_page.py" line="318"/>
         <source>about {time} (in {minutes} min, after a short preparation)</source>
         <translation>{time} ごろ（{minutes} 分後。短い準備時間を除く）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/budget_page.py" line="271"/>
+        <location filename="../../app/gui/pages/budget_page.py" line="328"/>
         <source>about {wh} Wh, about {yen} yen</source>
         <translation>約 {wh} Wh、約 {yen} 円</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/budget_page.py" line="277"/>
+        <location filename="../../app/gui/pages/budget_page.py" line="334"/>
         <source>Estimates assume {watts} W while tuning ({cores} cores × {per_core} W, a typical desktop CPU); the run measures its real energy where the PC allows and otherwise estimates it the same way.</source>
         <translation>見積もりは調整中の消費電力を {watts} W（{cores} コア × {per_core} W、一般的なデスクトップ PC の CPU）と仮定しています。調整中は、PC が許せば実際の電力量を測り、測れない場合は同じ方法で推定します。</translation>
     </message>
@@ -524,48 +549,48 @@
         <translation>調整 1 ステップあたり約 {step} 秒（実測した順伝播 1 回から推定: 例文 1 件あたり {ms} ミリ秒）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/model_page.py" line="277"/>
+        <location filename="../../app/gui/pages/model_page.py" line="281"/>
         <source>Problem</source>
         <translation>問題あり</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/model_page.py" line="282"/>
+        <location filename="../../app/gui/pages/model_page.py" line="286"/>
         <source>Choose the included model or open a model file to see its card.</source>
         <translation>内蔵モデルを選ぶか、モデルファイルを開くと、ここにモデル情報が表示されます。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/model_page.py" line="291"/>
+        <location filename="../../app/gui/pages/model_page.py" line="295"/>
         <source>Tuning needs a Llama-family GGUF model, an ONNX causal language model or an ONNX sequence classifier.</source>
         <translation>調整できるのは Llama 系の GGUF モデル、ONNX の因果言語モデル、ONNX の文分類モデルです。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/model_page.py" line="297"/>
-        <location filename="../../app/gui/pages/model_page.py" line="303"/>
+        <location filename="../../app/gui/pages/model_page.py" line="301"/>
+        <location filename="../../app/gui/pages/model_page.py" line="307"/>
         <source>Cannot tune</source>
         <translation>調整できません</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/model_page.py" line="298"/>
+        <location filename="../../app/gui/pages/model_page.py" line="302"/>
         <source>This model can be evaluated but not tuned here. {why}</source>
         <translation>このモデルは評価はできますが、ここでは調整できません。{why}</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/model_page.py" line="305"/>
+        <location filename="../../app/gui/pages/model_page.py" line="309"/>
         <source>This PC cannot tune this model: a run needs about {need} of free memory and only {free} is free now. Close other programs, or choose a smaller model.</source>
         <translation>この PC ではこのモデルを調整できません。約 {need} の空きメモリーが必要ですが、現在の空きは {free} です。ほかのプログラムを閉じるか、より小さいモデルを選んでください。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/model_page.py" line="315"/>
+        <location filename="../../app/gui/pages/model_page.py" line="319"/>
         <source>This PC can tune this model: about {n} steps per minute.</source>
         <translation>この PC でこのモデルを調整できます: 1 分あたり約 {n} ステップです。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/model_page.py" line="319"/>
+        <location filename="../../app/gui/pages/model_page.py" line="323"/>
         <source>This PC can tune this model: about one step every {s} seconds.</source>
         <translation>この PC でこのモデルを調整できます: 約 {s} 秒に 1 ステップです。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/model_page.py" line="322"/>
+        <location filename="../../app/gui/pages/model_page.py" line="326"/>
         <source>OK</source>
         <translation>OK</translation>
     </message>
@@ -1244,247 +1269,247 @@
         <translation>先に予算を決めてください（ステップ 3）。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="377"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="378"/>
         <source>Problem</source>
         <translation>問題あり</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="324"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="325"/>
         <source>Tune</source>
         <translation>調整</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="330"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="331"/>
         <source>Start the run and watch it learn. The PC may feel slower while it tunes; this window stays usable. Stop keeps the best result found so far.</source>
         <translation>調整を開始して、学習の様子を見守ります。調整中は PC の動作が遅く感じられることがありますが、このウィンドウは操作できます。停止しても、それまでで最も良い結果が残ります。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="334"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="335"/>
         <source>&amp;Start tuning</source>
         <translation>調整を開始(&amp;S)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="335"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="336"/>
         <source>&amp;Pause</source>
         <translation>一時停止(&amp;P)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="336"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="337"/>
         <source>Res&amp;ume</source>
         <translation>再開(&amp;U)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="337"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="338"/>
         <source>S&amp;top (keep best so far)</source>
         <translation>停止（最良の結果を残す）(&amp;T)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="338"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="339"/>
         <source>Now</source>
         <translation>現在の状況</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="340"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="341"/>
         <source>Step</source>
         <translation>ステップ</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="341"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="342"/>
         <source>Elapsed</source>
         <translation>経過時間</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="342"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="343"/>
         <source>Time left</source>
         <translation>残り時間</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="343"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="344"/>
         <source>Best accuracy (start)</source>
         <translation>最高正解率（開始時）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="344"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="345"/>
         <source>Electricity so far</source>
         <translation>これまでの電力</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="348"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="349"/>
         <source>step</source>
         <translation>ステップ</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="348"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="349"/>
         <source>minutes</source>
         <translation>分</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="349"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="350"/>
         <source>Training loss (lower is better)</source>
         <translation>学習の損失（低いほど良い）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="349"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="350"/>
         <source>loss</source>
         <translation>損失</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="350"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="351"/>
         <source>each step</source>
         <translation>各ステップ</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="351"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="352"/>
         <source>smoothed</source>
         <translation>平滑化</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="352"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="353"/>
         <source>Validation accuracy</source>
         <translation>検証の正解率</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="352"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="353"/>
         <source>% correct</source>
         <translation>正解率 %</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="353"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="354"/>
         <source>while tuning</source>
         <translation>調整中</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="354"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="355"/>
         <source>before tuning</source>
         <translation>調整前</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="358"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="359"/>
         <source>this run (100% = 1 core)</source>
         <translation>この調整（100%＝1 コア）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="359"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="360"/>
         <source>whole PC (all cores)</source>
         <translation>PC 全体（全コア）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="355"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="356"/>
         <source>Electricity used</source>
         <translation>使った電力量</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="355"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="356"/>
         <source>Wh</source>
         <translation>Wh</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="356"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="357"/>
         <source>energy</source>
         <translation>電力量</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="357"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="358"/>
         <source>CPU</source>
         <translation>CPU</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="357"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="358"/>
         <source>%</source>
         <translation>%</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="361"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="362"/>
         <source>Memory</source>
         <translation>メモリー</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="361"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="362"/>
         <source>MB used by this run</source>
         <translation>この調整の使用量 MB</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="361"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="362"/>
         <source>% of PC</source>
         <translation>PC 全体の %</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="363"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="364"/>
         <source>this run (MB, left)</source>
         <translation>この調整（MB・左）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="364"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="365"/>
         <source>whole PC (%, right)</source>
         <translation>PC 全体（%・右）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="385"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="386"/>
         <source>{model} on {n} examples ({labels}); budget: {budget}.</source>
         <translation>{model} を {n} 件の例文（{labels}）で調整します。予算: {budget}。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="395"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="396"/>
         <source>Ready.</source>
         <translation>準備ができました。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="397"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="398"/>
         <source>The run did not finish.</source>
         <translation>調整は最後まで終わりませんでした。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="399"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="400"/>
         <source>Finished: see the results (step 5).</source>
         <translation>終了しました。結果をご覧ください（ステップ 5）。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="402"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="403"/>
         <source>Paused at step {step}. Press Resume to continue.</source>
         <translation>ステップ {step} で一時停止中です。「再開」を押すと続きます。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="404"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="405"/>
         <source>Stopping: checking the best result and writing the model…</source>
         <translation>停止中: 最良の結果を確認し、モデルを書き出しています…</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="407"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="408"/>
         <source>Preparing: {message}…</source>
         <translation>準備中: {message}…</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="410"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="411"/>
         <source>Preparing…</source>
         <translation>準備中…</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="413"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="414"/>
         <source>Tuning. The bar shows how much of the budget is used.</source>
         <translation>調整中です。バーは予算を使った割合を示します。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="425"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="426"/>
         <source>{left} (at {time})</source>
         <translation>{left}（{time} ごろ）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="434"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="435"/>
         <source>{best}% ({start}%)</source>
         <translation>{best}%（{start}%）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="443"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="444"/>
         <source>measured</source>
         <translation>実測</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="443"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="444"/>
         <source>estimated</source>
         <translation>推定</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="445"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="446"/>
         <source>{wh} Wh, {yen} yen ({source})</source>
         <translation>{wh} Wh、{yen} 円（{source}）</translation>
     </message>

@@ -146,3 +146,32 @@ def test_budget_page_estimates_steps_finish_time_and_cost(window, qtbot, tiny_gg
     page.steps_spin.setValue(123)
     assert page.estimate_values["steps"].text() == "about 123 steps"
     assert window.tune_page.budget.budget.steps == 123
+
+
+def test_experts_can_choose_the_layers_to_tune_and_bad_input_is_explained(
+    window, qtbot, tiny_gguf, orders_csv, monkeypatch
+):
+    open_tiny_model(window, qtbot, tiny_gguf, monkeypatch)  # 3 layers: 0..2
+    load_examples(window, qtbot, orders_csv)
+    window.go_to_step(2)
+    page = window.budget_page
+    assert not page.layers_edit.isEnabled() and page.choice().tuned_layers is None
+    assert "0 to 2" in page.layers_edit.placeholderText()
+
+    page.layers_check.setChecked(True)
+    qtbot.keyClicks(page.layers_edit, "2,1")
+    assert page.choice().tuned_layers == (1, 2)
+    page.layers_edit.setText("2、1")  # a Japanese comma works too (keyClicks takes ASCII only)
+    assert page.error is None and page.choice().tuned_layers == (1, 2)
+    assert window.tune_page.make_config().tuned_layers == (1, 2)
+
+    page.layers_edit.setText("1, 7")
+    assert page.error is not None and not page.is_done()
+    assert page.status.tag.text() == "Problem"
+    assert "layers 0 to 2; 7 does not exist" in page.status.text.text()
+    page.layers_edit.setText("top")
+    assert "separated by commas" in page.status.text.text()
+
+    page.layers_check.setChecked(False)
+    assert page.error is None and page.is_done()
+    assert window.tune_page.make_config().tuned_layers is None

@@ -5,11 +5,13 @@ from __future__ import annotations
 from PySide6.QtCore import QDateTime, QLocale, QTimer, Signal, Slot
 from PySide6.QtWidgets import (
     QButtonGroup,
+    QCheckBox,
     QDoubleSpinBox,
     QGridLayout,
     QGroupBox,
     QHBoxLayout,
     QLabel,
+    QLineEdit,
     QRadioButton,
     QSpinBox,
     QWidget,
@@ -104,6 +106,21 @@ class BudgetPage(Page):
         price_row.addStretch(1)
         self.layout_.addWidget(self.price_box)
 
+        # --- for experts: which layers to tune (default: the engine's probe chooses) -----------------------
+        self.layers_box = QGroupBox(self.body)
+        layers_row = QHBoxLayout(self.layers_box)
+        self.layers_check = QCheckBox(self.layers_box)
+        self.layers_check.setMinimumHeight(36)
+        self.layers_edit = QLineEdit(self.layers_box)
+        self.layers_edit.setMinimumHeight(36)
+        self.layers_edit.setEnabled(False)
+        self.layers_check.toggled.connect(self.layers_edit.setEnabled)
+        self.layers_check.toggled.connect(self._changed)
+        self.layers_edit.textChanged.connect(self._changed)
+        layers_row.addWidget(self.layers_check)
+        layers_row.addWidget(self.layers_edit, 1)
+        self.layout_.addWidget(self.layers_box)
+
         self.estimate_box = QGroupBox(self.body)
         est = QGridLayout(self.estimate_box)
         self.estimate_captions = {k: QLabel(self.estimate_box) for k in ("steps", "finish", "energy")}
@@ -151,11 +168,36 @@ class BudgetPage(Page):
         return Budget(steps=int(self.steps_spin.value()))
 
     def choice(self) -> BudgetChoice:
-        return BudgetChoice(self.budget(), float(self.price_spin.value()))
+        return BudgetChoice(self.budget(), float(self.price_spin.value()), self.tuned_layers())
+
+    def tuned_layers(self) -> tuple[int, ...] | None:
+        """The layers typed by the operator, or None for the automatic choice; GenbaError if unusable."""
+        if not self.layers_check.isChecked():
+            return None
+        n = self.model.n_layers if self.model is not None else None
+        text = self.layers_edit.text().replace("、", ",").replace("，", ",")
+        parts = [p.strip() for p in text.replace(" ", ",").split(",") if p.strip()]
+        if not parts or not all(p.isdigit() for p in parts):
+            raise GenbaError(
+                "Type the layer numbers to tune separated by commas, for example 26, 27, 28, 29, or untick "
+                "the box to let the app choose.",
+                "調整する層の番号をカンマ区切りで入力してください（例: 26, 27, 28, 29）。自動で選ぶ場合は"
+                "チェックを外してください。",
+                field="tuned_layers",
+            )
+        layers = tuple(sorted({int(p) for p in parts}))
+        if n is not None and layers[-1] >= n:
+            raise GenbaError(
+                f"This model has layers 0 to {n - 1}; {layers[-1]} does not exist.",
+                f"このモデルの層は 0 から {n - 1} までです。{layers[-1]} はありません。",
+                field="tuned_layers",
+            )
+        return layers
 
     def set_model(self, model: ModelCheck | None) -> None:
         self.model = model
-        self._refresh_estimate()
+        self.retranslate()  # the layer hint names this model's layers
+        self._changed()
 
     def is_done(self) -> bool:
         return self.error is None and self._seen
@@ -189,6 +231,7 @@ class BudgetPage(Page):
         try:
             self.error = None
             self.budget().validate()
+            self.tuned_layers()
         except GenbaError as exc:
             self.error = exc
         self._refresh_estimate()
@@ -219,6 +262,20 @@ class BudgetPage(Page):
         self.price_box.setTitle(self.tr("Settings"))
         self.price_caption.setText(self.tr("Electricity &price:"))
         self.price_unit.setText(self.tr("yen per kWh"))
+        self.layers_box.setTitle(self.tr("Layers to tune (for experts)"))
+        self.layers_check.setText(self.tr("Choose the &layers myself:"))
+        n = self.model.n_layers if self.model is not None else None
+        self.layers_edit.setPlaceholderText(
+            self.tr("e.g. 26, 27, 28, 29 (this model: 0 to {last})").format(last=n - 1)
+            if n
+            else self.tr("e.g. 26, 27, 28, 29")
+        )
+        self.layers_check.setToolTip(
+            self.tr(
+                "Normally a short trial before tuning picks the layers with the most effect for their "
+                "computing time. Lower layers make every step slower."
+            )
+        )
         self.estimate_box.setTitle(self.tr("What this budget gives"))
         self.estimate_captions["steps"].setText(self.tr("Tuning steps:"))
         self.estimate_captions["finish"].setText(self.tr("Finishes at:"))

@@ -180,6 +180,7 @@ class TunePage(Page):
             label_words=ex.label_words,
             share_cores=True,  # ORT threads must not spin: the GUI thread needs its share of a core
             export=True,
+            tuned_layers=self.budget.tuned_layers,
             **self.extra_config,
         ).validate()
 

@@ -92,8 +92,9 @@ def markdown(rows: list[dict], levels: dict, meta: dict) -> str:
         "## Query schedule vs fixed q, by forward passes (issue 4 item 3)",
         "",
         f"- Command: `{meta['command']}` ({meta['date']}, commit {meta['commit']}), on top of the `bench.run` "
-        "results above: same Rotten Tomatoes split, model, adapters, eps, lr, batch and "
-        f"{meta['minutes']:g}-minute budget; the engine chose layers {meta['layers']}.",
+        "results above: same Rotten Tomatoes split, model, adapters, eps, lr and batch; the extra run had "
+        f"{meta['minutes']:g} minutes and (a) is compared over its first {meta['minutes']:g} minutes; the "
+        f"engine chose layers {meta['layers']}.",
         "- Forward passes = examples through the tuned layers, 2q per example per step; unlike minutes they do "
         "not depend on what else the machine ran. Accuracy is read at the same wall-clock checkpoints and "
         "rebuilt from each run's step log, so a run is credited at the first checkpoint at or above a level "
@@ -122,6 +123,11 @@ def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     ap.add_argument("--out", default="bench/out", help="the bench.run output folder (default bench/out)")
     ap.add_argument("--schedule", default="adazeta:4", help="schedule to compare with run (a)'s")
+    ap.add_argument(
+        "--minutes",
+        type=float,
+        help="budget of the extra run (default: run (a)'s); passes are compared within it",
+    )
     ap.add_argument("--decision", default="", help="what was decided from the result, for the doc")
     ap.add_argument("--from-results", action="store_true", help="re-render from OUT/q_schedules.json")
     ap.add_argument("--no-doc", action="store_true")
@@ -134,16 +140,21 @@ def main(argv: list[str] | None = None) -> None:
     else:
         results = json.loads((out / "results.json").read_text(encoding="utf-8"))
         spec = BenchSpec.load(out / "spec_overhead.json")  # the last child's spec: has (a)'s layers
+        if args.minutes:
+            spec = spec.with_(minutes=args.minutes)
         schedule = QSchedule.parse(args.schedule)
         tag = f"engine_{str(schedule).replace(':', '')}"
         children = Children(out, 2)
         result = children.run("engine", f"(a') engine, {schedule.label}", spec, str(schedule), tag=tag)
         zo_eval = children.run("zo_eval", "accuracy at the checkpoints", spec, result["result_file"])
         base = results["engine"]
+        budget_s = spec.minutes * 60.0 + 1e-6  # (a)'s curve within the extra run's budget
         runs = {
             "engine": (
                 f"(a) {QSchedule.parse(base['schedule']).label}",
-                forward_curve(base, results["curves"]["engine"], spec.batch_size),
+                forward_curve(
+                    base, [p for p in results["curves"]["engine"] if p["t"] <= budget_s], spec.batch_size
+                ),
             ),
             tag: (
                 f"(a') {schedule.label}",

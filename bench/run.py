@@ -163,8 +163,8 @@ def measure(args: argparse.Namespace, out: Path) -> tuple[BenchSpec, dict]:
     results["n_layers"] = config["llama"]["n_layers"]
     if not extra_schedules:
         results["q_schedule_note"] = (
-            "Query schedules: the engine offers `fixed` and `adazeta` (TuneConfig.q_schedule); add e.g. "
-            "`--q-schedule fixed:1 --q-schedule adazeta:4` to compare them in the same run."
+            "Query schedules: `python -m bench.q_schedules` compares another schedule with (a) by forward "
+            "passes (its section below); `--q-schedule fixed:1 --q-schedule adazeta:4` adds it to this run."
         )
     return spec, results
 

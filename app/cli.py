@@ -128,8 +128,6 @@ def cmd_tune(args: argparse.Namespace, lang: str) -> int:
             label_words=_label_words(args.label_words),
             seed=args.seed,
             q=args.q,
-            q_schedule=args.q_schedule,
-            q_max=args.q_max,
             lr=args.lr,
             eps=args.eps,
             batch_size=args.batch_size,
@@ -313,8 +311,6 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--seed", type=int, default=0)
     t.add_argument("--q", type=int, default=1, help="perturbations per step")
     t.add_argument("--lr", type=float, default=1e-1)
-    t.add_argument("--q-schedule", choices=["fixed", "adazeta"], default="fixed")
-    t.add_argument("--q-max", type=int, default=4, help="largest q of the adazeta schedule")
     t.add_argument("--eps", type=float, default=1e-2)
     t.add_argument("--batch-size", type=int, default=16)
     t.add_argument("--rank", type=int, default=8)

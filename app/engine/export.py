@@ -11,7 +11,6 @@ Every file is written to a temporary name and renamed, so a half-written export 
 from __future__ import annotations
 
 import json
-import os
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -30,8 +29,8 @@ from app.engine.storage import (
     atomic_save_npz,
     atomic_write_bytes,
     atomic_write_json,
+    replace_folder,
     sha256_file,
-    storage_error,
 )
 from app.engine.weights import WeightStore, WeightWriter
 
@@ -56,16 +55,7 @@ def export_merged(
     Everything is written into ``<target>.partial`` first and renamed at the end: a full disk or a kill
     mid-export leaves the previous export untouched and never a half-written one under the final name.
     """
-    staging = target.with_name(target.name + ".partial")
-    try:
-        shutil.rmtree(staging, ignore_errors=True)
-        staging.mkdir(parents=True)
-        _write_merged(model, sites, a, b, spec, staging, progress)
-        shutil.rmtree(target, ignore_errors=True)
-        os.replace(staging, target)
-    except OSError as exc:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise storage_error(exc, target) from exc
+    replace_folder(target, lambda staging: _write_merged(model, sites, a, b, spec, staging, progress))
     if progress is not None:
         progress(1.0)
     return target / "model.onnx"
@@ -87,9 +77,6 @@ def _write_merged(model, sites, a, b, spec, staging: Path, progress) -> None:
     (staging / TASK_FILE).write_text(
         json.dumps(spec.to_dict(), ensure_ascii=False, indent=2), encoding="utf-8"
     )
-    for f in staging.iterdir():  # durable before it becomes visible under its final name
-        with open(f, "rb") as fh:
-            os.fsync(fh.fileno())
 
 
 def save_adapters(

@@ -41,7 +41,7 @@ from app.engine.onnx_surgery import (
 )
 from app.engine.ort_runtime import session_options
 from app.engine.prompting import EncodedExamples, PromptSpec, encode_examples
-from app.engine.storage import check_free_space, storage_error
+from app.engine.storage import check_free_space, replace_folder
 from app.engine.tokenizer import load_tokenizer_json
 
 # Files an exporter puts beside model.onnx that a user of the merged model needs too.
@@ -467,12 +467,10 @@ class OnnxTunableModel:
         if self.adapted is None or self.a is None:
             raise RuntimeError("call adapt() before export_merged()")
         target = Path(target)
-        staging = target.with_name(target.name + ".partial")
         files = [self.path] + [self.folder / loc for loc in self.external_files]
         check_free_space(target.parent, sum(f.stat().st_size for f in files))
-        try:
-            shutil.rmtree(staging, ignore_errors=True)
-            staging.mkdir(parents=True)
+
+        def write(staging: Path) -> None:
             model = onnx.load(str(self.path))  # with its weights, read from the model's folder
             if progress is not None:
                 progress(0.3)
@@ -488,14 +486,8 @@ class OnnxTunableModel:
                 (staging / TASK_FILE).write_text(
                     json.dumps(spec.to_dict(), ensure_ascii=False, indent=2), encoding="utf-8"
                 )
-            for f in staging.iterdir():  # durable before it becomes visible under its final name
-                with open(f, "rb") as fh:
-                    os.fsync(fh.fileno())
-            shutil.rmtree(target, ignore_errors=True)
-            os.replace(staging, target)
-        except OSError as exc:
-            shutil.rmtree(staging, ignore_errors=True)
-            raise storage_error(exc, target) from exc
+
+        replace_folder(target, write)
         if progress is not None:
             progress(1.0)
         return target / "model.onnx"

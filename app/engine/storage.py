@@ -182,6 +182,29 @@ def atomic_copy(src: str | os.PathLike[str], dst: str | os.PathLike[str], chunk:
         _write_atomically(dst, copy_chunks)
 
 
+def replace_folder(target: str | os.PathLike[str], write: Callable[[Path], None]) -> Path:
+    """Build a folder with ``write(staging)`` in ``<target>.partial``, fsync its files, swap it in for target.
+
+    A full disk or a kill mid-way leaves the previous ``target`` untouched and never a half-written folder
+    under its name; an OSError becomes a GenbaError naming the target.
+    """
+    target = Path(target)
+    staging = target.with_name(target.name + ".partial")
+    try:
+        shutil.rmtree(staging, ignore_errors=True)
+        staging.mkdir(parents=True)
+        write(staging)
+        for f in staging.iterdir():  # durable before it becomes visible under its final name
+            with open(f, "rb") as fh:
+                os.fsync(fh.fileno())
+        shutil.rmtree(target, ignore_errors=True)
+        os.replace(staging, target)
+    except OSError as exc:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise storage_error(exc, target) from exc
+    return target
+
+
 def sha256_file(path: str | os.PathLike[str], chunk: int = COPY_CHUNK) -> str:
     """Hex SHA-256 of a file, read in chunks so large models never sit in memory."""
     digest = hashlib.sha256()

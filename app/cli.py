@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 from app import __version__
+from app.engine.config import HEADS, TuneConfig
 from app.engine.errors import GenbaError, default_language
 from app.engine.events import EvalEvent, Event, FailedEvent, ProgressEvent, StepEvent
 
@@ -98,7 +99,6 @@ class EventPrinter:
 
 def cmd_tune(args: argparse.Namespace, lang: str) -> int:
     from app.engine.budget import Budget
-    from app.engine.config import TuneConfig
     from app.engine.tuner import tune
 
     if args.resume:
@@ -139,6 +139,7 @@ def cmd_tune(args: argparse.Namespace, lang: str) -> int:
             checkpoint_every=args.checkpoint_every,
             export=not args.no_export,
             copies_per_run=args.copies_per_run,
+            head=args.head,
         )
     printer = EventPrinter(args.json, lang)
     result = tune(config, printer)
@@ -146,36 +147,73 @@ def cmd_tune(args: argparse.Namespace, lang: str) -> int:
     if args.json:
         print(json.dumps({"event": "summary", **r}, ensure_ascii=False))
     else:
-        if lang == "ja":
-            print(
-                f"完了（{result.stop_reason}）: {r['steps']} ステップ, {_fmt_seconds(r['seconds'])}, "
-                f"検証正解率 {r['val_accuracy_before']:.3f} → {r['val_accuracy_after']:.3f}, "
-                f"電力量 {r['energy_wh']:.2f} Wh（{'実測' if r['energy_source'] == 'measured' else '推定'}）"
-            )
-            if not r["improved"]:
-                print("調整で検証正解率は上がりませんでした。元のモデルのままです。")
-        else:
-            print(
-                f"Done ({result.stop_reason}): {r['steps']} steps, {_fmt_seconds(r['seconds'])}, "
-                f"validation accuracy {r['val_accuracy_before']:.3f} -> {r['val_accuracy_after']:.3f}, "
-                f"energy {r['energy_wh']:.2f} Wh ({r['energy_source']})"
-            )
-            if not r["improved"]:
-                print("Tuning did not improve validation accuracy; the result is the unchanged model.")
+        for line in summary_lines(r, result.stop_reason, lang):
+            print(line)
         print(f"report: {Path(result.out_dir) / 'report.json'}")
         if r.get("exported_model"):
             print(f"model:  {r['exported_model']}")
     return 0
 
 
+def summary_lines(r: dict, stop_reason: str, lang: str) -> list[str]:
+    """The end of a run in words: the held-out test figures (validation only chose the result)."""
+    ja = lang == "ja"
+    measured = r["energy_source"] == "measured"
+    if ja:
+        lines = [
+            f"完了（{stop_reason}）: {r['steps']} ステップ, {_fmt_seconds(r['seconds'])}, "
+            f"電力量 {r['energy_wh']:.2f} Wh（{'実測' if measured else '推定'}）"
+        ]
+    else:
+        lines = [
+            f"Done ({stop_reason}): {r['steps']} steps, {_fmt_seconds(r['seconds'])}, "
+            f"energy {r['energy_wh']:.2f} Wh ({r['energy_source']})"
+        ]
+    if r.get("test_accuracy_after") is not None:
+        n = r["examples_test"]
+        kw = r.get("keyword_accuracy")
+        if ja:
+            lines.append(
+                f"テスト用データ（{n} 件、調整に使っていないデータ）の正解率: 調整前 {r['test_accuracy_before']:.3f}"
+                f" → 調整後 {r['test_accuracy_after']:.3f}（キーワード方式 {kw:.3f}）"
+            )
+        else:
+            lines.append(
+                f"Held-out test accuracy ({n} examples never used for tuning): {r['test_accuracy_before']:.3f}"
+                f" -> {r['test_accuracy_after']:.3f} (a simple keyword model: {kw:.3f})"
+            )
+    else:
+        lines.append(
+            f"検証用データの正解率: {r['val_accuracy_before']:.3f} → {r['val_accuracy_after']:.3f}"
+            if ja
+            else f"Validation accuracy: {r['val_accuracy_before']:.3f} -> {r['val_accuracy_after']:.3f}"
+        )
+    note = (r.get("test_note") or {}).get(lang)
+    if note:
+        lines.append(note)
+    if not r["improved"]:
+        lines.append(
+            "調整で正解率は上がりませんでした。元のモデルのままです。"
+            if ja
+            else "Tuning did not improve accuracy; the result is the unchanged model."
+        )
+    return lines
+
+
 def _examples_for_eval(args):
     from app.engine.examples import load_examples, split_examples
 
     ds = load_examples(args.data, text_column=args.text_column, label_column=args.label_column)
-    if args.split == "val":
-        return ds, split_examples(
-            ds.examples, val_fraction=args.val_fraction, seed=args.split_seed, max_val=args.max_val
-        ).val
+    if args.split in ("val", "test"):
+        split = split_examples(
+            ds.examples,
+            val_fraction=args.val_fraction,
+            test_fraction=args.test_fraction,
+            seed=args.split_seed,
+            max_val=args.max_val,
+            max_test=args.max_test,
+        )
+        return ds, split.val if args.split == "val" else split.test
     return ds, ds.examples
 
 
@@ -321,15 +359,27 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--checkpoint-every", type=int, default=25)
     t.add_argument("--copies-per-run", type=int)
     t.add_argument("--no-export", action="store_true")
+    t.add_argument(
+        "--head",
+        choices=HEADS,
+        default="auto",
+        help="read-out: 'auto' fits a head on the model's features (+ word pieces), 'llm' on its features "
+        "only, 'none' uses the label words (ZO only)",
+    )
 
     e = sub.add_parser("eval", help="accuracy of a model on labelled examples")
     data_args(e)
     e.add_argument(
-        "--split", choices=["all", "val"], default="all", help="'val': the validation split tune uses"
+        "--split",
+        choices=["all", "val", "test"],
+        default="all",
+        help="'val' / 'test': the validation / held-out test split tune uses (with the defaults below)",
     )
     e.add_argument("--split-seed", type=int, default=0)
-    e.add_argument("--val-fraction", type=float, default=0.2)
-    e.add_argument("--max-val", type=int, default=200)
+    e.add_argument("--val-fraction", type=float, default=TuneConfig.val_fraction)
+    e.add_argument("--max-val", type=int, default=TuneConfig.max_val)
+    e.add_argument("--test-fraction", type=float, default=TuneConfig.test_fraction)
+    e.add_argument("--max-test", type=int, default=TuneConfig.max_test)
 
     pr = sub.add_parser("predict", help="classify texts")
     pr.add_argument("--model", default="default")

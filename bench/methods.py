@@ -25,7 +25,7 @@ import numpy as np
 from app.engine import zo
 from app.engine.adapters import frozen_a
 from app.engine.events import EvalEvent, ProgressEvent, StepEvent
-from app.engine.llama_model import PrefixCache, SuffixObjective
+from app.engine.llama_model import PrefixCache, Readout, SuffixObjective
 from app.engine.monitor import peak_rss_mb
 from app.engine.ort_runtime import physical_cores
 from app.engine.tuner import batch_rows, evaluate, queries_at, tune
@@ -113,17 +113,17 @@ def run_mezo(spec: BenchSpec) -> dict:
     cfg = spec.tune_config(Path(spec.out_dir))
     sites = spec.sites()
     session = task.model.loss_session(0, sites, spec.adapter_cfg, from_ids=True)
-    head = task.model.label_head(task.encoded.label_token_ids)
+    head = Readout.label_words(task.model.label_head(task.encoded.label_token_ids), len(task.encoded))
     objective = SuffixObjective(session, None, task.encoded, head, sites)  # no prefix cache: from ids
     params, lr = task.zero_params(spec), spec.lr
     first_step_starts = time.monotonic() - t0
     records, ends, qs = [], [], []
     step = 0
     while time.monotonic() - t0 < spec.minutes * 60.0:
-        objective.rows = batch_rows(spec.seed, step, task.n_train, spec.batch_size)
+        batch = objective.on(batch_rows(spec.seed, step, task.n_train, spec.batch_size))
         q = queries_at(cfg, step, task.n_train)
         params, rec = zo.zo_step(
-            objective, params, step=step, run_seed=spec.seed, q=q, eps=spec.eps, lr=lr, copies_per_run=1
+            batch, params, step=step, run_seed=spec.seed, q=q, eps=spec.eps, lr=lr, copies_per_run=1
         )
         if not rec.accepted:  # the engine's numerical guard, mirrored
             lr *= 0.5
@@ -158,7 +158,7 @@ def run_zo_eval(spec: BenchSpec, result_files: str) -> dict:
     n_val = task.n_val
     val_rows = by_length(examples, np.arange(n_val))
     test_rows = by_length(examples, np.arange(n_val, len(examples)))
-    head = task.model.label_head(examples.label_token_ids)
+    head = Readout.label_words(task.model.label_head(examples.label_token_ids), len(examples))
     checkpoints = spec.checkpoints()
     curves, caches = {}, {}
     t_eval = time.monotonic()
@@ -414,7 +414,7 @@ def run_overhead(spec: BenchSpec) -> dict:
     rows = batch_rows(spec.seed, 0, task.n_train, spec.batch_size)
     batch = subset(task.encoded, rows)
     local = np.arange(len(rows))
-    head = model.label_head(batch.label_token_ids)
+    head = Readout.label_words(model.label_head(batch.label_token_ids), len(batch))
     cache = model.build_prefix_cache(batch, start)
     tuned = SuffixObjective(model.loss_session(start, sites, spec.adapter_cfg), cache, batch, head, sites)
     plain = SuffixObjective(model.loss_session(start, [], spec.adapter_cfg), cache, batch, head, [])

@@ -479,6 +479,42 @@ def test_split_puts_a_single_example_label_in_train():
     assert [e.label for e in split.val] == ["a"] and "b" in {e.label for e in split.train}
 
 
+def test_held_out_test_part_is_stratified_capped_and_disjoint():
+    examples = examples_with_counts({"a": 100, "b": 40, "c": 3, "d": 2})
+    split = split_examples(examples, val_fraction=0.2, test_fraction=0.2, seed=0, max_test=25)
+    parts = [set(split.train), set(split.val), set(split.test)]
+    assert not (parts[0] & parts[1] or parts[0] & parts[2] or parts[1] & parts[2])
+    assert sorted(split.train + split.val + split.test, key=examples.index) == examples
+    test_counts = {lab: sum(e.label == lab for e in split.test) for lab in "abcd"}
+    # Capped at 25, proportional; a label with 3 texts gives one to each part; one with 2 has no test row.
+    assert sum(test_counts.values()) == 25 and test_counts["c"] == 1 and test_counts["d"] == 0
+    assert test_counts["a"] > test_counts["b"] > test_counts["c"]
+    assert {e.label for e in split.val} == set("abcd") and {e.label for e in split.train} == set("abcd")
+    assert "d" in split.test_note_en and "d" in split.test_note_ja
+
+
+def test_repeated_texts_are_dropped_and_the_same_text_never_sits_on_two_sides():
+    base = examples_with_counts({"a": 30, "b": 30})
+    # The same order typed again in other case and spacing, and one text filed under both labels.
+    repeats = [Example("  A   3 ", "a", "x.csv", 100), Example("a 3", "a", "x.csv", 101)]
+    conflict = [Example("b 7", "a", "x.csv", 102)]
+    split = split_examples(base + repeats + conflict, test_fraction=0.2, seed=1)
+    assert split.duplicates_removed == 2
+    kept = split.train + split.val + split.test
+    assert len(kept) == len(base) + 1
+    side = {}
+    for name, part in (("train", split.train), ("val", split.val), ("test", split.test)):
+        for e in part:
+            side.setdefault(" ".join(e.text.casefold().split()), set()).add(name)
+    assert all(len(sides) == 1 for sides in side.values()), side
+
+
+def test_too_few_examples_for_a_test_part_say_so_instead_of_reusing_validation():
+    split = split_examples(examples_with_counts({"a": 6, "b": 6}), test_fraction=0.2, seed=0)
+    assert 0 < len(split.test) < 20 and not set(split.test) & set(split.val)
+    assert "rough" in split.test_note_en and split.test_note_ja
+
+
 @pytest.mark.parametrize("kwargs", [{"val_fraction": 0.0}, {"val_fraction": 1.0}, {"max_val": 0}])
 def test_split_refuses_impossible_settings(kwargs):
     with pytest.raises(GenbaError) as err:

@@ -25,7 +25,7 @@ from app.engine.checkpoint import load_checkpoint
 from app.engine.config import TuneConfig
 from app.engine.errors import GenbaError
 from app.engine.events import StepEvent
-from app.engine.examples import load_examples, split_examples
+from app.engine.examples import load_examples
 from app.engine.models import resolve_model
 from app.engine.onnx_surgery import find_linear_sites
 from app.engine.onnx_tuning import OnnxTunableModel
@@ -129,11 +129,8 @@ def plain_ort_accuracy(model: Path, spec: PromptSpec, examples) -> float:
     return correct / len(examples)
 
 
-def validation(data: Path, cfg: TuneConfig):
-    ds = load_examples(str(data))
-    return split_examples(
-        ds.examples, val_fraction=cfg.val_fraction, seed=cfg.split_seed, max_val=cfg.max_val
-    ).val
+def held_out(data: Path, cfg: TuneConfig):
+    return cfg.split(load_examples(str(data)).examples)
 
 
 # --- tune and export ----------------------------------------------------------------------------------------
@@ -174,12 +171,14 @@ def test_onnx_model_is_tuned_and_its_export_keeps_the_interface_and_the_accuracy
     for name, w in before.items():
         assert (not np.array_equal(w, after[name])) == (name in tuned), name
 
-    # The validation accuracy the run reported, reproduced with nothing of ours.
+    # The accuracies the run reported, reproduced with nothing of ours.
     spec = PromptSpec.from_dict(json.loads((exported.parent / "genba_task.json").read_text(encoding="utf-8")))
     assert spec.labels == tuple(sorted(LABELS))
-    val = validation(data, cfg)
-    assert plain_ort_accuracy(exported, spec, val) == pytest.approx(report["val_accuracy_after"])
-    assert plain_ort_accuracy(source, spec, val) == pytest.approx(report["val_accuracy_before"])
+    split = held_out(data, cfg)
+    assert plain_ort_accuracy(exported, spec, split.val) == pytest.approx(report["val_accuracy_after"])
+    assert plain_ort_accuracy(source, spec, split.val) == pytest.approx(report["val_accuracy_before"])
+    assert plain_ort_accuracy(exported, spec, split.test) == pytest.approx(report["test_accuracy_after"])
+    assert plain_ort_accuracy(source, spec, split.test) == pytest.approx(report["test_accuracy_before"])
 
     # Hashes name what is on disk; the weights' file is model.onnx.data when the source kept them outside.
     data_file = exported.with_name("model.onnx.data")

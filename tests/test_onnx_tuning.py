@@ -433,7 +433,7 @@ def test_zero_adapters_reproduce_the_source_for_every_copy(any_model_path):
         k: np.zeros((3, *v.shape), np.float32)
         for k, v in zero_b(tunable.site_shapes(tunable.sites), AdapterConfig(rank=4)).items()
     }
-    loss, logits = objective.run(rows, zero)
+    loss, logits, _ = objective.run(rows, zero)
     assert loss.shape == (3, len(rows)) and logits.shape == (3, len(rows), 2)
     expected = reference_label_logits(any_model_path, tunable, encoded, rows)
     for p in range(3):
@@ -449,7 +449,7 @@ def test_adapter_on_one_copy_changes_only_that_copy_and_matches_the_merged_model
     copies = {
         s.key: np.stack([np.zeros_like(b[s.key]), b[s.key], np.zeros_like(b[s.key])]) for s in tunable.sites
     }
-    _, logits = objective.run(rows, copies)
+    _, logits, _ = objective.run(rows, copies)
     source = reference_label_logits(any_model_path, tunable, encoded, rows)
     np.testing.assert_allclose(logits[0], source, atol=1e-5, rtol=1e-5)
     np.testing.assert_allclose(logits[2], source, atol=1e-5, rtol=1e-5)
@@ -492,8 +492,7 @@ def test_zo_steps_lower_the_training_loss(plain_path):
     cfg = AdapterConfig(rank=4, alpha=8.0, seed=0)
     tunable.adapt(sites, cfg)
     encoded = tunable.encode(SPEC, examples())
-    objective = tunable.objective(encoded)
-    objective.rows = np.arange(len(encoded))
+    objective = tunable.objective(encoded).on(np.arange(len(encoded)))
     params = zero_b(tunable.site_shapes(sites), cfg)
     before = float(objective({k: v[None] for k, v in params.items()})[0])
     for step in range(30):

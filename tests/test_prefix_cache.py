@@ -5,7 +5,7 @@ import pytest
 
 from app.engine.adapters import AdapterConfig, zero_b
 from app.engine.llama_graph import AdapterSite
-from app.engine.llama_model import LlamaModel, SuffixObjective, plan_cache
+from app.engine.llama_model import LlamaModel, Readout, SuffixObjective, plan_cache
 from app.engine.models import ensure_converted, resolve_model
 from app.engine.prompting import EncodedExamples
 
@@ -24,9 +24,8 @@ def examples(model, n=12, seed=0) -> EncodedExamples:
 def losses(model, enc, cache, start):
     sites = [AdapterSite(layer, "q") for layer in range(start, model.cfg.n_layers)]
     cfg = AdapterConfig()
-    objective = SuffixObjective(
-        model.loss_session(start, sites, cfg), cache, enc, model.label_head(enc.label_token_ids), sites
-    )
+    readout = Readout.label_words(model.label_head(enc.label_token_ids), len(enc))
+    objective = SuffixObjective(model.loss_session(start, sites, cfg), cache, enc, readout, sites)
     b = zero_b(model.site_shapes(sites), cfg)
     rng = np.random.default_rng(1)
     copies = {k: np.stack([v, v + rng.normal(0, 0.1, v.shape).astype(np.float32)]) for k, v in b.items()}

@@ -114,15 +114,17 @@ def comparison(run_dir) -> dict:
 def test_comparison_reproduces_the_accuracies_the_run_reported(run_dir, comparison):
     report = json.loads((run_dir / "report.json").read_text(encoding="utf-8"))
     assert comparison["labels"] == report["labels"]
-    assert comparison["accuracy_before"] == pytest.approx(report["val_accuracy_before"])
-    assert comparison["accuracy_after"] == pytest.approx(report["val_accuracy_after"])
-    assert sum(map(sum, comparison["confusion_after"])) == report["examples_val"]
+    assert comparison["split"] == "test"
+    assert comparison["accuracy_before"] == pytest.approx(report["test_accuracy_before"])
+    assert comparison["accuracy_after"] == pytest.approx(report["test_accuracy_after"])
+    assert comparison["confusion_after"] == report["test_confusion_after"]
+    assert sum(map(sum, comparison["confusion_after"])) == report["examples_test"]
 
 
 def test_html_parses_and_holds_the_key_figures_confusion_matrix_and_hashes(run_dir, comparison):
     run = load_run(run_dir)
     r = run.report
-    assert [e["step"] for e in run.evals][:2] == [0, 10]  # validation history from the checkpoint
+    assert [e["step"] for e in run.evals][:3] == [0, 0, 10]  # zero-shot, head fitted, step 10: from the checkpoint
     inputs = roi_inputs_for(run, pcs=3)
     result = compute_roi(inputs)
     html = build_report_html(run, inputs, "en", comparison)

@@ -14,7 +14,7 @@ from app.engine.config import TuneConfig
 from app.engine.errors import GenbaError
 from app.engine.evaluation import open_scorer
 from app.engine.events import EvalEvent, FinishedEvent, StepEvent
-from app.engine.examples import load_examples, split_examples
+from app.engine.examples import load_examples
 from app.engine.tuner import RunControl, tune
 
 WORDS = {
@@ -58,18 +58,23 @@ def tiny_config(model: Path, data: Path, out: Path, steps: int, **kw) -> TuneCon
     return TuneConfig(**base)
 
 
-def test_tune_reports_exports_and_the_export_reproduces_the_accuracy(tiny_gguf, demo_csv, tmp_path):
+def test_tune_reports_exports_and_the_export_reproduces_the_test_accuracy(tiny_gguf, demo_csv, tmp_path):
     events = []
-    result = tune(tiny_config(tiny_gguf, demo_csv, tmp_path / "run", steps=30), events.append)
+    config = tiny_config(tiny_gguf, demo_csv, tmp_path / "run", steps=30)
+    result = tune(config, events.append)
     report = json.loads((tmp_path / "run" / "report.json").read_text(encoding="utf-8"))
     for key in (
         "model",
         "examples_train",
         "examples_val",
+        "examples_test",
         "steps",
         "seconds",
         "val_accuracy_before",
         "val_accuracy_after",
+        "test_accuracy_before",
+        "test_accuracy_after",
+        "keyword_accuracy",
         "energy_wh",
         "energy_source",
         "peak_rss_mb",
@@ -78,19 +83,37 @@ def test_tune_reports_exports_and_the_export_reproduces_the_accuracy(tiny_gguf, 
         assert key in report
     assert report["steps"] == 30 and result.stop_reason == "steps"
     assert report["energy_source"] in ("measured", "estimated")
-    assert report["val_accuracy_after"] >= report["val_accuracy_before"]
+    assert report["examples_test"] > 0 and report["improved_split"] == "test"
+    assert report["improved"] == (report["test_accuracy_after"] > report["test_accuracy_before"])
     assert sum(isinstance(e, StepEvent) for e in events) == 30
     assert isinstance(events[-1], FinishedEvent)
-    assert [e.step for e in events if isinstance(e, EvalEvent)] == [0, 10, 20, 30]
-    # The export keeps the source interface and loads in plain onnxruntime...
+    # Zero-shot, then the fitted head (before any step), then every eval_every steps.
+    assert [e.step for e in events if isinstance(e, EvalEvent)] == [0, 0, 10, 20, 30]
+    assert report["head"]["features"] in ("llm", "llm+ngrams") and report["readout"] == "head"
+    # The export keeps the source interface, adds the head's scores, and loads in plain onnxruntime...
     sess = ort.InferenceSession(report["exported_model"], providers=["CPUExecutionProvider"])
     assert [i.name for i in sess.get_inputs()] == ["input_ids", "attention_mask"]
-    assert [o.name for o in sess.get_outputs()] == ["logits"]
-    # ...and scores the validation split exactly as the run reported.
+    assert [o.name for o in sess.get_outputs()] == ["logits", "class_logits"]
+    # ...and scores the held-out test split exactly as the run reported.
     ds = load_examples(demo_csv)
-    val = split_examples(ds.examples, val_fraction=0.2, seed=0, max_val=200).val
-    exported = open_scorer(report["exported_model"], ds.labels).evaluate(val)
-    assert exported.accuracy == pytest.approx(report["val_accuracy_after"])
+    split = config.split(ds.examples)
+    assert len(split.test) == report["examples_test"]
+    exported = open_scorer(report["exported_model"], ds.labels).evaluate(split.test)
+    assert exported.accuracy == pytest.approx(report["test_accuracy_after"])
+    assert exported.confusion.tolist() == report["test_confusion_after"]
+
+
+def test_label_word_readout_without_a_head_exports_the_plain_interface(tiny_gguf, demo_csv, tmp_path):
+    events = []
+    config = tiny_config(tiny_gguf, demo_csv, tmp_path / "run", steps=10, head="none")
+    report = tune(config, events.append).report
+    assert report["head"] is None and report["readout"] == "label words"
+    assert [e.step for e in events if isinstance(e, EvalEvent)] == [0, 10]
+    sess = ort.InferenceSession(report["exported_model"], providers=["CPUExecutionProvider"])
+    assert [o.name for o in sess.get_outputs()] == ["logits"]
+    ds = load_examples(demo_csv)
+    exported = open_scorer(report["exported_model"], ds.labels).evaluate(config.split(ds.examples).test)
+    assert exported.accuracy == pytest.approx(report["test_accuracy_after"])
 
 
 def test_resumed_run_gives_bit_identical_adapters(tiny_gguf, demo_csv, tmp_path):

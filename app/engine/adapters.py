@@ -10,6 +10,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+# The linear layers of a decoder block that can carry an adapter.
+PROJECTIONS = ("q", "k", "v", "o", "gate", "up", "down")
+
 
 @dataclass(frozen=True)
 class SiteShape:

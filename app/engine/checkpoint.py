@@ -50,16 +50,30 @@ class RunState:
         return cls(**d)
 
 
-def save_checkpoint(folder: str | os.PathLike[str], params: Params, best: Params, state: RunState) -> Path:
+def save_checkpoint(
+    folder: str | os.PathLike[str],
+    params: Params,
+    best: Params,
+    state: RunState,
+    extra: dict[str, np.ndarray] | None = None,
+) -> Path:
+    """``extra``: further arrays the run needs to continue bit-identically (the head and its feature bank)."""
     path = Path(folder) / CHECKPOINT
     arrays = {f"B/{k}": v for k, v in params.items()}
     arrays |= {f"best/{k}": v for k, v in best.items()}
+    arrays |= {f"x/{k}": v for k, v in (extra or {}).items()}
     arrays["state"] = np.frombuffer(state.to_json().encode("utf-8"), dtype=np.uint8)
     atomic_save_npz(path, **arrays)
     return path
 
 
 def load_checkpoint(folder: str | os.PathLike[str]) -> tuple[Params, Params, RunState]:
+    params, best, state, _ = load_checkpoint_all(folder)
+    return params, best, state
+
+
+def load_checkpoint_all(folder: str | os.PathLike[str]) -> tuple[Params, Params, RunState, dict]:
+    """Adapters (current, best), the state and the extra arrays saved with them."""
     path = Path(folder) / CHECKPOINT
     if not path.is_file():
         raise GenbaError(
@@ -71,6 +85,7 @@ def load_checkpoint(folder: str | os.PathLike[str]) -> tuple[Params, Params, Run
         with np.load(path, allow_pickle=False) as z:
             params = {k[2:]: z[k].copy() for k in z.files if k.startswith("B/")}
             best = {k[5:]: z[k].copy() for k in z.files if k.startswith("best/")}
+            extra = {k[2:]: z[k].copy() for k in z.files if k.startswith("x/")}
             state = RunState.from_json(z["state"].tobytes().decode("utf-8"))
     except (OSError, ValueError, KeyError, zipfile.BadZipFile, json.JSONDecodeError, TypeError) as exc:
         raise GenbaError(
@@ -79,4 +94,4 @@ def load_checkpoint(folder: str | os.PathLike[str]) -> tuple[Params, Params, Run
             path=path,
             detail=repr(exc),
         ) from exc
-    return params, best, state
+    return params, best, state, extra

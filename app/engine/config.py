@@ -5,9 +5,12 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass, field, replace
 
+from app.engine.adapters import PROJECTIONS
 from app.engine.budget import Budget
 from app.engine.errors import GenbaError
-from app.engine.llama_graph import PROJECTIONS
+from app.engine.examples import Split, split_examples
+
+HEADS = ("auto", "llm", "none")
 
 
 @dataclass(frozen=True)
@@ -22,6 +25,13 @@ class TuneConfig:
     label_words: dict[str, str] | None = None
     val_fraction: float = 0.2
     max_val: int | None = 200
+    # A held-out test part, read once at the end for the reported figures (never used for a choice).
+    test_fraction: float = 0.2
+    max_test: int | None = 500
+    # The read-out: "auto" fits an exact head on the model's features (and, where cross-validation on the
+    # training examples prefers it, on word-piece n-grams too) before and between ZO steps; "llm" uses the
+    # model's features only; "none" is the label-word read-out of the first engine (a benchmark baseline).
+    head: str = "auto"
     split_seed: int = 0
     seed: int = 0
     # ZO hyper-parameters. q=1 with 4x the steps beat q=4 at equal time on the demo data
@@ -90,6 +100,18 @@ class TuneConfig:
                 "The validation share must be between 0 and 1.",
                 "検証データの割合は 0 から 1 の間にしてください。",
             )
+        if not 0.0 <= self.test_fraction < 1.0 or self.val_fraction + self.test_fraction >= 1.0:
+            raise bad(
+                "test_fraction",
+                "The test share must be at least 0 and leave room for training examples.",
+                "テスト用データの割合は 0 以上で、学習用データが残るようにしてください。",
+            )
+        if self.head not in HEADS:
+            raise bad(
+                "head",
+                f"head must be one of {', '.join(HEADS)}.",
+                f"head は {', '.join(HEADS)} のいずれかにしてください。",
+            )
         unknown = [p for p in self.projections if p not in PROJECTIONS]
         if unknown or not self.projections:
             raise bad(
@@ -121,6 +143,17 @@ class TuneConfig:
             d["tuned_layers"] = tuple(d["tuned_layers"])
         known = set(cls.__dataclass_fields__)
         return cls(**{k: v for k, v in d.items() if k in known})
+
+    def split(self, examples) -> Split:
+        """The run's train / validation / test split: the one definition every face and report uses."""
+        return split_examples(
+            examples,
+            val_fraction=self.val_fraction,
+            test_fraction=self.test_fraction,
+            seed=self.split_seed,
+            max_val=self.max_val,
+            max_test=self.max_test,
+        )
 
     def with_(self, **changes) -> TuneConfig:
         return replace(self, **changes)

@@ -110,6 +110,7 @@ class LlamaScorer(Scorer):
         for s in range(0, len(texts), batch):
             ids, answer, labels = enc.batch(np.arange(s, min(s + batch, len(texts))))
             feeds = {"input_ids": ids, "answer_index": answer, "label_ids": labels, "label_head": self.head}
+            feeds["label_offset"] = np.zeros((len(answer), len(self.head)), dtype=np.float32)
             feeds |= {site.input_name: copies[site.key] for site in self.sites}
             out.append(self.session.run(["label_logits"], feeds)[0])
         return np.concatenate(out, axis=1)
@@ -119,7 +120,11 @@ class LlamaScorer(Scorer):
 
 
 class OnnxCausalLMScorer(Scorer):
-    """Any ONNX causal LM with a tokenizer.json beside it: full logits, read at the answer position."""
+    """Any ONNX causal LM with a tokenizer.json beside it: full logits, read at the answer position.
+
+    Our exports of a run that fitted a head carry its scores as a second output, ``class_logits``, named in
+    genba_task.json ("output"); those are read instead of the label-word logits.
+    """
 
     def __init__(self, path: Path, spec: PromptSpec, tokenizer, max_tokens: int = 128, **session_kw) -> None:
         from app.engine.onnx_models import OnnxLogitsModel
@@ -132,10 +137,15 @@ class OnnxCausalLMScorer(Scorer):
     def label_logits(self, texts: list[str], batch: int = 8) -> np.ndarray:
         fake = [_Text(t, self.spec.labels[0]) for t in texts]
         enc = encode_examples(self.tokenizer, self.spec, fake, self.max_tokens)
+        task = task_file_beside(self.net.path)
+        head_output = task.get("output") if task.get("output") in self.net.output_names else None
         out = []
         for s in range(0, len(texts), batch):
             ids, answer, _ = enc.batch(np.arange(s, min(s + batch, len(texts))))
             mask = (np.arange(ids.shape[1])[None, :] <= answer[:, None]).astype(np.int64)
+            if head_output is not None:
+                out.append(self.net.logits(ids, mask, head_output))  # [B, C]
+                continue
             logits = self.net.logits(ids, mask)  # [B, T, V]
             out.append(logits[np.arange(len(answer)), answer][:, self.label_ids])
         return np.concatenate(out)
@@ -170,14 +180,18 @@ class OnnxClassifierScorer(Scorer):
         return logits
 
 
-def task_beside(model_path: Path) -> PromptSpec | None:
-    """The prompt an exported model was tuned with, if it carries one."""
+def task_file_beside(model_path: Path) -> dict:
+    """genba_task.json beside an exported model ({} if there is none)."""
     from app.engine.export import TASK_FILE
 
     f = Path(model_path).parent / TASK_FILE
-    if f.is_file():
-        return PromptSpec.from_dict(json.loads(f.read_text(encoding="utf-8")))
-    return None
+    return json.loads(f.read_text(encoding="utf-8")) if f.is_file() else {}
+
+
+def task_beside(model_path: Path) -> PromptSpec | None:
+    """The prompt an exported model was tuned with, if it carries one."""
+    task = task_file_beside(model_path)
+    return PromptSpec.from_dict(task) if task else None
 
 
 def open_scorer(
@@ -213,4 +227,6 @@ def open_scorer(
         )
     tokenizer = load_tokenizer_json(tok_file)
     cls = OnnxCausalLMScorer if ref.kind == "onnx-causal-lm" else OnnxClassifierScorer
-    return cls(ref.source, spec, tokenizer, **session_kw)
+    # Texts are cut as in tuning, or the scores would not be the tuned ones.
+    max_tokens = int(task_file_beside(ref.source).get("max_tokens", 128))
+    return cls(ref.source, spec, tokenizer, max_tokens=max_tokens, **session_kw)

@@ -20,7 +20,7 @@ import onnx
 
 from app.engine.adapters import merged_delta
 from app.engine.checkpoint import RunState
-from app.engine.llama_graph import AdapterSite, build_causal_lm, weight_name
+from app.engine.llama_graph import AdapterSite, ClassHead, build_causal_lm, weight_name
 from app.engine.llama_model import LlamaModel
 from app.engine.onnx_surgery import LinearSite
 from app.engine.onnx_tuning import OnnxTunableModel
@@ -38,6 +38,7 @@ EXPORT_DIR = "model"
 TASK_FILE = "genba_task.json"
 ADAPTER_FILE = "adapters.npz"
 REPORT_FILE = "report.json"
+CLASS_LOGITS = "class_logits"  # the exported model's class scores when the run fitted a head
 ONNX_DATA_FILE = "model.onnx.data"  # where onnx_surgery.save_model puts external weights
 
 
@@ -49,19 +50,23 @@ def export_merged(
     spec: PromptSpec,
     target: Path,
     progress: Callable[[float], None] | None = None,
+    head: ClassHead | None = None,
+    task_extra: dict | None = None,
 ) -> Path:
     """Write ``target/model.onnx`` (+ weights.bin, tokenizer.json, genba_task.json); returns model.onnx.
 
     Everything is written into ``<target>.partial`` first and renamed at the end: a full disk or a kill
     mid-export leaves the previous export untouched and never a half-written one under the final name.
     """
-    replace_folder(target, lambda staging: _write_merged(model, sites, a, b, spec, staging, progress))
+    replace_folder(
+        target, lambda staging: _write_merged(model, sites, a, b, spec, staging, progress, head, task_extra)
+    )
     if progress is not None:
         progress(1.0)
     return target / "model.onnx"
 
 
-def _write_merged(model, sites, a, b, spec, staging: Path, progress) -> None:
+def _write_merged(model, sites, a, b, spec, staging: Path, progress, head=None, task_extra=None) -> None:
     deltas = {weight_name(s.layer, s.proj): merged_delta(a[s.key], b[s.key]) for s in sites}
     source = model.store
     writer = WeightWriter(staging)
@@ -72,11 +77,12 @@ def _write_merged(model, sites, a, b, spec, staging: Path, progress) -> None:
         if progress is not None:
             progress(0.9 * (i + 1) / len(names))
     store: WeightStore = writer.close()
-    onnx.save(build_causal_lm(model.cfg, store), str(staging / "model.onnx"))
+    onnx.save(build_causal_lm(model.cfg, store, class_head=head), str(staging / "model.onnx"))
     shutil.copyfile(model.folder / "tokenizer.json", staging / "tokenizer.json")
-    (staging / TASK_FILE).write_text(
-        json.dumps(spec.to_dict(), ensure_ascii=False, indent=2), encoding="utf-8"
-    )
+    task = spec.to_dict() | (task_extra or {})
+    if head is not None:
+        task["output"] = CLASS_LOGITS  # scores per label, in the order of "labels"
+    (staging / TASK_FILE).write_text(json.dumps(task, ensure_ascii=False, indent=2), encoding="utf-8")
 
 
 def save_adapters(
@@ -103,6 +109,8 @@ def export_run(
     *,
     export_model: bool = True,
     progress: Callable[[float], None] | None = None,
+    head: ClassHead | None = None,
+    task_extra: dict | None = None,
 ) -> dict:
     """Adapters, optional merged model, step log and report; returns the completed report.
 
@@ -131,7 +139,7 @@ def export_run(
         report["exported_model_sha256"] = hashes[files[-1].name]  # the file that holds the weights
         report["exported_files_sha256"] = hashes
     elif export_model:
-        path = export_merged(model, sites, a, best, spec, out / EXPORT_DIR, progress)
+        path = export_merged(model, sites, a, best, spec, out / EXPORT_DIR, progress, head, task_extra)
         report["exported_model"] = str(path)
         report["exported_model_sha256"] = sha256_file(path.with_name("weights.bin"))
     atomic_write_json(out / REPORT_FILE, report)

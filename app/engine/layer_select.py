@@ -19,7 +19,7 @@ import numpy as np
 from app.engine import zo
 from app.engine.adapters import AdapterConfig, zero_b
 from app.engine.llama_graph import AdapterSite
-from app.engine.llama_model import LlamaModel, SuffixObjective
+from app.engine.llama_model import LlamaModel, Readout, SuffixObjective
 from app.engine.prompting import EncodedExamples
 
 
@@ -43,8 +43,8 @@ def probe_layer_sensitivity(
     cache = model.build_prefix_cache(sub, floor)
     sites = [AdapterSite(layer, p) for layer in candidates for p in projections]
     session = model.loss_session(floor, sites, adapter_cfg)
-    objective = SuffixObjective(session, cache, sub, model.label_head(sub.label_token_ids), sites)
-    objective.rows = np.arange(len(rows))
+    readout = Readout.label_words(model.label_head(sub.label_token_ids), len(rows))
+    objective = SuffixObjective(session, cache, sub, readout, sites).on(np.arange(len(rows)))
     base = zero_b(model.site_shapes(sites), adapter_cfg)
     sensitivity = {}
     for layer in candidates:

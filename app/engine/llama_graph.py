@@ -22,10 +22,10 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
+from app.engine.adapters import PROJECTIONS
 from app.engine.weights import WeightStore
 
 OPSET = 17
-PROJECTIONS = ("q", "k", "v", "o", "gate", "up", "down")
 _NEG = -1e9  # finite: a fully masked row (left padding) gives a uniform softmax, never NaN
 
 
@@ -61,6 +61,23 @@ class LlamaConfig:
 
     def layer_params(self) -> int:
         return sum(i * o for i, o in map(self.proj_shape, PROJECTIONS)) + 2 * self.hidden
+
+
+@dataclass(frozen=True)
+class ClassHead:
+    """A fitted read-out for export: ``class_logits = h_last @ weight.T + bias (+ ngrams @ ngram_weight.T)``.
+
+    ``h_last`` is the final-norm hidden state at the last real token; the n-gram part is ONNX's
+    ``TfIdfVectorizer`` over the token ids (unigrams, then bigrams), L2-normalised per row, exactly as
+    ``app.engine.ngrams`` computes it in tuning.
+    """
+
+    weight: np.ndarray  # [C, H]
+    bias: np.ndarray  # [C]
+    unigrams: np.ndarray | None = None  # int64 [U]
+    bigrams: np.ndarray | None = None  # int64 [B, 2]
+    idf: np.ndarray | None = None  # [U + B]
+    ngram_weight: np.ndarray | None = None  # [C, U + B]
 
 
 def weight_name(layer: int, proj: str) -> str:
@@ -299,8 +316,10 @@ def build_loss_graph(
     """Layers [start_layer, L) with adapters; label-word cross-entropy per copy and example.
 
     Inputs: ``hidden [E, T, H]`` (or ``input_ids [E, T]`` when ``from_ids``), ``answer_index [E]``,
-    ``label_ids [E]``, ``label_head [C, H]`` (LM-head rows of the label words) and one
-    ``lora_B.<layer>.<proj> [P, r, out]`` per site. Outputs ``loss [P, E]`` and ``label_logits [P, E, C]``.
+    ``label_ids [E]``, ``label_head [C, H]`` (the read-out: LM-head rows of the label words, or a fitted
+    head), ``label_offset [E, C]`` (what the read-out adds per example: its bias and its n-gram part; zeros
+    for the label words) and one ``lora_B.<layer>.<proj> [P, r, out]`` per site. Outputs ``loss [P, E]``,
+    ``label_logits [P, E, C]`` and ``features [P, E, H]`` (the final-norm hidden state at the answer).
     ``adapter_a[site.key]`` is the frozen ``[in, r]`` matrix with alpha/r already folded in.
     """
     if any(s.layer < start_layer for s in sites):
@@ -326,6 +345,7 @@ def build_loss_graph(
     answer = g.input("answer_index", TensorProto.INT64, ["batch"])
     labels = g.input("label_ids", TensorProto.INT64, ["batch"])
     head = g.input("label_head", TensorProto.FLOAT, ["labels", cfg.hidden])
+    offset = g.input("label_offset", TensorProto.FLOAT, ["batch", "labels"])
 
     first_b = adapters[(sites[0].layer, sites[0].proj)][1] if sites else None
     net.copies = g.dim(first_b, 0, 1) if first_b else g.const([1])  # P, from the B inputs' leading dim
@@ -368,6 +388,8 @@ def build_loss_graph(
     h = net.rms_norm(g.op("Reshape", x, g.const([-1, cfg.hidden])), "norm")  # [P*E, H]
     logits = g.op("Gemm", h, head, transB=1)  # [P*E, C]
     logits = g.op("Reshape", logits, g.op("Concat", net.copies, g.const([-1]), g.dim(head, 0, 1), axis=0))
+    logits = g.op("Add", logits, offset)  # [P, E, C] + [E, C]
+    features = g.op("Reshape", h, g.op("Concat", net.copies, g.const([-1, cfg.hidden]), axis=0))
     logp = g.op("LogSoftmax", logits, axis=-1)
     label_idx = g.op(
         "Expand",
@@ -377,15 +399,20 @@ def build_loss_graph(
     loss = g.op("Neg", g.op("Squeeze", g.op("GatherElements", logp, label_idx, axis=2), g.const([2])))
     g.output(loss, "loss", TensorProto.FLOAT, ["copies", "batch"])
     g.output(logits, "label_logits", TensorProto.FLOAT, ["copies", "batch", "labels"])
+    g.output(features, "features", TensorProto.FLOAT, ["copies", "batch", cfg.hidden])
     return g.model("genba_loss")
 
 
 def build_causal_lm(
-    cfg: LlamaConfig, store: WeightStore, override: dict[str, np.ndarray] | None = None
+    cfg: LlamaConfig,
+    store: WeightStore,
+    override: dict[str, np.ndarray] | None = None,
+    class_head: ClassHead | None = None,
 ) -> onnx.ModelProto:
     """The standard interface: input_ids, attention_mask [B, T] -> logits [B, T, V].
 
-    ``override`` replaces stored weights by inline arrays (used to fold adapters into an export).
+    ``override`` replaces stored weights by inline arrays (used to fold adapters into an export);
+    ``class_head`` adds a second output ``class_logits [B, C]`` read at each row's last real token.
     """
     g = _Graph(store)
     net = _Llama(g, cfg, override=override)
@@ -408,4 +435,39 @@ def build_causal_lm(
     )  # tied: no transposed copy
     logits = g.op("Reshape", flat, g.op("Concat", g.dim(ids, 0, 2), g.const([-1]), axis=0))
     g.output(logits, "logits", TensorProto.FLOAT, ["batch", "seq", cfg.vocab])
+    if class_head is not None:
+        scores = _class_logits(g, cfg, class_head, x, ids, attn_f)
+        g.output(scores, "class_logits", TensorProto.FLOAT, ["batch", "classes"])
     return g.model("genba_causal_lm")
+
+
+def _class_logits(g: _Graph, cfg: LlamaConfig, head: ClassHead, x: str, ids: str, attn: str) -> str:
+    """[B, C] scores of a fitted head from the final-norm states ``x`` [B, T, H] (left or right padding)."""
+    last = g.op("ArgMax", attn, axis=1, keepdims=0, select_last_index=1)  # last real token of each row
+    rows = g.op("Squeeze", g.dim(ids, 0, 1), g.const([0]))
+    seq = g.op("Squeeze", g.dim(ids, 1, 2), g.const([0]))
+    flat_index = g.op("Add", g.op("Mul", g.op("Range", g.const(0), rows, g.const(1)), seq), last)
+    h_last = g.op("Gather", g.op("Reshape", x, g.const([-1, cfg.hidden])), flat_index, axis=0)  # [B, H]
+    weight = g.const(head.weight.T, np.float32)  # [H, C]
+    logits = g.op("Add", g.op("MatMul", h_last, weight), g.const(head.bias, np.float32))
+    if head.ngram_weight is None:
+        return logits
+    # Pads become -1, which no kept n-gram contains.
+    real = g.op("Cast", attn, to=TensorProto.BOOL)
+    masked = g.op("Where", real, ids, g.const(-1))
+    n_uni = len(head.unigrams)
+    counts = g.op(
+        "TfIdfVectorizer",
+        masked,
+        mode="TFIDF",
+        min_gram_length=1,
+        max_gram_length=2,
+        max_skip_count=0,
+        ngram_counts=[0, n_uni],
+        ngram_indexes=list(range(n_uni + len(head.bigrams))),
+        pool_int64s=[int(t) for t in head.unigrams] + [int(t) for t in head.bigrams.reshape(-1)],
+        weights=[float(w) for w in head.idf],
+    )  # [B, F]
+    norm = g.op("Sqrt", g.op("ReduceSum", g.op("Mul", counts, counts), g.const([1]), keepdims=1))
+    unit = g.op("Div", counts, g.op("Max", norm, g.const(1e-12, np.float32)))
+    return g.op("Add", logits, g.op("MatMul", unit, g.const(head.ngram_weight.T, np.float32)))

@@ -27,6 +27,7 @@ import psutil
 
 from app.engine.adapters import AdapterConfig, SiteShape, frozen_a
 from app.engine.llama_graph import AdapterSite, LlamaConfig, build_causal_lm, build_loss_graph, build_prefix
+from app.engine.objective import BatchObjective
 from app.engine.ort_runtime import create_session
 from app.engine.prompting import EncodedExamples
 from app.engine.tokenizer import load_tokenizer_json
@@ -219,6 +220,22 @@ class LlamaModel:
         return build_causal_lm(self.cfg, self.store, override)
 
 
+@dataclass(frozen=True)
+class Readout:
+    """How the final hidden state becomes class scores: ``features @ head.T + offset[example]``.
+
+    The label-word read-out is the LM head's label-word rows with zero offsets; a fitted head
+    (``app.engine.head``) brings its own weights and, per example, its bias plus its n-gram part.
+    """
+
+    head: np.ndarray  # [C, H] fp32
+    offset: np.ndarray  # [N, C] fp32, one row per encoded example
+
+    @classmethod
+    def label_words(cls, label_head: np.ndarray, n_examples: int) -> Readout:
+        return cls(label_head, np.zeros((n_examples, label_head.shape[0]), dtype=np.float32))
+
+
 class SuffixObjective:
     """Loss of perturbed copies on a batch of examples, computed by the tuned suffix only."""
 
@@ -227,20 +244,27 @@ class SuffixObjective:
         session,
         cache: PrefixCache | None,
         encoded: EncodedExamples,
-        label_head: np.ndarray,
+        readout: Readout,
         sites: list[AdapterSite],
     ) -> None:
         self.session = session
         self.cache = cache
         self.encoded = encoded
-        self.label_head = label_head
+        self.readout = readout
         self.sites = sites
-        self.rows = np.arange(min(len(encoded), 1))
         self.forward_examples = 0  # example-forwards run so far (per copy)
 
-    def feeds(self, rows: np.ndarray, copies: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    def feeds(
+        self, rows: np.ndarray, copies: dict[str, np.ndarray], readout: Readout | None = None
+    ) -> dict[str, np.ndarray]:
         ids, answer, labels = self.encoded.batch(rows)
-        feeds = {"answer_index": answer, "label_ids": labels, "label_head": self.label_head}
+        readout = readout or self.readout
+        feeds = {
+            "answer_index": answer,
+            "label_ids": labels,
+            "label_head": readout.head,
+            "label_offset": readout.offset[rows],
+        }
         if self.cache is not None:
             feeds["hidden"] = self.cache.batch(rows)
         else:
@@ -249,12 +273,18 @@ class SuffixObjective:
             feeds[s.input_name] = copies[s.key]
         return feeds
 
-    def run(self, rows: np.ndarray, copies: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-        """loss [P, E] and label_logits [P, E, C]."""
-        loss, logits = self.session.run(["loss", "label_logits"], self.feeds(rows, copies))
+    def run(
+        self, rows: np.ndarray, copies: dict[str, np.ndarray], readout: Readout | None = None
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """loss [P, E], label_logits [P, E, C] and features [P, E, H], read out by ``readout`` (default:
+        the objective's own)."""
+        loss, logits, features = self.session.run(
+            ["loss", "label_logits", "features"], self.feeds(rows, copies, readout)
+        )
         p = next(iter(copies.values())).shape[0] if copies else 1
         self.forward_examples += p * len(rows)
-        return loss, logits
+        return loss, logits, features
 
-    def __call__(self, copies: dict[str, np.ndarray]) -> np.ndarray:
-        return self.run(self.rows, copies)[0].mean(axis=1)
+    def on(self, rows: np.ndarray) -> BatchObjective:
+        """The ZO objective of one batch: copies -> mean loss per copy [P]; keeps the features it saw."""
+        return BatchObjective(self, np.asarray(rows))

@@ -62,7 +62,11 @@ class OnnxLogitsModel:
         self.session = create_session(self.path, threads=threads, share_cores=share_cores)
         self.inputs = {i.name: i for i in self.session.get_inputs()}
 
-    def logits(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    @property
+    def output_names(self) -> set[str]:
+        return {o.name for o in self.session.get_outputs()}
+
+    def logits(self, ids: np.ndarray, mask: np.ndarray, output: str = "logits") -> np.ndarray:
         feeds: dict[str, np.ndarray] = {"input_ids": ids}
         if "attention_mask" in self.inputs:
             feeds["attention_mask"] = mask
@@ -78,4 +82,4 @@ class OnnxLogitsModel:
                     for i, d in enumerate(meta.shape)
                 ]
                 feeds[name] = np.zeros(shape, dtype=np.float32)
-        return self.session.run(["logits"], feeds)[0]
+        return self.session.run([output], feeds)[0]

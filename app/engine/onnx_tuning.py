@@ -25,6 +25,7 @@ from onnxruntime.capi import onnxruntime_pybind11_state as _ort_state
 
 from app.engine.adapters import AdapterConfig, SiteShape, frozen_a
 from app.engine.errors import GenbaError
+from app.engine.objective import BatchObjective
 from app.engine.onnx_surgery import (
     ANSWER_INDEX,
     LABEL_IDS,
@@ -177,7 +178,6 @@ class OnnxObjective:
         self.sites = sites
         self.head_feeds = head_feeds
         self.inputs = {i.name: i for i in session.get_inputs()}
-        self.rows = np.arange(min(len(encoded), 1))
         self.forward_examples = 0  # example-forwards run so far (per copy)
 
     def feeds(self, rows: np.ndarray, copies: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -193,8 +193,10 @@ class OnnxObjective:
             feeds[s.input_name] = np.ascontiguousarray(copies[s.key], dtype=np.float32)  # [P, r, out]
         return feeds
 
-    def run(self, rows: np.ndarray, copies: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-        """loss [P, E] and label_logits [P, E, C]."""
+    def run(
+        self, rows: np.ndarray, copies: dict[str, np.ndarray], readout: None = None
+    ) -> tuple[np.ndarray, np.ndarray, None]:
+        """loss [P, E], label_logits [P, E, C] and no features (a user's graph is read out as exported)."""
         feeds = self.feeds(rows, copies)
         try:
             loss, logits = self.session.run(["loss", "label_logits"], feeds)
@@ -217,10 +219,11 @@ class OnnxObjective:
             ) from exc
         p = next(iter(copies.values())).shape[0] if copies else 1
         self.forward_examples += p * len(rows)
-        return loss, logits
+        return loss, logits, None
 
-    def __call__(self, copies: dict[str, np.ndarray]) -> np.ndarray:
-        return self.run(self.rows, copies)[0].mean(axis=1)
+    def on(self, rows: np.ndarray) -> BatchObjective:
+        """The ZO objective of one batch: copies -> mean loss per copy [P]."""
+        return BatchObjective(self, np.asarray(rows))
 
 
 @dataclass

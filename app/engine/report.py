@@ -20,6 +20,7 @@ from html import escape
 from pathlib import Path
 
 from app.engine.errors import GenbaError
+from app.engine.held_out import HeldOutAccuracy
 from app.engine.roi import RoiInputs, RoiResult, compute_roi, sensitivity
 
 REPORT_FILE = "report.json"
@@ -39,7 +40,12 @@ TEXT: dict[str, tuple[str, str]] = {
     ),
     "generated": ("Generated {when} from the run folder {folder}", "{when} 作成（実行フォルダー: {folder}）"),
     "summary": ("Summary", "概要"),
-    "accuracy_before_after": ("Validation accuracy", "検証正解率"),
+    "accuracy_test": ("Accuracy on {n} test rows", "テスト用 {n} 件の正解率"),
+    "accuracy_val": ("Accuracy on {n} validation rows", "検証用 {n} 件の正解率"),
+    "keyword_bar": (
+        "A simple keyword model scores {acc} on the same rows.",
+        "同じデータで、簡単なキーワード方式は {acc} でした。",
+    ),
     "before_to_after": ("{before} → {after}", "{before} → {after}"),
     "monthly_savings": ("Net savings per month", "月あたりの純節約額"),
     "payback": ("Payback of the setup cost", "導入費用の回収期間"),
@@ -173,10 +179,6 @@ TEXT: dict[str, tuple[str, str]] = {
         "the run folder holds no exported model to compare with.",
         "実行フォルダーに比較用の書き出し済みモデルがありません。",
     ),
-    "data_changed": (
-        "the examples file changed since the run (its SHA-256 differs).",
-        "実行後に例文ファイルが変更されています（SHA-256 が一致しません）。",
-    ),
     "no_config": (
         "the run folder has no checkpoint with the run's settings.",
         "実行フォルダーに実行時の設定を含むチェックポイントがありません。",
@@ -271,17 +273,15 @@ def unchanged_examples(inputs: RoiInputs) -> frozenset[str]:
 
 
 def compare_validation(run: RunRecord, share_cores: bool = False) -> dict:
-    """Score the run's validation split with the base model and the exported model.
+    """Score the run's held-out rows (test, else validation) with the base model and the exported model.
 
-    Returns ``labels``, ``accuracy_before/after`` and ``confusion_before/after`` (``[true][answer]``
-    counts), the shape the app's Results page also uses. Raises :class:`GenbaError` when it cannot: no
-    exported model, no checkpoint with the settings, or an examples file that changed since the run.
+    Returns ``split``, ``labels``, ``accuracy_before/after`` and ``confusion_before/after``
+    (``[true][answer]`` counts), the shape the app's Results page also uses. Raises :class:`GenbaError` when
+    it cannot: no exported model, no checkpoint with the settings, or an examples file that changed.
     """
+    from app.engine.comparison import compare_held_out
     from app.engine.config import TuneConfig
-    from app.engine.evaluation import open_scorer
-    from app.engine.examples import load_examples, split_examples
     from app.engine.export import EXPORT_DIR
-    from app.engine.tuner import data_fingerprint
 
     if run.config is None:
         raise GenbaError(*TEXT["no_config"], path=run.out_dir)
@@ -289,23 +289,7 @@ def compare_validation(run: RunRecord, share_cores: bool = False) -> dict:
     if not exported.is_file():
         raise GenbaError(*TEXT["no_comparison_model"], path=run.out_dir)
     cfg = TuneConfig.from_dict(run.config)
-    dataset = load_examples(cfg.data, text_column=cfg.text_column, label_column=cfg.label_column)
-    if run.report.get("data_sha256") and data_fingerprint(dataset.sources) != run.report["data_sha256"]:
-        raise GenbaError(*TEXT["data_changed"], path=cfg.data)
-    val = split_examples(
-        dataset.examples, val_fraction=cfg.val_fraction, seed=cfg.split_seed, max_val=cfg.max_val
-    ).val
-    # share_cores: ORT threads yield, for a caller (the app) whose own thread must stay responsive.
-    base = open_scorer(cfg.model, dataset.labels, cfg.template, cfg.label_words, share_cores=share_cores)
-    tuned = open_scorer(exported, dataset.labels, share_cores=share_cores)  # its prompt is beside it
-    before, after = base.evaluate(val), tuned.evaluate(val)
-    return {
-        "labels": list(before.labels),
-        "accuracy_before": before.accuracy,
-        "accuracy_after": after.accuracy,
-        "confusion_before": before.confusion.tolist(),
-        "confusion_after": after.confusion.tolist(),
-    }
+    return compare_held_out(cfg, exported, run.report.get("data_sha256"), share_cores).result
 
 
 # --- numbers -----------------------------------------------------------------------------------------
@@ -640,10 +624,13 @@ def _table(rows: Sequence[str], css: str = "facts") -> str:
 def _summary_section(run: RunRecord, result: RoiResult, lang: str) -> list[str]:
     """The four figures management asks about first."""
     r = run.report
-    before = _percent(r.get("val_accuracy_before"), lang)
-    after = _percent(r.get("val_accuracy_after"), lang)
+    held_out = HeldOutAccuracy.of(r)
+    before, after = _percent(held_out.before, lang), _percent(held_out.after, lang)
     figures = [
-        (text("accuracy_before_after", lang), text("before_to_after", lang, before=before, after=after)),
+        (
+            text(f"accuracy_{held_out.split}", lang, n=held_out.examples),
+            text("before_to_after", lang, before=before, after=after),
+        ),
         (text("monthly_savings", lang), _yen(result.monthly_net_savings_yen, lang)),
         (text("payback", lang), _months(result.payback_months, lang)),
         (text("energy_per_run", lang), _energy_text(r, result, lang)),
@@ -656,11 +643,14 @@ def _summary_section(run: RunRecord, result: RoiResult, lang: str) -> list[str]:
         f'<td class="figure">{escape(v)}</td>' if i < 3 else f"<td><b>{escape(v)}</b></td>"
         for i, (_, v) in enumerate(figures)
     )
-    return [
+    out = [
         f"<h2>{escape(text('summary', lang))}</h2>",
         _table([f"<tr>{captions}</tr>", f"<tr>{values}</tr>"], "big"),
-        f'<p class="note">{escape(text("summary_note", lang))}</p>',
     ]
+    if held_out.keyword is not None:
+        out.append(f"<p>{escape(text('keyword_bar', lang, acc=_percent(held_out.keyword, lang)))}</p>")
+    out.append(f'<p class="note">{escape(text("summary_note", lang))}</p>')
+    return out
 
 
 def _accuracy_section(run: RunRecord, comparison: dict | None, comparison_error: str, lang: str) -> list[str]:

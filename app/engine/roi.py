@@ -11,6 +11,7 @@ from dataclasses import dataclass, fields, replace
 from typing import ClassVar
 
 from app.engine.errors import GenbaError
+from app.engine.held_out import HeldOutAccuracy
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -32,7 +33,7 @@ class RoiInputs:
     )
     # From the run (report.json): no defaults.
     energy_wh_per_run: float
-    accuracy_before: float  # 0..1, validation accuracy before tuning
+    accuracy_before: float  # 0..1, held-out (test) accuracy before tuning (HeldOutAccuracy)
     accuracy_after: float  # 0..1, after tuning
     # Examples only (EXAMPLE_FIELDS): replace with the site's own figures.
     pcs: int = 1  # PCs or lines, each tuning its own model
@@ -48,10 +49,11 @@ class RoiInputs:
     @classmethod
     def from_report(cls, report: dict, **assumptions: float) -> RoiInputs:
         """Inputs from a run's report (energy, accuracy before/after) plus the site's own assumptions."""
+        held_out = HeldOutAccuracy.of(report)
         return cls(
             energy_wh_per_run=float(report["energy_wh"]),
-            accuracy_before=float(report["val_accuracy_before"]),
-            accuracy_after=float(report["val_accuracy_after"]),
+            accuracy_before=held_out.before,
+            accuracy_after=held_out.after,
             **assumptions,
         )
 

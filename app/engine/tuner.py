@@ -21,7 +21,7 @@ import numpy as np
 from app.engine import zo
 from app.engine.adapters import AdapterConfig, frozen_a, zero_b
 from app.engine.budget import BudgetTracker
-from app.engine.checkpoint import RunState, load_checkpoint, save_checkpoint
+from app.engine.checkpoint import RunState, load_checkpoint_all, save_checkpoint
 from app.engine.config import TuneConfig
 from app.engine.energy import EnergyMeter
 from app.engine.errors import GenbaError
@@ -34,17 +34,24 @@ from app.engine.events import (
     StepEvent,
     ignore_events,
 )
-from app.engine.examples import load_examples, split_examples
+from app.engine.examples import load_examples
+from app.engine.head import HeadFit, fit_head, refit_head
+from app.engine.keyword_model import keyword_baseline
 from app.engine.layer_select import choose_layers
-from app.engine.llama_graph import AdapterSite
-from app.engine.llama_model import LlamaModel, SuffixObjective
+from app.engine.llama_graph import AdapterSite, ClassHead
+from app.engine.llama_model import LlamaModel, Readout, SuffixObjective
 from app.engine.models import ONNX_KINDS, ensure_converted, resolve_model
 from app.engine.monitor import ResourceMonitor
+from app.engine.ngrams import NgramVocabulary, fit_vocabulary
 from app.engine.onnx_tuning import OnnxTunableModel
 from app.engine.prompting import encode_examples, make_prompt_spec
 from app.engine.storage import RunLock, sha256_file
 
 MAX_FAILED_STEPS = 5  # consecutive non-finite steps before the run stops with its best result
+
+
+def _sub(arrays: dict[str, np.ndarray], prefix: str) -> dict[str, np.ndarray]:
+    return {k[len(prefix) :]: v for k, v in arrays.items() if k.startswith(prefix)}
 
 
 class RunControl:
@@ -112,18 +119,30 @@ def queries_at(cfg: TuneConfig, step: int, n_train: int) -> int:
 
 
 def evaluate(
-    objective: SuffixObjective, params: zo.Params, rows: np.ndarray, batch: int = 64
+    objective: SuffixObjective, params: zo.Params, rows: np.ndarray, batch: int = 64, readout=None
 ) -> tuple[float, float, np.ndarray]:
-    """(accuracy, mean loss, predicted class per row) with the given adapters."""
+    """(accuracy, mean loss, predicted class per row) with the given adapters (and read-out)."""
+    if len(rows) == 0:
+        return float("nan"), float("nan"), np.zeros(0, dtype=np.int64)
     copies = {k: v[None] for k, v in params.items()}
     losses, preds = [], []
     for s in range(0, len(rows), batch):
-        loss, logits = objective.run(rows[s : s + batch], copies)
+        loss, logits, _ = objective.run(rows[s : s + batch], copies, readout)
         losses.append(loss[0])
         preds.append(logits[0].argmax(-1))
     pred = np.concatenate(preds)
     truth = objective.encoded.label_index[rows]
     return float((pred == truth).mean()), float(np.concatenate(losses).mean()), pred
+
+
+def features_of(
+    objective: SuffixObjective, params: zo.Params, rows: np.ndarray, batch: int = 64
+) -> np.ndarray:
+    """[N, H] final-norm hidden states at the answer position, with the given adapters."""
+    copies = {k: v[None] for k, v in params.items()}
+    return np.concatenate(
+        [objective.run(rows[s : s + batch], copies)[2][0] for s in range(0, len(rows), batch)]
+    )
 
 
 def measure_copies_per_run(
@@ -201,23 +220,25 @@ class _Run:
             if self.is_onnx
             else {}
         )
-        split = split_examples(
-            self.dataset.examples, val_fraction=cfg.val_fraction, seed=cfg.split_seed, max_val=cfg.max_val
-        )
-        self.train, self.val = split.train, split.val
+        self.split = cfg.split(self.dataset.examples)
+        self.train, self.val, self.test = self.split.train, self.split.val, self.split.test
         self.spec = make_prompt_spec(self.dataset.labels, cfg.template, cfg.label_words)
+        everything = self.train + self.val + self.test
         if self.is_onnx:
             self.model.check_labels(self.spec.labels)  # a classifier's classes against the data's labels
-            self.encoded = self.model.encode(self.spec, self.train + self.val, cfg.max_tokens)
+            self.encoded = self.model.encode(self.spec, everything, cfg.max_tokens)
         else:
             self.tokenizer = self.model.tokenizer()
-            self.encoded = encode_examples(self.tokenizer, self.spec, self.train + self.val, cfg.max_tokens)
-        self.train_rows = np.arange(len(self.train))
-        self.val_rows = np.arange(len(self.train), len(self.train) + len(self.val))
+            self.encoded = encode_examples(self.tokenizer, self.spec, everything, cfg.max_tokens)
+        n_train, n_val = len(self.train), len(self.val)
+        self.train_rows = np.arange(n_train)
+        self.val_rows = np.arange(n_train, n_train + n_val)
+        self.test_rows = np.arange(n_train + n_val, len(everything))
         self.adapter_cfg = AdapterConfig(rank=cfg.rank, alpha=cfg.alpha, seed=cfg.seed)
 
+        self.saved_arrays: dict[str, np.ndarray] = {}
         if cfg.resume:
-            self.params, self.best, self.state = load_checkpoint(self.out)
+            self.params, self.best, self.state, self.saved_arrays = load_checkpoint_all(self.out)
             self._check_resume_matches()
         else:
             self.state = RunState(lr=cfg.lr)
@@ -267,11 +288,89 @@ class _Run:
             if cfg.copies_per_run is not None:
                 self.state.info["copies_per_run"] = cfg.copies_per_run
             else:
-                self.objective.rows = batch_rows(cfg.seed, 0, len(self.train), cfg.batch_size)
-                choice, timings = measure_copies_per_run(self.objective, self.params, cfg.q)
+                probe = self.objective.on(batch_rows(cfg.seed, 0, len(self.train), cfg.batch_size))
+                choice, timings = measure_copies_per_run(probe, self.params, cfg.q)
                 self.state.info["copies_per_run"] = choice
                 self.state.info["copies_timing_s"] = timings
         self.copies_per_run = int(self.state.info["copies_per_run"])
+        self._prepare_head()
+
+    # --- the exact head -------------------------------------------------------------------------------
+    def _prepare_head(self) -> None:
+        """The n-gram features (from the training texts' token ids) and, on resume, the saved head."""
+        self.head: HeadFit | None = None  # the read-out ZO steps go through (None: the label words)
+        self.best_head: HeadFit | None = None  # the read-out of the best adapters
+        self.bank: np.ndarray | None = None  # [n_train, H] latest features of each training example
+        self.ngrams = None
+        # A user's ONNX graph gives no features to fit a head on: it is read out as it was exported.
+        self.uses_head = self.cfg.head != "none" and not self.is_onnx
+        if not self.uses_head:
+            return
+        if self.cfg.head == "auto":
+            vocab = (
+                NgramVocabulary.from_arrays(
+                    {k[7:]: v for k, v in self.saved_arrays.items() if k.startswith("ngrams/")}
+                )
+                if "ngrams/idf" in self.saved_arrays
+                else fit_vocabulary([self.encoded.ids[i] for i in self.train_rows])
+            )
+            self.vocab = vocab
+            self.ngrams = vocab.transform(self.encoded.ids)
+        saved = self.saved_arrays
+        if "bank" in saved:
+            self.bank = saved["bank"]
+            self.head = HeadFit.from_arrays(_sub(saved, "head/"))
+            self.best_head = (
+                HeadFit.from_arrays(_sub(saved, "best_head/")) if "best_head/v" in saved else None
+            )
+            self.objective.readout = self.readout(self.head)
+
+    def readout(self, head: HeadFit | None) -> Readout:
+        if head is None:
+            return self.label_words
+        used = self.ngrams if head.uses_ngrams else None
+        return Readout(head.head(), head.offsets(used, len(self.encoded)))
+
+    def fit_first_head(self) -> None:
+        """Fit the head on the frozen model's features (cross-validated on training examples only)."""
+        st, cfg = self.state, self.cfg
+        self.sink(
+            ProgressEvent(
+                "head", 0.0, "Fitting the answer layer to your examples", "学習データに合わせて答え方を調整中"
+            )
+        )
+        t = time.perf_counter()
+        features = features_of(self.objective, self.params, self.train_rows)
+        train_ngrams = self.ngrams[self.train_rows] if self.ngrams is not None else None
+        fit, options = fit_head(
+            features,
+            self.encoded.label_index[self.train_rows],
+            self.label_words.head,
+            train_ngrams,
+            seed=cfg.seed,
+        )
+        self.bank = features.astype(np.float32)
+        self.head = fit
+        self.objective.readout = self.readout(fit)
+        st.info["head"] = {
+            "features": "llm+ngrams" if fit.uses_ngrams else "llm",
+            "lambda": fit.lam,
+            "cv_accuracy": fit.cv_accuracy,
+            "ngram_columns": int(self.ngrams.shape[1]) if self.ngrams is not None else 0,
+            "options": options,
+            "seconds": round(time.perf_counter() - t, 2),
+        }
+        self.evaluate_now(scheduled=True, refit=False)
+
+    def head_arrays(self) -> dict[str, np.ndarray]:
+        if self.head is None:
+            return {}
+        arrays = {"bank": self.bank} | {f"head/{k}": v for k, v in self.head.to_arrays().items()}
+        if self.best_head is not None:
+            arrays |= {f"best_head/{k}": v for k, v in self.best_head.to_arrays().items()}
+        if self.ngrams is not None:
+            arrays |= {f"ngrams/{k}": v for k, v in self.vocab.to_arrays().items()}
+        return arrays
 
     def _start_params(self) -> None:
         if not self.cfg.resume:
@@ -294,8 +393,10 @@ class _Run:
             f" ({cache.plan.note})" if cache.plan.note else ""
         )
         session = self.model.loss_session(self.start_layer, self.sites, self.adapter_cfg)
-        head = self.model.label_head(self.encoded.label_token_ids)
-        self.objective = SuffixObjective(session, cache, self.encoded, head, self.sites)
+        self.label_words = Readout.label_words(
+            self.model.label_head(self.encoded.label_token_ids), len(self.encoded)
+        )
+        self.objective = SuffixObjective(session, cache, self.encoded, self.label_words, self.sites)
 
     def _prepare_onnx(self, layers: list[int]) -> None:
         """Sites (kept in the checkpoint, so a resumed run adapts the same ones), adapted graph, objective."""
@@ -407,6 +508,9 @@ class _Run:
             st.evals.append({"step": 0, "val_accuracy": acc, "val_loss": loss, "seconds": self.seconds()})
             self.sink(EvalEvent(0, acc, loss, acc, True, self.seconds()))
             self.checkpoint()
+        if self.uses_head and self.head is None:
+            self.fit_first_head()
+            self.checkpoint()
 
         stop_reason = ""
         step_times: list[float] = []
@@ -419,10 +523,10 @@ class _Run:
                 stop_reason = "stopped"
                 break
             t = time.perf_counter()
-            self.objective.rows = batch_rows(cfg.seed, st.step, len(self.train), cfg.batch_size)
+            batch = self.objective.on(batch_rows(cfg.seed, st.step, len(self.train), cfg.batch_size))
             q = queries_at(cfg, st.step, len(self.train))
             self.params, rec = zo.zo_step(
-                self.objective,
+                batch,
                 self.params,
                 step=st.step,
                 run_seed=cfg.seed,
@@ -434,6 +538,8 @@ class _Run:
                 else 2 * q,
             )
             st.records.append(rec.to_list())
+            if self.bank is not None and rec.accepted:
+                self.bank[batch.rows] = batch.mean_features()  # the head follows without a forward
             st.step += 1
             if rec.accepted:
                 st.fail_streak = 0
@@ -478,19 +584,27 @@ class _Run:
         self.state.energy_wh = reading.wh
         self.tracker.update(self.state.seconds, self.state.step, reading.wh)
 
-    def evaluate_now(self, scheduled: bool = True) -> None:
+    def evaluate_now(self, scheduled: bool = True, refit: bool = True) -> None:
         """Validate the current adapters; a strictly better accuracy (ties: lower loss) becomes the best.
 
-        Only scheduled evaluations (every eval_every steps) move the checkpointed best, so a run that is
-        stopped, resumed and finished ends bit-identical to one that never stopped; the evaluation at an
-        unscheduled stop still counts for this session's result (``self.final``).
+        Only scheduled evaluations (every eval_every steps) refit the head and move the checkpointed best,
+        so a run that is stopped, resumed and finished ends bit-identical to one that never stopped; the
+        evaluation at an unscheduled stop still counts for this session's result (``self.final``).
         """
         st = self.state
+        if self.head is not None and scheduled and refit:
+            # The adapters moved the features: refit the head to the latest ones the steps computed.
+            y = self.encoded.label_index[self.train_rows]
+            train_ngrams = self.ngrams[self.train_rows] if self.ngrams is not None else None
+            self.head = refit_head(self.head, self.bank, y, self.label_words.head, train_ngrams)
+            self.objective.readout = self.readout(self.head)
         acc, loss, _ = evaluate(self.objective, self.params, self.val_rows)
         better = acc > st.best_accuracy or (acc == st.best_accuracy and loss < st.best_loss)
-        self.final = ({k: v.copy() for k, v in self.params.items()}, acc, loss, st.step) if better else None
+        self.final = (
+            ({k: v.copy() for k, v in self.params.items()}, acc, loss, st.step, self.head) if better else None
+        )
         if better and scheduled:
-            self.best = self.final[0]
+            self.best, self.best_head = self.final[0], self.head
             st.best_accuracy, st.best_loss, st.best_step = acc, loss, st.step
         st.evals.append(
             {
@@ -505,7 +619,7 @@ class _Run:
 
     def checkpoint(self) -> None:
         self.update_budget()
-        save_checkpoint(self.out, self.params, self.best, self.state)
+        save_checkpoint(self.out, self.params, self.best, self.state, self.head_arrays())
 
     def maybe_resources(self, force: bool = False) -> None:
         now = time.monotonic()
@@ -526,16 +640,70 @@ class _Run:
             )
         )
 
+    def held_out_figures(self, best: zo.Params, best_head: HeadFit | None) -> dict:
+        """Test accuracy of the untuned model, the result and the keyword model: read once, at the end.
+
+        Without a test split (too few examples) the gain is judged on validation and says so.
+        """
+        zero = {k: np.zeros_like(v) for k, v in best.items()}
+        before, _, _ = evaluate(self.objective, zero, self.test_rows, readout=self.label_words_or_none())
+        after, _, predicted = evaluate(
+            self.objective, best, self.test_rows, readout=self.readout_or_none(best_head)
+        )
+        keyword = keyword_baseline(self.train, self.val, self.test)
+        has_test = len(self.test_rows) > 0
+        figures = {
+            "test_accuracy_before": before if has_test else None,
+            "test_accuracy_after": after if has_test else None,
+            "keyword_accuracy": keyword.test_accuracy,
+            "keyword_val_accuracy": keyword.val_accuracy,
+            "keyword_seconds": round(keyword.seconds, 2),
+            "test_note": {"en": self.split.test_note_en, "ja": self.split.test_note_ja},
+            "improved_split": "test" if has_test else "val",
+        }
+        if has_test:
+            figures["improved"] = bool(after > before)
+            truth = self.encoded.label_index[self.test_rows]
+            confusion = np.zeros((len(self.spec.labels),) * 2, dtype=np.int64)
+            np.add.at(confusion, (truth, predicted), 1)
+            figures["test_confusion_after"] = confusion.tolist()
+        else:
+            figures["improved"] = bool(self.state.best_accuracy > (self.state.accuracy_before or 0.0))
+        return figures
+
+    def class_head(self, head: HeadFit | None) -> ClassHead | None:
+        """The fitted head in the exported graph's terms (None: the label words are the read-out)."""
+        if head is None:
+            return None
+        if not head.uses_ngrams:
+            return ClassHead(head.head(), head.b.astype(np.float32))
+        return ClassHead(
+            head.head(),
+            head.b.astype(np.float32),
+            self.vocab.unigrams,
+            self.vocab.bigrams,
+            self.vocab.idf,
+            head.u.astype(np.float32),
+        )
+
+    def label_words_or_none(self) -> Readout | None:
+        return None if self.is_onnx else self.label_words
+
+    def readout_or_none(self, head: HeadFit | None) -> Readout | None:
+        return None if self.is_onnx else self.readout(head)
+
     def finish(self, stop_reason: str) -> RunResult:
         from app.engine.export import export_run
 
         st = self.state
         reading = self.energy.read()
         best, best_acc, best_loss, best_step = self.best, st.best_accuracy, st.best_loss, st.best_step
+        best_head = self.best_head
         if (
             self.final is not None and self.final[3] == st.step
         ):  # the closing evaluation beat every scheduled one
-            best, best_acc, best_loss, best_step = self.final
+            best, best_acc, best_loss, best_step, best_head = self.final
+        held_out = self.held_out_figures(best, best_head)
         report = {
             "model": self.ref.display_name,
             "model_file": str(self.ref.source),
@@ -544,18 +712,22 @@ class _Run:
             "data_sha256": self.data_sha,
             "examples_train": len(self.train),
             "examples_val": len(self.val),
+            "examples_test": len(self.test),
+            "test_examples": len(self.test),
+            "duplicates_removed": self.split.duplicates_removed,
             "rows_skipped": len(self.dataset.skipped),
             "labels": list(self.spec.labels),
             "prompt": self.spec.to_dict(),
             "steps": st.step,
             "seconds": round(st.seconds, 2),
             "stop_reason": stop_reason,
+            # Validation chose the result (a maximum over it flatters it); test, read once here, reports it.
             "val_accuracy_before": st.accuracy_before,
             "val_accuracy_after": best_acc,
             "val_loss_before": st.loss_before,
             "val_loss_after": best_loss,
             "best_step": best_step,
-            "improved": best_step > 0,
+            **held_out,
             "energy_wh": round(reading.wh, 4),
             "energy_source": reading.source,
             "energy_assumption": {"en": reading.assumption_en, "ja": reading.assumption_ja},
@@ -579,6 +751,8 @@ class _Run:
             "prefix_cache_mb": st.info.get("prefix_cache_mb"),
             "prefix_cache_storage": st.info.get("prefix_cache_storage"),
             "forward_examples": self.objective.forward_examples,
+            "head": st.info.get("head"),
+            "readout": "head" if best_head is not None else "label words",
             "exported_model": None,
         }
         if self.model_data_sha:
@@ -595,6 +769,8 @@ class _Run:
             st,
             export_model=self.cfg.export,
             progress=self.progress("export", "Writing the tuned model", "調整済みモデルを書き出し中"),
+            head=self.class_head(best_head),
+            task_extra={"max_tokens": self.cfg.max_tokens},
         )
         self.sink(FinishedEvent(str(self.out), report, stop_reason))
         return RunResult(str(self.out), report, stop_reason)

@@ -1,0 +1,175 @@
+"""The exact head, its n-gram features and their export: maths checked against independent computations."""
+
+import numpy as np
+import onnx
+import onnxruntime as ort
+import pytest
+import scipy.sparse as sp
+from onnx import TensorProto, helper
+
+from app.engine import head as head_mod
+from app.engine.adapters import AdapterConfig
+from app.engine.head import HeadFit, fit_head, refit_head
+from app.engine.keyword_model import keyword_baseline
+from app.engine.llama_graph import ClassHead, build_causal_lm
+from app.engine.llama_model import LlamaModel, Readout, SuffixObjective
+from app.engine.models import ensure_converted, resolve_model
+from app.engine.ngrams import fit_vocabulary
+from app.engine.prompting import EncodedExamples
+
+
+def blobs(n_per_class: int = 40, classes: int = 3, dim: int = 12, seed: int = 0):
+    rng = np.random.default_rng(seed)
+    centres = rng.normal(0, 3, (classes, dim))
+    y = np.repeat(np.arange(classes), n_per_class)
+    return (centres[y] + rng.normal(0, 1, (len(y), dim))).astype(np.float32), y
+
+
+def test_objective_gradient_matches_finite_differences():
+    rng = np.random.default_rng(1)
+    h, y = blobs(6, 3, 5)
+    x = sp.random(len(y), 7, density=0.4, random_state=2, format="csr")
+    v0 = rng.normal(size=(3, 5))
+    shapes = (3, 5, 7)
+    theta = rng.normal(size=3 * 5 + 3 * 7 + 3)
+    onehot = np.eye(3)[y]
+    _, grad = head_mod._objective(theta, h.astype(np.float64), x, onehot, v0, 0.3, shapes)
+    numeric = np.zeros_like(theta)
+    for i in range(len(theta)):
+        d = np.zeros_like(theta)
+        d[i] = 1e-6
+        plus = head_mod._objective(theta + d, h.astype(np.float64), x, onehot, v0, 0.3, shapes)[0]
+        minus = head_mod._objective(theta - d, h.astype(np.float64), x, onehot, v0, 0.3, shapes)[0]
+        numeric[i] = (plus - minus) / 2e-6
+    np.testing.assert_allclose(grad, numeric, rtol=1e-4, atol=1e-6)
+
+
+def test_head_learns_what_the_start_gets_wrong_and_reproduces_its_scores():
+    h, y = blobs()
+    start = -np.eye(3, 12, dtype=np.float32)  # a start that points away from every class
+    fit, options = fit_head(h, y, start, seed=0)
+    assert fit.cv_accuracy > 0.9 and (fit.logits(h, None).argmax(1) == y).mean() > 0.95
+    assert {o["lam"] for o in options} == set(head_mod.LAMBDAS)
+    # What the loss graph computes from head() and offsets() is what logits() says.
+    readout = h @ fit.head().T + fit.offsets(None, len(h))
+    np.testing.assert_allclose(readout, fit.logits(h, None), rtol=1e-4, atol=1e-4)
+    again = HeadFit.from_arrays(fit.to_arrays())
+    np.testing.assert_array_equal(again.head(), fit.head())
+
+
+def test_strong_regularisation_keeps_the_start_head_not_zero():
+    h, y = blobs(10)
+    start = np.random.default_rng(3).normal(size=(3, 12)).astype(np.float32)
+    fit, _ = fit_head(h, y, start, lambdas=(1e3,))
+    np.testing.assert_allclose(fit.head(), start, atol=2e-2)
+
+
+def test_refit_follows_moved_features():
+    h, y = blobs(seed=4)
+    fit, _ = fit_head(h, y, np.zeros((3, 12), np.float32))
+    moved = h[:, ::-1].copy()  # the adapters changed the features: the old head no longer fits
+    assert (fit.logits(moved, None).argmax(1) == y).mean() < 0.8
+    refitted = refit_head(fit, moved, y, np.zeros((3, 12), np.float32), None)
+    assert (refitted.logits(moved, None).argmax(1) == y).mean() > 0.95
+    assert refitted.lam == fit.lam
+
+
+def test_ngram_features_match_onnx_tfidf_vectorizer_with_padding():
+    rng = np.random.default_rng(5)
+    ids = [rng.integers(1, 30, size=int(rng.integers(3, 12))) for _ in range(40)]
+    vocab = fit_vocabulary(ids[:30])
+    ours = vocab.transform(ids).toarray()
+    t = max(len(x) for x in ids)
+    padded = np.full((len(ids), t), -1, dtype=np.int64)
+    for i, x in enumerate(ids):
+        padded[i, : len(x)] = x
+    n_uni = len(vocab.unigrams)
+    node = helper.make_node(
+        "TfIdfVectorizer",
+        ["ids"],
+        ["y"],
+        mode="TFIDF",
+        min_gram_length=1,
+        max_gram_length=2,
+        max_skip_count=0,
+        ngram_counts=[0, n_uni],
+        ngram_indexes=list(range(vocab.size)),
+        pool_int64s=[int(v) for v in vocab.unigrams] + [int(v) for v in vocab.bigrams.reshape(-1)],
+        weights=[float(w) for w in vocab.idf],
+    )
+    graph = helper.make_graph(
+        [node],
+        "tfidf",
+        [helper.make_tensor_value_info("ids", TensorProto.INT64, ["b", "t"])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["b", vocab.size])],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    sess = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+    raw = sess.run(["y"], {"ids": padded})[0]
+    expected = raw / np.maximum(np.linalg.norm(raw, axis=1, keepdims=True), 1e-12)
+    np.testing.assert_allclose(ours, expected, rtol=1e-5, atol=1e-6)
+    assert (np.abs(ours).sum(axis=1) > 0).all()
+
+
+@pytest.fixture(scope="module")
+def tiny_model(tiny_gguf):
+    return LlamaModel.open(ensure_converted(resolve_model(tiny_gguf)), threads=1)
+
+
+def test_exported_class_logits_equal_the_head_on_tuning_features(tiny_model, tmp_path):
+    """The export reads the same features and n-grams as tuning, for right- and left-padded batches."""
+    model = tiny_model
+    rng = np.random.default_rng(6)
+    ids = tuple(rng.integers(3, model.cfg.vocab, size=int(rng.integers(4, 11))) for _ in range(6))
+    enc = EncodedExamples(ids, np.zeros(6, dtype=np.int64), np.array([5, 9], dtype=np.int64))
+    vocab = fit_vocabulary(ids)
+    x = vocab.transform(ids)
+    weight = rng.normal(size=(2, model.cfg.hidden)).astype(np.float32)
+    fit = HeadFit(
+        weight.astype(np.float64), rng.normal(size=(2, vocab.size)), np.array([0.3, -0.2]), 1.0, 0, 0
+    )
+    session = model.loss_session(0, [], AdapterConfig(), from_ids=True)
+    objective = SuffixObjective(session, None, enc, Readout(fit.head(), fit.offsets(x, len(ids))), [])
+    _, tuned, features = objective.run(np.arange(6), {})
+    head = ClassHead(
+        fit.head(),
+        fit.b.astype(np.float32),
+        vocab.unigrams,
+        vocab.bigrams,
+        vocab.idf,
+        fit.u.astype(np.float32),
+    )
+    path = model.folder / "test-class-head.onnx"  # beside weights.bin, which the graph references
+    onnx.save(build_causal_lm(model.cfg, model.store, class_head=head), str(path))
+    sess = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    t = max(len(i) for i in ids)
+    for left in (False, True):
+        batch = np.zeros((6, t), dtype=np.int64)
+        mask = np.zeros_like(batch)
+        for r, seq in enumerate(ids):
+            span = slice(t - len(seq), t) if left else slice(0, len(seq))
+            batch[r, span], mask[r, span] = seq, 1
+        scores = sess.run(["class_logits"], {"input_ids": batch, "attention_mask": mask})[0]
+        np.testing.assert_allclose(scores, tuned[0], rtol=1e-3, atol=1e-3)
+    # The features the head reads are not a constant: a wrong gather would not match above.
+    assert features[0].std(axis=0).mean() > 1e-3
+
+
+def test_keyword_baseline_scores_the_test_part_it_never_saw():
+    from app.engine.examples import Example
+
+    words = {"hyd": ["hose", "pump", "leak"], "eng": ["oil", "start", "smoke"]}
+    rng = np.random.default_rng(0)
+
+    def rows(n):
+        return [
+            Example(" ".join(rng.choice(w, 2)) + f" unit {rng.integers(99)}", lab, "x", 1)
+            for lab, w in words.items()
+            for _ in range(n)
+        ]
+
+    result = keyword_baseline(rows(20), rows(5), rows(5))
+    assert result.test_accuracy == 1.0 and result.val_accuracy == 1.0
+    swapped = [Example(e.text, "eng" if e.label == "hyd" else "hyd", "x", 1) for e in rows(5)]
+    assert keyword_baseline(rows(20), rows(5), swapped).test_accuracy == 0.0

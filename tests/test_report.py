@@ -124,14 +124,21 @@ def test_comparison_reproduces_the_accuracies_the_run_reported(run_dir, comparis
 def test_html_parses_and_holds_the_key_figures_confusion_matrix_and_hashes(run_dir, comparison):
     run = load_run(run_dir)
     r = run.report
-    assert [e["step"] for e in run.evals][:3] == [0, 0, 10]  # zero-shot, head fitted, step 10: from the checkpoint
+    assert [e["step"] for e in run.evals][:3] == [
+        0,
+        0,
+        10,
+    ]  # zero-shot, head fitted, step 10: from the checkpoint
     inputs = roi_inputs_for(run, pcs=3)
     result = compute_roi(inputs)
     html = build_report_html(run, inputs, "en", comparison)
     page = parse(html)
     text = page.all_text()
 
-    assert f"{100 * r['val_accuracy_before']:.1f}% → {100 * r['val_accuracy_after']:.1f}%" in text
+    # The headline names its split and uses the held-out test rows, not the validation maximum.
+    assert f"Accuracy on {r['examples_test']} test rows" in text
+    assert f"{100 * r['test_accuracy_before']:.1f}% → {100 * r['test_accuracy_after']:.1f}%" in text
+    assert f"A simple keyword model scores {100 * r['keyword_accuracy']:.1f}%" in text
     assert f"{r['energy_wh']:,.2f} Wh" in text
     assert ("(measured)" if r["energy_source"] == "measured" else "(estimated)") in text
     assert r["energy_assumption"]["en"] in text

@@ -1,12 +1,14 @@
 import contextlib
 import os
 import pickle
+import subprocess
 import sys
 import zipfile
 from pathlib import Path
 
 import gguf
 import numpy as np
+import onnx
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -263,6 +265,135 @@ def test_onnx_over_the_protobuf_limit_is_refused_before_reading(tmp_path):
     with open(path, "wb") as fh:  # sparse file: no real 2 GB written
         fh.truncate(2**31)
     assert "2 GB" in refusal(path).en
+
+
+# --- ONNX: values computed from constants (constant folding bombs) ---
+
+BOMB_ELEMENTS = 3 * 2**30  # float32: 12 GiB, from a file of under 1 KB
+
+
+def bomb_graph(kind: str, n: int = BOMB_ELEMENTS) -> bytes:
+    """A tiny graph y = x + sum(big) where ``big`` (n float32) is computed from constants alone."""
+    one = numpy_helper.from_array(np.ones(1, np.float32), "one")
+    shape = numpy_helper.from_array(np.array([n], np.int64), "shape")
+    fill = numpy_helper.from_array(np.ones(1, np.float32))
+    inputs = [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1])]
+    nodes, inits = [], [one, shape]
+    if kind == "ConstantOfShape":
+        nodes.append(helper.make_node("ConstantOfShape", ["shape"], ["big"], value=fill))
+    elif kind == "Expand":
+        nodes.append(helper.make_node("Expand", ["one", "shape"], ["big"]))
+    elif kind == "Tile":
+        nodes.append(helper.make_node("Tile", ["one", "shape"], ["big"]))
+    elif kind == "Range":
+        inits += [
+            numpy_helper.from_array(np.array(v, np.float32), k) for k, v in (("a", 0), ("b", n), ("d", 1))
+        ]
+        nodes.append(helper.make_node("Range", ["a", "b", "d"], ["big"]))
+    elif kind == "Shape of a static input":  # onnxruntime folds Shape(x) when x's shape is fixed
+        inputs.append(helper.make_tensor_value_info("z", TensorProto.FLOAT, [n, 0]))
+        nodes += [
+            helper.make_node("Shape", ["z"], ["zs"], start=0, end=1),
+            helper.make_node("ConstantOfShape", ["zs"], ["big"], value=fill),
+        ]
+    elif kind == "Cast":  # a shape computed through an op shape inference does not follow
+        inits.append(numpy_helper.from_array(np.array([float(n)], np.float32), "fshape"))
+        nodes += [
+            helper.make_node("Cast", ["fshape"], ["cshape"], to=TensorProto.INT64),
+            helper.make_node("ConstantOfShape", ["cshape"], ["big"], value=fill),
+        ]
+    nodes += [
+        helper.make_node("ReduceSum", ["big"], ["total"], keepdims=0),
+        helper.make_node("Add", ["x", "total"], ["y"]),
+    ]
+    graph = helper.make_graph(
+        nodes, "bomb", inputs, [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1])], inits
+    )
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]).SerializeToString()
+
+
+@pytest.mark.parametrize(
+    "kind", ["ConstantOfShape", "Expand", "Tile", "Range", "Shape of a static input", "Cast"]
+)
+def test_tiny_graph_building_a_huge_tensor_from_constants_is_refused(tmp_path, kind):
+    path = tmp_path / "model.onnx"
+    path.write_bytes(bomb_graph(kind))
+    assert path.stat().st_size < 1024
+    with pytest.raises(GenbaError) as info:
+        check_model_file(path, available_bytes=PLENTY)  # the limit comes from the model's weights
+    error = info.value
+    assert "memory of the PC" in error.en and "メモリー" in error.ja and error.path == str(path)
+    assert error.field in {"ConstantOfShape", "Expand", "Tile", "Range"}
+    if kind != "Cast":
+        assert "12.0 GB" in error.en
+
+
+def test_graph_with_a_mask_built_from_constants_passes(tmp_path):
+    # What real exports do: a [64, 64] causal mask from ConstantOfShape + Trilu, then used on the input.
+    fill = numpy_helper.from_array(np.ones(1, np.float32))
+    graph = helper.make_graph(
+        [
+            helper.make_node("ConstantOfShape", ["shape"], ["ones"], value=fill),
+            helper.make_node("Trilu", ["ones"], ["mask"], upper=0),
+            helper.make_node("Mul", ["x", "mask"], ["y"]),
+        ],
+        "masked",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["batch", 64, 64])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["batch", 64, 64])],
+        [numpy_helper.from_array(np.array([64, 64], np.int64), "shape")],
+    )
+    path = tmp_path / "model.onnx"
+    path.write_bytes(
+        helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]).SerializeToString()
+    )
+    assert check_model_file(path).kind == "onnx"
+
+
+# Run in a child whose address space is capped, so that a regression fails here instead of swapping the
+# machine; it prints how much the peak resident memory grew while the session was created.
+_SESSION_CHILD = """
+import resource, sys
+import onnxruntime
+from app.engine.ort_runtime import create_session
+resource.setrlimit(resource.RLIMIT_AS, (6 << 30, 6 << 30))
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+create_session(sys.argv[1], threads=1)
+print((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) // 1024)
+"""
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="RLIMIT_AS and ru_maxrss in KiB are Linux's")
+def test_a_users_graph_gets_no_constant_folding_so_a_session_does_not_build_the_bomb(tmp_path):
+    # 512 MiB: with folding on, creating the session alone grew the peak by about 1 GB (measured).
+    path = tmp_path / "model.onnx"
+    path.write_bytes(bomb_graph("ConstantOfShape", n=2**27))
+    child = subprocess.run(
+        [sys.executable, "-c", _SESSION_CHILD, str(path)], capture_output=True, text=True, timeout=120
+    )
+    assert child.returncode == 0, child.stderr
+    assert int(child.stdout) < 128, f"session creation grew the peak memory by {child.stdout.strip()} MB"
+
+
+@pytest.mark.parametrize("own_graph", [True, False])
+def test_only_our_own_graphs_keep_constant_folding(tmp_path, own_graph):
+    import onnxruntime as ort
+
+    from app.engine.ort_runtime import session_options
+
+    c = numpy_helper.from_array(np.ones(4, np.float32), "c")
+    graph = helper.make_graph(
+        [helper.make_node("Add", ["c", "c"], ["two"]), helper.make_node("Mul", ["x", "two"], ["y"])],
+        "folding",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [4])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [4])],
+        [c],
+    )
+    so = session_options(threads=1, own_graph=own_graph)
+    so.optimized_model_filepath = str(tmp_path / "optimized.onnx")
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    ort.InferenceSession(model.SerializeToString(), so, providers=["CPUExecutionProvider"])
+    ops = [n.op_type for n in onnx.load(str(tmp_path / "optimized.onnx")).graph.node]
+    assert ("Add" in ops) is not own_graph
 
 
 # --- pickles and unknown files ---

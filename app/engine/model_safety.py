@@ -20,9 +20,18 @@ from dataclasses import dataclass
 from pathlib import Path, PureWindowsPath
 
 import onnx
+import onnx.inliner
 import psutil
 from gguf import GGML_QUANT_SIZES, GGMLQuantizationType, GGUFReader
-from onnx import AttributeProto, FunctionProto, GraphProto, ModelProto, TensorProto
+from onnx import (
+    AttributeProto,
+    FunctionProto,
+    GraphProto,
+    ModelProto,
+    TensorProto,
+    TypeProto,
+    shape_inference,
+)
 
 from app.engine.errors import GenbaError
 from app.engine.gguf_import import SUPPORTED_ARCHITECTURES
@@ -44,6 +53,18 @@ GGML_MAX_DIMS = 4
 # keeps GGUFReader's per-element Python loop from spinning for hours on a forged count.
 GGUF_MAX_ARRAY_LEN = 1 << 21
 GGUF_MAX_ARRAY_DEPTH = 3
+
+# A value an ONNX graph computes from its constants alone (a mask, a position table) is never legitimately
+# larger than all its weights plus this margin (a float32 causal mask of 16k positions is 1 GiB); a 1 KB
+# crafted file can otherwise ask ConstantOfShape for terabytes.
+ONNX_CONSTANT_VALUE_MARGIN = 1 << 30
+# Operators whose output can be far larger than their inputs: with constant inputs but a size shape
+# inference cannot tell, they are refused rather than run to find out.
+ONNX_EXPANDING_OPS = frozenset(
+    {"ConstantOfShape", "Expand", "Tile", "Range", "Resize", "Upsample", "Pad", "OneHot", "EyeLike"}
+)
+# Shape inference needs the values of small integer tensors (shapes, repeats) but not the weights.
+_INFERENCE_KEEPS_DATA_UP_TO = 1 << 16
 
 _ZIP_MAGIC = b"PK\x03\x04"
 _GGUF_MAGIC = b"GGUF"
@@ -552,4 +573,92 @@ def _check_onnx(path: Path, size: int, available: int) -> tuple[str, ...]:
         total += max(_tensor_bytes(tensor, memory_dims), 0)
     if total > available:
         raise _too_big_for_memory(path, total, available)
+    _check_value_sizes(path, model, min(available, total + ONNX_CONSTANT_VALUE_MARGIN), available)
     return tuple(sorted(locations))
+
+
+# --- ONNX: the size of what the graph computes --------------------------------------------------------------
+
+
+def _value_bytes(value_type: TypeProto) -> int | None:
+    """Bytes of a tensor whose type and every dimension shape inference knows; None otherwise."""
+    if not value_type.HasField("tensor_type") or not value_type.tensor_type.HasField("shape"):
+        return None
+    bits = _BITS.get(value_type.tensor_type.elem_type)
+    dims = value_type.tensor_type.shape.dim
+    if bits is None or not all(d.HasField("dim_value") and d.dim_value >= 0 for d in dims):
+        return None
+    return -(-math.prod(d.dim_value for d in dims) * bits // 8)
+
+
+def _strip_weights(model: ModelProto) -> None:
+    """Drop the data of large tensors in place: shape inference then copies kilobytes, not gigabytes."""
+    for tensor, _ in _model_tensors(model):
+        if _tensor_bytes(tensor, tensor.dims) > _INFERENCE_KEEPS_DATA_UP_TO:
+            for data_field in (
+                "raw_data",
+                "float_data",
+                "int32_data",
+                "int64_data",
+                "double_data",
+                "uint64_data",
+            ):
+                tensor.ClearField(data_field)
+
+
+def _bomb(path: Path, node: onnx.NodeProto, value: str, size: int | None, limit: int) -> GenbaError:
+    where = node.name or node.op_type
+    if size is None:
+        return GenbaError(
+            f"The node '{where}' ({node.op_type}) builds the tensor '{value}' from the model's constants, but its "
+            "size cannot be known before running it. Files built this way can exhaust the memory of the PC, so "
+            "this one is not opened.",
+            f"ノード「{where}」（{node.op_type}）はモデルの定数からテンソル「{value}」を作りますが、その大きさを実行前に"
+            "知ることができません。このように作られたファイルは PC のメモリーを使い果たすことがあるため、開きません。",
+            path=path,
+            field=where,
+        )
+    return GenbaError(
+        f"The node '{where}' ({node.op_type}) would create the tensor '{value}' of {_format_bytes(size)}, more "
+        f"than the {_format_bytes(limit)} this model may use. Files built this way exhaust the memory of the PC, "
+        "so this one is not opened.",
+        f"ノード「{where}」（{node.op_type}）は {_format_bytes(size)} のテンソル「{value}」を作ろうとしています。"
+        f"このモデルに使える {_format_bytes(limit)} を超えます。このように作られたファイルは PC のメモリーを使い果たす"
+        "ため、開きません。",
+        path=path,
+        field=where,
+    )
+
+
+def _check_value_sizes(path: Path, model: ModelProto, constant_limit: int, available: int) -> None:
+    """Refuse a graph that would build a huge tensor: from its constants alone (over ``constant_limit``,
+    which onnxruntime's constant folding would allocate when a session is created) or from anything
+    (over ``available``). Sizes come from ONNX shape inference with data propagation."""
+    _strip_weights(model)
+    try:
+        if model.functions:  # onnxruntime inlines them too; inference then sees every node
+            model = onnx.inliner.inline_local_functions(model)
+        model = shape_inference.infer_shapes(model, check_type=False, strict_mode=False, data_prop=True)
+    except Exception as exc:  # InferenceError, or anything else a hostile graph trips in the C++ checker
+        raise _damaged(path, "the shapes of its tensors could not be worked out", detail=repr(exc)) from exc
+
+    constants: set[str] = {""}  # "" is an omitted optional input
+    for graph in _graphs_in(model.graph):
+        types = {v.name: v.type for v in (*graph.input, *graph.value_info, *graph.output)}
+        constants.update(t.name for t in graph.initializer)
+        constants.update(t.values.name for t in graph.sparse_initializer)
+        for node in graph.node:
+            has_subgraph = any(a.HasField("g") or a.graphs for a in node.attribute)
+            from_constants = not has_subgraph and all(name in constants for name in node.input)
+            if node.op_type in ("Shape", "Size") and node.input and node.input[0] in types:
+                # onnxruntime folds the shape of a fully static input into a constant too.
+                from_constants = _value_bytes(types[node.input[0]]) is not None
+            for value in node.output:
+                size = _value_bytes(types[value]) if value in types else None
+                if from_constants and size is None and node.op_type in ONNX_EXPANDING_OPS:
+                    raise _bomb(path, node, value, None, constant_limit)
+                limit = constant_limit if from_constants else available
+                if size is not None and size > limit:
+                    raise _bomb(path, node, value, size, limit)
+            if from_constants:
+                constants.update(node.output)

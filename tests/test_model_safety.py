@@ -1,6 +1,7 @@
 import contextlib
 import os
 import pickle
+import struct
 import subprocess
 import sys
 import zipfile
@@ -509,6 +510,139 @@ def test_supported_gguf_types_all_dequantize_with_installed_gguf():
 def test_gguf_tensor_larger_than_free_memory_is_refused(tmp_path):
     path = write_gguf(tmp_path / "m.gguf", tensors={"w": (np.ones((64, 32), np.float32), None)})
     assert "memory" in refusal(path, available_bytes=1000).en
+
+
+# --- GGUF: hostile headers from llama.cpp's CVE history, written byte by byte ---
+
+U32, I32, F32, STR, ARR, U64 = 4, 5, 6, 8, 9, 10
+
+
+def u32(value: int) -> bytes:
+    return struct.pack("<I", value)
+
+
+def u64(value: int) -> bytes:
+    return struct.pack("<Q", value)
+
+
+def text(value: str) -> bytes:
+    return u64(len(value.encode())) + value.encode()
+
+
+def array(item_type: int, items: list[bytes]) -> bytes:
+    return u32(item_type) + u64(len(items)) + b"".join(items)
+
+
+def raw_gguf(
+    metadata: dict[str, tuple[int, bytes]] | None = None,
+    *,
+    dims: tuple[int, ...] = (32, 3),
+    n_kv: int | None = None,
+    n_tensors: int = 1,
+) -> bytes:
+    """A valid one-tensor llama GGUF v3 unless ``metadata`` entries (value type, payload) replace its own."""
+    entries = {
+        "general.architecture": (STR, text("llama")),
+        "llama.block_count": (U32, u32(1)),
+        "tokenizer.ggml.tokens": (ARR, array(STR, [text(t) for t in ("a", "b", "c")])),
+        "tokenizer.ggml.token_type": (ARR, array(I32, [struct.pack("<i", 1)] * 3)),
+    }
+    entries.update(metadata or {})
+    body = b"".join(text(key) + u32(vtype) + payload for key, (vtype, payload) in entries.items())
+    body += text("token_embd.weight") + u32(len(dims)) + b"".join(u64(d) for d in dims) + u32(0) + u64(0)
+    head = b"GGUF" + u32(3) + u64(n_tensors) + u64(len(entries) if n_kv is None else n_kv)
+    header = head + body
+    return header + b"\0" * (-len(header) % 32) + np.ones(32 * 3, np.float32).tobytes()
+
+
+def test_the_byte_by_byte_gguf_is_valid(tmp_path):
+    path = tmp_path / "m.gguf"
+    path.write_bytes(raw_gguf())
+    assert check_model_file(path, available_bytes=PLENTY).kind == "gguf"
+    assert gguf.GGUFReader(path).fields["llama.block_count"].contents() == 1
+
+
+HOSTILE_GGUF = {
+    "huge n_kv": (dict(n_kv=2**63), "claims 9223372036854775808 metadata entries", None),
+    "huge n_tensors": (dict(n_tensors=2**64 - 1), "and 18446744073709551615 tensors", None),
+    "string length 2**64-1": (
+        {"metadata": {"general.name": (STR, u64(2**64 - 1) + b"tiny")}},
+        "a text claims 18446744073709551615 bytes",
+        None,
+    ),
+    "dimensions multiplying past int64": (
+        dict(dims=(2**32, 2**32)),
+        "[4294967296, 4294967296], whose product does not fit in 64 bits",
+        "token_embd.weight",
+    ),
+    "a dimension past int64": (dict(dims=(2**63, 1)), "does not fit in 64 bits", "token_embd.weight"),
+    "alignment 0": (
+        {"metadata": {"general.alignment": (U32, u32(0))}},
+        "alignment 0 is not a power of two",
+        "general.alignment",
+    ),
+    "alignment 48": (
+        {"metadata": {"general.alignment": (U32, u32(48))}},
+        "alignment 48 is not a power of two",
+        "general.alignment",
+    ),
+    "alignment of type uint64": (
+        {"metadata": {"general.alignment": (U64, u64(32))}},
+        "general.alignment is a uint64, expected uint32",
+        "general.alignment",
+    ),
+    "alignment of type string": (
+        {"metadata": {"general.alignment": (STR, text("32"))}},
+        "general.alignment is a string, expected uint32",
+        "general.alignment",
+    ),
+    "block_count 513": (
+        {"metadata": {"llama.block_count": (U32, u32(513))}},
+        "llama.block_count is 513, expected 1 to 512 layers",
+        "llama.block_count",
+    ),
+    "block_count 2**32-1": (
+        {"metadata": {"llama.block_count": (U32, u32(2**32 - 1))}},
+        "llama.block_count is 4294967295",
+        "llama.block_count",
+    ),
+    "block_count of type float": (
+        {"metadata": {"llama.block_count": (F32, struct.pack("<f", 1.0))}},
+        "llama.block_count is a float32, expected an integer",
+        "llama.block_count",
+    ),
+    "tokens as int32": (
+        {"metadata": {"tokenizer.ggml.tokens": (ARR, array(I32, [u32(1)] * 3))}},
+        "tokenizer.ggml.tokens is an array of int32, expected an array of strings",
+        "tokenizer.ggml.tokens",
+    ),
+    "token types as strings": (
+        {"metadata": {"tokenizer.ggml.token_type": (ARR, array(STR, [text("x")] * 3))}},
+        "tokenizer.ggml.token_type is an array of string, expected an array of integers",
+        "tokenizer.ggml.token_type",
+    ),
+    "merges as one string": (
+        {"metadata": {"tokenizer.ggml.merges": (STR, text("a b"))}},
+        "tokenizer.ggml.merges is string, expected an array of strings",
+        "tokenizer.ggml.merges",
+    ),
+    "scores as uint32": (
+        {"metadata": {"tokenizer.ggml.scores": (ARR, array(U32, [u32(0)] * 3))}},
+        "tokenizer.ggml.scores is an array of uint32, expected an array of floats",
+        "tokenizer.ggml.scores",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(HOSTILE_GGUF))
+def test_hostile_gguf_header_is_refused_with_what_was_found(tmp_path, case):
+    options, expected, field = HOSTILE_GGUF[case]
+    path = tmp_path / "m.gguf"
+    path.write_bytes(raw_gguf(**options))
+    assert path.stat().st_size < 1024
+    error = refusal(path)
+    assert expected in error.en and expected.split(",")[0].split(" is ")[0] in error.ja
+    assert error.field == field
 
 
 # --- fuzzing: any bytes give a GenbaError or pass, never another exception ---

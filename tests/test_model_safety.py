@@ -350,6 +350,24 @@ def test_graph_with_a_mask_built_from_constants_passes(tmp_path):
     assert check_model_file(path).kind == "onnx"
 
 
+def test_fixed_size_tensor_larger_than_free_memory_is_refused_as_a_memory_need(tmp_path):
+    # Not from constants: x is an input of fixed shape [1024, 1024], expanded 1024 times (4 GiB).
+    graph = helper.make_graph(
+        [helper.make_node("Expand", ["x", "shape"], ["big"]), helper.make_node("ReduceSum", ["big"], ["y"])],
+        "fixed",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1024, 1024])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 1, 1])],
+        [numpy_helper.from_array(np.array([1024, 1024, 1024], np.int64), "shape")],
+    )
+    path = tmp_path / "model.onnx"
+    path.write_bytes(
+        helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]).SerializeToString()
+    )
+    assert check_model_file(path, available_bytes=8 << 30).kind == "onnx"
+    error = refusal(path, available_bytes=2 << 30)
+    assert "needs about 4.0 GB of memory" in error.en and "メモリー" in error.ja
+
+
 # Run in a child whose address space is capped, so that a regression fails here instead of swapping the
 # machine; it prints how much the peak resident memory grew while the session was created.
 _SESSION_CHILD = """

@@ -717,9 +717,9 @@ def _bomb(path: Path, node: onnx.NodeProto, value: str, size: int | None, limit:
 
 
 def _check_value_sizes(path: Path, model: ModelProto, constant_limit: int, available: int) -> None:
-    """Refuse a graph that would build a huge tensor: from its constants alone (over ``constant_limit``,
-    which onnxruntime's constant folding would allocate when a session is created) or from anything
-    (over ``available``). Sizes come from ONNX shape inference with data propagation."""
+    """Refuse a graph that would build a huge tensor from its constants alone (over ``constant_limit``)
+    or any fixed-size tensor larger than ``available``. Sizes come from ONNX shape inference with data
+    propagation; nothing is run."""
     _strip_weights(model)
     try:
         if model.functions:  # onnxruntime inlines them too; inference then sees every node
@@ -743,8 +743,9 @@ def _check_value_sizes(path: Path, model: ModelProto, constant_limit: int, avail
                 size = _value_bytes(types[value]) if value in types else None
                 if from_constants and size is None and node.op_type in ONNX_EXPANDING_OPS:
                     raise _bomb(path, node, value, None, constant_limit)
-                limit = constant_limit if from_constants else available
-                if size is not None and size > limit:
-                    raise _bomb(path, node, value, size, limit)
+                if from_constants and size is not None and size > constant_limit:
+                    raise _bomb(path, node, value, size, constant_limit)
+                if size is not None and size > available:  # a real need, for a fixed-size input
+                    raise _too_big_for_memory(path, size, available)
             if from_constants:
                 constants.update(node.output)

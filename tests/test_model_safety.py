@@ -329,15 +329,25 @@ def test_tiny_graph_building_a_huge_tensor_from_constants_is_refused(tmp_path, k
         assert "12.0 GB" in error.en
 
 
-def test_graph_with_a_mask_built_from_constants_passes(tmp_path):
+@pytest.mark.parametrize("inside_a_branch", [False, True])
+def test_graph_with_a_mask_built_from_constants_passes(tmp_path, inside_a_branch):
     # What real exports do: a [64, 64] causal mask from ConstantOfShape + Trilu, then used on the input.
+    # Inside an If branch, shape inference does not know the outer constant's value: the size is unknown.
     fill = numpy_helper.from_array(np.ones(1, np.float32))
+    mask_nodes = [
+        helper.make_node("ConstantOfShape", ["shape"], ["ones"], value=fill),
+        helper.make_node("Trilu", ["ones"], ["mask"], upper=0),
+    ]
+    if inside_a_branch:
+        branch = helper.make_graph(
+            mask_nodes, "branch", [], [helper.make_tensor_value_info("mask", TensorProto.FLOAT, [64, 64])]
+        )
+        mask_nodes = [
+            helper.make_node("Constant", [], ["cond"], value=numpy_helper.from_array(np.array(True))),
+            helper.make_node("If", ["cond"], ["mask"], then_branch=branch, else_branch=branch),
+        ]
     graph = helper.make_graph(
-        [
-            helper.make_node("ConstantOfShape", ["shape"], ["ones"], value=fill),
-            helper.make_node("Trilu", ["ones"], ["mask"], upper=0),
-            helper.make_node("Mul", ["x", "mask"], ["y"]),
-        ],
+        [*mask_nodes, helper.make_node("Mul", ["x", "mask"], ["y"])],
         "masked",
         [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["batch", 64, 64])],
         [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["batch", 64, 64])],

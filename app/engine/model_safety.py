@@ -287,9 +287,9 @@ class _GGUFHeader:
         if vtype == _GGUF_STRING:
             self.strings[key] = self._text(f"metadata '{key}'")
         elif vtype in _GGUF_INTEGERS:
-            self.integers[key] = struct.unpack(_GGUF_INTEGERS[vtype], self._take(_GGUF_SCALAR_SIZES[vtype]))[
-                0
-            ]
+            (self.integers[key],) = struct.unpack(
+                _GGUF_INTEGERS[vtype], self._take(_GGUF_SCALAR_SIZES[vtype])
+            )
         elif vtype == _GGUF_ARRAY:
             etype, count = self._u32(), self._u64()
             self.types[key] = (vtype, etype)
@@ -729,7 +729,10 @@ def _check_value_sizes(path: Path, model: ModelProto, constant_limit: int, avail
         raise _damaged(path, "the shapes of its tensors could not be worked out", detail=repr(exc)) from exc
 
     constants: set[str] = {""}  # "" is an omitted optional input
-    for graph in _graphs_in(model.graph):
+    for index, graph in enumerate(_graphs_in(model.graph)):
+        # Inference does not carry outer constants' values into If/Loop bodies, so sizes there are often
+        # unknown for legitimate graphs; only known ones are bounded there.
+        refuse_unknown = index == 0
         types = {v.name: v.type for v in (*graph.input, *graph.value_info, *graph.output)}
         constants.update(t.name for t in graph.initializer)
         constants.update(t.values.name for t in graph.sparse_initializer)
@@ -741,7 +744,7 @@ def _check_value_sizes(path: Path, model: ModelProto, constant_limit: int, avail
                 from_constants = _value_bytes(types[node.input[0]]) is not None
             for value in node.output:
                 size = _value_bytes(types[value]) if value in types else None
-                if from_constants and size is None and node.op_type in ONNX_EXPANDING_OPS:
+                if refuse_unknown and from_constants and size is None and node.op_type in ONNX_EXPANDING_OPS:
                     raise _bomb(path, node, value, None, constant_limit)
                 if from_constants and size is not None and size > constant_limit:
                     raise _bomb(path, node, value, size, constant_limit)

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-# System calls that create, connect or use a socket; strace's %network class also lists sendfile (file copies).
+# System calls that create, connect or use a socket; strace's network class also lists sendfile (file copies).
 SOCKET_CALLS = frozenset(
     {"socket", "connect", "bind", "listen", "accept", "accept4", "sendto", "sendmsg", "sendmmsg"}
 )
@@ -83,7 +83,7 @@ def test_tune_conversion_and_export_make_no_socket_system_call(tiny_gguf, tmp_pa
     if strace is None or not _works([strace, "-f", "-o", os.devnull, "true"]):
         pytest.skip("strace is missing or may not trace here (scripts/test.sh installs it when run as root)")
     trace = tmp_path / "trace.txt"
-    run_tune(tmp_path / "traced", tiny_gguf, wrapper=(strace, "-f", "-e", "trace=%network", "-o", str(trace)))
+    run_tune(tmp_path / "traced", tiny_gguf, wrapper=(strace, "-f", "-e", "trace=network", "-o", str(trace)))
     calls = [
         line
         for line in trace.read_text(encoding="utf-8", errors="replace").splitlines()

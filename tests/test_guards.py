@@ -1,6 +1,4 @@
-"""Numerical guards, no network, and one run per folder — at the level of a whole tuning run."""
-
-import socket
+"""Numerical guards and one run per folder — at the level of a whole tuning run."""
 
 import numpy as np
 import pytest
@@ -35,23 +33,6 @@ def test_nan_losses_reject_steps_halve_lr_and_stop_with_the_best_kept(tiny_gguf,
     assert [e.lr for e in rejected] == [0.05 * 0.5**i for i in range(5)]
     assert result.report["val_accuracy_after"] >= result.report["val_accuracy_before"]
     assert (tmp_path / "run" / "adapters.npz").is_file()
-
-
-def test_tuning_conversion_and_export_open_no_network_socket(tiny_gguf, tmp_path, monkeypatch):
-    data = write_demo_csv(tmp_path / "orders.csv")
-    opened = []
-
-    def refuse(*args, **kwargs):
-        opened.append(args)
-        raise OSError("network access attempted")
-
-    monkeypatch.setattr(socket, "socket", refuse)
-    monkeypatch.setattr(socket, "create_connection", refuse)
-    monkeypatch.setattr(socket, "getaddrinfo", refuse)
-    monkeypatch.setenv("GENBA_TUNER_HOME", str(tmp_path / "fresh-home"))  # forces a fresh conversion
-    result = tune(tiny_config(tiny_gguf, data, tmp_path / "run", steps=3))
-    assert opened == []
-    assert result.report["exported_model"]
 
 
 def test_a_second_run_on_the_same_folder_is_refused_with_a_clear_message(tiny_gguf, tmp_path):

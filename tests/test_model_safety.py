@@ -1,12 +1,15 @@
 import contextlib
 import os
 import pickle
+import struct
+import subprocess
 import sys
 import zipfile
 from pathlib import Path
 
 import gguf
 import numpy as np
+import onnx
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -265,6 +268,164 @@ def test_onnx_over_the_protobuf_limit_is_refused_before_reading(tmp_path):
     assert "2 GB" in refusal(path).en
 
 
+# --- ONNX: values computed from constants (constant folding bombs) ---
+
+BOMB_ELEMENTS = 3 * 2**30  # float32: 12 GiB, from a file of under 1 KB
+
+
+def bomb_graph(kind: str, n: int = BOMB_ELEMENTS) -> bytes:
+    """A tiny graph y = x + sum(big) where ``big`` (n float32) is computed from constants alone."""
+    one = numpy_helper.from_array(np.ones(1, np.float32), "one")
+    shape = numpy_helper.from_array(np.array([n], np.int64), "shape")
+    fill = numpy_helper.from_array(np.ones(1, np.float32))
+    inputs = [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1])]
+    nodes, inits = [], [one, shape]
+    if kind == "ConstantOfShape":
+        nodes.append(helper.make_node("ConstantOfShape", ["shape"], ["big"], value=fill))
+    elif kind == "Expand":
+        nodes.append(helper.make_node("Expand", ["one", "shape"], ["big"]))
+    elif kind == "Tile":
+        nodes.append(helper.make_node("Tile", ["one", "shape"], ["big"]))
+    elif kind == "Range":
+        inits += [
+            numpy_helper.from_array(np.array(v, np.float32), k) for k, v in (("a", 0), ("b", n), ("d", 1))
+        ]
+        nodes.append(helper.make_node("Range", ["a", "b", "d"], ["big"]))
+    elif kind == "Shape of a static input":  # onnxruntime folds Shape(x) when x's shape is fixed
+        inputs.append(helper.make_tensor_value_info("z", TensorProto.FLOAT, [n, 0]))
+        nodes += [
+            helper.make_node("Shape", ["z"], ["zs"], start=0, end=1),
+            helper.make_node("ConstantOfShape", ["zs"], ["big"], value=fill),
+        ]
+    elif kind == "Cast":  # a shape computed through an op shape inference does not follow
+        inits.append(numpy_helper.from_array(np.array([float(n)], np.float32), "fshape"))
+        nodes += [
+            helper.make_node("Cast", ["fshape"], ["cshape"], to=TensorProto.INT64),
+            helper.make_node("ConstantOfShape", ["cshape"], ["big"], value=fill),
+        ]
+    nodes += [
+        helper.make_node("ReduceSum", ["big"], ["total"], keepdims=0),
+        helper.make_node("Add", ["x", "total"], ["y"]),
+    ]
+    graph = helper.make_graph(
+        nodes, "bomb", inputs, [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1])], inits
+    )
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]).SerializeToString()
+
+
+@pytest.mark.parametrize(
+    "kind", ["ConstantOfShape", "Expand", "Tile", "Range", "Shape of a static input", "Cast"]
+)
+def test_tiny_graph_building_a_huge_tensor_from_constants_is_refused(tmp_path, kind):
+    path = tmp_path / "model.onnx"
+    path.write_bytes(bomb_graph(kind))
+    assert path.stat().st_size < 1024
+    with pytest.raises(GenbaError) as info:
+        check_model_file(path, available_bytes=PLENTY)  # the limit comes from the model's weights
+    error = info.value
+    assert "memory of the PC" in error.en and "メモリー" in error.ja and error.path == str(path)
+    assert error.field in {"ConstantOfShape", "Expand", "Tile", "Range"}
+    if kind != "Cast":
+        assert "12.0 GB" in error.en
+
+
+@pytest.mark.parametrize("inside_a_branch", [False, True])
+def test_graph_with_a_mask_built_from_constants_passes(tmp_path, inside_a_branch):
+    # What real exports do: a [64, 64] causal mask from ConstantOfShape + Trilu, then used on the input.
+    # Inside an If branch, shape inference does not know the outer constant's value: the size is unknown.
+    fill = numpy_helper.from_array(np.ones(1, np.float32))
+    mask_nodes = [
+        helper.make_node("ConstantOfShape", ["shape"], ["ones"], value=fill),
+        helper.make_node("Trilu", ["ones"], ["mask"], upper=0),
+    ]
+    if inside_a_branch:
+        branch = helper.make_graph(
+            mask_nodes, "branch", [], [helper.make_tensor_value_info("mask", TensorProto.FLOAT, [64, 64])]
+        )
+        mask_nodes = [
+            helper.make_node("Constant", [], ["cond"], value=numpy_helper.from_array(np.array(True))),
+            helper.make_node("If", ["cond"], ["mask"], then_branch=branch, else_branch=branch),
+        ]
+    graph = helper.make_graph(
+        [*mask_nodes, helper.make_node("Mul", ["x", "mask"], ["y"])],
+        "masked",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["batch", 64, 64])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["batch", 64, 64])],
+        [numpy_helper.from_array(np.array([64, 64], np.int64), "shape")],
+    )
+    path = tmp_path / "model.onnx"
+    path.write_bytes(
+        helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]).SerializeToString()
+    )
+    assert check_model_file(path).kind == "onnx"
+
+
+def test_fixed_size_tensor_larger_than_free_memory_is_refused_as_a_memory_need(tmp_path):
+    # Not from constants: x is an input of fixed shape [1024, 1024], expanded 1024 times (4 GiB).
+    graph = helper.make_graph(
+        [helper.make_node("Expand", ["x", "shape"], ["big"]), helper.make_node("ReduceSum", ["big"], ["y"])],
+        "fixed",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1024, 1024])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 1, 1])],
+        [numpy_helper.from_array(np.array([1024, 1024, 1024], np.int64), "shape")],
+    )
+    path = tmp_path / "model.onnx"
+    path.write_bytes(
+        helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]).SerializeToString()
+    )
+    assert check_model_file(path, available_bytes=8 << 30).kind == "onnx"
+    error = refusal(path, available_bytes=2 << 30)
+    assert "needs about 4.0 GB of memory" in error.en and "メモリー" in error.ja
+
+
+# Run in a child whose address space is capped, so that a regression fails here instead of swapping the
+# machine; it prints how much the peak resident memory grew while the session was created.
+_SESSION_CHILD = """
+import resource, sys
+import onnxruntime
+from app.engine.ort_runtime import create_session
+resource.setrlimit(resource.RLIMIT_AS, (6 << 30, 6 << 30))
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+create_session(sys.argv[1], threads=1)
+print((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) // 1024)
+"""
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="RLIMIT_AS and ru_maxrss in KiB are Linux's")
+def test_a_users_graph_gets_no_constant_folding_so_a_session_does_not_build_the_bomb(tmp_path):
+    # 512 MiB: with folding on, creating the session alone grew the peak by 1030 MB (measured). Not the
+    # 12 GiB bomb: under the cap its allocation fails and onnxruntime quietly skips folding it.
+    path = tmp_path / "model.onnx"
+    path.write_bytes(bomb_graph("ConstantOfShape", n=2**27))
+    child = subprocess.run(
+        [sys.executable, "-c", _SESSION_CHILD, str(path)], capture_output=True, text=True, timeout=120
+    )
+    assert child.returncode == 0, child.stderr
+    assert int(child.stdout) < 128, f"session creation grew the peak memory by {child.stdout.strip()} MB"
+
+
+@pytest.mark.parametrize("own_graph", [True, False])
+def test_only_our_own_graphs_keep_constant_folding(tmp_path, own_graph):
+    import onnxruntime as ort
+
+    from app.engine.ort_runtime import session_options
+
+    c = numpy_helper.from_array(np.ones(4, np.float32), "c")
+    graph = helper.make_graph(
+        [helper.make_node("Add", ["c", "c"], ["two"]), helper.make_node("Mul", ["x", "two"], ["y"])],
+        "folding",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [4])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [4])],
+        [c],
+    )
+    so = session_options(threads=1, own_graph=own_graph)
+    so.optimized_model_filepath = str(tmp_path / "optimized.onnx")
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    ort.InferenceSession(model.SerializeToString(), so, providers=["CPUExecutionProvider"])
+    ops = [n.op_type for n in onnx.load(str(tmp_path / "optimized.onnx")).graph.node]
+    assert ("Add" in ops) is not own_graph
+
+
 # --- pickles and unknown files ---
 
 
@@ -378,6 +539,139 @@ def test_supported_gguf_types_all_dequantize_with_installed_gguf():
 def test_gguf_tensor_larger_than_free_memory_is_refused(tmp_path):
     path = write_gguf(tmp_path / "m.gguf", tensors={"w": (np.ones((64, 32), np.float32), None)})
     assert "memory" in refusal(path, available_bytes=1000).en
+
+
+# --- GGUF: hostile headers from llama.cpp's CVE history, written byte by byte ---
+
+U32, I32, F32, STR, ARR, U64 = 4, 5, 6, 8, 9, 10
+
+
+def u32(value: int) -> bytes:
+    return struct.pack("<I", value)
+
+
+def u64(value: int) -> bytes:
+    return struct.pack("<Q", value)
+
+
+def text(value: str) -> bytes:
+    return u64(len(value.encode())) + value.encode()
+
+
+def array(item_type: int, items: list[bytes]) -> bytes:
+    return u32(item_type) + u64(len(items)) + b"".join(items)
+
+
+def raw_gguf(
+    metadata: dict[str, tuple[int, bytes]] | None = None,
+    *,
+    dims: tuple[int, ...] = (32, 3),
+    n_kv: int | None = None,
+    n_tensors: int = 1,
+) -> bytes:
+    """A valid one-tensor llama GGUF v3 unless ``metadata`` entries (value type, payload) replace its own."""
+    entries = {
+        "general.architecture": (STR, text("llama")),
+        "llama.block_count": (U32, u32(1)),
+        "tokenizer.ggml.tokens": (ARR, array(STR, [text(t) for t in ("a", "b", "c")])),
+        "tokenizer.ggml.token_type": (ARR, array(I32, [struct.pack("<i", 1)] * 3)),
+    }
+    entries.update(metadata or {})
+    body = b"".join(text(key) + u32(vtype) + payload for key, (vtype, payload) in entries.items())
+    body += text("token_embd.weight") + u32(len(dims)) + b"".join(u64(d) for d in dims) + u32(0) + u64(0)
+    head = b"GGUF" + u32(3) + u64(n_tensors) + u64(len(entries) if n_kv is None else n_kv)
+    header = head + body
+    return header + b"\0" * (-len(header) % 32) + np.ones(32 * 3, np.float32).tobytes()
+
+
+def test_the_byte_by_byte_gguf_is_valid(tmp_path):
+    path = tmp_path / "m.gguf"
+    path.write_bytes(raw_gguf())
+    assert check_model_file(path, available_bytes=PLENTY).kind == "gguf"
+    assert gguf.GGUFReader(path).fields["llama.block_count"].contents() == 1
+
+
+HOSTILE_GGUF = {
+    "huge n_kv": (dict(n_kv=2**63), "claims 9223372036854775808 metadata entries", None),
+    "huge n_tensors": (dict(n_tensors=2**64 - 1), "and 18446744073709551615 tensors", None),
+    "string length 2**64-1": (
+        {"metadata": {"general.name": (STR, u64(2**64 - 1) + b"tiny")}},
+        "a text claims 18446744073709551615 bytes",
+        None,
+    ),
+    "dimensions multiplying past int64": (
+        dict(dims=(2**32, 2**32)),
+        "[4294967296, 4294967296], whose product does not fit in 64 bits",
+        "token_embd.weight",
+    ),
+    "a dimension past int64": (dict(dims=(2**63, 1)), "does not fit in 64 bits", "token_embd.weight"),
+    "alignment 0": (
+        {"metadata": {"general.alignment": (U32, u32(0))}},
+        "alignment 0 is not a power of two",
+        "general.alignment",
+    ),
+    "alignment 48": (
+        {"metadata": {"general.alignment": (U32, u32(48))}},
+        "alignment 48 is not a power of two",
+        "general.alignment",
+    ),
+    "alignment of type uint64": (
+        {"metadata": {"general.alignment": (U64, u64(32))}},
+        "general.alignment is a uint64, expected uint32",
+        "general.alignment",
+    ),
+    "alignment of type string": (
+        {"metadata": {"general.alignment": (STR, text("32"))}},
+        "general.alignment is a string, expected uint32",
+        "general.alignment",
+    ),
+    "block_count 513": (
+        {"metadata": {"llama.block_count": (U32, u32(513))}},
+        "llama.block_count is 513, expected 1 to 512 layers",
+        "llama.block_count",
+    ),
+    "block_count 2**32-1": (
+        {"metadata": {"llama.block_count": (U32, u32(2**32 - 1))}},
+        "llama.block_count is 4294967295",
+        "llama.block_count",
+    ),
+    "block_count of type float": (
+        {"metadata": {"llama.block_count": (F32, struct.pack("<f", 1.0))}},
+        "llama.block_count is a float32, expected an integer",
+        "llama.block_count",
+    ),
+    "tokens as int32": (
+        {"metadata": {"tokenizer.ggml.tokens": (ARR, array(I32, [u32(1)] * 3))}},
+        "tokenizer.ggml.tokens is an array of int32, expected an array of strings",
+        "tokenizer.ggml.tokens",
+    ),
+    "token types as strings": (
+        {"metadata": {"tokenizer.ggml.token_type": (ARR, array(STR, [text("x")] * 3))}},
+        "tokenizer.ggml.token_type is an array of string, expected an array of integers",
+        "tokenizer.ggml.token_type",
+    ),
+    "merges as one string": (
+        {"metadata": {"tokenizer.ggml.merges": (STR, text("a b"))}},
+        "tokenizer.ggml.merges is string, expected an array of strings",
+        "tokenizer.ggml.merges",
+    ),
+    "scores as uint32": (
+        {"metadata": {"tokenizer.ggml.scores": (ARR, array(U32, [u32(0)] * 3))}},
+        "tokenizer.ggml.scores is an array of uint32, expected an array of floats",
+        "tokenizer.ggml.scores",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(HOSTILE_GGUF))
+def test_hostile_gguf_header_is_refused_with_what_was_found(tmp_path, case):
+    options, expected, field = HOSTILE_GGUF[case]
+    path = tmp_path / "m.gguf"
+    path.write_bytes(raw_gguf(**options))
+    assert path.stat().st_size < 1024
+    error = refusal(path)
+    assert expected in error.en and expected.split(",")[0].split(" is ")[0] in error.ja
+    assert error.field == field
 
 
 # --- fuzzing: any bytes give a GenbaError or pass, never another exception ---

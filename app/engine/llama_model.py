@@ -168,7 +168,10 @@ class LlamaModel:
 
     def session(self, model: onnx.ModelProto, stem: str):
         return create_session(
-            _save_graph_once(model, self.folder, stem), threads=self.threads, share_cores=self.share_cores
+            _save_graph_once(model, self.folder, stem),
+            threads=self.threads,
+            share_cores=self.share_cores,
+            own_graph=True,  # built by llama_graph.py from a checked GGUF: full optimisation
         )
 
     def site_shapes(self, sites: list[AdapterSite]) -> list[SiteShape]:

@@ -20,9 +20,18 @@ from dataclasses import dataclass
 from pathlib import Path, PureWindowsPath
 
 import onnx
+import onnx.inliner
 import psutil
-from gguf import GGML_QUANT_SIZES, GGMLQuantizationType, GGUFReader
-from onnx import AttributeProto, FunctionProto, GraphProto, ModelProto, TensorProto
+from gguf import GGML_QUANT_SIZES, GGMLQuantizationType, GGUFReader, GGUFValueType
+from onnx import (
+    AttributeProto,
+    FunctionProto,
+    GraphProto,
+    ModelProto,
+    TensorProto,
+    TypeProto,
+    shape_inference,
+)
 
 from app.engine.errors import GenbaError
 from app.engine.gguf_import import SUPPORTED_ARCHITECTURES
@@ -44,6 +53,19 @@ GGML_MAX_DIMS = 4
 # keeps GGUFReader's per-element Python loop from spinning for hours on a forged count.
 GGUF_MAX_ARRAY_LEN = 1 << 21
 GGUF_MAX_ARRAY_DEPTH = 3
+GGUF_MAX_LAYERS = 512  # llama.cpp's LLAMA_MAX_LAYERS; the converter builds a table per layer
+
+# A value an ONNX graph computes from its constants alone (a mask, a position table) is never legitimately
+# larger than all its weights plus this margin (a float32 causal mask of 16k positions is 1 GiB); a 1 KB
+# crafted file can otherwise ask ConstantOfShape for terabytes.
+ONNX_CONSTANT_VALUE_MARGIN = 1 << 30
+# Operators whose output can be far larger than their inputs: with constant inputs but a size shape
+# inference cannot tell, they are refused rather than run to find out.
+ONNX_EXPANDING_OPS = frozenset(
+    {"ConstantOfShape", "Expand", "Tile", "Range", "Resize", "Upsample", "Pad", "OneHot", "EyeLike"}
+)
+# Shape inference needs the values of small integer tensors (shapes, repeats) but not the weights.
+_INFERENCE_KEEPS_DATA_UP_TO = 1 << 16
 
 _ZIP_MAGIC = b"PK\x03\x04"
 _GGUF_MAGIC = b"GGUF"
@@ -173,6 +195,24 @@ class _Truncated(Exception):
 
 _GGUF_SCALAR_SIZES = {0: 1, 1: 1, 2: 2, 3: 2, 4: 4, 5: 4, 6: 4, 7: 1, 10: 8, 11: 8, 12: 8}
 _GGUF_STRING, _GGUF_ARRAY, _GGUF_UINT32 = 8, 9, 4
+_GGUF_INTEGERS = {0: "<B", 1: "<b", 2: "<H", 3: "<h", 4: "<I", 5: "<i", 10: "<Q", 11: "<q"}
+_GGUF_FLOATS = frozenset({6, 12})
+_INT64_MAX = 2**63 - 1
+# What our tokenizer builder reads each array as (tokenizer.py); other types crash it or index garbage
+# (llama.cpp read token_type arrays of the wrong type as int32, past their end).
+_GGUF_TOKENIZER_ARRAYS = {
+    "tokenizer.ggml.tokens": ({_GGUF_STRING}, "strings"),
+    "tokenizer.ggml.merges": ({_GGUF_STRING}, "strings"),
+    "tokenizer.ggml.token_type": (set(_GGUF_INTEGERS), "integers"),
+    "tokenizer.ggml.scores": (_GGUF_FLOATS, "floats"),
+}
+
+
+def _gguf_type_name(vtype: int | None) -> str:
+    try:
+        return GGUFValueType(vtype).name.lower()
+    except ValueError:
+        return f"type {vtype}"
 
 
 class _GGUFHeader:
@@ -181,6 +221,8 @@ class _GGUFHeader:
     def __init__(self, buf: mmap.mmap | bytes, path: Path) -> None:
         self.buf, self.pos, self.path = buf, 0, path
         self.strings: dict[str, str] = {}
+        self.integers: dict[str, int] = {}
+        self.types: dict[str, tuple[int, int | None]] = {}  # key -> value type, array item type
         self.alignment = GGUF_DEFAULT_ALIGNMENT
         self.tensors: list[tuple[str, tuple[int, ...], int, int]] = []  # name, dims, type id, offset
 
@@ -198,7 +240,10 @@ class _GGUFHeader:
         return struct.unpack("<Q", self._take(8))[0]
 
     def _string(self) -> bytes:
-        return self._take(self._u64())
+        length = self._u64()
+        if length > self._remaining():  # llama.cpp's string-length overflows (lengths near 2**64)
+            raise _damaged(self.path, f"a text claims {length} bytes, but only {self._remaining()} follow")
+        return self._take(length)
 
     def _text(self, what: str) -> str:
         raw = self._string()
@@ -219,49 +264,110 @@ class _GGUFHeader:
             if depth >= GGUF_MAX_ARRAY_DEPTH:
                 raise _damaged(self.path, f"metadata arrays nested deeper than {GGUF_MAX_ARRAY_DEPTH}")
             etype, count = self._u32(), self._u64()
-            if count > GGUF_MAX_ARRAY_LEN:
-                raise _damaged(
-                    self.path, f"a metadata array claims {count} items, more than {GGUF_MAX_ARRAY_LEN}"
-                )
-            if etype in _GGUF_SCALAR_SIZES:
-                self._take(count * _GGUF_SCALAR_SIZES[etype])
-                return
-            if count * 8 > self._remaining():  # every string or array item takes at least 8 bytes
-                raise _Truncated
-            for _ in range(count):
-                self._skip_value(etype, depth + 1)
+            self._skip_items(etype, count, depth)
         else:
             raise _damaged(self.path, f"unknown metadata value type {vtype}")
+
+    def _skip_items(self, etype: int, count: int, depth: int) -> None:
+        if count > GGUF_MAX_ARRAY_LEN:
+            raise _damaged(
+                self.path, f"a metadata array claims {count} items, more than {GGUF_MAX_ARRAY_LEN}"
+            )
+        if etype in _GGUF_SCALAR_SIZES:
+            self._take(count * _GGUF_SCALAR_SIZES[etype])
+            return
+        if count * 8 > self._remaining():  # every string or array item takes at least 8 bytes
+            raise _Truncated
+        for _ in range(count):
+            self._skip_value(etype, depth + 1)
+
+    def _read_value(self, key: str, vtype: int) -> None:
+        """Keep strings and integers (what the checks and the converter read); skip everything else."""
+        self.types[key] = (vtype, None)
+        if vtype == _GGUF_STRING:
+            self.strings[key] = self._text(f"metadata '{key}'")
+        elif vtype in _GGUF_INTEGERS:
+            (self.integers[key],) = struct.unpack(
+                _GGUF_INTEGERS[vtype], self._take(_GGUF_SCALAR_SIZES[vtype])
+            )
+        elif vtype == _GGUF_ARRAY:
+            etype, count = self._u32(), self._u64()
+            self.types[key] = (vtype, etype)
+            self._skip_items(etype, count, 0)
+        else:
+            self._skip_value(vtype)
 
     def parse(self) -> None:
         self._take(8)  # magic and version, checked by the caller
         tensor_count, kv_count = self._u64(), self._u64()
         # A key/value pair takes at least 13 bytes and a tensor entry at least 24.
         if kv_count * 13 + tensor_count * 24 > self._remaining():
-            raise _Truncated
+            raise _damaged(
+                self.path,
+                f"the header claims {kv_count} metadata entries and {tensor_count} tensors, more than its "
+                f"{len(self.buf)} bytes can hold",
+            )
         for _ in range(kv_count):
             key = self._text("a metadata key")
-            vtype = self._u32()
-            if vtype == _GGUF_STRING:
-                self.strings[key] = self._text(f"metadata '{key}'")
-            elif key == "general.alignment" and vtype == _GGUF_UINT32:
-                self.alignment = self._u32()
-            else:
-                self._skip_value(vtype)
-        if self.alignment == 0 or self.alignment & (self.alignment - 1):
-            raise _damaged(
-                self.path, f"alignment {self.alignment} is not a power of two", field="general.alignment"
-            )
+            if key in self.types:
+                raise _damaged(self.path, f"metadata '{key}' appears twice", field=key)
+            self._read_value(key, self._u32())
+        self._check_alignment()
+        names: set[str] = set()
         for _ in range(tensor_count):
             name = self._text("a tensor name")
+            if name in names:
+                raise _damaged(self.path, f"tensor '{name}' appears twice", field=name)
+            names.add(name)
             n_dims = self._u32()
             if n_dims > GGML_MAX_DIMS:
                 raise _damaged(self.path, f"tensor '{name}' has {n_dims} dimensions, at most {GGML_MAX_DIMS}")
             dims = tuple(self._u64() for _ in range(n_dims))
+            # ggml counts elements in int64: a product past it wraps round to a small size (numpy's too).
+            if any(d > _INT64_MAX for d in dims) or math.prod(dims) > _INT64_MAX:
+                raise _damaged(
+                    self.path,
+                    f"tensor '{name}' has dimensions {list(dims)}, whose product does not fit in 64 bits",
+                    field=name,
+                )
             self.tensors.append((name, dims, self._u32(), self._u64()))
+
+    def _check_alignment(self) -> None:
+        key = "general.alignment"
+        if key not in self.types:
+            return
+        if self.types[key] != (_GGUF_UINT32, None):
+            raise _damaged(
+                self.path, f"{key} is a {_gguf_type_name(self.types[key][0])}, expected uint32", field=key
+            )
+        self.alignment = self.integers[key]
+        if self.alignment == 0 or self.alignment & (self.alignment - 1):
+            raise _damaged(self.path, f"alignment {self.alignment} is not a power of two", field=key)
 
     def data_start(self) -> int:
         return -(-self.pos // self.alignment) * self.alignment
+
+
+def _check_gguf_metadata(path: Path, header: _GGUFHeader, arch: str) -> None:
+    """The values the converter loops over or reads by type: the layer count and the tokenizer arrays."""
+    key = f"{arch}.block_count"
+    if key in header.types:
+        if key not in header.integers:
+            found = _gguf_type_name(header.types[key][0])
+            raise _damaged(path, f"{key} is a {found}, expected an integer", field=key)
+        if not 1 <= header.integers[key] <= GGUF_MAX_LAYERS:
+            raise _damaged(
+                path, f"{key} is {header.integers[key]}, expected 1 to {GGUF_MAX_LAYERS} layers", field=key
+            )
+    for key, (item_types, expected) in _GGUF_TOKENIZER_ARRAYS.items():
+        if key not in header.types:
+            continue
+        vtype, etype = header.types[key]
+        if vtype != _GGUF_ARRAY or etype not in item_types:
+            found = (
+                f"an array of {_gguf_type_name(etype)}" if vtype == _GGUF_ARRAY else _gguf_type_name(vtype)
+            )
+            raise _damaged(path, f"{key} is {found}, expected an array of {expected}", field=key)
 
 
 def _check_gguf(path: Path, size: int, architectures: Collection[str], available: int) -> None:
@@ -302,6 +408,7 @@ def _check_gguf(path: Path, size: int, architectures: Collection[str], available
             path=path,
             field="general.architecture",
         )
+    _check_gguf_metadata(path, header, arch)
     start = header.data_start()
     largest = 0
     for name, dims, type_id, offset in header.tensors:
@@ -552,4 +659,96 @@ def _check_onnx(path: Path, size: int, available: int) -> tuple[str, ...]:
         total += max(_tensor_bytes(tensor, memory_dims), 0)
     if total > available:
         raise _too_big_for_memory(path, total, available)
+    _check_value_sizes(path, model, min(available, total + ONNX_CONSTANT_VALUE_MARGIN), available)
     return tuple(sorted(locations))
+
+
+# --- ONNX: the size of what the graph computes --------------------------------------------------------------
+
+
+def _value_bytes(value_type: TypeProto) -> int | None:
+    """Bytes of a tensor whose type and every dimension shape inference knows; None otherwise."""
+    if not value_type.HasField("tensor_type") or not value_type.tensor_type.HasField("shape"):
+        return None
+    bits = _BITS.get(value_type.tensor_type.elem_type)
+    dims = value_type.tensor_type.shape.dim
+    if bits is None or not all(d.HasField("dim_value") and d.dim_value >= 0 for d in dims):
+        return None
+    return -(-math.prod(d.dim_value for d in dims) * bits // 8)
+
+
+def _strip_weights(model: ModelProto) -> None:
+    """Drop the data of large tensors in place: shape inference then copies kilobytes, not gigabytes."""
+    for tensor, _ in _model_tensors(model):
+        if _tensor_bytes(tensor, tensor.dims) > _INFERENCE_KEEPS_DATA_UP_TO:
+            for data_field in (
+                "raw_data",
+                "float_data",
+                "int32_data",
+                "int64_data",
+                "double_data",
+                "uint64_data",
+            ):
+                tensor.ClearField(data_field)
+
+
+def _bomb(path: Path, node: onnx.NodeProto, value: str, size: int | None, limit: int) -> GenbaError:
+    where = node.name or node.op_type
+    if size is None:
+        return GenbaError(
+            f"The node '{where}' ({node.op_type}) builds the tensor '{value}' from the model's constants, but its "
+            "size cannot be known before running it. Files built this way can exhaust the memory of the PC, so "
+            "this one is not opened.",
+            f"ノード「{where}」（{node.op_type}）はモデルの定数からテンソル「{value}」を作りますが、その大きさを実行前に"
+            "知ることができません。このように作られたファイルは PC のメモリーを使い果たすことがあるため、開きません。",
+            path=path,
+            field=where,
+        )
+    return GenbaError(
+        f"The node '{where}' ({node.op_type}) would create the tensor '{value}' of {_format_bytes(size)}, more "
+        f"than the {_format_bytes(limit)} this model may use. Files built this way exhaust the memory of the PC, "
+        "so this one is not opened.",
+        f"ノード「{where}」（{node.op_type}）は {_format_bytes(size)} のテンソル「{value}」を作ろうとしています。"
+        f"このモデルに使える {_format_bytes(limit)} を超えます。このように作られたファイルは PC のメモリーを使い果たす"
+        "ため、開きません。",
+        path=path,
+        field=where,
+    )
+
+
+def _check_value_sizes(path: Path, model: ModelProto, constant_limit: int, available: int) -> None:
+    """Refuse a graph that would build a huge tensor from its constants alone (over ``constant_limit``)
+    or any fixed-size tensor larger than ``available``. Sizes come from ONNX shape inference with data
+    propagation; nothing is run."""
+    _strip_weights(model)
+    try:
+        if model.functions:  # onnxruntime inlines them too; inference then sees every node
+            model = onnx.inliner.inline_local_functions(model)
+        model = shape_inference.infer_shapes(model, check_type=False, strict_mode=False, data_prop=True)
+    except Exception as exc:  # InferenceError, or anything else a hostile graph trips in the C++ checker
+        raise _damaged(path, "the shapes of its tensors could not be worked out", detail=repr(exc)) from exc
+
+    constants: set[str] = {""}  # "" is an omitted optional input
+    for index, graph in enumerate(_graphs_in(model.graph)):
+        # Inference does not carry outer constants' values into If/Loop bodies, so sizes there are often
+        # unknown for legitimate graphs; only known ones are bounded there.
+        refuse_unknown = index == 0
+        types = {v.name: v.type for v in (*graph.input, *graph.value_info, *graph.output)}
+        constants.update(t.name for t in graph.initializer)
+        constants.update(t.values.name for t in graph.sparse_initializer)
+        for node in graph.node:
+            has_subgraph = any(a.HasField("g") or a.graphs for a in node.attribute)
+            from_constants = not has_subgraph and all(name in constants for name in node.input)
+            if node.op_type in ("Shape", "Size") and node.input and node.input[0] in types:
+                # onnxruntime folds the shape of a fully static input into a constant too.
+                from_constants = _value_bytes(types[node.input[0]]) is not None
+            for value in node.output:
+                size = _value_bytes(types[value]) if value in types else None
+                if refuse_unknown and from_constants and size is None and node.op_type in ONNX_EXPANDING_OPS:
+                    raise _bomb(path, node, value, None, constant_limit)
+                if from_constants and size is not None and size > constant_limit:
+                    raise _bomb(path, node, value, size, constant_limit)
+                if size is not None and size > available:  # a real need, for a fixed-size input
+                    raise _too_big_for_memory(path, size, available)
+            if from_constants:
+                constants.update(node.output)

@@ -10,7 +10,7 @@ from app.engine.events import StepEvent
 from app.engine.llama_model import SuffixObjective
 from app.engine.storage import RunLock
 from app.engine.tuner import tune
-from tests.test_tuner import tiny_config, write_demo_csv
+from tests.support import tiny_config, write_demo_csv
 
 
 def test_nan_losses_reject_steps_halve_lr_and_stop_with_the_best_kept(tiny_gguf, tmp_path, monkeypatch):

@@ -42,6 +42,7 @@ from app.engine.models import ONNX_KINDS, ensure_converted, resolve_model
 from app.engine.monitor import ResourceMonitor
 from app.engine.onnx_tuning import OnnxTunableModel
 from app.engine.prompting import encode_examples, make_prompt_spec
+from app.engine.run_folder import claim_run_folder
 from app.engine.storage import RunLock, sha256_file
 
 MAX_FAILED_STEPS = 5  # consecutive non-finite steps before the run stops with its best result
@@ -603,14 +604,6 @@ class _Run:
 def tune(config: TuneConfig, sink: EventSink = ignore_events, control: RunControl | None = None) -> RunResult:
     """Run (or resume) a tuning job; raises GenbaError for anything the user must fix."""
     config.validate()
-    out = Path(config.out_dir)
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise GenbaError(
-            f"Cannot create the output folder ({exc.strerror}). Choose another folder.",
-            f"出力フォルダーを作成できません（{exc.strerror}）。別のフォルダーを選んでください。",
-            path=out,
-        ) from exc
+    out = claim_run_folder(config)  # refuses a folder of the user's or the model's own
     with RunLock(out):
         return _Run(config, sink, control or RunControl()).execute()

@@ -11,6 +11,7 @@ layers, the whole graph each step, no probe and no cache; the rest of the run is
 from __future__ import annotations
 
 import hashlib
+import os
 import threading
 import time
 from dataclasses import dataclass
@@ -91,10 +92,17 @@ class RunResult:
 
 
 def data_fingerprint(sources) -> str:
+    """SHA-256 over each example file's contents and its path within the data folder.
+
+    The path is taken below the files' common folder, so a file moved to another label folder (another
+    label) changes the fingerprint, while the data folder itself may move.
+    """
+    paths = [Path(s) for s in sources]
+    root = Path(os.path.commonpath([p.parent for p in paths])) if paths else Path()
     h = hashlib.sha256()
-    for src in sorted(sources):
-        h.update(Path(src).name.encode())
-        h.update(sha256_file(src).encode())
+    for relative, path in sorted((p.relative_to(root).as_posix(), p) for p in paths):
+        h.update(relative.encode())
+        h.update(sha256_file(path).encode())
     return h.hexdigest()
 
 
@@ -358,14 +366,18 @@ class _Run:
             )
         if info.get("data_sha256") != self.data_sha:
             raise GenbaError(
-                "Cannot resume: the example files changed since this run started.",
-                "再開できません: 実行開始後に例文ファイルが変更されています。",
+                "Cannot resume: the example files changed since this run started (their contents, names, "
+                "or the label folders they are in).",
+                "再開できません: 実行開始後に例文ファイルが変更されています（内容、名前、または入っているラベルフォルダー）。",
                 path=self.cfg.data,
             )
         saved = TuneConfig.from_dict(info["config"])
+        # Everything that changes the steps' arithmetic, the split, or how examples are encoded and labelled.
         fixed = (
             "seed",
             "q",
+            "q_schedule",
+            "q_max",
             "eps",
             "batch_size",
             "rank",
@@ -374,14 +386,23 @@ class _Run:
             "split_seed",
             "val_fraction",
             "max_val",
+            "text_column",
+            "label_column",
+            "max_tokens",
             "template",
             "label_words",
         )
-        changed = [f for f in fixed if getattr(saved, f) != getattr(self.cfg, f)]
+        changed = [
+            f"{f} ({getattr(saved, f)!r} → {getattr(self.cfg, f)!r})"
+            for f in fixed
+            if getattr(saved, f) != getattr(self.cfg, f)
+        ]
+        if info.get("labels", list(self.spec.labels)) != list(self.spec.labels):
+            changed.append(f"labels ({', '.join(info['labels'])} → {', '.join(self.spec.labels)})")
         if changed:
             raise GenbaError(
-                f"Cannot resume with different settings: {', '.join(changed)}.",
-                f"設定が異なるため再開できません: {', '.join(changed)}。",
+                f"Cannot resume with different settings: {'; '.join(changed)}.",
+                f"設定が異なるため再開できません: {'; '.join(changed)}。",
                 path=self.out,
             )
 

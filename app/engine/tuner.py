@@ -412,13 +412,14 @@ class _Run:
 
     def execute(self) -> RunResult:
         self.seconds_before = 0.0
+        # One meter from before preparation to the end: converting, probing and caching cost energy too,
+        # and the time budget counts them (self.t0).
         self.energy = EnergyMeter()
         self.energy.start()
         self.prepare()
         st, cfg = self.state, self.cfg
         self.seconds_before = st.seconds
-        self.energy = EnergyMeter(offset_wh=st.energy_wh)
-        self.energy.start()
+        self.energy.set_offset(st.energy_wh)  # what the run used before this session (0 when new)
         self.tracker = BudgetTracker(
             cfg.budget, already_seconds=st.seconds, already_steps=st.step, already_wh=st.energy_wh
         )

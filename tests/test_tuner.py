@@ -42,7 +42,6 @@ def test_tune_reports_exports_and_the_export_reproduces_the_accuracy(tiny_gguf, 
         assert key in report
     assert report["steps"] == 30 and result.stop_reason == "steps"
     assert report["energy_source"] in ("measured", "estimated")
-    assert report["val_accuracy_after"] >= report["val_accuracy_before"]
     assert sum(isinstance(e, StepEvent) for e in events) == 30
     assert isinstance(events[-1], FinishedEvent)
     assert [e.step for e in events if isinstance(e, EvalEvent)] == [0, 10, 20, 30]

@@ -40,8 +40,8 @@ KILL_PLAN = [
     ("event", "step", 95),
     ("crash", "write:checkpoint.npz#2"),
     ("event", "eval", 119),
-    ("event", "step", 140),
     ("crash", "write:adapters.npz#1"),  # export phase: the adapter file
+    ("crash", f"{EXPORT_DIR}:written#1"),  # merged model half-way: files in model.partial, not yet listed
     ("crash", f"{EXPORT_DIR}:staged#1"),  # merged model written to model.partial, nothing swapped yet
     ("crash", "write:report.json#1"),  # model/ in place, report not yet written
     (

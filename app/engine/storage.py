@@ -212,7 +212,8 @@ def crash_point(name: str) -> None:
 
 
 def write_owner_marker(folder: str | os.PathLike[str], kind: str, files: list[str] | None = None) -> None:
-    """Mark ``folder`` as made by this program: ``kind`` is "run" or "export"; ``files`` what we wrote in it."""
+    """Mark ``folder`` as made by this program: ``kind`` is "run", "export" or "staging" (being written, all
+    ours); ``files`` what we wrote in it."""
     marker: dict[str, Any] = {"app": _MARKER_APP, "kind": kind}
     if files is not None:
         marker["files"] = sorted(files)
@@ -259,6 +260,8 @@ def check_replaceable(folder: str | os.PathLike[str]) -> None:
     marker = owner_marker(folder)
     if marker is None:
         raise _not_ours_error(folder)
+    if marker.get("kind") == "staging":  # a folder being written by replace_folder: all of it is ours
+        return
     written = set(marker.get("files") or []) | {OWNER_MARKER}
     foreign = [name for name in entries if name not in written]
     if foreign:
@@ -291,8 +294,9 @@ def replace_folder(target: str | os.PathLike[str], write: Callable[[Path], None]
         _remove_our_folder(staging)
         _remove_our_folder(old)
         staging.mkdir(parents=True)
-        write_owner_marker(staging, "export", files=[])  # first, so a cut-off staging folder is ours
+        write_owner_marker(staging, "staging")  # first, so a staging folder cut off mid-write is ours
         write(staging)
+        crash_point(f"{target.name}:written")
         write_owner_marker(staging, "export", files=[p.name for p in staging.iterdir()])
         for f in staging.iterdir():  # durable before it becomes visible under its final name
             if f.is_file():

@@ -5,7 +5,7 @@ import json
 import pytest
 
 from app.cli import main
-from tests.test_tuner import write_demo_csv
+from tests.support import write_demo_csv
 
 
 def json_lines(text: str) -> list[dict]:

@@ -1,3 +1,4 @@
+import functools
 from pathlib import Path
 
 import pytest
@@ -223,3 +224,41 @@ def test_profiles_are_examples_with_the_documented_watts():
         "workstation": 25.0,
     }
     assert all("example" in p.name for p in POWER_PROFILES.values())
+
+
+def test_set_offset_after_start_keeps_what_the_session_already_used(tmp_path):
+    cpu = FakeCounter(0.0)
+    meter = EnergyMeter(sysfs_root=tmp_path, cpu_seconds=cpu, profile=PowerProfile("x", 36.0, 0.0))
+    meter.start()
+    cpu.value = 100.0  # 100 s × 36 W = 1 Wh of preparation, before the checkpoint is read
+    assert meter.read().wh == pytest.approx(1.0)
+    meter.set_offset(4.0)  # the run used 4 Wh before this session
+    assert meter.read().wh == pytest.approx(5.0)
+    cpu.value = 200.0
+    assert meter.read().wh == pytest.approx(6.0)
+
+
+def test_a_runs_energy_includes_its_preparation_also_when_resumed(tiny_gguf, tmp_path, monkeypatch):
+    """Converting, probing and caching cost energy; a meter started after preparation would drop it."""
+    from app.engine import tuner
+    from tests.support import tiny_config, write_demo_csv
+
+    cpu = FakeCounter(0.0)
+    profile = PowerProfile("test", 3600.0, 0.0)  # 1 CPU-second = 1 Wh, no idle share: only CPU time counts
+    monkeypatch.setattr(
+        tuner,
+        "EnergyMeter",
+        functools.partial(EnergyMeter, sysfs_root=tmp_path / "no-rapl", cpu_seconds=cpu, profile=profile),
+    )
+    prepare = tuner._Run.prepare
+
+    def costly_prepare(self):
+        prepare(self)
+        cpu.value += 5.0  # preparation took 5 CPU-seconds = 5 Wh; the steps take none on this clock
+
+    monkeypatch.setattr(tuner._Run, "prepare", costly_prepare)
+    data = write_demo_csv(tmp_path / "orders.csv")
+    first = tuner.tune(tiny_config(tiny_gguf, data, tmp_path / "run", steps=2, export=False))
+    assert first.report["energy_wh"] == pytest.approx(5.0)
+    resumed = tuner.tune(tiny_config(tiny_gguf, data, tmp_path / "run", steps=4, export=False, resume=True))
+    assert resumed.report["energy_wh"] == pytest.approx(10.0)

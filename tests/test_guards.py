@@ -3,12 +3,13 @@
 import numpy as np
 import pytest
 
+from app.engine.checkpoint import load_checkpoint
 from app.engine.errors import GenbaError
 from app.engine.events import StepEvent
 from app.engine.llama_model import SuffixObjective
 from app.engine.storage import RunLock
 from app.engine.tuner import tune
-from tests.test_tuner import tiny_config, write_demo_csv
+from tests.support import tiny_config, write_demo_csv
 
 
 def test_nan_losses_reject_steps_halve_lr_and_stop_with_the_best_kept(tiny_gguf, tmp_path, monkeypatch):
@@ -31,8 +32,38 @@ def test_nan_losses_reject_steps_halve_lr_and_stop_with_the_best_kept(tiny_gguf,
     assert result.stop_reason == "diverged"
     assert len(rejected) == 5
     assert [e.lr for e in rejected] == [0.05 * 0.5**i for i in range(5)]
-    assert result.report["val_accuracy_after"] >= result.report["val_accuracy_before"]
-    assert (tmp_path / "run" / "adapters.npz").is_file()
+    # The adapters delivered are the best evaluated ones, not the last ones.
+    _, best, state = load_checkpoint(tmp_path / "run")
+    assert result.report["best_step"] == state.best_step
+    with np.load(tmp_path / "run" / "adapters.npz") as z:
+        for key, value in best.items():
+            assert z[f"B/{key}"].tobytes() == value.tobytes(), key
+
+
+def test_a_run_that_never_beats_its_first_evaluation_delivers_the_untouched_model(
+    tiny_gguf, tmp_path, monkeypatch
+):
+    """Tuning that does not help leaves B = 0: the result is the model as it was."""
+    from app.engine import tuner
+
+    evaluate = tuner.evaluate
+    calls = {"n": 0}
+
+    def worse_after_the_first(objective, params, rows, *args):
+        calls["n"] += 1
+        acc, loss, pred = evaluate(objective, params, rows, *args)
+        return (acc, loss, pred) if calls["n"] == 1 else (0.0, loss + 100.0, pred)
+
+    monkeypatch.setattr(tuner, "evaluate", worse_after_the_first)
+    data = write_demo_csv(tmp_path / "orders.csv")
+    result = tune(tiny_config(tiny_gguf, data, tmp_path / "run", steps=20, export=False))
+    assert calls["n"] >= 2  # the patch is in effect: evaluations at step 0 and later
+    assert result.report["best_step"] == 0
+    params, _, _ = load_checkpoint(tmp_path / "run")
+    assert any(np.abs(v).max() > 0 for v in params.values())  # the steps did move the adapters...
+    with np.load(tmp_path / "run" / "adapters.npz") as z:
+        delivered = [z[k] for k in z.files if k.startswith("B/")]
+    assert delivered and all(not b.any() for b in delivered)  # ...but what is delivered is B = 0
 
 
 def test_a_second_run_on_the_same_folder_is_refused_with_a_clear_message(tiny_gguf, tmp_path):
@@ -56,23 +87,27 @@ def test_a_full_disk_during_checkpoint_stops_the_run_and_keeps_the_previous_chec
 ):
     import errno
 
-    import app.engine.checkpoint as checkpoint
-
     data = write_demo_csv(tmp_path / "orders.csv")
     out = tmp_path / "run"
     tune(tiny_config(tiny_gguf, data, out, steps=5, export=False))
     before = (out / "checkpoint.npz").read_bytes()
+    savez = np.savez
 
-    def disk_full(path, **arrays):
-        from app.engine.storage import storage_error
+    def disk_fills_mid_write(file, **arrays):
+        # The real checkpoint writer runs; the disk fills after part of the file is written, so a writer
+        # that wrote over checkpoint.npz directly would leave it half-written.
+        file.write(b"PK\x03\x04 half of a checkpoint")
+        raise OSError(errno.ENOSPC, "No space left on device")
 
-        raise storage_error(OSError(errno.ENOSPC, "No space left on device"), path)
-
-    monkeypatch.setattr(checkpoint, "atomic_save_npz", disk_full)
+    monkeypatch.setattr(np, "savez", disk_fills_mid_write)
     with pytest.raises(GenbaError) as err:
         tune(tiny_config(tiny_gguf, data, out, steps=10, export=False, resume=True))
-    assert "space" in err.value.message("en").lower()
+    monkeypatch.setattr(np, "savez", savez)
+    assert "disk is full" in err.value.message("en").lower()
     assert (out / "checkpoint.npz").read_bytes() == before
+    assert not [p.name for p in out.iterdir() if p.name.endswith(".tmp")]
+    # ...and the run resumes from it once there is space again.
+    assert tune(tiny_config(tiny_gguf, data, out, steps=10, export=False, resume=True)).report["steps"] == 10
 
 
 def test_a_full_disk_during_export_keeps_the_previous_export_and_leaves_no_partial(

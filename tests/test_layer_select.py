@@ -25,13 +25,14 @@ def test_deeper_layers_win_only_when_their_signal_pays_for_the_extra_layers():
 
 
 def test_every_option_is_reported_with_its_score():
-    sens = {4: 0.2, 5: 0.9, 6: 0.1, 7: 0.3}
-    chosen, options = pick_layers(sens, n_layers=8, max_layers=2)
-    for o in options:
-        assert len(o["layers"]) == 2
-        assert o["cost_layers"] == 8 - min(o["layers"])
-        assert o["score"] == pytest.approx(sum(sens[layer] ** 2 for layer in o["layers"]) / o["cost_layers"])
-    assert chosen == max(options, key=lambda o: o["score"])["layers"] == [5, 7]
+    # Worked by hand. Lowest layer 4 or 5: the two strongest above it are 5 and 7, forward cost 8 - 5 = 3
+    # layers, energy 0.9² + 0.3² = 0.9, score 0.3. Lowest layer 6: 6 and 7, cost 2, energy 0.1² + 0.3² = 0.1,
+    # score 0.05. Lowest layer 7 leaves one layer, fewer than 2: not an option.
+    chosen, options = pick_layers({4: 0.2, 5: 0.9, 6: 0.1, 7: 0.3}, n_layers=8, max_layers=2)
+    assert [(o["layers"], o["cost_layers"]) for o in options] == [([5, 7], 3), ([6, 7], 2)]
+    assert [o["energy"] for o in options] == pytest.approx([0.9, 0.1])
+    assert [o["score"] for o in options] == pytest.approx([0.3, 0.05])
+    assert chosen == [5, 7]
 
 
 def test_fewer_candidates_than_asked_tunes_them_all():

@@ -471,15 +471,19 @@ def test_merge_adapters_folds_into_transposed_and_plain_weights(tmp_path, vocab)
     model = build_causal_lm(vocab, variant="cache")
     sites = [s for s in find_linear_sites(model) if s.key in ("0.q", "0.k", "0.v")]
     assert [s.transposed for s in sites] == [True, True, False]
-    a = {s.key: np.full((s.d_in, 2), 0.1, np.float32) for s in sites}
-    b = {s.key: np.full((2, s.d_out), 0.5, np.float32) for s in sites}
+    # Random A and B: with constant ones, A @ B is constant and a missing or extra transpose goes unseen.
+    rng = np.random.default_rng(4)
+    a = {s.key: rng.standard_normal((s.d_in, 2)).astype(np.float32) for s in sites}
+    b = {s.key: rng.standard_normal((2, s.d_out)).astype(np.float32) for s in sites}
     merged = merge_adapters(model, sites, a, b)
     before = {t.name: numpy_helper.to_array(t) for t in model.graph.initializer}
     after = {t.name: numpy_helper.to_array(t) for t in merged.graph.initializer}
     for s in sites:
-        np.testing.assert_allclose(
-            after[s.weight_name] - before[s.weight_name], np.full_like(before[s.weight_name], 0.1), atol=1e-6
-        )
+        # y = x @ (W + A @ B) for a plain [in, out] weight; a transposed weight is stored [out, in].
+        delta = np.einsum("ir,ro->io", a[s.key], b[s.key])
+        assert not np.allclose(delta, delta.T, atol=1e-3)
+        expected = before[s.weight_name] + (delta.T if s.transposed else delta)
+        np.testing.assert_allclose(after[s.weight_name], expected, atol=1e-5)
     assert len(add_adapters(model, sites, a).graph.input) == len(model.graph.input) + 3
 
 
@@ -512,7 +516,7 @@ def test_tune_runs_an_onnx_model_end_to_end_and_resumes(tmp_path_factory, vocab,
     from app.engine.budget import Budget
     from app.engine.config import TuneConfig
     from app.engine.evaluation import open_scorer
-    from app.engine.examples import load_examples
+    from app.engine.examples import load_examples, split_examples
     from app.engine.tuner import tune
 
     path = model_folder(tmp_path_factory, vocab, kind)
@@ -539,6 +543,10 @@ def test_tune_runs_an_onnx_model_end_to_end_and_resumes(tmp_path_factory, vocab,
     assert exported.is_file() and (exported.parent / "tokenizer.json").is_file()
     dataset = load_examples(str(data))
     scorer = open_scorer(exported, dataset.labels, threads=1)
-    assert 0.0 <= scorer.evaluate(dataset.examples).accuracy <= 1.0
+    val = split_examples(
+        dataset.examples, val_fraction=config.val_fraction, seed=0, max_val=config.max_val
+    ).val
+    # The export scores the validation split as the run did with its best adapters (B != 0 folded in).
+    assert scorer.evaluate(val).accuracy == pytest.approx(report["val_accuracy_after"])
     resumed = tune(config.with_(budget=Budget(steps=8), resume=True))
     assert resumed.report["steps"] == 8

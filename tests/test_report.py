@@ -27,7 +27,7 @@ from app.engine.report import (
 )
 from app.engine.roi import RoiInputs, compute_roi
 from app.engine.tuner import tune
-from tests.test_tuner import write_demo_csv
+from tests.support import write_demo_csv
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -8,54 +8,18 @@ import onnxruntime as ort
 import pytest
 
 from app.engine import zo
-from app.engine.budget import Budget
 from app.engine.checkpoint import load_checkpoint
-from app.engine.config import TuneConfig
 from app.engine.errors import GenbaError
 from app.engine.evaluation import open_scorer
 from app.engine.events import EvalEvent, FinishedEvent, StepEvent
 from app.engine.examples import load_examples
 from app.engine.tuner import RunControl, tune
-
-WORDS = {
-    "bucket": ["bucket", "tooth", "pin"],
-    "engine": ["engine", "oil", "start"],
-    "hydraulic": ["hose", "pump", "leak"],
-}
-
-
-def write_demo_csv(path: Path, per_label: int = 12) -> Path:
-    rng = np.random.default_rng(0)
-    lines = ["text,label"]
-    for label, words in WORDS.items():
-        for i in range(per_label):
-            w = rng.choice(words, size=3)
-            lines.append(f"{w[0]} {w[1]} number {i} {w[2]},{label}")
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return path
+from tests.support import tiny_config, write_demo_csv
 
 
 @pytest.fixture
 def demo_csv(tmp_path) -> Path:
     return write_demo_csv(tmp_path / "orders.csv")
-
-
-def tiny_config(model: Path, data: Path, out: Path, steps: int, **kw) -> TuneConfig:
-    base = dict(
-        model=str(model),
-        data=str(data),
-        out_dir=str(out),
-        budget=Budget(steps=steps),
-        eval_every=10,
-        checkpoint_every=5,
-        max_tuned_layers=2,
-        projections=("q", "v", "down"),
-        lr=0.05,
-        q=2,
-        threads=1,
-    )
-    base.update(kw)
-    return TuneConfig(**base)
 
 
 def test_tune_reports_exports_and_the_export_reproduces_the_test_accuracy(tiny_gguf, demo_csv, tmp_path):

@@ -134,6 +134,12 @@ class EnergyMeter:
         self._measured_before_fallback_wh = 0.0
         self._last_wh = self.offset_wh
 
+    def set_offset(self, offset_wh: float) -> None:
+        """Set the energy spent before a resume, once it is known (after the checkpoint is read)."""
+        with self._lock:
+            self._last_wh += float(offset_wh) - self.offset_wh
+            self.offset_wh = float(offset_wh)
+
     @property
     def source(self) -> EnergySource:
         return "measured" if self._zones else "estimated"

@@ -13,8 +13,11 @@ from pathlib import Path
 
 import numpy as np
 
+from app.engine.config import TuneConfig
 from app.engine.errors import GenbaError
 from app.engine.prompting import PromptSpec, encode_examples
+
+DEFAULT_MAX_TOKENS = TuneConfig.max_tokens  # what a model without genba_task.json is scored with
 
 
 @dataclass(frozen=True)
@@ -137,8 +140,9 @@ class OnnxCausalLMScorer(Scorer):
     def label_logits(self, texts: list[str], batch: int = 8) -> np.ndarray:
         fake = [_Text(t, self.spec.labels[0]) for t in texts]
         enc = encode_examples(self.tokenizer, self.spec, fake, self.max_tokens)
-        task = task_file_beside(self.net.path)
-        head_output = task.get("output") if task.get("output") in self.net.output_names else None
+        head_output = head_output_beside(self.net.path)
+        if head_output not in self.net.output_names:
+            head_output = None
         out = []
         for s in range(0, len(texts), batch):
             ids, answer, _ = enc.batch(np.arange(s, min(s + batch, len(texts))))
@@ -180,18 +184,57 @@ class OnnxClassifierScorer(Scorer):
         return logits
 
 
-def task_file_beside(model_path: Path) -> dict:
-    """genba_task.json beside an exported model ({} if there is none)."""
+def _task_error(f: Path, detail: str, field: str | None = None) -> GenbaError:
+    return GenbaError(
+        f"The task file {f.name} beside the model is damaged, so the model cannot be scored as it was tuned. "
+        "Export the model again, or remove the file and give the labels yourself.",
+        f"モデルと同じフォルダーのタスクファイル {f.name} が壊れているため、調整時と同じ方法で採点できません。"
+        "モデルを書き出し直すか、ファイルを取り除いてラベルを指定してください。",
+        path=f,
+        field=field,
+        detail=detail,
+    )
+
+
+def task_file_beside(model_path: Path) -> tuple[PromptSpec, int | None] | None:
+    """(prompt, max_tokens) an exported model was tuned with, if it carries them; max_tokens is None in
+    exports written before it was stored."""
     from app.engine.export import TASK_FILE
 
     f = Path(model_path).parent / TASK_FILE
-    return json.loads(f.read_text(encoding="utf-8")) if f.is_file() else {}
+    if not f.is_file():
+        return None
+    try:
+        task = json.loads(f.read_text(encoding="utf-8"))
+        spec = PromptSpec.from_dict(task)
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise _task_error(f, repr(exc)) from exc
+    max_tokens = task.get("max_tokens")
+    if max_tokens is not None and (type(max_tokens) is not int or max_tokens < 1):
+        raise _task_error(f, f"max_tokens={max_tokens!r}", field="max_tokens")
+    return spec, max_tokens
+
+
+def head_output_beside(model_path: Path) -> str | None:
+    """The output holding class scores when the run fitted a head ("output" in genba_task.json)."""
+    from app.engine.export import TASK_FILE
+
+    f = Path(model_path).parent / TASK_FILE
+    if not f.is_file():
+        return None
+    try:
+        output = json.loads(f.read_text(encoding="utf-8")).get("output")
+    except (OSError, ValueError, AttributeError) as exc:
+        raise _task_error(f, repr(exc)) from exc
+    if output is not None and not isinstance(output, str):
+        raise _task_error(f, f"output={output!r}", field="output")
+    return output
 
 
 def task_beside(model_path: Path) -> PromptSpec | None:
     """The prompt an exported model was tuned with, if it carries one."""
-    task = task_file_beside(model_path)
-    return PromptSpec.from_dict(task) if task else None
+    carried = task_file_beside(model_path)
+    return carried[0] if carried is not None else None
 
 
 def open_scorer(
@@ -201,23 +244,29 @@ def open_scorer(
     label_words: dict[str, str] | None = None,
     *,
     progress=None,
+    max_tokens: int | None = None,
     **session_kw,
 ) -> Scorer:
-    """A scorer for 'default', a GGUF, an ONNX causal LM (tokenizer.json beside it) or an ONNX classifier."""
+    """A scorer for 'default', a GGUF, an ONNX causal LM (tokenizer.json beside it) or an ONNX classifier.
+
+    ``max_tokens`` defaults to the one an exported model was tuned with (genba_task.json), else 128.
+    """
     from app.engine.llama_model import LlamaModel
     from app.engine.models import ensure_converted, resolve_model
     from app.engine.prompting import make_prompt_spec
     from app.engine.tokenizer import load_tokenizer_json
 
     ref = resolve_model(model_spec)
-    carried = task_beside(ref.source) if ref.kind != "gguf-llama" else None
+    carried = task_file_beside(ref.source) if ref.kind != "gguf-llama" else None
     if carried is not None and template is None and label_words is None:
-        spec = carried
+        spec = carried[0]
     else:
         spec = make_prompt_spec(labels, template, label_words)
+    if max_tokens is None:
+        max_tokens = carried[1] if carried is not None and carried[1] is not None else DEFAULT_MAX_TOKENS
     if ref.kind == "gguf-llama":
         folder = ensure_converted(ref, progress)
-        return LlamaScorer(LlamaModel.open(folder, **session_kw), spec)
+        return LlamaScorer(LlamaModel.open(folder, **session_kw), spec, max_tokens=max_tokens)
     tok_file = ref.source.parent / "tokenizer.json"
     if not tok_file.is_file():
         raise GenbaError(
@@ -227,6 +276,4 @@ def open_scorer(
         )
     tokenizer = load_tokenizer_json(tok_file)
     cls = OnnxCausalLMScorer if ref.kind == "onnx-causal-lm" else OnnxClassifierScorer
-    # Texts are cut as in tuning, or the scores would not be the tuned ones.
-    max_tokens = int(task_file_beside(ref.source).get("max_tokens", 128))
     return cls(ref.source, spec, tokenizer, max_tokens=max_tokens, **session_kw)

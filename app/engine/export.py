@@ -2,7 +2,8 @@
 
 The merged model folds ``A_scaled @ B`` into each adapted weight and keeps the source model's interface
 (``input_ids, attention_mask -> logits``), so plain onnxruntime loads it with nothing of ours. Beside it go
-the tokenizer and ``genba_task.json`` (template, labels, label words) so it can be used as a classifier.
+the tokenizer and ``genba_task.json`` (template, labels, label words, max_tokens) so it can be used as a
+classifier that scores exactly as the run did.
 A user's ONNX model (causal LM or classifier) is exported as its own graph with the adapters folded in, so
 it keeps exactly the inputs and outputs it came with.
 Every file is written to a temporary name and renamed, so a half-written export never looks complete.
@@ -20,6 +21,7 @@ import onnx
 
 from app.engine.adapters import merged_delta
 from app.engine.checkpoint import RunState
+from app.engine.config import TuneConfig
 from app.engine.llama_graph import AdapterSite, ClassHead, build_causal_lm, weight_name
 from app.engine.llama_model import LlamaModel
 from app.engine.onnx_surgery import LinearSite
@@ -42,6 +44,18 @@ CLASS_LOGITS = "class_logits"  # the exported model's class scores when the run 
 ONNX_DATA_FILE = "model.onnx.data"  # where onnx_surgery.save_model puts external weights
 
 
+def task_contents(spec: PromptSpec, max_tokens: int, output: str | None = None) -> dict:
+    """What ``genba_task.json`` holds: the prompt, the token limit the examples were cut to and, when the
+    run fitted a head, the output holding its class scores (in the order of "labels")."""
+    return spec.to_dict() | {"max_tokens": int(max_tokens)} | ({"output": output} if output else {})
+
+
+def write_task_file(folder: Path, spec: PromptSpec, max_tokens: int, output: str | None = None) -> None:
+    (folder / TASK_FILE).write_text(
+        json.dumps(task_contents(spec, max_tokens, output), ensure_ascii=False, indent=2), encoding="utf-8"
+    )
+
+
 def export_merged(
     model: LlamaModel,
     sites: list[AdapterSite],
@@ -50,8 +64,8 @@ def export_merged(
     spec: PromptSpec,
     target: Path,
     progress: Callable[[float], None] | None = None,
+    max_tokens: int = TuneConfig.max_tokens,
     head: ClassHead | None = None,
-    task_extra: dict | None = None,
 ) -> Path:
     """Write ``target/model.onnx`` (+ weights.bin, tokenizer.json, genba_task.json); returns model.onnx.
 
@@ -59,14 +73,14 @@ def export_merged(
     mid-export leaves the previous export untouched and never a half-written one under the final name.
     """
     replace_folder(
-        target, lambda staging: _write_merged(model, sites, a, b, spec, staging, progress, head, task_extra)
+        target, lambda staging: _write_merged(model, sites, a, b, spec, max_tokens, staging, progress, head)
     )
     if progress is not None:
         progress(1.0)
     return target / "model.onnx"
 
 
-def _write_merged(model, sites, a, b, spec, staging: Path, progress, head=None, task_extra=None) -> None:
+def _write_merged(model, sites, a, b, spec, max_tokens, staging: Path, progress, head=None) -> None:
     deltas = {weight_name(s.layer, s.proj): merged_delta(a[s.key], b[s.key]) for s in sites}
     source = model.store
     writer = WeightWriter(staging)
@@ -79,10 +93,7 @@ def _write_merged(model, sites, a, b, spec, staging: Path, progress, head=None, 
     store: WeightStore = writer.close()
     onnx.save(build_causal_lm(model.cfg, store, class_head=head), str(staging / "model.onnx"))
     shutil.copyfile(model.folder / "tokenizer.json", staging / "tokenizer.json")
-    task = spec.to_dict() | (task_extra or {})
-    if head is not None:
-        task["output"] = CLASS_LOGITS  # scores per label, in the order of "labels"
-    (staging / TASK_FILE).write_text(json.dumps(task, ensure_ascii=False, indent=2), encoding="utf-8")
+    write_task_file(staging, spec, max_tokens, CLASS_LOGITS if head is not None else None)
 
 
 def save_adapters(
@@ -110,7 +121,6 @@ def export_run(
     export_model: bool = True,
     progress: Callable[[float], None] | None = None,
     head: ClassHead | None = None,
-    task_extra: dict | None = None,
 ) -> dict:
     """Adapters, optional merged model, step log and report; returns the completed report.
 
@@ -119,27 +129,30 @@ def export_run(
     with its weights in ``model.onnx.data`` when the source kept them outside.
     """
     out = Path(out)
+    max_tokens = state.info["config"]["max_tokens"]
+    task = task_contents(spec, max_tokens)  # scores are reproduced only with the same token limit
     meta = {
         "model_sha256": report["model_sha256"],
         "sites": [s.key for s in sites],
-        "prompt": spec.to_dict(),
+        "prompt": task,
         **report["adapter"],
     }
     save_adapters(out / ADAPTER_FILE, sites, a, best, meta)
     report = dict(report)
+    report["prompt"] = task
     report["adapter_file"] = str(out / ADAPTER_FILE)
     report["adapter_sha256"] = sha256_file(out / ADAPTER_FILE)
     atomic_write_bytes(out / "steps.jsonl", "".join(json.dumps(r) + "\n" for r in state.records).encode())
     if export_model and isinstance(model, OnnxTunableModel):
         # A user's ONNX model: the source graph with the adapters folded in, same inputs and outputs.
-        path = model.export_merged(best, out / EXPORT_DIR, spec, progress)
+        path = model.export_merged(best, out / EXPORT_DIR, spec, progress, max_tokens=max_tokens)
         files = [f for f in (path, path.with_name(ONNX_DATA_FILE)) if f.is_file()]
         hashes = {f.name: sha256_file(f) for f in files}
         report["exported_model"] = str(path)
         report["exported_model_sha256"] = hashes[files[-1].name]  # the file that holds the weights
         report["exported_files_sha256"] = hashes
     elif export_model:
-        path = export_merged(model, sites, a, best, spec, out / EXPORT_DIR, progress, head, task_extra)
+        path = export_merged(model, sites, a, best, spec, out / EXPORT_DIR, progress, max_tokens, head)
         report["exported_model"] = str(path)
         report["exported_model_sha256"] = sha256_file(path.with_name("weights.bin"))
     atomic_write_json(out / REPORT_FILE, report)

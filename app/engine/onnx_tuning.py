@@ -458,14 +458,16 @@ class OnnxTunableModel:
         target: str | os.PathLike[str],
         spec: PromptSpec | None = None,
         progress: Callable[[float], None] | None = None,
+        max_tokens: int = 128,
     ) -> Path:
         """Write ``target/model.onnx`` with the adapters folded in; returns its path.
 
         Same inputs and outputs as the source. Weights go to ``model.onnx.data`` when the source kept them
         outside or they exceed 1.5 GB. The tokenizer and exporter JSON files are copied, and the prompt goes
-        to ``genba_task.json``. Written into ``<target>.partial`` and renamed, like ``export.export_merged``.
+        to ``genba_task.json`` with ``max_tokens``. Written into ``<target>.partial`` and renamed, like
+        ``export.export_merged``.
         """
-        from app.engine.export import TASK_FILE
+        from app.engine.export import write_task_file
 
         if self.adapted is None or self.a is None:
             raise RuntimeError("call adapt() before export_merged()")
@@ -486,9 +488,7 @@ class OnnxTunableModel:
                 if (self.folder / name).is_file():
                     shutil.copyfile(self.folder / name, staging / name)
             if spec is not None:
-                (staging / TASK_FILE).write_text(
-                    json.dumps(spec.to_dict(), ensure_ascii=False, indent=2), encoding="utf-8"
-                )
+                write_task_file(staging, spec, max_tokens)
 
         replace_folder(target, write)
         if progress is not None:

@@ -14,6 +14,7 @@ import json
 import os
 import secrets
 import shutil
+import signal
 import socket
 import sys
 import time
@@ -119,6 +120,7 @@ def _write_atomically(path: str | os.PathLike[str], write: Callable[[BinaryIO], 
             write(fh)
             fh.flush()
             os.fsync(fh.fileno())
+        crash_point(f"write:{path.name}")
         os.replace(temp, path)
     except OSError as exc:
         _remove_quietly(temp)
@@ -182,26 +184,139 @@ def atomic_copy(src: str | os.PathLike[str], dst: str | os.PathLike[str], chunk:
         _write_atomically(dst, copy_chunks)
 
 
+# --- folders we own --------------------------------------------------------------------------------------
+
+# Every folder the program creates (run folders, exported model folders) carries this file; a folder without
+# it is the user's and is never removed or replaced.
+OWNER_MARKER = ".genba-tuner-folder.json"
+_MARKER_APP = "genba-tuner"
+
+# Test hook, honoured only under pytest (PYTEST_CURRENT_TEST set): GENBA_TUNER_TEST_CRASH_AT="POINT#N" makes
+# this process SIGKILL itself the N-th time it passes POINT, so tests/test_kill_resume.py can cut a checkpoint
+# or an export write at an exact place whatever the machine's speed.
+_CRASH_ENV = "GENBA_TUNER_TEST_CRASH_AT"
+_crash_passes: dict[str, int] = {}
+
+
+def crash_point(name: str) -> None:
+    """Die here if the test hook asks for it (see ``_CRASH_ENV``); does nothing otherwise."""
+    wanted = os.environ.get(_CRASH_ENV)
+    if not wanted or "PYTEST_CURRENT_TEST" not in os.environ:
+        return
+    point, _, nth = wanted.rpartition("#")
+    if point != name:
+        return
+    _crash_passes[name] = _crash_passes.get(name, 0) + 1
+    if str(_crash_passes[name]) == nth:
+        os.kill(os.getpid(), getattr(signal, "SIGKILL", signal.SIGTERM))
+
+
+def write_owner_marker(folder: str | os.PathLike[str], kind: str, files: list[str] | None = None) -> None:
+    """Mark ``folder`` as made by this program: ``kind`` is "run", "export" or "staging" (being written, all
+    ours); ``files`` what we wrote in it."""
+    marker: dict[str, Any] = {"app": _MARKER_APP, "kind": kind}
+    if files is not None:
+        marker["files"] = sorted(files)
+    atomic_write_json(Path(folder) / OWNER_MARKER, marker)
+
+
+def owner_marker(folder: str | os.PathLike[str]) -> dict | None:
+    """The marker of a folder this program made, or None (no marker, unreadable, or not ours)."""
+    try:
+        marker = json.loads((Path(folder) / OWNER_MARKER).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return marker if isinstance(marker, dict) and marker.get("app") == _MARKER_APP else None
+
+
+def _not_ours_error(folder: Path, foreign: str | None = None) -> GenbaError:
+    if foreign is None:
+        return GenbaError(
+            f"The folder '{folder.name}' was not made by Genba Tuner, so it is not replaced or deleted. "
+            "Move or rename it, or choose another output folder.",
+            f"フォルダー「{folder.name}」は Genba Tuner が作ったものではないため、置き換えも削除もしません。"
+            "移動するか名前を変えるか、別の出力フォルダーを選んでください。",
+            path=folder,
+        )
+    return GenbaError(
+        f"The folder '{folder.name}' holds '{foreign}', which Genba Tuner did not write, so the folder is not "
+        "replaced. Move that file out of the folder, or choose another output folder.",
+        f"フォルダー「{folder.name}」には Genba Tuner が書いていない「{foreign}」があるため、フォルダーを置き換えません。"
+        "そのファイルをフォルダーの外に移すか、別の出力フォルダーを選んでください。",
+        path=folder,
+    )
+
+
+def check_replaceable(folder: str | os.PathLike[str]) -> None:
+    """Raise ``GenbaError`` unless ``folder`` is absent, empty, or ours and holding only what we wrote."""
+    folder = Path(folder)
+    if not folder.exists():
+        return
+    if not folder.is_dir():
+        raise _not_ours_error(folder)
+    entries = sorted(p.name for p in folder.iterdir())
+    if not entries:
+        return
+    marker = owner_marker(folder)
+    if marker is None:
+        raise _not_ours_error(folder)
+    if marker.get("kind") == "staging":  # a folder being written by replace_folder: all of it is ours
+        return
+    written = set(marker.get("files") or []) | {OWNER_MARKER}
+    foreign = [name for name in entries if name not in written]
+    if foreign:
+        raise _not_ours_error(folder, foreign[0])
+
+
+def _remove_our_folder(folder: Path) -> None:
+    """Remove ``folder`` if ``check_replaceable`` allows it; raise ``GenbaError`` otherwise."""
+    if not folder.exists():
+        return
+    check_replaceable(folder)
+    shutil.rmtree(folder)
+
+
 def replace_folder(target: str | os.PathLike[str], write: Callable[[Path], None]) -> Path:
     """Build a folder with ``write(staging)`` in ``<target>.partial``, fsync its files, swap it in for target.
 
-    A full disk or a kill mid-way leaves the previous ``target`` untouched and never a half-written folder
-    under its name; an OSError becomes a GenbaError naming the target.
+    The swap renames the old ``target`` to ``<target>.old``, the staging folder to ``target``, then removes
+    ``.old``: a kill at any moment leaves the old or the new folder under one of those names (the next call
+    puts a stranded ``.old`` back first). Only folders carrying our marker and holding only files we wrote
+    are ever removed; anything else in the way is refused with a ``GenbaError``, as is an OSError.
     """
     target = Path(target)
     staging = target.with_name(target.name + ".partial")
+    old = target.with_name(target.name + ".old")
     try:
-        shutil.rmtree(staging, ignore_errors=True)
+        if not target.exists() and owner_marker(old) is not None:
+            os.replace(old, target)  # a swap was cut between its two renames
+        check_replaceable(target)
+        _remove_our_folder(staging)
+        _remove_our_folder(old)
         staging.mkdir(parents=True)
+        write_owner_marker(staging, "staging")  # first, so a staging folder cut off mid-write is ours
         write(staging)
+        crash_point(f"{target.name}:written")
+        write_owner_marker(staging, "export", files=[p.name for p in staging.iterdir()])
         for f in staging.iterdir():  # durable before it becomes visible under its final name
-            with open(f, "rb") as fh:
-                os.fsync(fh.fileno())
-        shutil.rmtree(target, ignore_errors=True)
+            if f.is_file():
+                with open(f, "rb") as fh:
+                    os.fsync(fh.fileno())
+        crash_point(f"{target.name}:staged")
+        if target.exists():
+            os.replace(target, old)
+        crash_point(f"{target.name}:swapping")
         os.replace(staging, target)
+        _fsync_folder(target.parent)
     except OSError as exc:
-        shutil.rmtree(staging, ignore_errors=True)
+        if owner_marker(staging) is not None:
+            shutil.rmtree(staging, ignore_errors=True)
+        if not target.exists() and old.exists():
+            with contextlib.suppress(OSError):
+                os.replace(old, target)
         raise storage_error(exc, target) from exc
+    with contextlib.suppress(OSError, GenbaError):  # the new folder is in place; a stale .old is harmless
+        _remove_our_folder(old)
     return target
 
 

@@ -11,6 +11,7 @@ layers, the whole graph each step, no probe and no cache; the rest of the run is
 from __future__ import annotations
 
 import hashlib
+import os
 import threading
 import time
 from dataclasses import dataclass
@@ -45,6 +46,7 @@ from app.engine.monitor import ResourceMonitor
 from app.engine.ngrams import NgramVocabulary, fit_vocabulary
 from app.engine.onnx_tuning import OnnxTunableModel
 from app.engine.prompting import encode_examples, make_prompt_spec
+from app.engine.run_folder import claim_run_folder
 from app.engine.storage import RunLock, sha256_file
 
 MAX_FAILED_STEPS = 5  # consecutive non-finite steps before the run stops with its best result
@@ -97,10 +99,17 @@ class RunResult:
 
 
 def data_fingerprint(sources) -> str:
+    """SHA-256 over each example file's contents and its path within the data folder.
+
+    The path is taken below the files' common folder, so a file moved to another label folder (another
+    label) changes the fingerprint, while the data folder itself may move.
+    """
+    paths = [Path(s) for s in sources]
+    root = Path(os.path.commonpath([p.parent for p in paths])) if paths else Path()
     h = hashlib.sha256()
-    for src in sorted(sources):
-        h.update(Path(src).name.encode())
-        h.update(sha256_file(src).encode())
+    for relative, path in sorted((p.relative_to(root).as_posix(), p) for p in paths):
+        h.update(relative.encode())
+        h.update(sha256_file(path).encode())
     return h.hexdigest()
 
 
@@ -458,14 +467,18 @@ class _Run:
             )
         if info.get("data_sha256") != self.data_sha:
             raise GenbaError(
-                "Cannot resume: the example files changed since this run started.",
-                "再開できません: 実行開始後に例文ファイルが変更されています。",
+                "Cannot resume: the example files changed since this run started (their contents, names, "
+                "or the label folders they are in).",
+                "再開できません: 実行開始後に例文ファイルが変更されています（内容、名前、または入っているラベルフォルダー）。",
                 path=self.cfg.data,
             )
         saved = TuneConfig.from_dict(info["config"])
+        # Everything that changes the steps' arithmetic, the split, or how examples are encoded and labelled.
         fixed = (
             "seed",
             "q",
+            "q_schedule",
+            "q_max",
             "eps",
             "batch_size",
             "rank",
@@ -474,14 +487,23 @@ class _Run:
             "split_seed",
             "val_fraction",
             "max_val",
+            "text_column",
+            "label_column",
+            "max_tokens",
             "template",
             "label_words",
         )
-        changed = [f for f in fixed if getattr(saved, f) != getattr(self.cfg, f)]
+        changed = [
+            f"{f} ({getattr(saved, f)!r} → {getattr(self.cfg, f)!r})"
+            for f in fixed
+            if getattr(saved, f) != getattr(self.cfg, f)
+        ]
+        if info.get("labels", list(self.spec.labels)) != list(self.spec.labels):
+            changed.append(f"labels ({', '.join(info['labels'])} → {', '.join(self.spec.labels)})")
         if changed:
             raise GenbaError(
-                f"Cannot resume with different settings: {', '.join(changed)}.",
-                f"設定が異なるため再開できません: {', '.join(changed)}。",
+                f"Cannot resume with different settings: {'; '.join(changed)}.",
+                f"設定が異なるため再開できません: {'; '.join(changed)}。",
                 path=self.out,
             )
 
@@ -491,13 +513,14 @@ class _Run:
 
     def execute(self) -> RunResult:
         self.seconds_before = 0.0
+        # One meter from before preparation to the end: converting, probing and caching cost energy too,
+        # and the time budget counts them (self.t0).
         self.energy = EnergyMeter()
         self.energy.start()
         self.prepare()
         st, cfg = self.state, self.cfg
         self.seconds_before = st.seconds
-        self.energy = EnergyMeter(offset_wh=st.energy_wh)
-        self.energy.start()
+        self.energy.set_offset(st.energy_wh)  # what the run used before this session (0 when new)
         self.tracker = BudgetTracker(
             cfg.budget, already_seconds=st.seconds, already_steps=st.step, already_wh=st.energy_wh
         )
@@ -770,7 +793,6 @@ class _Run:
             export_model=self.cfg.export,
             progress=self.progress("export", "Writing the tuned model", "調整済みモデルを書き出し中"),
             head=self.class_head(best_head),
-            task_extra={"max_tokens": self.cfg.max_tokens},
         )
         self.sink(FinishedEvent(str(self.out), report, stop_reason))
         return RunResult(str(self.out), report, stop_reason)
@@ -779,14 +801,6 @@ class _Run:
 def tune(config: TuneConfig, sink: EventSink = ignore_events, control: RunControl | None = None) -> RunResult:
     """Run (or resume) a tuning job; raises GenbaError for anything the user must fix."""
     config.validate()
-    out = Path(config.out_dir)
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise GenbaError(
-            f"Cannot create the output folder ({exc.strerror}). Choose another folder.",
-            f"出力フォルダーを作成できません（{exc.strerror}）。別のフォルダーを選んでください。",
-            path=out,
-        ) from exc
+    out = claim_run_folder(config)  # refuses a folder of the user's or the model's own
     with RunLock(out):
         return _Run(config, sink, control or RunControl()).execute()

@@ -11,12 +11,17 @@ from pathlib import Path
 
 from app.engine.errors import GenbaError
 from app.engine.export import ADAPTER_FILE, EXPORT_DIR, REPORT_FILE
-from app.engine.storage import atomic_copy, check_free_space, storage_error
+from app.engine.storage import OWNER_MARKER, atomic_copy, check_free_space, storage_error
 
 
 def deliverable_files(run_dir: Path) -> list[Path]:
     """Files to export, relative to the run folder."""
-    files = [p.relative_to(run_dir) for p in sorted((run_dir / EXPORT_DIR).rglob("*")) if p.is_file()]
+    # Not our ownership marker: the copy belongs to the user, and the program must never replace it.
+    files = [
+        p.relative_to(run_dir)
+        for p in sorted((run_dir / EXPORT_DIR).rglob("*"))
+        if p.is_file() and p.name != OWNER_MARKER
+    ]
     files += [Path(name) for name in (ADAPTER_FILE, REPORT_FILE) if (run_dir / name).is_file()]
     return files
 

@@ -11,6 +11,7 @@ import onnxruntime as ort
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
+from app.engine.storage import OWNER_MARKER
 from tests.gui.conftest import load_examples, open_tiny_model
 
 REPO = Path(__file__).resolve().parents[2]
@@ -107,6 +108,7 @@ def test_run_pause_resume_stop_then_results_and_export(
         "report.json",
     ):
         assert (folder / name).is_file(), name
+    assert not (folder / "model" / OWNER_MARKER).exists()  # the copy is the user's, not one of our folders
     session = ort.InferenceSession(str(folder / "model" / "model.onnx"), providers=["CPUExecutionProvider"])
     assert [i.name for i in session.get_inputs()] == ["input_ids", "attention_mask"]
 

@@ -6,7 +6,7 @@ import pytest
 from app.engine.checkpoint import load_checkpoint
 from app.engine.errors import GenbaError
 from app.engine.events import StepEvent
-from app.engine.llama_model import SuffixObjective
+from app.engine.objective import BatchObjective
 from app.engine.storage import RunLock
 from app.engine.tuner import tune
 from tests.support import tiny_config, write_demo_csv
@@ -15,14 +15,14 @@ from tests.support import tiny_config, write_demo_csv
 def test_nan_losses_reject_steps_halve_lr_and_stop_with_the_best_kept(tiny_gguf, tmp_path, monkeypatch):
     data = write_demo_csv(tmp_path / "orders.csv")
     calls = {"n": 0}
-    original = SuffixObjective.__call__
+    original = BatchObjective.__call__
 
     def poisoned(self, copies):
         calls["n"] += 1
         losses = original(self, copies)
         return losses * np.nan if calls["n"] > 12 else losses  # healthy at first, then NaN forever
 
-    monkeypatch.setattr(SuffixObjective, "__call__", poisoned)
+    monkeypatch.setattr(BatchObjective, "__call__", poisoned)
     events = []
     result = tune(
         tiny_config(tiny_gguf, data, tmp_path / "run", steps=50, q=1, copies_per_run=2), events.append
@@ -49,9 +49,9 @@ def test_a_run_that_never_beats_its_first_evaluation_delivers_the_untouched_mode
     evaluate = tuner.evaluate
     calls = {"n": 0}
 
-    def worse_after_the_first(objective, params, rows, *args):
+    def worse_after_the_first(objective, params, rows, *args, **kwargs):
         calls["n"] += 1
-        acc, loss, pred = evaluate(objective, params, rows, *args)
+        acc, loss, pred = evaluate(objective, params, rows, *args, **kwargs)
         return (acc, loss, pred) if calls["n"] == 1 else (0.0, loss + 100.0, pred)
 
     monkeypatch.setattr(tuner, "evaluate", worse_after_the_first)

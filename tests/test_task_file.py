@@ -28,7 +28,8 @@ def test_the_task_file_and_report_store_max_tokens(export_with_short_texts):
     model, _ = export_with_short_texts
     task = json.loads((model.parent / TASK_FILE).read_text(encoding="utf-8"))
     assert task["max_tokens"] == MAX_TOKENS
-    assert set(task) == {"template", "labels", "label_words", "max_tokens"}
+    # "output": the fitted head's class scores are what the run was scored with.
+    assert set(task) == {"template", "labels", "label_words", "max_tokens", "output"}
     report = json.loads((model.parent.parent / "report.json").read_text(encoding="utf-8"))
     assert report["prompt"] == task
 

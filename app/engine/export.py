@@ -130,7 +130,8 @@ def export_run(
     """
     out = Path(out)
     max_tokens = state.info["config"]["max_tokens"]
-    task = task_contents(spec, max_tokens)  # scores are reproduced only with the same token limit
+    # Scores are reproduced only with the same token limit and read-out.
+    task = task_contents(spec, max_tokens, CLASS_LOGITS if head is not None else None)
     meta = {
         "model_sha256": report["model_sha256"],
         "sites": [s.key for s in sites],

@@ -66,9 +66,16 @@ class EventPrinter:
             self._line(f"{msg} {event.done * 100:5.1f}%", final=event.done >= 1.0)
         elif isinstance(event, EvalEvent):
             self.last_val = event.val_accuracy
-            label = "検証正解率" if self.lang == "ja" else "validation accuracy"
+            ja = self.lang == "ja"
+            label = "検証用データの正解率" if ja else "validation accuracy"
+            what = {
+                "zero-shot": "調整前のモデル" if ja else "the model as it came",
+                "head": "答え方を学習データに合わせたモデル"
+                if ja
+                else "answer layer fitted to your examples",
+            }.get(event.model, f"step {event.step}")
             self._line(
-                f"step {event.step}: {label} {event.val_accuracy:.3f} (best {event.best_accuracy:.3f})",
+                f"{what}: {label} {event.val_accuracy:.3f} (best {event.best_accuracy:.3f})",
                 final=True,
             )
         elif isinstance(event, StepEvent):

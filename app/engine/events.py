@@ -55,6 +55,9 @@ class EvalEvent(Event):
     best_accuracy: float
     is_best: bool
     seconds: float
+    # "zero-shot": the model as it came (label words); "head": the first fitted head, before any step;
+    # "step": after ZO steps. Faces draw the zero-shot line from the first and mark the second.
+    model: str = "step"
 
 
 @dataclass(frozen=True)

@@ -369,7 +369,7 @@ class _Run:
             "options": options,
             "seconds": round(time.perf_counter() - t, 2),
         }
-        self.evaluate_now(scheduled=True, refit=False)
+        self.evaluate_now(scheduled=True, refit=False, model="head")
 
     def head_arrays(self) -> dict[str, np.ndarray]:
         if self.head is None:
@@ -529,7 +529,7 @@ class _Run:
             st.accuracy_before, st.loss_before = acc, loss
             st.best_accuracy, st.best_loss, st.best_step = acc, loss, 0
             st.evals.append({"step": 0, "val_accuracy": acc, "val_loss": loss, "seconds": self.seconds()})
-            self.sink(EvalEvent(0, acc, loss, acc, True, self.seconds()))
+            self.sink(EvalEvent(0, acc, loss, acc, True, self.seconds(), model="zero-shot"))
             self.checkpoint()
         if self.uses_head and self.head is None:
             self.fit_first_head()
@@ -607,7 +607,7 @@ class _Run:
         self.state.energy_wh = reading.wh
         self.tracker.update(self.state.seconds, self.state.step, reading.wh)
 
-    def evaluate_now(self, scheduled: bool = True, refit: bool = True) -> None:
+    def evaluate_now(self, scheduled: bool = True, refit: bool = True, model: str = "step") -> None:
         """Validate the current adapters; a strictly better accuracy (ties: lower loss) becomes the best.
 
         Only scheduled evaluations (every eval_every steps) refit the head and move the checkpointed best,
@@ -638,7 +638,7 @@ class _Run:
                 "scheduled": scheduled,
             }
         )
-        self.sink(EvalEvent(st.step, acc, loss, max(acc, st.best_accuracy), better, self.seconds()))
+        self.sink(EvalEvent(st.step, acc, loss, max(acc, st.best_accuracy), better, self.seconds(), model))
 
     def checkpoint(self) -> None:
         self.update_budget()

@@ -131,6 +131,24 @@ def test_stop_keeps_the_best_result_and_says_why(tiny_gguf, demo_csv, tmp_path):
     assert (tmp_path / "run" / "adapters.npz").is_file()
 
 
+@pytest.mark.parametrize("patience", [None, 10.0])
+def test_early_stopping_ends_a_run_whose_validation_accuracy_is_flat(
+    tiny_gguf, demo_csv, tmp_path, monkeypatch, patience
+):
+    from app.engine import tuner
+
+    # Flat accuracy, and a run clock of one minute per step, so the outcome does not depend on speed.
+    monkeypatch.setattr(tuner, "evaluate", lambda objective, params, rows: (0.5, 1.0, None))
+    monkeypatch.setattr(tuner._Run, "seconds", lambda self: 60.0 * self.state.step)
+    budget = Budget(minutes=30, patience_minutes=patience)
+    config = tiny_config(tiny_gguf, demo_csv, tmp_path / "run", steps=1, budget=budget, eval_every=4)
+    result = tune(config.with_(export=False))
+    if patience is None:
+        assert (result.stop_reason, result.report["steps"]) == ("minutes", 30)
+    else:  # the evaluation at step 12 (minute 12) is the first 10 minutes after the last new best (step 0)
+        assert (result.stop_reason, result.report["steps"]) == ("plateau", 12)
+
+
 def test_layer_probe_records_its_choice(tiny_gguf, demo_csv, tmp_path):
     result = tune(tiny_config(tiny_gguf, demo_csv, tmp_path / "run", steps=2, export=False))
     choice = result.report["layer_choice"]

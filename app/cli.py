@@ -306,6 +306,8 @@ def cmd_report(args: argparse.Namespace, lang: str) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from app.engine.budget import DEFAULT_PATIENCE_MINUTES
+
     p = argparse.ArgumentParser(
         prog="genba-tuner", description="Tune a language model on this PC (zeroth-order, ONNX Runtime only)."
     )

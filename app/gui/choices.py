@@ -55,6 +55,7 @@ class BudgetChoice:
     budget: Budget
     yen_per_kwh: float
     tuned_layers: tuple[int, ...] | None = None  # None: the engine's probe chooses
+    leave_core_free: bool = False  # ORT threads = cores − 1 and the run at low priority (share_pc)
 
 
 @dataclass(frozen=True)
@@ -64,5 +65,5 @@ class RunOutcome:
     config: object  # TuneConfig
     out_dir: str
     report: dict | None  # report.json as the engine wrote it; None if the run failed
-    stop_reason: str  # "minutes", "steps", "energy", "stopped", "diverged", or "" when failed
+    stop_reason: str  # "minutes", "steps", "energy", "plateau", "stopped", "diverged", or "" when failed
     error: object | None = None  # ErrorInfo

@@ -78,7 +78,7 @@ def test_demo_runs_the_bundled_work_orders_and_lands_on_roi_with_the_run_figures
 
     # The report, in Japanese because the window is: one click (and the file dialog) writes both files.
     window.language_combo.setCurrentIndex(window.language_combo.findData("ja"))
-    qtbot.waitUntil(lambda: roi.heading.text() == "投資対効果", timeout=5_000)
+    qtbot.waitUntil(lambda: roi.heading.text() == "費用対効果の見積もり", timeout=5_000)
     target = tmp_path / "report.pdf"
     monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(lambda *a, **k: (str(target), "")))
     with qtbot.waitSignal(roi.report_exported, timeout=120_000) as exported:

@@ -13,7 +13,7 @@ def test_language_switch_retranslates_every_page_and_is_remembered(window, qtbot
     # Qt posts LanguageChange to every window; widgets retranslate when it is delivered.
     qtbot.waitUntil(lambda: window.windowTitle() == "現場チューナー", timeout=5_000)
     assert window.model_page.heading.text() == "モデル"
-    assert window.step_list.item(1).text().startswith("2. 例文")
+    assert window.step_list.item(1).text().startswith("2. 学習データ")
     assert "(&O)" in window.model_page.open_button.text()
     # pages not on screen are retranslated too
     assert window.tune_page.start_button.text().startswith("調整を開始")

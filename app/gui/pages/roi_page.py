@@ -422,7 +422,7 @@ class RoiPage(Page):
 
     # --- text --------------------------------------------------------------------------------------
     def step_title(self) -> str:
-        return self.tr("ROI")
+        return self.tr("Payback")
 
     def field_captions(self) -> dict[str, str]:
         # No mnemonics: twelve fields would exhaust the letters; Tab moves through the form in order.
@@ -443,7 +443,7 @@ class RoiPage(Page):
 
     def retranslate(self) -> None:
         super().retranslate()
-        self.heading.setText(self.tr("Return on investment"))  # the side bar has room for "ROI" only
+        self.heading.setText(self.tr("Is it worth it?"))
         self.intro.setText(
             self.tr(
                 "What tuning on this PC is worth compared with a cloud service. The run's electricity and "
@@ -572,7 +572,9 @@ class RoiPage(Page):
                 "\n".join((self.exported["pdf"], self.exported["html"])),  # two paths, nothing to translate
             )
         elif self.export_error is not None:
-            self.export_status.set_message("error", self.tr("Problem"), self.export_error.message(lang))
+            self.export_status.set_message(
+                "error", self.tr("Problem"), self.export_error.message(lang), self.export_error
+            )
         elif busy:
             self.export_status.set_message(
                 "info", "", self.tr("Writing the report (checking both models on the validation examples)…")

@@ -5,10 +5,6 @@ from __future__ import annotations
 from PySide6.QtCore import QCoreApplication, QLocale
 
 
-def tr(text: str) -> str:
-    return QCoreApplication.translate("Formatting", text)
-
-
 def format_duration(seconds: float | None) -> str:
     """``m:ss`` (or ``h:mm:ss``); ``--:--`` when unknown."""
     if seconds is None or seconds != seconds or seconds < 0:
@@ -17,16 +13,22 @@ def format_duration(seconds: float | None) -> str:
     return f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}" if s >= 3600 else f"{s // 60}:{s % 60:02d}"
 
 
+def plain_number(value: float) -> str:
+    """3 → "3", 0.3 → "0.3", 1.5 → "1.5": one decimal at most and no trailing ".0"."""
+    value = round(float(value), 1)
+    return QLocale().toString(value, "f", 0 if value.is_integer() else 1)
+
+
 def format_minutes(minutes: float) -> str:
-    """3 → "3", 0.3 → "0.3": no trailing ".0" (the same figure reads the same on every page)."""
-    return QLocale().toString(float(minutes), "f", 0 if float(minutes).is_integer() else 1)
+    """Minutes as every page writes them (3, not 3.0), so the same figure reads the same everywhere."""
+    return plain_number(minutes)
 
 
 def format_yen(yen: float) -> str:
     """Money rounded as a price is: whole yen, or "under 1 yen" rather than "0.00 yen"."""
     if yen < 1:
-        return tr("under 1 yen")
-    return tr("{n} yen").format(n=QLocale().toString(round(yen)))
+        return QCoreApplication.translate("Formatting", "under 1 yen")
+    return QCoreApplication.translate("Formatting", "{n} yen").format(n=QLocale().toString(round(yen)))
 
 
 def data_size(n_bytes: int) -> str:

@@ -230,7 +230,7 @@ class LivePlot(QWidget):
             )
             vb = self.view.getPlotItem().vb
             vb.enableAutoRange(axis=pg.ViewBox.YAxis, enable=False)
-            vb.setYRange(0, max(top * 1.15, 1.0), padding=0)
+            vb.setYRange(0, top * 1.15 if top > 0 else 1.0, padding=0)
 
 
 class PlotRefresher(QObject):

@@ -44,7 +44,7 @@ def test_run_pause_resume_stop_then_results_and_export(
     assert tune.resume_button.isEnabled() and not tune.pause_button.isEnabled()
     qtbot.wait(400)  # the step in flight (if any) lands
     paused_at = tune._step
-    assert f"Paused at step {paused_at}" in tune.stage_label.text()
+    assert f"Paused after {paused_at} rounds" in tune.stage_label.text()
     qtbot.wait(600)
     assert tune._step == paused_at, "no steps while paused"
 

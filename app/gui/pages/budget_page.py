@@ -24,7 +24,7 @@ from app.engine.energy import DEFAULT_PROFILE
 from app.engine.errors import GenbaError
 from app.engine.ort_runtime import physical_cores
 from app.gui.choices import BudgetChoice
-from app.gui.formatting import format_minutes, format_yen
+from app.gui.formatting import format_minutes, format_yen, plain_number
 from app.gui.i18n import current_language
 from app.gui.model_check import ModelCheck
 from app.gui.pages.page import (
@@ -159,9 +159,6 @@ class BudgetPage(Page):
         self.share_note = wrapping_label(self.share_box)
         share.addWidget(self.share_check)
         share.addWidget(self.share_note)
-        sharing_row = QHBoxLayout()
-        sharing_row.addWidget(self.stop_box, 1)
-        sharing_row.addWidget(self.share_box, 1)
 
         self.price_box = QGroupBox(self.body)
         price_row = QHBoxLayout(self.price_box)
@@ -192,7 +189,8 @@ class BudgetPage(Page):
         self.estimate_note = wrapping_label(self.estimate_box)
         est.addWidget(self.estimate_note, len(keys), 0, 1, 2)
         self.layout_.addWidget(self.estimate_box)
-        self.layout_.addLayout(sharing_row)
+        self.layout_.addWidget(self.stop_box)
+        self.layout_.addWidget(self.share_box)
         self.layout_.addWidget(self.price_box)
 
         # --- for experts, folded away: which layers to tune (default: a short trial chooses) -------------
@@ -367,7 +365,7 @@ class BudgetPage(Page):
             )
         )
         self.share_box.setTitle(self.tr("Sharing this PC"))
-        self.share_check.setText(self.tr("Leave one &core free for other programs (tuning is slower)"))
+        self.share_check.setText(self.tr("Leave one &core free for other programs"))
         self.price_box.setTitle(self.tr("Electricity price"))
         self.price_caption.setText(self.tr("Electricity &price:"))
         self.price_unit.setText(self.tr("yen per kWh"))
@@ -449,12 +447,11 @@ class BudgetPage(Page):
         if share and threads < cores:
             self.estimate_values["share"].setText(
                 self.tr(
-                    "uses {threads} of {cores} cores at low priority: each round may take up to {percent}% "
-                    "longer"
+                    "uses {threads} of {cores} cores at low priority: each round may take up to {factor}× as long"
                 ).format(
                     threads=threads,
                     cores=cores,
-                    percent=locale.toString(round(100 * (slowdown_bound(share, cores) - 1))),
+                    factor=plain_number(slowdown_bound(share, cores)),
                 )
             )
         elif share:
@@ -466,9 +463,9 @@ class BudgetPage(Page):
                 self.tr("uses all {cores} cores: other programs may be slow meanwhile").format(cores=cores)
             )
         self.share_note.setText(
-            self.tr("On by default on PCs with up to {n} cores, so the PC stays usable.").format(
-                n=SHARE_BY_DEFAULT_MAX_CORES
-            )
+            self.tr(
+                "Tuning is slower, but the PC stays usable. On by default on PCs with up to {n} cores."
+            ).format(n=SHARE_BY_DEFAULT_MAX_CORES)
         )
         self.estimate_note.setText(
             self.tr(

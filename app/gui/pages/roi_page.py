@@ -501,9 +501,9 @@ class RoiPage(Page):
         self.report_box.setTitle(self.tr("Report for management"))
         self.report_note.setText(
             self.tr(
-                "One PDF and one HTML file with the run, the accuracy before and after (with the confusion "
-                "matrix), these figures and charts, and what stayed on this PC. They are written in the "
-                "language of the window."
+                "One PDF and one HTML file with the run, the share of correct answers before and after (with "
+                "the table of right and model answers), these figures and charts, and what stayed on this PC. "
+                "They are written in the language of the window."
             )
         )
         self.export_button.setText(self.tr("Save &report (PDF + HTML)…"))
@@ -577,7 +577,7 @@ class RoiPage(Page):
             )
         elif busy:
             self.export_status.set_message(
-                "info", "", self.tr("Writing the report (checking both models on the validation examples)…")
+                "info", "", self.tr("Writing the report (asking both models about the rows kept aside)…")
             )
         else:
             self.export_status.set_message("info", "", "")

@@ -18,6 +18,8 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QProgressBar,
+    QScrollArea,
+    QSizePolicy,
     QTabWidget,
     QVBoxLayout,
     QWidget,
@@ -72,6 +74,7 @@ class TunePage(Page):
         self.last_outcome: RunOutcome | None = None
         self.error: ErrorInfo | None = None  # shown until the next run starts, in the current language
         self._reset_figures()
+        self.layout_.setSpacing(8)
 
         self.summary = wrapping_label(self.body)
         self.layout_.addWidget(self.summary)
@@ -131,7 +134,7 @@ class TunePage(Page):
         # --- charts: accuracy in front, the rest behind a tab ------------------------------------------
         self.tabs = QTabWidget(self.body)
         self.accuracy_plot = LivePlot(self.tabs)
-        self.accuracy_plot.view.setMinimumHeight(220)
+        self.accuracy_plot.view.setMinimumHeight(160)  # it takes the rest of the height; 1366×768 fits
         self.accuracy_plot.add_series("val", GREEN, symbol="o", width=2.5)
         self.accuracy_plot.set_y_range(0, 100)
         self.zero_shot_line = pg.InfiniteLine(
@@ -143,7 +146,12 @@ class TunePage(Page):
             "zero", VERMILION, style=Qt.PenStyle.DashLine
         )  # drawn as the line above
         self.tabs.addTab(self.accuracy_plot, "")
-        more = QWidget(self.tabs)
+        # The four smaller charts scroll inside their tab, so they never force the page to scroll.
+        more_scroll = QScrollArea(self.tabs)
+        more_scroll.setWidgetResizable(True)
+        more_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        more = QWidget()
+        more_scroll.setWidget(more)
         plots = QGridLayout(more)
         self.loss_plot = LivePlot(more)
         self.loss_plot.add_series("raw", GREY, width=1.0)
@@ -160,7 +168,11 @@ class TunePage(Page):
         plots.addWidget(self.energy_plot, 0, 1)
         plots.addWidget(self.cpu_plot, 1, 0)
         plots.addWidget(self.memory_plot, 1, 1)
-        self.tabs.addTab(more, "")
+        self.tabs.addTab(more_scroll, "")
+        # The charts take whatever height is left (at least 240 px); their own size hints never make the
+        # page scroll at 1366×768.
+        self.tabs.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Ignored)
+        self.tabs.setMinimumHeight(240)
         self.layout_.addWidget(self.tabs, 1)
         self.plots = [self.accuracy_plot, self.loss_plot, self.energy_plot, self.cpu_plot, self.memory_plot]
         self.refresher = PlotRefresher(self.plots, self)
@@ -184,7 +196,7 @@ class TunePage(Page):
         if self.examples is None:
             return self.tr("Choose your training data first (step 2).")
         if not self.examples.prompt_ok:
-            return self.tr("Fix the prompt in step 2 first.")
+            return self.tr("Fix the answer words in step 2 first.")
         if self.budget is None:
             return self.tr("Set the tuning time first (step 3).")
         return ""
@@ -396,7 +408,7 @@ class TunePage(Page):
         self.loss_plot.set_series_name("smooth", self.tr("average"))
         self.energy_plot.set_labels(self.tr("Electricity used"), self.tr("Wh"), time_axis)
         self.energy_plot.set_series_name("wh", self.tr("electricity"))
-        self.cpu_plot.set_labels(self.tr("Processor load"), self.tr("% of the PC"), time_axis)
+        self.cpu_plot.set_labels(self.tr("Processor load (whole PC = 100%)"), self.tr("%"), time_axis)
         self.cpu_plot.set_series_name("process", self.tr("tuning"))
         self.cpu_plot.set_series_name("system", self.tr("whole PC"))
         self.memory_plot.set_labels(self.tr("Memory used by tuning"), self.tr("MB"), time_axis)
@@ -509,7 +521,7 @@ class TunePage(Page):
                 stage = self.tr("Finished: see the results (step 5).")
             self.progress.setValue(1000 if self.last_outcome and self.last_outcome.report else 0)
         elif state == self.PAUSED:
-            stage = self.tr("Paused at step {step}. Press Resume to continue.").format(step=self._step)
+            stage = self.tr("Paused after {step} rounds. Press Resume to continue.").format(step=self._step)
         elif state == self.STOPPING:
             stage = self.tr("Stopping: checking the best result and writing the model…")
         elif self._stage is not None and (state == self.PREPARING or self._stage.stage == "export"):

@@ -36,12 +36,12 @@ class Budget:
         if self.minutes is None and self.steps is None and self.energy_wh is None:
             raise GenbaError(
                 "Set a budget: minutes, steps or energy (Wh).",
-                "予算（分・ステップ数・電力量 Wh のいずれか）を設定してください。",
+                "調整時間（分・回数・電力量 Wh のいずれか）を設定してください。",
                 field="budget",
             )
         for name, ja_name, value in (
-            ("minutes", "時間（分）", self.minutes),
-            ("steps", "ステップ数", self.steps),
+            ("minutes", "調整時間（分）", self.minutes),
+            ("steps", "調整の回数", self.steps),
             ("energy_wh", "電力量（Wh）", self.energy_wh),
             ("patience_minutes", "早めに止めるまでの時間（分）", self.patience_minutes),
         ):
@@ -51,13 +51,13 @@ class Budget:
             if not number or not math.isfinite(value) or value <= 0:
                 raise GenbaError(
                     f"Budget {name} must be a number greater than 0 (got {value!r}).",
-                    f"予算の{ja_name}は 0 より大きい数にしてください（入力値: {value!r}）。",
+                    f"{ja_name}は 0 より大きい数にしてください（入力値: {value!r}）。",
                     field=name,
                 )
             if name == "steps" and not isinstance(value, int):
                 raise GenbaError(
                     f"Budget steps must be a whole number (got {value!r}).",
-                    f"予算のステップ数は整数にしてください（入力値: {value!r}）。",
+                    f"調整の回数は整数にしてください（入力値: {value!r}）。",
                     field=name,
                 )
         return self

@@ -47,7 +47,7 @@
     <message>
         <location filename="../../app/gui/pages/budget_page.py" line="384"/>
         <source>Normally a short trial before tuning picks the layers with the most effect for their computing time. Lower layers make every step slower.</source>
-        <translation>通常は調整前の短い試行で、計算時間あたりの効果が最も大きい層を自動で選びます。下位の層を選ぶほど、各ステップが遅くなります。</translation>
+        <translation>通常は調整前の短い試行で、計算時間あたりの効果が最も大きい層を自動で選びます。下の層を選ぶほど、1 回ごとの調整が遅くなります。</translation>
     </message>
     <message>
         <location filename="../../app/gui/pages/budget_page.py" line="335"/>
@@ -147,7 +147,7 @@
     <message>
         <location filename="../../app/gui/pages/budget_page.py" line="390"/>
         <source>Electricity:</source>
-        <translation>電力:</translation>
+        <translation>電力量（電気代）:</translation>
     </message>
     <message>
         <location filename="../../app/gui/pages/budget_page.py" line="391"/>
@@ -409,7 +409,7 @@
     <message>
         <location filename="../../app/gui/pages/examples_page.py" line="503"/>
         <source>Reset te&amp;mplate</source>
-        <translation>テンプレートを元に戻す(&amp;M)</translation>
+        <translation>問いかけの文を元に戻す(&amp;M)</translation>
     </message>
     <message>
         <location filename="../../app/gui/pages/examples_page.py" line="493"/>
@@ -486,7 +486,7 @@
     <message>
         <location filename="../../app/gui/main_window.py" line="434"/>
         <source>A tuning run is in progress. Stop it and close? The best result so far and the checkpoint are kept, and the run can be continued later.</source>
-        <translation>調整を実行中です。止めてウィンドウを閉じますか？ それまでで最も良い結果とチェックポイントは保存され、後で続きから再開できます。</translation>
+        <translation>調整を実行中です。止めてウィンドウを閉じますか？ それまでで一番良い結果と途中経過は保存され、後で続きから再開できます。</translation>
     </message>
 </context>
 <context>
@@ -756,7 +756,7 @@
     <message>
         <location filename="../../app/gui/pages/results_page.py" line="404"/>
         <source>Electricity</source>
-        <translation>電力</translation>
+        <translation>電力量（電気代）</translation>
     </message>
     <message>
         <location filename="../../app/gui/pages/results_page.py" line="409"/>
@@ -826,7 +826,7 @@
     <message>
         <location filename="../../app/gui/pages/results_page.py" line="437"/>
         <source>you stopped it</source>
-        <translation>手動で停止した</translation>
+        <translation>手動で止めた</translation>
     </message>
     <message>
         <location filename="../../app/gui/pages/results_page.py" line="438"/>
@@ -841,7 +841,7 @@
     <message>
         <location filename="../../app/gui/pages/results_page.py" line="454"/>
         <source>chosen by you</source>
-        <translation>ユーザーが指定</translation>
+        <translation>自分で指定</translation>
     </message>
     <message>
         <location filename="../../app/gui/pages/results_page.py" line="456"/>
@@ -946,17 +946,17 @@
     <message>
         <location filename="../../app/gui/pages/results_page.py" line="486"/>
         <source>The checkpoint was kept in {folder}. Press Continue this run to carry on from it.</source>
-        <translation>チェックポイントは {folder} に保存されています。「この実行を再開する」を押すと続きから再開できます。</translation>
+        <translation>途中経過は {folder} に保存されています。「この実行を再開する」を押すと続きから再開できます。</translation>
     </message>
     <message>
         <location filename="../../app/gui/pages/results_page.py" line="489"/>
         <source>Nothing was kept: the run stopped before its first checkpoint.</source>
-        <translation>保存されたものはありません。最初のチェックポイントの前に止まりました。</translation>
+        <translation>保存されたものはありません。最初の途中保存より前に止まりました。</translation>
     </message>
     <message>
         <location filename="../../app/gui/pages/results_page.py" line="493"/>
         <source>Run failed</source>
-        <translation>実行に失敗</translation>
+        <translation>最後まで実行できませんでした</translation>
     </message>
     <message>
         <location filename="../../app/gui/pages/results_page.py" line="494"/>
@@ -1415,7 +1415,7 @@
     <message>
         <location filename="../../app/gui/pages/tune_page.py" line="379"/>
         <source>Start the run and watch it learn. The PC may feel slower while it tunes; this window stays usable. Stop keeps the best result found so far.</source>
-        <translation>調整を開始して、学習の様子を見守ります。調整中は PC の動作が遅く感じられることがありますが、このウィンドウは操作できます。停止しても、それまでで最も良い結果が残ります。</translation>
+        <translation>調整を始めて、上達する様子を見守ります。調整中は PC が遅く感じられることがありますが、このウィンドウは使えます。途中で止めても、それまでで一番良い結果が残ります。</translation>
     </message>
     <message>
         <location filename="../../app/gui/pages/tune_page.py" line="383"/>
@@ -1435,7 +1435,7 @@
     <message>
         <location filename="../../app/gui/pages/tune_page.py" line="386"/>
         <source>S&amp;top (keep best so far)</source>
-        <translation>停止（最良の結果を残す）(&amp;T)</translation>
+        <translation>停止（一番良い結果を残す）(&amp;T)</translation>
     </message>
     <message>
         <location filename="../../app/gui/pages/tune_page.py" line="387"/>
@@ -1656,7 +1656,7 @@
     <message>
         <location filename="../../app/gui/pages/tune_page.py" line="392"/>
         <source>Electricity so far</source>
-        <translation>これまでの電力</translation>
+        <translation>これまでの電力量（電気代）</translation>
     </message>
     <message>
         <location filename="../../app/gui/pages/tune_page.py" line="400"/>
@@ -1716,7 +1716,7 @@
     <message>
         <location filename="../../app/gui/pages/tune_page.py" line="526"/>
         <source>Stopping: checking the best result and writing the model…</source>
-        <translation>停止中: 最良の結果を確認し、モデルを書き出しています…</translation>
+        <translation>停止中: 一番良い結果を確かめて、モデルを書き出しています…</translation>
     </message>
     <message>
         <location filename="../../app/gui/pages/tune_page.py" line="529"/>

@@ -6,10 +6,10 @@ QPushButton[primary="true"] { font-weight: bold; }
 QPushButton[chip="true"] { padding: 4px 12px; border: 1px solid #8A9199; border-radius: 22px; background: #FFFFFF; }
 QPushButton[chip="true"]:checked { background: #0072B2; color: #FFFFFF; border: 1px solid #0072B2; }
 QPushButton[chip="true"]:disabled { color: #9AA0A6; }
-QToolButton { min-height: 48px; padding: 4px 12px; }
+QToolButton { min-height: 56px; padding: 4px 12px; }
 QAbstractSpinBox { min-height: 56px; padding-right: 4px; }
 QAbstractSpinBox::up-button, QAbstractSpinBox::down-button { width: 40px; }
-QComboBox { min-height: 48px; }
+QComboBox { min-height: 56px; }
 QCheckBox, QRadioButton { min-height: 48px; spacing: 10px; }
 QCheckBox::indicator, QRadioButton::indicator { width: 26px; height: 26px; }
 QTabBar::tab { min-height: 44px; padding: 4px 22px; }

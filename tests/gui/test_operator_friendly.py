@@ -1,4 +1,4 @@
-"""Issue 14 on the Tune and Tuning-time pages: early stopping, sharing the PC, errors in words."""
+"""Issue 14 for operators: early stopping, sharing the PC, errors in words, Back/Next, drop target, plain figures."""
 
 from __future__ import annotations
 
@@ -221,3 +221,49 @@ def test_charts_use_minutes_and_seconds_and_memory_starts_at_zero(app, qtbot):
     plot.refresh()
     low, high = plot.view.getPlotItem().vb.viewRange()[1]
     assert low == 0 and high >= 212.5  # 2 MB more must not look like a climb
+
+
+def test_a_dragged_file_outlines_the_page_until_it_is_dropped(window, qtbot, orders_csv):
+    from PySide6.QtCore import QMimeData, QPoint, QUrl
+    from PySide6.QtGui import QDragEnterEvent, QDragLeaveEvent
+
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(orders_csv))])
+    body = window.current_page().body
+    enter = QDragEnterEvent(
+        QPoint(10, 10),
+        Qt.DropAction.CopyAction,
+        mime,
+        Qt.MouseButton.LeftButton,
+        Qt.KeyboardModifier.NoModifier,
+    )
+    QApplication.sendEvent(window, enter)
+    assert enter.isAccepted() and body.property("dropTarget") is True
+    QApplication.sendEvent(window, QDragLeaveEvent())
+    assert not body.property("dropTarget")
+
+
+def test_the_status_tile_says_in_words_when_accuracy_levels_off(
+    window, qtbot, tiny_gguf, orders_csv, monkeypatch
+):
+    from app.engine import tuner
+
+    monkeypatch.setattr(tuner, "evaluate", lambda objective, params, rows: (0.5, 1.0, None))
+    monkeypatch.setattr(tuner._Run, "seconds", lambda self: 60.0 * self.state.step)
+    open_tiny_model(window, qtbot, tiny_gguf, monkeypatch)
+    load_examples(window, qtbot, orders_csv)
+    window.go_to_step(2)
+    budget = window.budget_page
+    budget.minutes_spin.setValue(100_000)  # rounds enough that the run is still going when the tile is read
+    tick(qtbot, budget.stop_check)  # early stop off: the tile still says when it is safe to stop
+    window.tune_page.extra_config = dict(FAST_ENGINE)
+    window.go_to_step(3)
+    tune = window.tune_page
+    assert tune.tile_title.text() == "Not started"
+    click(qtbot, tune.start_button)
+    # flat for 5 of the default 10 minutes: levelling off
+    qtbot.waitUntil(lambda: tune.tile_title.text() == "Levelling off: safe to stop", timeout=60_000)
+    assert "Early stop is off" in tune.tile_text.text()
+    assert tune.tile.property("level") == "warning"
+    with qtbot.waitSignal(tune.run_ended, timeout=60_000):
+        click(qtbot, tune.stop_button)

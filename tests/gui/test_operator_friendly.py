@@ -27,26 +27,33 @@ def chip(page, mode: str, value: int):
     return next(c for c in page.chips[mode] if c.property("value") == value)
 
 
-@pytest.mark.parametrize("early_stop", [True, False])
-def test_early_stopping_stops_a_run_whose_accuracy_is_flat(
-    window, qtbot, tiny_gguf, orders_csv, monkeypatch, early_stop
-):
+def flat_run_on_the_budget_page(window, qtbot, tiny_gguf, orders_csv, monkeypatch):
+    """Model and data loaded, the tuning-time page on screen, and a run whose accuracy will stay flat.
+
+    The run clock is one minute per round, so what the test sees does not depend on the machine's speed.
+    """
     from app.engine import tuner
 
-    # Flat validation accuracy, and a run clock of one minute per round, so the test does not depend on speed.
     monkeypatch.setattr(tuner, "evaluate", lambda objective, params, rows: (0.5, 1.0, None))
     monkeypatch.setattr(tuner._Run, "seconds", lambda self: 60.0 * self.state.step)
     open_tiny_model(window, qtbot, tiny_gguf, monkeypatch)
     load_examples(window, qtbot, orders_csv)
     window.go_to_step(2)
-    budget = window.budget_page
+    window.tune_page.extra_config = dict(FAST_ENGINE)
+    return window.budget_page
+
+
+@pytest.mark.parametrize("early_stop", [True, False])
+def test_early_stopping_stops_a_run_whose_accuracy_is_flat(
+    window, qtbot, tiny_gguf, orders_csv, monkeypatch, early_stop
+):
+    budget = flat_run_on_the_budget_page(window, qtbot, tiny_gguf, orders_csv, monkeypatch)
     click(qtbot, chip(budget, "minutes", 30))
     assert budget.minutes_spin.value() == 30 and chip(budget, "minutes", 30).isChecked()
     assert budget.stop_check.isChecked() and budget.patience_spin.value() == 10  # on by default, shown
     if not early_stop:
         tick(qtbot, budget.stop_check)
         assert not budget.patience_spin.isEnabled()
-    window.tune_page.extra_config = dict(FAST_ENGINE)
     click(qtbot, budget.next_button)
     tune = window.tune_page
     assert window.current_page() is tune
@@ -246,17 +253,9 @@ def test_a_dragged_file_outlines_the_page_until_it_is_dropped(window, qtbot, ord
 def test_the_status_tile_says_in_words_when_accuracy_levels_off(
     window, qtbot, tiny_gguf, orders_csv, monkeypatch
 ):
-    from app.engine import tuner
-
-    monkeypatch.setattr(tuner, "evaluate", lambda objective, params, rows: (0.5, 1.0, None))
-    monkeypatch.setattr(tuner._Run, "seconds", lambda self: 60.0 * self.state.step)
-    open_tiny_model(window, qtbot, tiny_gguf, monkeypatch)
-    load_examples(window, qtbot, orders_csv)
-    window.go_to_step(2)
-    budget = window.budget_page
-    budget.minutes_spin.setValue(100_000)  # rounds enough that the run is still going when the tile is read
+    budget = flat_run_on_the_budget_page(window, qtbot, tiny_gguf, orders_csv, monkeypatch)
+    budget.minutes_spin.setValue(24 * 60)  # rounds enough that the run is still going when the tile is read
     tick(qtbot, budget.stop_check)  # early stop off: the tile still says when it is safe to stop
-    window.tune_page.extra_config = dict(FAST_ENGINE)
     window.go_to_step(3)
     tune = window.tune_page
     assert tune.tile_title.text() == "Not started"

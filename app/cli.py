@@ -104,8 +104,15 @@ class EventPrinter:
         self.stream.flush()
 
 
+def _patience(minutes: float) -> float | None:
+    """--patience 0 turns early stopping off."""
+    return None if minutes == 0 else minutes
+
+
 def cmd_tune(args: argparse.Namespace, lang: str) -> int:
-    from app.engine.budget import Budget
+    from dataclasses import replace
+
+    from app.engine.budget import DEFAULT_PATIENCE_MINUTES, Budget
     from app.engine.tuner import tune
 
     if args.resume:
@@ -115,8 +122,15 @@ def cmd_tune(args: argparse.Namespace, lang: str) -> int:
         config = TuneConfig.from_dict(state.info["config"]).with_(resume=True, out_dir=args.resume)
         if args.minutes or args.steps or args.energy_wh:
             config = config.with_(
-                budget=Budget(minutes=args.minutes, steps=args.steps, energy_wh=args.energy_wh)
+                budget=Budget(
+                    minutes=args.minutes,
+                    steps=args.steps,
+                    energy_wh=args.energy_wh,
+                    patience_minutes=config.budget.patience_minutes,
+                )
             )
+        if args.patience is not None:
+            config = config.with_(budget=replace(config.budget, patience_minutes=_patience(args.patience)))
     else:
         if not args.data or not args.out:
             raise GenbaError(
@@ -128,7 +142,14 @@ def cmd_tune(args: argparse.Namespace, lang: str) -> int:
             data=args.data,
             out_dir=args.out,
             model=args.model,
-            budget=Budget(minutes=minutes, steps=args.steps, energy_wh=args.energy_wh),
+            budget=Budget(
+                minutes=minutes,
+                steps=args.steps,
+                energy_wh=args.energy_wh,
+                patience_minutes=_patience(
+                    DEFAULT_PATIENCE_MINUTES if args.patience is None else args.patience
+                ),
+            ),
             text_column=args.text_column,
             label_column=args.label_column,
             template=args.template,
@@ -330,6 +351,8 @@ def cmd_report(args: argparse.Namespace, lang: str) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from app.engine.budget import DEFAULT_PATIENCE_MINUTES
+
     p = argparse.ArgumentParser(
         prog="genba-tuner", description="Tune a language model on this PC (zeroth-order, ONNX Runtime only)."
     )
@@ -352,6 +375,13 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--minutes", type=float)
     t.add_argument("--steps", type=int)
     t.add_argument("--energy-wh", type=float)
+    t.add_argument(
+        "--patience",
+        type=float,
+        metavar="MIN",
+        help="stop early when validation accuracy has not improved for MIN minutes "
+        f"(default {DEFAULT_PATIENCE_MINUTES:g}; 0 turns it off)",
+    )
     t.add_argument("--resume", metavar="RUN_DIR", help="continue a stopped or killed run")
     t.add_argument("--seed", type=int, default=0)
     t.add_argument("--q", type=int, default=1, help="perturbations per step")

@@ -143,10 +143,10 @@ def run_language(
     window.go_to_step(2)
     budget = window.budget_page
     budget.use_demo()
-    shoot(app, window, folder, "04_budget")
-    if not real:
+    if not real:  # before the shot, so the budget page and the Tune page show the same time
         budget.minutes_spin.setValue(0.3)  # the tiny model makes thousands of steps in 18 s
         window.tune_page.extra_config = {"eval_every": 100, "max_tuned_layers": 2}
+    shoot(app, window, folder, "04_budget")
 
     window.go_to_step(3)
     tune = window.tune_page

@@ -46,3 +46,10 @@ def tiny_config(model: Path, data: Path, out: Path, steps: int, **kw) -> TuneCon
     )
     base.update(kw)
     return TuneConfig(**base)
+
+
+def flat_accuracy(objective, params, rows, *args, **kwargs):
+    """A stand-in for ``tuner.evaluate``: the same accuracy and loss whatever the model, every class 0."""
+    import numpy as np
+
+    return 0.5, 1.0, np.zeros(len(rows), dtype=np.int64)

@@ -2,7 +2,13 @@ import math
 
 import pytest
 
-from app.engine.budget import Budget, BudgetTracker, estimate_steps
+from app.engine.budget import (
+    Budget,
+    BudgetTracker,
+    estimate_steps,
+    minutes_without_improvement,
+    plateau_reached,
+)
 from app.engine.errors import GenbaError
 
 
@@ -19,6 +25,8 @@ from app.engine.errors import GenbaError
         (Budget(steps=True), "steps"),  # type: ignore[arg-type]
         (Budget(minutes=10, energy_wh=-1.0), "energy_wh"),
         (Budget(energy_wh="5"), "energy_wh"),  # type: ignore[arg-type]
+        (Budget(minutes=10, patience_minutes=0), "patience_minutes"),
+        (Budget(patience_minutes=5.0), "budget"),  # early stopping alone is no limit
     ],
 )
 def test_invalid_budget_names_the_field_in_both_languages(budget, field):
@@ -133,3 +141,23 @@ def test_estimate_steps_before_starting():
     assert estimate_steps(Budget(energy_wh=2.0), 4.0, None) is None
     # 1 min at 7 s/step: the run checks the budget before each step, so it does 9 steps (63 s).
     assert estimate_steps(Budget(minutes=1.0), 7.0, None) == 9
+
+
+def evals(*points: tuple[float, float]) -> list[dict]:
+    """(minutes into the run, validation accuracy) per evaluation."""
+    return [{"seconds": 60.0 * m, "val_accuracy": a} for m, a in points]
+
+
+def test_wait_without_improvement_counts_from_the_last_new_best():
+    assert minutes_without_improvement([]) == 0.0
+    assert minutes_without_improvement(evals((0, 0.5))) == 0.0
+    # a new best at 3 min; equal or lower accuracy afterwards does not reset the wait
+    assert minutes_without_improvement(evals((0, 0.5), (3, 0.6), (5, 0.6), (9, 0.55))) == 6.0
+    assert minutes_without_improvement(evals((0, 0.5), (3, 0.6), (9, 0.7))) == 0.0
+
+
+def test_early_stopping_only_when_on_and_the_wait_is_long_enough():
+    flat = evals((0, 0.5), (4, 0.5), (10, 0.5))
+    assert plateau_reached(Budget(minutes=30, patience_minutes=10), flat)
+    assert not plateau_reached(Budget(minutes=30, patience_minutes=11), flat)
+    assert not plateau_reached(Budget(minutes=30), flat)  # off

@@ -123,3 +123,17 @@ def test_version_prints_the_package_version(capsys):
         main(["--version"])
     assert stop.value.code == 0
     assert capsys.readouterr().out.strip() == f"genba-tuner {__version__}"
+
+
+@pytest.mark.parametrize(
+    ("flag", "expected"), [([], 10.0), (["--patience", "3"], 3.0), (["--patience", "0"], None)]
+)
+def test_tune_stops_early_by_default_and_patience_0_turns_it_off(tiny_gguf, tmp_path, flag, expected):
+    from app.engine.checkpoint import load_checkpoint
+
+    data = write_demo_csv(tmp_path / "orders.csv")
+    out = tmp_path / "run"
+    args = ["tune", "--model", str(tiny_gguf), "--data", str(data), "--out", str(out), "--steps", "2"]
+    assert main([*args, "--max-layers", "1", "--no-export", "--json", *flag]) == 0
+    _, _, state = load_checkpoint(out)
+    assert state.info["config"]["budget"]["patience_minutes"] == expected

@@ -8,13 +8,14 @@ import onnxruntime as ort
 import pytest
 
 from app.engine import zo
+from app.engine.budget import Budget
 from app.engine.checkpoint import load_checkpoint
 from app.engine.errors import GenbaError
 from app.engine.evaluation import open_scorer
 from app.engine.events import EvalEvent, FinishedEvent, StepEvent
 from app.engine.examples import load_examples
 from app.engine.tuner import RunControl, tune
-from tests.support import tiny_config, write_demo_csv
+from tests.support import flat_accuracy, tiny_config, write_demo_csv
 
 
 @pytest.fixture
@@ -116,6 +117,24 @@ def test_stop_keeps_the_best_result_and_says_why(tiny_gguf, demo_csv, tmp_path):
     assert result.stop_reason == "stopped"
     assert result.report["steps"] == 3
     assert (tmp_path / "run" / "adapters.npz").is_file()
+
+
+@pytest.mark.parametrize("patience", [None, 10.0])
+def test_early_stopping_ends_a_run_whose_validation_accuracy_is_flat(
+    tiny_gguf, demo_csv, tmp_path, monkeypatch, patience
+):
+    from app.engine import tuner
+
+    # Flat accuracy, and a run clock of one minute per step, so the outcome does not depend on speed.
+    monkeypatch.setattr(tuner, "evaluate", flat_accuracy)
+    monkeypatch.setattr(tuner._Run, "seconds", lambda self: 60.0 * self.state.step)
+    budget = Budget(minutes=30, patience_minutes=patience)
+    config = tiny_config(tiny_gguf, demo_csv, tmp_path / "run", steps=1, budget=budget, eval_every=4)
+    result = tune(config.with_(export=False))
+    if patience is None:
+        assert (result.stop_reason, result.report["steps"]) == ("minutes", 30)
+    else:  # the evaluation at step 12 (minute 12) is the first 10 minutes after the last new best (step 0)
+        assert (result.stop_reason, result.report["steps"]) == ("plateau", 12)
 
 
 def test_layer_probe_records_its_choice(tiny_gguf, demo_csv, tmp_path):

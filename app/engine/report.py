@@ -173,6 +173,10 @@ TEXT: dict[str, tuple[str, str]] = {
     "reason_energy": ("the energy budget was used up", "電力量の予算を使い切った"),
     "reason_stopped": ("it was stopped by hand", "手動で停止した"),
     "reason_diverged": ("the numbers became unstable", "数値が不安定になった"),
+    "reason_plateau": (
+        "accuracy had stopped improving, so it stopped early",
+        "正解率が上がらなくなったので早めに止めた",
+    ),
     "yen": ("¥{n}", "{n} 円"),
     "percent": ("{n}%", "{n}%"),
     "no_comparison_model": (

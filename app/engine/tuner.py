@@ -21,7 +21,7 @@ import numpy as np
 
 from app.engine import zo
 from app.engine.adapters import AdapterConfig, frozen_a, zero_b
-from app.engine.budget import BudgetTracker
+from app.engine.budget import PLATEAU, BudgetTracker, plateau_reached
 from app.engine.checkpoint import RunState, load_checkpoint_all, save_checkpoint
 from app.engine.config import TuneConfig
 from app.engine.energy import EnergyMeter
@@ -599,7 +599,10 @@ class _Run:
             return "stopped"
         if self.state.fail_streak >= MAX_FAILED_STEPS:
             return "diverged"
-        return self.tracker.exhausted() or ""
+        # A spent budget names the stop first; early stopping is the extra reason to end sooner.
+        return self.tracker.exhausted() or (
+            PLATEAU if plateau_reached(self.cfg.budget, self.state.evals) else ""
+        )
 
     def update_budget(self) -> None:
         reading = self.energy.read()

@@ -33,6 +33,8 @@ class ExamplesSummary:
     n_examples: int
     n_train: int
     n_val: int
+    n_test: int = 0  # held out for the final test, never used while tuning
+    n_duplicates: int = 0  # repeated rows left out of the split
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,7 @@ class ExamplesChoice:
     n_train: int
     n_val: int
     prompt_ok: bool
+    n_test: int = 0
 
 
 @dataclass(frozen=True)
@@ -55,6 +58,7 @@ class BudgetChoice:
     budget: Budget
     yen_per_kwh: float
     tuned_layers: tuple[int, ...] | None = None  # None: the engine's probe chooses
+    leave_core_free: bool = False  # ORT threads = cores − 1 and the run at low priority (share_pc)
 
 
 @dataclass(frozen=True)
@@ -64,5 +68,5 @@ class RunOutcome:
     config: object  # TuneConfig
     out_dir: str
     report: dict | None  # report.json as the engine wrote it; None if the run failed
-    stop_reason: str  # "minutes", "steps", "energy", "stopped", "diverged", or "" when failed
+    stop_reason: str  # "minutes", "steps", "energy", "plateau", "stopped", "diverged", or "" when failed
     error: object | None = None  # ErrorInfo

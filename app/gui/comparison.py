@@ -28,47 +28,26 @@ class ComparisonWorker(QObject):
     failed = Signal(object)  # ErrorInfo
     done = Signal()
 
-    def __init__(self, config, exported_model: str) -> None:
+    def __init__(self, config, exported_model: str, data_sha256: str | None = None) -> None:
         super().__init__()
         self.config = config
         self.exported_model = exported_model
+        self.data_sha256 = data_sha256  # the run's: changed data cannot rebuild its split
         self.before = None
         self.after = None
 
     @Slot()
     def run(self) -> None:
-        """Score the run's validation split with both models (the thread stays up for predictions)."""
-        from app.engine.evaluation import open_scorer
-        from app.engine.examples import load_examples, split_examples
+        """Score the run's held-out rows with both models (the thread stays up for predictions)."""
+        from app.engine.comparison import compare_held_out
 
-        cfg = self.config
         try:
-            dataset = load_examples(cfg.data, text_column=cfg.text_column, label_column=cfg.label_column)
-            val = split_examples(
-                dataset.examples, val_fraction=cfg.val_fraction, seed=cfg.split_seed, max_val=cfg.max_val
-            ).val
-            self.before = open_scorer(
-                cfg.model, dataset.labels, cfg.template, cfg.label_words, share_cores=True
-            )
-            self.after = open_scorer(self.exported_model, dataset.labels, share_cores=True)
-            before, after = self.before.evaluate(val), self.after.evaluate(val)
+            result = compare_held_out(self.config, self.exported_model, self.data_sha256, share_cores=True)
         except Exception as exc:
             self.failed.emit(ErrorInfo.from_exception(exc))
             return
-        labels = list(before.labels)
-        self.compared.emit(
-            {
-                "labels": labels,
-                "texts": [ex.text for ex in val],
-                "truth": [labels[i] for i in before.truth],
-                "before": [labels[i] for i in before.predicted],
-                "after": [after.labels[i] for i in after.predicted],
-                "accuracy_before": before.accuracy,
-                "accuracy_after": after.accuracy,
-                "confusion_before": before.confusion.tolist(),
-                "confusion_after": after.confusion.tolist(),
-            }
-        )
+        self.before, self.after = result.base, result.tuned
+        self.compared.emit(result.result)
 
     @Slot(str)
     def predict(self, text: str) -> None:

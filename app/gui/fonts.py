@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QApplication
 from app.gui.i18n import resources_dir
 
 FONT_FILE = "ipaexg.ttf"
-BASE_POINT_SIZE = 11  # shop-floor screens are read from a step away; Qt's default is 9 on many platforms
+BASE_POINT_SIZE = 13  # shop-floor screens are read from a step away (issue 14: 13–14 pt); Qt often uses 9
 
 
 def install_fonts(app: QApplication) -> list[str]:

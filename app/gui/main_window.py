@@ -144,16 +144,17 @@ class MainWindow(QMainWindow):
         row.setSpacing(0)
         side = QWidget(central)
         side.setObjectName("sideBar")
-        side.setFixedWidth(210)
+        side.setFixedWidth(250)
         side_layout = QVBoxLayout(side)
         side_layout.setContentsMargins(0, 12, 0, 12)
         self.step_list = QListWidget(side)
         self.step_list.setObjectName("steps")
+        self.step_list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.step_list.currentRowChanged.connect(self.go_to_step)
         side_layout.addWidget(self.step_list, 1)
         self.language_caption = QLabel(side)
         self.language_combo = QComboBox(side)
-        self.language_combo.setMinimumHeight(40)
+        self.language_combo.setMinimumHeight(48)
         for code, name in LANGUAGES.items():
             self.language_combo.addItem(name, code)
         self.language_caption.setBuddy(self.language_combo)
@@ -183,9 +184,6 @@ class MainWindow(QMainWindow):
         self.examples_page.examples_changed.connect(self._push_inputs)
         self.examples_page.status_changed.connect(self._push_inputs)
         self.budget_page.budget_changed.connect(self._push_inputs)
-        self.model_page.next_requested.connect(self._next_step)
-        self.examples_page.next_requested.connect(self._next_step)
-        self.budget_page.next_requested.connect(self._next_step)
         self.tune_page.run_ended.connect(self._run_ended)
         self.results_page.continue_requested.connect(self._continue_run)
 
@@ -221,12 +219,15 @@ class MainWindow(QMainWindow):
         item.setSizeHint(item.sizeHint().expandedTo(item.sizeHint()))
         self.step_list.addItem(item)
         page.status_changed.connect(self._refresh_step_list)
+        page.next_requested.connect(self._next_step)
+        page.back_requested.connect(self._previous_step)
         self._refresh_step_list()
 
     @Slot(int)
     def go_to_step(self, index: int) -> None:
         if 0 <= index < len(self.steps):
             self.stack.setCurrentIndex(index)
+            self._refresh_step_list()  # the page on screen is always enabled in the side bar
             if self.step_list.currentRow() != index:
                 self.step_list.setCurrentRow(index)
 
@@ -241,11 +242,18 @@ class MainWindow(QMainWindow):
         self.go_to_step(self.stack.currentIndex() + 1)
 
     @Slot()
+    def _previous_step(self) -> None:
+        self.go_to_step(self.stack.currentIndex() - 1)
+
+    @Slot()
     def _step_shortcut(self) -> None:
-        self.go_to_step(int(self.sender().property("step")))
+        index = int(self.sender().property("step"))
+        if 0 <= index < len(self.steps) and self.steps[index].is_reachable():
+            self.go_to_step(index)
 
     @Slot()
     def _refresh_step_list(self) -> None:
+        current = self.stack.currentIndex()
         for i, page in enumerate(self.steps):
             item = self.step_list.item(i)
             if item is None:
@@ -255,6 +263,12 @@ class MainWindow(QMainWindow):
                 item.setText(self.tr("{step}  ✓ done").format(step=title))
             else:
                 item.setText(title)
+            flags = item.flags()
+            if page.is_reachable() or i == current:
+                item.setFlags(flags | Qt.ItemFlag.ItemIsEnabled)
+            else:
+                item.setFlags(flags & ~Qt.ItemFlag.ItemIsEnabled)
+            page.refresh_nav(first=i == 0, last=i == len(self.steps) - 1)
 
     @Slot()
     def _push_inputs(self) -> None:
@@ -332,11 +346,24 @@ class MainWindow(QMainWindow):
             self.show_page(self.examples_page)
         return True
 
+    def _show_drop_target(self, shown: bool) -> None:
+        """Outline the page under a dragged file, so the operator sees the window will take it."""
+        body = self.current_page().body
+        if bool(body.property("dropTarget")) != shown:
+            body.setProperty("dropTarget", shown)
+            body.style().unpolish(body)
+            body.style().polish(body)
+
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
         if local_paths(event.mimeData()):
+            self._show_drop_target(True)
             event.acceptProposedAction()
         else:
             super().dragEnterEvent(event)
+
+    def dragLeaveEvent(self, event) -> None:
+        self._show_drop_target(False)
+        super().dragLeaveEvent(event)
 
     def dragMoveEvent(self, event) -> None:
         if local_paths(event.mimeData()):
@@ -345,6 +372,7 @@ class MainWindow(QMainWindow):
             super().dragMoveEvent(event)
 
     def dropEvent(self, event: QDropEvent) -> None:
+        self._show_drop_target(False)
         if self.open_paths(local_paths(event.mimeData())):
             event.acceptProposedAction()
         else:
@@ -355,6 +383,7 @@ class MainWindow(QMainWindow):
         if kind in (QEvent.Type.DragEnter, QEvent.Type.DragMove, QEvent.Type.Drop) and local_paths(
             event.mimeData()
         ):
+            self._show_drop_target(kind != QEvent.Type.Drop)
             if kind == QEvent.Type.Drop:
                 self.open_paths(local_paths(event.mimeData()))
             event.acceptProposedAction()

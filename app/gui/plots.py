@@ -58,6 +58,27 @@ class SeriesBuffer:
         return self.x[: self.n], self.y[: self.n]
 
 
+class TimeAxis(pg.AxisItem):
+    """A run-time axis in m:ss (seconds in, "2:30" out), ticks at round intervals; never "0.05 min"."""
+
+    STEPS = (5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200)  # seconds between major ticks
+
+    def tickSpacing(self, minVal: float, maxVal: float, size: float):  # noqa: N802 (pyqtgraph's name)
+        span = max(maxVal - minVal, 1.0)
+        most = max(int(size / 70), 2)  # a label needs about 70 px
+        major = next((s for s in self.STEPS if span / s <= most), self.STEPS[-1])
+        return [(major, 0)]
+
+    def tickStrings(self, values, scale, spacing):  # noqa: N802 (pyqtgraph's name)
+        out = []
+        for v in values:
+            s = int(round(max(v, 0.0)))
+            out.append(
+                f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}" if s >= 3600 else f"{s // 60}:{s % 60:02d}"
+            )
+        return out
+
+
 class LivePlot(QWidget):
     """A plot of named series fed point by point; redrawn by :class:`PlotRefresher`, not per point.
 
@@ -65,12 +86,22 @@ class LivePlot(QWidget):
     that would hide data.
     """
 
-    def __init__(self, parent: QWidget | None = None, right_axis: bool = False) -> None:
+    def __init__(
+        self,
+        parent: QWidget | None = None,
+        right_axis: bool = False,
+        time_axis: bool = True,
+        y_from_zero: bool = False,
+    ) -> None:
+        """``time_axis``: x is run time in seconds, labelled m:ss. ``y_from_zero``: the y axis starts at 0
+        and grows with the data (2 MB more memory must not look like a climb)."""
         super().__init__(parent)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(2)
-        self.view = pg.PlotWidget(self)
+        self._y_from_zero = y_from_zero
+        axes = {"bottom": TimeAxis("bottom")} if time_axis else None
+        self.view = pg.PlotWidget(self, axisItems=axes)
         self.view.setMinimumHeight(140)
         self.view.setAcceptDrops(False)  # file drops go to the window (examples), not the scene
         self.legend = QLabel(self)
@@ -94,6 +125,7 @@ class LivePlot(QWidget):
         self._names: dict[str, str] = {}
         self._buffers: dict[str, SeriesBuffer] = {}
         self._dirty: set[str] = set()
+        self._left: set[str] = set()  # series drawn against the left axis
         self._right: pg.ViewBox | None = None
         if right_axis:
             self._right = pg.ViewBox()
@@ -128,6 +160,7 @@ class LivePlot(QWidget):
             self._right.addItem(curve)
         else:
             self.view.getPlotItem().addItem(curve)
+            self._left.add(key)
         self._curves[key] = curve
         self._styles[key] = (colour, style, symbol)
         self._names[key] = key
@@ -190,6 +223,14 @@ class LivePlot(QWidget):
             x, y = self._buffers[key].data()
             self._curves[key].setData(x, y)
         self._dirty.clear()
+        if self._y_from_zero:
+            top = max(
+                (float(b.y[: b.n].max()) for k, b in self._buffers.items() if b.n and k in self._left),
+                default=0,
+            )
+            vb = self.view.getPlotItem().vb
+            vb.enableAutoRange(axis=pg.ViewBox.YAxis, enable=False)
+            vb.setYRange(0, top * 1.15 if top > 0 else 1.0, padding=0)
 
 
 class PlotRefresher(QObject):

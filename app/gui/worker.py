@@ -12,6 +12,7 @@ import time
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
@@ -20,27 +21,64 @@ from app.engine.errors import GenbaError
 from app.engine.events import Event, StepEvent
 
 
+def error_log_path() -> Path:
+    """Where unexpected errors are written in full: ``logs/errors.log`` in the user data folder."""
+    from app.engine.storage import user_data_dir
+
+    return user_data_dir() / "logs" / "errors.log"
+
+
+def write_error_log(detail: str) -> str:
+    """Append ``detail`` with a time stamp to the error log; returns its path, or '' if it cannot be written."""
+    path = error_log_path()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("a", encoding="utf-8") as log:
+            log.write(f"--- {time.strftime('%Y-%m-%d %H:%M:%S')} ---\n{detail.rstrip()}\n")
+    except OSError:
+        return ""
+    return str(path)
+
+
 @dataclass(frozen=True)
 class ErrorInfo:
-    """A failure as the GUI shows it: a message in both languages and the technical detail for the log."""
+    """A failure as the GUI shows it: a sentence in both languages; the technical detail is only copied or
+    logged (never shown as the message: no raw Python on screen)."""
 
     message_en: str
     message_ja: str
     detail: str = ""
     kept: str = ""  # what survived (e.g. a run folder with its checkpoint), or ''
+    log_path: str = ""  # the log file holding the detail, for unexpected errors
 
     def message(self, lang: str) -> str:
         return self.message_ja if lang == "ja" else self.message_en
+
+    def details_text(self) -> str:
+        """What "Copy details" puts on the clipboard: both messages, the log path and the detail."""
+        parts = [self.message_en, self.message_ja]
+        if self.log_path:
+            parts.append(f"Log: {self.log_path}")
+        if self.detail:
+            parts.append(self.detail.rstrip())
+        return "\n\n".join(parts)
 
     @classmethod
     def from_exception(cls, exc: BaseException, kept: str = "") -> ErrorInfo:
         if isinstance(exc, GenbaError):
             return cls(exc.message("en"), exc.message("ja"), exc.detail or "", kept)
+        detail = "".join(traceback.format_exception(exc))
+        log = write_error_log(detail)
+        where_en = f" The details were saved to {log}." if log else ""
+        where_ja = f"詳しい情報は {log} に保存しました。" if log else ""
         return cls(
-            f"Unexpected error: {exc!r}. Please send the details below to whoever maintains this PC.",
-            f"予期しないエラーが発生しました: {exc!r}。下の詳細を、この PC の管理担当者にお知らせください。",
-            traceback.format_exc(),
+            "Something unexpected went wrong, and this step could not be finished."
+            f"{where_en} Press Copy details and send them to whoever looks after this PC.",
+            f"予期しない問題が起きたため、この操作を完了できませんでした。{where_ja}"
+            "「詳細をコピー」を押して、この PC の管理担当者に送ってください。",
+            detail,
             kept,
+            log,
         )
 
 
@@ -81,11 +119,12 @@ class TuneWorker(QObject):
     failed = Signal(object)  # ErrorInfo
     done = Signal()
 
-    def __init__(self, config) -> None:
+    def __init__(self, config, lower_priority: bool = False) -> None:
         super().__init__()
         from app.engine.tuner import RunControl
 
         self.config = config
+        self.lower_priority = lower_priority  # share the PC: the run below the GUI and other programs
         self.control = RunControl()
         self._pending: list[Event] = []
         self._lock = threading.Lock()
@@ -121,7 +160,9 @@ class TuneWorker(QObject):
     @Slot()
     def run(self) -> None:
         from app.engine.tuner import tune
+        from app.gui.share_pc import lower_this_thread_priority
 
+        restore_priority = lower_this_thread_priority() if self.lower_priority else None
         try:
             result = tune(self.config, self._sink, self.control)
         except Exception as exc:
@@ -133,11 +174,11 @@ class TuneWorker(QObject):
                 {"out_dir": result.out_dir, "report": result.report, "stop_reason": result.stop_reason}
             )
         finally:
+            if restore_priority is not None:
+                restore_priority()
             self.done.emit()
 
     def _kept(self) -> str:
-        from pathlib import Path
-
         folder = Path(self.config.out_dir)
         return str(folder) if (folder / "checkpoint.npz").is_file() else ""
 

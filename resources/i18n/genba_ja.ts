@@ -4,151 +4,221 @@
 <context>
     <name>BudgetPage</name>
     <message>
-        <location filename="../../app/gui/pages/budget_page.py" line="244"/>
-        <location filename="../../app/gui/pages/budget_page.py" line="254"/>
-        <source>Budget</source>
-        <translation>予算</translation>
-    </message>
-    <message>
-        <location filename="../../app/gui/pages/budget_page.py" line="250"/>
-        <source>How long the PC may work on tuning, or how much electricity it may use. The run stops when the budget is spent and keeps the best result it found. You can also stop it early.</source>
-        <translation>調整に使ってよい時間、または電力量を決めます。予算を使い切ると調整は止まり、それまでで最も良かった結果が残ります。途中で止めることもできます。</translation>
-    </message>
-    <message>
-        <location filename="../../app/gui/pages/budget_page.py" line="255"/>
+        <location filename="../../app/gui/pages/budget_page.py" line="346"/>
         <source>By &amp;time</source>
         <translation>時間で決める(&amp;T)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/budget_page.py" line="256"/>
-        <source>By &amp;energy</source>
-        <translation>電力量で決める(&amp;E)</translation>
-    </message>
-    <message>
-        <location filename="../../app/gui/pages/budget_page.py" line="257"/>
-        <source>By number of &amp;steps (for experts)</source>
-        <translation>ステップ数で決める（上級者向け）(&amp;S)</translation>
-    </message>
-    <message>
-        <location filename="../../app/gui/pages/budget_page.py" line="258"/>
+        <location filename="../../app/gui/pages/budget_page.py" line="354"/>
+        <location filename="../../app/gui/pages/budget_page.py" line="360"/>
         <source>minutes</source>
         <translation>分</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/budget_page.py" line="259"/>
+        <location filename="../../app/gui/pages/budget_page.py" line="355"/>
         <source>Wh</source>
         <translation>Wh</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/budget_page.py" line="260"/>
-        <source>steps</source>
-        <translation>ステップ</translation>
-    </message>
-    <message>
-        <location filename="../../app/gui/pages/budget_page.py" line="261"/>
+        <location filename="../../app/gui/pages/budget_page.py" line="357"/>
         <source>&amp;Demo (3 min)</source>
         <translation>デモ（3 分）(&amp;D)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/budget_page.py" line="262"/>
-        <source>Settings</source>
-        <translation>設定</translation>
+        <location filename="../../app/gui/pages/budget_page.py" line="368"/>
+        <source>Leave one &amp;core free for other programs</source>
+        <translation>ほかのソフト用に CPU のコアを 1 つ空けておく(&amp;C)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/budget_page.py" line="263"/>
+        <location filename="../../app/gui/pages/budget_page.py" line="370"/>
         <source>Electricity &amp;price:</source>
         <translation>電気料金(&amp;P):</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/budget_page.py" line="264"/>
+        <location filename="../../app/gui/pages/budget_page.py" line="371"/>
         <source>yen per kWh</source>
         <translation>円／kWh</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/budget_page.py" line="265"/>
-        <source>Layers to tune (for experts)</source>
-        <translation>調整する層（上級者向け）</translation>
-    </message>
-    <message>
-        <location filename="../../app/gui/pages/budget_page.py" line="266"/>
+        <location filename="../../app/gui/pages/budget_page.py" line="374"/>
         <source>Choose the &amp;layers myself:</source>
         <translation>層を自分で指定する(&amp;L):</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/budget_page.py" line="269"/>
-        <source>e.g. 26, 27, 28, 29 (this model: 0 to {last})</source>
-        <translation>例: 26, 27, 28, 29（このモデルは 0〜{last}）</translation>
-    </message>
-    <message>
-        <location filename="../../app/gui/pages/budget_page.py" line="271"/>
-        <source>e.g. 26, 27, 28, 29</source>
-        <translation>例: 26, 27, 28, 29</translation>
-    </message>
-    <message>
-        <location filename="../../app/gui/pages/budget_page.py" line="275"/>
+        <location filename="../../app/gui/pages/budget_page.py" line="384"/>
         <source>Normally a short trial before tuning picks the layers with the most effect for their computing time. Lower layers make every step slower.</source>
-        <translation>通常は調整前の短い試行で、計算時間あたりの効果が最も大きい層を自動で選びます。下位の層を選ぶほど、各ステップが遅くなります。</translation>
+        <translation>通常は調整前の短い試行で、計算時間あたりの効果が最も大きい層を自動で選びます。下の層を選ぶほど、1 回ごとの調整が遅くなります。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/budget_page.py" line="279"/>
-        <source>What this budget gives</source>
-        <translation>この予算でできること</translation>
+        <location filename="../../app/gui/pages/budget_page.py" line="335"/>
+        <source>Tuning time</source>
+        <translation>調整時間</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/budget_page.py" line="280"/>
-        <source>Tuning steps:</source>
-        <translation>調整ステップ数:</translation>
+        <location filename="../../app/gui/pages/budget_page.py" line="341"/>
+        <source>How long the PC may work on tuning, or how much electricity it may use. When the time is up the run stops and keeps the best result it found. You can also stop it yourself.</source>
+        <translation>調整に使ってよい時間（または電力量）を決めます。時間になると調整は止まり、それまでで一番良かった結果が残ります。途中で自分で止めることもできます。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/budget_page.py" line="281"/>
+        <location filename="../../app/gui/pages/budget_page.py" line="345"/>
+        <source>How long may it tune?</source>
+        <translation>どれだけ調整しますか？</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/budget_page.py" line="347"/>
+        <source>By &amp;electricity</source>
+        <translation>電力量で決める(&amp;E)</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/budget_page.py" line="348"/>
+        <source>By number of &amp;rounds (for experts)</source>
+        <translation>回数で決める（上級者向け）(&amp;R)</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/budget_page.py" line="351"/>
+        <source>{n} min</source>
+        <translation>{n} 分</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/budget_page.py" line="353"/>
+        <source>{n} Wh</source>
+        <translation>{n} Wh</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/budget_page.py" line="356"/>
+        <source>rounds</source>
+        <translation>回</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/budget_page.py" line="358"/>
+        <source>Stop early</source>
+        <translation>早めに終える</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/budget_page.py" line="359"/>
+        <source>&amp;Stop when accuracy has not gone up for</source>
+        <translation>正解率が上がらないまま、次の時間がたったら止める(&amp;S):</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/budget_page.py" line="363"/>
+        <source>Saves time when the model has learned what it can. The best result so far is kept. Untick to use the whole time.</source>
+        <translation>これ以上覚えられなくなったときに、時間を節約できます。それまでで一番良い結果は残ります。最後まで使い切るときはチェックを外してください。</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/budget_page.py" line="367"/>
+        <source>Sharing this PC</source>
+        <translation>この PC のほかの作業</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/budget_page.py" line="369"/>
+        <source>Electricity price</source>
+        <translation>電気料金</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/budget_page.py" line="372"/>
+        <source>Details (for experts)</source>
+        <translation>詳細（上級者向け）</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/budget_page.py" line="373"/>
+        <source>Which part of the model to tune</source>
+        <translation>モデルのどの部分を調整するか</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/budget_page.py" line="378"/>
+        <source>e.g. {example} (this model has layers 0 to {last})</source>
+        <translation>例: {example}（このモデルの層は 0〜{last}）</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/budget_page.py" line="380"/>
+        <source>layer numbers separated by commas</source>
+        <translation>層の番号をカンマ区切りで</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/budget_page.py" line="388"/>
+        <source>What this gives</source>
+        <translation>この設定での見込み</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/budget_page.py" line="389"/>
         <source>Finishes at:</source>
         <translation>終了予定:</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/budget_page.py" line="282"/>
+        <location filename="../../app/gui/pages/budget_page.py" line="390"/>
         <source>Electricity:</source>
-        <translation>電力:</translation>
+        <translation>電力量（電気代）:</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/budget_page.py" line="283"/>
+        <location filename="../../app/gui/pages/budget_page.py" line="391"/>
+        <source>Sharing the PC:</source>
+        <translation>PC のほかの作業:</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/budget_page.py" line="392"/>
+        <source>Tuning rounds:</source>
+        <translation>調整の回数:</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/budget_page.py" line="393"/>
         <source>&amp;Next: Tune</source>
         <translation>次へ: 調整(&amp;N)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/budget_page.py" line="291"/>
+        <location filename="../../app/gui/pages/budget_page.py" line="401"/>
         <source>Problem</source>
         <translation>問題あり</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/budget_page.py" line="309"/>
+        <location filename="../../app/gui/pages/budget_page.py" line="424"/>
         <source>unknown until the model&apos;s speed is measured (step 1)</source>
-        <translation>モデルの速度を測るまで不明です（ステップ 1）</translation>
+        <translation>モデルの速度を測るまで不明です（手順 1）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/budget_page.py" line="312"/>
-        <source>about {n} steps</source>
-        <translation>約 {n} ステップ</translation>
+        <location filename="../../app/gui/pages/budget_page.py" line="427"/>
+        <source>about {n}</source>
+        <translation>約 {n} 回</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/budget_page.py" line="314"/>
-        <location filename="../../app/gui/pages/budget_page.py" line="324"/>
+        <location filename="../../app/gui/pages/budget_page.py" line="443"/>
+        <source>about {wh} Wh, {yen}</source>
+        <translation>約 {wh} Wh（{yen}）</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/budget_page.py" line="450"/>
+        <source>uses {threads} of {cores} cores at low priority: each round may take up to {factor}× as long</source>
+        <translation>{cores} コアのうち {threads} コアを低い優先度で使います。1 回の調整に最大 {factor} 倍の時間がかかることがあります</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/budget_page.py" line="467"/>
+        <source>Tuning is slower, but the PC stays usable. On by default on PCs with up to {n} cores.</source>
+        <translation>調整は遅くなりますが、PC をほかの作業に使い続けられます。コアが {n} つ以下の PC では最初からオンです。</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/budget_page.py" line="459"/>
+        <source>this PC has only one core: tuning runs at low priority instead</source>
+        <translation>この PC はコアが 1 つだけなので、代わりに低い優先度で調整します</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/budget_page.py" line="463"/>
+        <source>uses all {cores} cores: other programs may be slow meanwhile</source>
+        <translation>{cores} コアすべてを使います。その間ほかのソフトが遅くなることがあります</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/budget_page.py" line="472"/>
+        <source>Electricity is estimated at {watts} W while tuning ({cores} cores × {per_core} W, a typical desktop CPU); the run measures its real use where the PC allows.</source>
+        <translation>電力量は調整中 {watts} W（{cores} コア × {per_core} W、一般的なデスクトップ PC の CPU）として見積もっています。PC が対応していれば、実際の使用量を測ります。</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/budget_page.py" line="429"/>
+        <location filename="../../app/gui/pages/budget_page.py" line="439"/>
         <source>unknown</source>
         <translation>不明</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/budget_page.py" line="318"/>
+        <location filename="../../app/gui/pages/budget_page.py" line="433"/>
         <source>about {time} (in {minutes} min, after a short preparation)</source>
         <translation>{time} ごろ（{minutes} 分後。短い準備時間を除く）</translation>
-    </message>
-    <message>
-        <location filename="../../app/gui/pages/budget_page.py" line="328"/>
-        <source>about {wh} Wh, about {yen} yen</source>
-        <translation>約 {wh} Wh、約 {yen} 円</translation>
-    </message>
-    <message>
-        <location filename="../../app/gui/pages/budget_page.py" line="334"/>
-        <source>Estimates assume {watts} W while tuning ({cores} cores × {per_core} W, a typical desktop CPU); the run measures its real energy where the PC allows and otherwise estimates it the same way.</source>
-        <translation>見積もりは調整中の消費電力を {watts} W（{cores} コア × {per_core} W、一般的なデスクトップ PC の CPU）と仮定しています。調整中は、PC が許せば実際の電力量を測り、測れない場合は同じ方法で推定します。</translation>
     </message>
 </context>
 <context>
@@ -172,751 +242,842 @@
 <context>
     <name>ExamplesPage</name>
     <message>
-        <location filename="../../app/gui/pages/examples_page.py" line="241"/>
-        <source>Open examples</source>
-        <translation>例文を開く</translation>
-    </message>
-    <message>
-        <location filename="../../app/gui/pages/examples_page.py" line="243"/>
-        <source>Examples (*.csv *.tsv *.txt *.jsonl *.json);;All files (*)</source>
-        <translation>例文 (*.csv *.tsv *.txt *.jsonl *.json);;すべてのファイル (*)</translation>
-    </message>
-    <message>
-        <location filename="../../app/gui/pages/examples_page.py" line="251"/>
+        <location filename="../../app/gui/pages/examples_page.py" line="257"/>
         <source>Open a folder with one sub-folder per label</source>
         <translation>ラベルごとのサブフォルダーがあるフォルダーを開く</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/examples_page.py" line="373"/>
-        <source>examples</source>
+        <location filename="../../app/gui/pages/examples_page.py" line="247"/>
+        <source>Open training data</source>
+        <translation>学習データを開く</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/examples_page.py" line="249"/>
+        <source>Tables (*.csv *.tsv *.txt *.jsonl *.json);;All files (*)</source>
+        <translation>表形式のファイル (*.csv *.tsv *.txt *.jsonl *.json);;すべてのファイル (*)</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/examples_page.py" line="380"/>
+        <source>rows</source>
         <translation>件数</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/examples_page.py" line="443"/>
-        <source>Examples</source>
-        <translation>例文</translation>
+        <location filename="../../app/gui/pages/examples_page.py" line="466"/>
+        <source>Training data</source>
+        <translation>学習データ</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/examples_page.py" line="449"/>
-        <source>Your own examples: a CSV, TSV or JSONL file with a text and a label per row, or a folder with one sub-folder of .txt files per label. Drop the file or folder anywhere on this window, or open it with the buttons.</source>
-        <translation>お手元の例文を使います。1 行に本文とラベルが 1 つずつある CSV・TSV・JSONL ファイル、またはラベルごとに .txt ファイルのサブフォルダーを置いたフォルダーです。ファイルやフォルダーをこのウィンドウのどこかにドロップするか、ボタンから開いてください。</translation>
+        <location filename="../../app/gui/pages/examples_page.py" line="472"/>
+        <source>Your own data to learn from: a table (CSV, TSV or JSONL) with a text and its label in each row, or a folder with one sub-folder of text files per label. Drop the file or folder anywhere on this window, or open it with the buttons.</source>
+        <translation>モデルに覚えさせる自社のデータです。1 行に文章とその分類（ラベル）が入った表（CSV・TSV・JSONL）か、ラベルごとのサブフォルダーにテキストファイルを入れたフォルダーを使います。ファイルやフォルダーをこのウィンドウにドロップするか、ボタンから開いてください。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/examples_page.py" line="454"/>
+        <location filename="../../app/gui/pages/examples_page.py" line="477"/>
         <source>Open &amp;file…</source>
         <translation>ファイルを開く(&amp;F)…</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/examples_page.py" line="455"/>
+        <location filename="../../app/gui/pages/examples_page.py" line="478"/>
         <source>Open fol&amp;der…</source>
         <translation>フォルダーを開く(&amp;D)…</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/examples_page.py" line="456"/>
+        <location filename="../../app/gui/pages/examples_page.py" line="479"/>
         <source>&amp;Reload</source>
         <translation>再読み込み(&amp;R)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/examples_page.py" line="457"/>
+        <location filename="../../app/gui/pages/examples_page.py" line="480"/>
         <source>Data</source>
         <translation>データ</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/examples_page.py" line="458"/>
+        <location filename="../../app/gui/pages/examples_page.py" line="481"/>
         <source>&amp;Text column:</source>
         <translation>本文の列(&amp;T):</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/examples_page.py" line="459"/>
+        <location filename="../../app/gui/pages/examples_page.py" line="482"/>
         <source>&amp;Label column:</source>
         <translation>ラベルの列(&amp;L):</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/examples_page.py" line="460"/>
+        <location filename="../../app/gui/pages/examples_page.py" line="483"/>
         <source>First rows of the file</source>
         <translation>ファイルの先頭の行</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/examples_page.py" line="461"/>
-        <source>Examples per label</source>
+        <location filename="../../app/gui/pages/examples_page.py" line="484"/>
+        <source>Rows per label</source>
         <translation>ラベルごとの件数</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/examples_page.py" line="462"/>
+        <location filename="../../app/gui/pages/examples_page.py" line="487"/>
+        <source>How the model answers</source>
+        <translation>モデルの答え方</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/examples_page.py" line="488"/>
+        <source>The &amp;word the model answers with, for each label:</source>
+        <translation>ラベルごとに、モデルが答える言葉(&amp;W):</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/examples_page.py" line="489"/>
+        <source>&amp;Edit word</source>
+        <translation>言葉を編集(&amp;E)</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/examples_page.py" line="490"/>
+        <source>Answer word</source>
+        <translation>答える言葉</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/examples_page.py" line="491"/>
+        <source>What the model reads, for row no.:</source>
+        <translation>モデルが読む文章（何件目のデータか）:</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/examples_page.py" line="492"/>
+        <source>Details: the question text (for experts)</source>
+        <translation>詳細: 問いかけの文（上級者向け）</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/examples_page.py" line="493"/>
+        <source>Question &amp;text around each row (template):</source>
+        <translation>各行の文章を埋め込む問いかけの文(&amp;T):</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/examples_page.py" line="496"/>
+        <source>{text} is replaced by each row&apos;s text and {choices} by the answer words. The model answers right after this text with one of the answer words.</source>
+        <translation>{text} は各行の文章に、{choices} は答える言葉の一覧に置き換わります。モデルはこの文のすぐ後に、答える言葉のどれかで答えます。</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/examples_page.py" line="501"/>
+        <source>&amp;Next: Tuning time</source>
+        <translation>次へ: 調整時間(&amp;N)</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/examples_page.py" line="515"/>
+        <source>Training data: {path}</source>
+        <translation>学習データ: {path}</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/examples_page.py" line="515"/>
+        <source>No data yet.</source>
+        <translation>まだデータがありません。</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/examples_page.py" line="518"/>
+        <source>Reading the data…</source>
+        <translation>データを読み込み中…</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/examples_page.py" line="525"/>
+        <source>{n} rows with {labels} labels read ({encoding}).</source>
+        <translation>{n} 件（ラベル {labels} 種類）を読み込みました（{encoding}）。</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/examples_page.py" line="531"/>
+        <source>Drop a file or folder of training data here, or use the buttons above.</source>
+        <translation>学習データのファイルかフォルダーをここにドロップするか、上のボタンを使ってください。</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/examples_page.py" line="485"/>
         <source>Skipped rows</source>
         <translation>読み飛ばした行</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/examples_page.py" line="463"/>
+        <location filename="../../app/gui/pages/examples_page.py" line="486"/>
         <source>File</source>
         <translation>ファイル</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/examples_page.py" line="463"/>
+        <location filename="../../app/gui/pages/examples_page.py" line="486"/>
         <source>Line</source>
         <translation>行</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/examples_page.py" line="463"/>
+        <location filename="../../app/gui/pages/examples_page.py" line="486"/>
         <source>Reason</source>
         <translation>理由</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/examples_page.py" line="464"/>
-        <source>What the model reads</source>
-        <translation>モデルが読む文章</translation>
-    </message>
-    <message>
-        <location filename="../../app/gui/pages/examples_page.py" line="465"/>
-        <source>Prompt &amp;template:</source>
-        <translation>プロンプトのテンプレート(&amp;T):</translation>
-    </message>
-    <message>
-        <location filename="../../app/gui/pages/examples_page.py" line="468"/>
-        <source>{text} is replaced by each example and {choices} by the label words. The model answers right after the template with one of the label words.</source>
-        <translation>{text} は各例文に、{choices} はラベル語の一覧に置き換わります。モデルはテンプレートの直後に、ラベル語のどれか 1 つで答えます。</translation>
-    </message>
-    <message>
-        <location filename="../../app/gui/pages/examples_page.py" line="472"/>
+        <location filename="../../app/gui/pages/examples_page.py" line="500"/>
         <source>Reset te&amp;mplate</source>
-        <translation>テンプレートを元に戻す(&amp;M)</translation>
+        <translation>問いかけの文を元に戻す(&amp;M)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/examples_page.py" line="473"/>
-        <source>Label &amp;words (double-click a word to change it):</source>
-        <translation>ラベル語（ダブルクリックで変更できます）(&amp;W):</translation>
-    </message>
-    <message>
-        <location filename="../../app/gui/pages/examples_page.py" line="474"/>
+        <location filename="../../app/gui/pages/examples_page.py" line="490"/>
         <source>Label</source>
         <translation>ラベル</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/examples_page.py" line="474"/>
-        <source>Word the model says</source>
-        <translation>モデルが答える語</translation>
-    </message>
-    <message>
-        <location filename="../../app/gui/pages/examples_page.py" line="475"/>
-        <source>Exactly what the model reads, for example no.:</source>
-        <translation>モデルが実際に読む文章（例文の番号）:</translation>
-    </message>
-    <message>
-        <location filename="../../app/gui/pages/examples_page.py" line="476"/>
-        <source>&amp;Next: Budget</source>
-        <translation>次へ: 予算(&amp;N)</translation>
-    </message>
-    <message>
-        <location filename="../../app/gui/pages/examples_page.py" line="490"/>
-        <source>Examples: {path}</source>
-        <translation>例文: {path}</translation>
-    </message>
-    <message>
-        <location filename="../../app/gui/pages/examples_page.py" line="490"/>
-        <source>No examples yet.</source>
-        <translation>例文はまだありません。</translation>
-    </message>
-    <message>
-        <location filename="../../app/gui/pages/examples_page.py" line="493"/>
+        <location filename="../../app/gui/pages/examples_page.py" line="518"/>
         <source>Loading</source>
         <translation>読み込み中</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/examples_page.py" line="493"/>
-        <source>Reading the examples…</source>
-        <translation>例文を読み込んでいます…</translation>
-    </message>
-    <message>
-        <location filename="../../app/gui/pages/examples_page.py" line="495"/>
-        <location filename="../../app/gui/pages/examples_page.py" line="528"/>
+        <location filename="../../app/gui/pages/examples_page.py" line="520"/>
+        <location filename="../../app/gui/pages/examples_page.py" line="559"/>
         <source>Problem</source>
         <translation>問題あり</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/examples_page.py" line="499"/>
+        <location filename="../../app/gui/pages/examples_page.py" line="524"/>
         <source>OK</source>
         <translation>OK</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/examples_page.py" line="500"/>
-        <source>{n} examples with {labels} labels read ({encoding}).</source>
-        <translation>{n} 件の例文（ラベル {labels} 種類）を読み込みました（{encoding}）。</translation>
+        <location filename="../../app/gui/pages/examples_page.py" line="538"/>
+        <source>{train} rows to learn from, {val} to pick the best result during tuning, and {test} kept for the final test (never used while tuning).</source>
+        <translation>{train} 件で学習し、{val} 件で調整中に一番良い結果を選び、{test} 件は最終テスト用に取っておきます（調整中は一度も使いません）。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/examples_page.py" line="506"/>
-        <source>Drop a file or folder of examples here, or use the buttons above.</source>
-        <translation>例文のファイルやフォルダーをここにドロップするか、上のボタンを使ってください。</translation>
+        <location filename="../../app/gui/pages/examples_page.py" line="544"/>
+        <source>{n} repeated rows are counted once.</source>
+        <translation>重複している {n} 件は 1 件として数えます。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/examples_page.py" line="513"/>
-        <source>{train} examples for tuning, {val} kept aside to check the result (validation).</source>
-        <translation>調整に {train} 件、結果の確認（検証）用に {val} 件を取り分けます。</translation>
-    </message>
-    <message>
-        <location filename="../../app/gui/pages/examples_page.py" line="520"/>
+        <location filename="../../app/gui/pages/examples_page.py" line="551"/>
         <source>{n} rows were skipped and will not be used. Fix them in the file and press Reload, or continue without them.</source>
         <translation>{n} 行を読み飛ばしました（使用しません）。ファイルを直して「再読み込み」を押すか、このまま進めてください。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/examples_page.py" line="525"/>
+        <location filename="../../app/gui/pages/examples_page.py" line="556"/>
         <source>No rows were skipped.</source>
         <translation>読み飛ばした行はありません。</translation>
     </message>
 </context>
 <context>
+    <name>Formatting</name>
+    <message>
+        <location filename="../../app/gui/formatting.py" line="30"/>
+        <source>under 1 yen</source>
+        <translation>1 円未満</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/formatting.py" line="31"/>
+        <source>{n} yen</source>
+        <translation>{n} 円</translation>
+    </message>
+</context>
+<context>
     <name>MainWindow</name>
     <message>
-        <location filename="../../app/gui/main_window.py" line="253"/>
+        <location filename="../../app/gui/main_window.py" line="261"/>
         <source>{number}. {title}</source>
         <translation>{number}. {title}</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="255"/>
+        <location filename="../../app/gui/main_window.py" line="263"/>
         <source>{step}  ✓ done</source>
         <translation>{step}  ✓ 完了</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="391"/>
+        <location filename="../../app/gui/main_window.py" line="420"/>
         <source>Genba Tuner</source>
         <translation>現場チューナー</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="392"/>
+        <location filename="../../app/gui/main_window.py" line="421"/>
         <source>&amp;Language:</source>
         <translation>表示言語(&amp;L):</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="403"/>
+        <location filename="../../app/gui/main_window.py" line="432"/>
         <source>Stop tuning?</source>
         <translation>調整を止めますか？</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="405"/>
+        <location filename="../../app/gui/main_window.py" line="434"/>
         <source>A tuning run is in progress. Stop it and close? The best result so far and the checkpoint are kept, and the run can be continued later.</source>
-        <translation>調整を実行中です。止めてウィンドウを閉じますか？ それまでで最も良い結果とチェックポイントは保存され、後で続きから再開できます。</translation>
+        <translation>調整を実行中です。止めてウィンドウを閉じますか？ それまでで一番良い結果と途中経過は保存され、後で続きから再開できます。</translation>
     </message>
 </context>
 <context>
     <name>ModelPage</name>
     <message>
-        <location filename="../../app/gui/pages/model_page.py" line="98"/>
+        <location filename="../../app/gui/pages/model_page.py" line="103"/>
         <source>Open a model</source>
         <translation>モデルを開く</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/model_page.py" line="100"/>
+        <location filename="../../app/gui/pages/model_page.py" line="105"/>
         <source>Models (*.gguf *.onnx);;All files (*)</source>
         <translation>モデル (*.gguf *.onnx);;すべてのファイル (*)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/model_page.py" line="166"/>
+        <location filename="../../app/gui/pages/model_page.py" line="174"/>
         <source>Model</source>
         <translation>モデル</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/model_page.py" line="172"/>
-        <source>The language model that will learn from your examples. The included model works on most PCs. You can also open another model file (.gguf or .onnx), or drop it onto this window.</source>
-        <translation>例文から学習する言語モデルです。内蔵モデルはほとんどの PC で動きます。ほかのモデルファイル（.gguf または .onnx）を開くか、このウィンドウにドロップすることもできます。</translation>
-    </message>
-    <message>
-        <location filename="../../app/gui/pages/model_page.py" line="176"/>
+        <location filename="../../app/gui/pages/model_page.py" line="184"/>
         <source>Selected model:</source>
         <translation>選択中のモデル:</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/model_page.py" line="177"/>
+        <location filename="../../app/gui/pages/model_page.py" line="185"/>
         <source>Use the &amp;included model</source>
         <translation>内蔵モデルを使う(&amp;I)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/model_page.py" line="178"/>
+        <location filename="../../app/gui/pages/model_page.py" line="186"/>
         <source>&amp;Open model file…</source>
         <translation>モデルファイルを開く(&amp;O)…</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/model_page.py" line="179"/>
-        <source>&amp;Next: Examples</source>
-        <translation>次へ: 例文(&amp;N)</translation>
-    </message>
-    <message>
         <location filename="../../app/gui/pages/model_page.py" line="180"/>
-        <source>Model card</source>
-        <translation>モデル情報</translation>
+        <source>The language model that will learn from your data. The included model works on most PCs. You can also open another model file, or drop it onto this window.</source>
+        <translation>データから学習する言語モデルです。内蔵モデルはたいていの PC で動きます。ほかのモデルファイルを開くか、このウィンドウにドロップすることもできます。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/model_page.py" line="182"/>
+        <location filename="../../app/gui/pages/model_page.py" line="187"/>
+        <source>&amp;Next: Training data</source>
+        <translation>次へ: 学習データ(&amp;N)</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/model_page.py" line="188"/>
+        <source>About this model</source>
+        <translation>このモデルについて</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/model_page.py" line="189"/>
+        <source>Details</source>
+        <translation>詳細</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/model_page.py" line="191"/>
         <source>Name</source>
         <translation>名前</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/model_page.py" line="183"/>
+        <location filename="../../app/gui/pages/model_page.py" line="192"/>
         <source>File</source>
         <translation>ファイル</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/model_page.py" line="184"/>
+        <location filename="../../app/gui/pages/model_page.py" line="193"/>
         <source>Kind</source>
         <translation>種類</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/model_page.py" line="185"/>
+        <location filename="../../app/gui/pages/model_page.py" line="194"/>
         <source>Size on disk</source>
         <translation>ファイルサイズ</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/model_page.py" line="186"/>
+        <location filename="../../app/gui/pages/model_page.py" line="195"/>
         <source>Parameters</source>
         <translation>パラメーター数</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/model_page.py" line="187"/>
+        <location filename="../../app/gui/pages/model_page.py" line="196"/>
+        <source>Measured</source>
+        <translation>測定値</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/model_page.py" line="197"/>
         <source>Memory</source>
         <translation>メモリー</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/model_page.py" line="188"/>
+        <location filename="../../app/gui/pages/model_page.py" line="198"/>
         <source>Speed on this PC</source>
         <translation>この PC での速度</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/model_page.py" line="200"/>
+        <location filename="../../app/gui/pages/model_page.py" line="210"/>
         <source>Converting the model for this PC (first use only)…</source>
         <translation>この PC 用にモデルを変換しています（初回のみ）…</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/model_page.py" line="202"/>
+        <location filename="../../app/gui/pages/model_page.py" line="212"/>
         <source>Measuring the speed of this PC…</source>
         <translation>この PC の速度を測っています…</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/model_page.py" line="206"/>
+        <location filename="../../app/gui/pages/model_page.py" line="216"/>
         <source>SmolLM2 135M — included</source>
         <translation>SmolLM2 135M（内蔵）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/model_page.py" line="211"/>
+        <location filename="../../app/gui/pages/model_page.py" line="221"/>
         <source>Causal language model (Llama family, GGUF)</source>
         <translation>言語モデル（Llama 系、GGUF）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/model_page.py" line="212"/>
+        <location filename="../../app/gui/pages/model_page.py" line="222"/>
         <source>Causal language model (ONNX)</source>
         <translation>言語モデル（ONNX）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/model_page.py" line="213"/>
+        <location filename="../../app/gui/pages/model_page.py" line="223"/>
         <source>Sequence classifier (ONNX)</source>
         <translation>文分類モデル（ONNX）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/model_page.py" line="242"/>
+        <location filename="../../app/gui/pages/model_page.py" line="251"/>
         <source>unknown</source>
         <translation>不明</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/model_page.py" line="245"/>
+        <location filename="../../app/gui/pages/model_page.py" line="254"/>
         <source>{millions} million ({layers} layers)</source>
         <translation>{millions} 百万（{layers} 層）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/model_page.py" line="249"/>
+        <location filename="../../app/gui/pages/model_page.py" line="258"/>
         <source>{millions} million</source>
         <translation>{millions} 百万</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/model_page.py" line="250"/>
+        <location filename="../../app/gui/pages/model_page.py" line="259"/>
         <source>about {millions} million (estimated from the file size)</source>
         <translation>約 {millions} 百万（ファイルサイズからの推定）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/model_page.py" line="256"/>
+        <location filename="../../app/gui/pages/model_page.py" line="264"/>
         <source>{free} free now</source>
         <translation>現在の空き {free}</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/model_page.py" line="258"/>
-        <source>a run needs about {need}; {free} free now</source>
-        <translation>調整に約 {need} 必要、現在の空き {free}</translation>
+        <location filename="../../app/gui/pages/model_page.py" line="266"/>
+        <source>tuning needs about {need}; {free} free now</source>
+        <translation>調整に約 {need} 必要（いまの空き: {free}）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/model_page.py" line="262"/>
+        <location filename="../../app/gui/pages/model_page.py" line="274"/>
+        <source>about {n} tuning rounds a minute</source>
+        <translation>1 分あたり約 {n} 回の調整</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/model_page.py" line="277"/>
+        <source>about one tuning round every {s} seconds</source>
+        <translation>約 {s} 秒に 1 回の調整</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/model_page.py" line="284"/>
+        <source>{ms} ms per example for one forward pass</source>
+        <translation>1 件あたり {ms} ミリ秒（順伝播 1 回）</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/model_page.py" line="329"/>
+        <source>This PC can tune this model ({speed}).</source>
+        <translation>この PC でこのモデルを調整できます（{speed}）。</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/model_page.py" line="270"/>
         <source>not measured (this kind of model cannot be tuned)</source>
         <translation>測定していません（この種類のモデルは調整できません）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/model_page.py" line="265"/>
-        <source>about {step} s per tuning step (estimated from one measured forward pass: {ms} ms per example)</source>
-        <translation>調整 1 ステップあたり約 {step} 秒（実測した順伝播 1 回から推定: 例文 1 件あたり {ms} ミリ秒）</translation>
-    </message>
-    <message>
-        <location filename="../../app/gui/pages/model_page.py" line="281"/>
+        <location filename="../../app/gui/pages/model_page.py" line="294"/>
         <source>Problem</source>
         <translation>問題あり</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/model_page.py" line="286"/>
+        <location filename="../../app/gui/pages/model_page.py" line="299"/>
         <source>Choose the included model or open a model file to see its card.</source>
         <translation>内蔵モデルを選ぶか、モデルファイルを開くと、ここにモデル情報が表示されます。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/model_page.py" line="295"/>
+        <location filename="../../app/gui/pages/model_page.py" line="307"/>
         <source>Tuning needs a Llama-family GGUF model, an ONNX causal language model or an ONNX sequence classifier.</source>
         <translation>調整できるのは Llama 系の GGUF モデル、ONNX の因果言語モデル、ONNX の文分類モデルです。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/model_page.py" line="301"/>
-        <location filename="../../app/gui/pages/model_page.py" line="307"/>
+        <location filename="../../app/gui/pages/model_page.py" line="313"/>
+        <location filename="../../app/gui/pages/model_page.py" line="319"/>
         <source>Cannot tune</source>
         <translation>調整できません</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/model_page.py" line="302"/>
+        <location filename="../../app/gui/pages/model_page.py" line="314"/>
         <source>This model can be evaluated but not tuned here. {why}</source>
         <translation>このモデルは評価はできますが、ここでは調整できません。{why}</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/model_page.py" line="309"/>
+        <location filename="../../app/gui/pages/model_page.py" line="321"/>
         <source>This PC cannot tune this model: a run needs about {need} of free memory and only {free} is free now. Close other programs, or choose a smaller model.</source>
         <translation>この PC ではこのモデルを調整できません。約 {need} の空きメモリーが必要ですが、現在の空きは {free} です。ほかのプログラムを閉じるか、より小さいモデルを選んでください。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/model_page.py" line="319"/>
-        <source>This PC can tune this model: about {n} steps per minute.</source>
-        <translation>この PC でこのモデルを調整できます: 1 分あたり約 {n} ステップです。</translation>
-    </message>
-    <message>
-        <location filename="../../app/gui/pages/model_page.py" line="323"/>
-        <source>This PC can tune this model: about one step every {s} seconds.</source>
-        <translation>この PC でこのモデルを調整できます: 約 {s} 秒に 1 ステップです。</translation>
-    </message>
-    <message>
-        <location filename="../../app/gui/pages/model_page.py" line="326"/>
+        <location filename="../../app/gui/pages/model_page.py" line="330"/>
         <source>OK</source>
         <translation>OK</translation>
     </message>
 </context>
 <context>
+    <name>Page</name>
+    <message>
+        <location filename="../../app/gui/pages/page.py" line="187"/>
+        <source>← &amp;Back</source>
+        <translation>← 戻る(&amp;B)</translation>
+    </message>
+</context>
+<context>
     <name>ResultsPage</name>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="232"/>
+        <location filename="../../app/gui/pages/results_page.py" line="243"/>
         <source>Asking both models…</source>
         <translation>両方のモデルに問い合わせています…</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="248"/>
+        <location filename="../../app/gui/pages/results_page.py" line="259"/>
         <source>Export the tuned model to…</source>
         <translation>調整済みモデルの書き出し先</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="328"/>
+        <location filename="../../app/gui/pages/results_page.py" line="339"/>
         <source>✔ now right</source>
         <translation>✔ 正解になった</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="330"/>
+        <location filename="../../app/gui/pages/results_page.py" line="341"/>
         <source>✘ now wrong</source>
         <translation>✘ 不正解になった</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="331"/>
+        <location filename="../../app/gui/pages/results_page.py" line="342"/>
         <source>changed, still wrong</source>
         <translation>変化（不正解のまま）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="379"/>
+        <location filename="../../app/gui/pages/results_page.py" line="390"/>
         <source>Results</source>
         <translation>結果</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="385"/>
-        <source>What tuning gained on the validation examples (kept aside, never used for tuning), and the tuned model to take away.</source>
-        <translation>検証用の例文（調整には一度も使っていない例文）で、調整によってどれだけ良くなったかを示します。調整済みモデルはここから持ち出せます。</translation>
+        <location filename="../../app/gui/pages/results_page.py" line="396"/>
+        <source>How much better the tuned model answers the rows kept for the final test (never used while tuning), and the tuned model to take away.</source>
+        <translation>最終テスト用に取っておいたデータ（調整中は一度も使っていません）で、調整済みモデルがどれだけ正しく答えるようになったかを示します。調整済みモデルはここから持ち出せます。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="389"/>
+        <location filename="../../app/gui/pages/results_page.py" line="401"/>
         <source>Summary</source>
         <translation>まとめ</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="391"/>
-        <source>Accuracy before</source>
-        <translation>調整前の正解率</translation>
+        <location filename="../../app/gui/pages/results_page.py" line="405"/>
+        <source>Simple keyword model</source>
+        <translation>簡単なキーワード方式</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="392"/>
-        <source>Accuracy after</source>
-        <translation>調整後の正解率</translation>
-    </message>
-    <message>
-        <location filename="../../app/gui/pages/results_page.py" line="393"/>
-        <source>Steps</source>
-        <translation>ステップ数</translation>
-    </message>
-    <message>
-        <location filename="../../app/gui/pages/results_page.py" line="394"/>
+        <location filename="../../app/gui/pages/results_page.py" line="407"/>
         <source>Time</source>
         <translation>時間</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="395"/>
+        <location filename="../../app/gui/pages/results_page.py" line="408"/>
         <source>Electricity</source>
-        <translation>電力</translation>
+        <translation>電力量（電気代）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="399"/>
+        <location filename="../../app/gui/pages/results_page.py" line="413"/>
         <source>Tuned model</source>
         <translation>調整済みモデル</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="400"/>
+        <location filename="../../app/gui/pages/results_page.py" line="414"/>
         <source>&amp;Export…</source>
         <translation>書き出す(&amp;E)…</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="401"/>
+        <location filename="../../app/gui/pages/results_page.py" line="415"/>
         <source>Open run &amp;folder</source>
         <translation>実行フォルダーを開く(&amp;F)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="402"/>
+        <location filename="../../app/gui/pages/results_page.py" line="416"/>
         <source>&amp;Continue this run</source>
         <translation>この実行を再開する(&amp;C)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="403"/>
-        <source>Validation examples</source>
-        <translation>検証用の例文</translation>
+        <location filename="../../app/gui/pages/results_page.py" line="417"/>
+        <source>Rows kept for the final test</source>
+        <translation>最終テスト用のデータ</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="404"/>
-        <source>Confusion &amp;matrix:</source>
-        <translation>混同行列(&amp;M):</translation>
-    </message>
-    <message>
-        <location filename="../../app/gui/pages/results_page.py" line="405"/>
+        <location filename="../../app/gui/pages/results_page.py" line="419"/>
         <source>after tuning</source>
         <translation>調整後</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="406"/>
+        <location filename="../../app/gui/pages/results_page.py" line="420"/>
         <source>before tuning</source>
         <translation>調整前</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="408"/>
-        <source>Rows: the true label. Columns: the model&apos;s answer. The diagonal (bold) is correct.</source>
-        <translation>行は正しいラベル、列はモデルの答えです。対角線上（太字）が正解です。</translation>
+        <location filename="../../app/gui/pages/results_page.py" line="424"/>
+        <source>Each final-test row</source>
+        <translation>最終テスト用データ 1 件ごとの結果</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="410"/>
-        <source>Each validation example</source>
-        <translation>検証用の例文ごとの結果</translation>
-    </message>
-    <message>
-        <location filename="../../app/gui/pages/results_page.py" line="411"/>
-        <source>Only examples whose answer &amp;changed</source>
-        <translation>答えが変わった例文だけ表示(&amp;C)</translation>
-    </message>
-    <message>
-        <location filename="../../app/gui/pages/results_page.py" line="413"/>
+        <location filename="../../app/gui/pages/results_page.py" line="427"/>
         <source>Text</source>
         <translation>本文</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="413"/>
-        <source>True label</source>
-        <translation>正しいラベル</translation>
-    </message>
-    <message>
-        <location filename="../../app/gui/pages/results_page.py" line="413"/>
+        <location filename="../../app/gui/pages/results_page.py" line="427"/>
         <source>Before</source>
         <translation>調整前</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="413"/>
+        <location filename="../../app/gui/pages/results_page.py" line="427"/>
         <source>After</source>
         <translation>調整後</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="413"/>
+        <location filename="../../app/gui/pages/results_page.py" line="427"/>
         <source>Change</source>
         <translation>変化</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="415"/>
+        <location filename="../../app/gui/pages/results_page.py" line="429"/>
         <source>Try it</source>
         <translation>試してみる</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="416"/>
+        <location filename="../../app/gui/pages/results_page.py" line="430"/>
         <source>Type a text as it would appear in your data…</source>
         <translation>データにありそうな文章を入力してください…</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="417"/>
+        <location filename="../../app/gui/pages/results_page.py" line="431"/>
         <source>&amp;Ask both models</source>
         <translation>両方のモデルに聞く(&amp;A)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="423"/>
-        <source>the time budget was used up</source>
-        <translation>時間の予算を使い切った</translation>
-    </message>
-    <message>
-        <location filename="../../app/gui/pages/results_page.py" line="424"/>
-        <source>the step budget was used up</source>
-        <translation>ステップ数の予算を使い切った</translation>
-    </message>
-    <message>
-        <location filename="../../app/gui/pages/results_page.py" line="425"/>
-        <source>the energy budget was used up</source>
-        <translation>電力量の予算を使い切った</translation>
-    </message>
-    <message>
-        <location filename="../../app/gui/pages/results_page.py" line="426"/>
+        <location filename="../../app/gui/pages/results_page.py" line="441"/>
         <source>you stopped it</source>
-        <translation>手動で停止した</translation>
+        <translation>手動で止めた</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="427"/>
+        <location filename="../../app/gui/pages/results_page.py" line="442"/>
         <source>the numbers became unstable, so it stopped early</source>
         <translation>計算が不安定になり、早めに停止した</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="439"/>
+        <location filename="../../app/gui/pages/results_page.py" line="454"/>
         <source>chosen by a short trial before tuning: the layers whose adjustment moved the answers most for the computing time they cost</source>
         <translation>調整前の短い試行で、計算時間あたりに答えへの影響が最も大きい層を選びました</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="443"/>
+        <location filename="../../app/gui/pages/results_page.py" line="458"/>
         <source>chosen by you</source>
-        <translation>ユーザーが指定</translation>
+        <translation>自分で指定</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="445"/>
+        <location filename="../../app/gui/pages/results_page.py" line="460"/>
         <source>the top layers of the model</source>
         <translation>モデルの最上位の層</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="446"/>
-        <source>Tuned layers: {layers} ({why}).</source>
-        <translation>調整した層: {layers}（{why}）。</translation>
+        <location filename="../../app/gui/pages/results_page.py" line="518"/>
+        <source>{rows}, correct answers went from {before} to {after}. The run ended because {reason}.</source>
+        <translation>{rows}、正解率が {before} から {after} に上がりました。終了理由: {reason}。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="451"/>
+        <location filename="../../app/gui/pages/results_page.py" line="400"/>
+        <source>&amp;Next: Payback</source>
+        <translation>次へ: 費用対効果(&amp;N)</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/results_page.py" line="403"/>
+        <source>Correct before</source>
+        <translation>調整前の正解率</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/results_page.py" line="404"/>
+        <source>Correct after</source>
+        <translation>調整後の正解率</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/results_page.py" line="406"/>
+        <source>Tuning rounds</source>
+        <translation>調整の回数</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/results_page.py" line="412"/>
+        <source>Details</source>
+        <translation>詳細</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/results_page.py" line="418"/>
+        <source>&amp;Right answers and model answers:</source>
+        <translation>正解と予測の対応表(&amp;R):</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/results_page.py" line="422"/>
+        <source>Each row is the right label, each column what the model answered. Bold: answered right.</source>
+        <translation>行が正解のラベル、列がモデルの答えです。太字が正しく答えた件数です。</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/results_page.py" line="425"/>
+        <source>Only rows whose answer &amp;changed</source>
+        <translation>答えが変わったものだけ表示(&amp;C)</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/results_page.py" line="427"/>
+        <source>Right label</source>
+        <translation>正解のラベル</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/results_page.py" line="437"/>
+        <source>the tuning time was used up</source>
+        <translation>調整時間を使い切った</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/results_page.py" line="438"/>
+        <source>the set number of rounds was done</source>
+        <translation>決めた回数の調整を終えた</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/results_page.py" line="439"/>
+        <source>the electricity limit was reached</source>
+        <translation>決めた電力量に達した</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/results_page.py" line="440"/>
+        <source>accuracy had stopped going up, so it stopped early</source>
+        <translation>正解率が上がらなくなったので早めに終えた</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/results_page.py" line="461"/>
+        <source>Tuned layers of the model: {layers} ({why}).</source>
+        <translation>調整したモデルの層: {layers}（{why}）。</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/results_page.py" line="466"/>
         <source>{p}%</source>
         <translation>{p}%</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="468"/>
-        <source>No results yet: run the tuning in step 4.</source>
-        <translation>まだ結果はありません。ステップ 4 で調整を実行してください。</translation>
-    </message>
-    <message>
-        <location filename="../../app/gui/pages/results_page.py" line="475"/>
-        <source>The checkpoint was kept in {folder}. Press Continue this run to carry on from it.</source>
-        <translation>チェックポイントは {folder} に保存されています。「この実行を再開する」を押すと続きから再開できます。</translation>
-    </message>
-    <message>
-        <location filename="../../app/gui/pages/results_page.py" line="478"/>
-        <source>Nothing was kept: the run stopped before its first checkpoint.</source>
-        <translation>保存されたものはありません。最初のチェックポイントの前に止まりました。</translation>
-    </message>
-    <message>
-        <location filename="../../app/gui/pages/results_page.py" line="482"/>
-        <source>Run failed</source>
-        <translation>実行に失敗</translation>
-    </message>
-    <message>
         <location filename="../../app/gui/pages/results_page.py" line="483"/>
+        <source>No results yet: run the tuning in step 4.</source>
+        <translation>まだ結果はありません。手順 4 で調整を実行してください。</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/results_page.py" line="490"/>
+        <source>The checkpoint was kept in {folder}. Press Continue this run to carry on from it.</source>
+        <translation>途中経過は {folder} に保存されています。「この実行を再開する」を押すと続きから再開できます。</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/results_page.py" line="493"/>
+        <source>Nothing was kept: the run stopped before its first checkpoint.</source>
+        <translation>保存されたものはありません。最初の途中保存より前に止まりました。</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/results_page.py" line="497"/>
+        <source>Run failed</source>
+        <translation>最後まで実行できませんでした</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/results_page.py" line="498"/>
         <source>{message}
 {kept}</source>
         <translation>{message}
 {kept}</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="485"/>
+        <location filename="../../app/gui/pages/results_page.py" line="501"/>
         <source>Run folder: {folder}</source>
         <translation>実行フォルダー: {folder}</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="492"/>
+        <location filename="../../app/gui/pages/results_page.py" line="507"/>
+        <source>On {n} rows kept for the final test (never used while tuning)</source>
+        <translation>調整中に一度も使っていない最終テスト用の {n} 件で</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/results_page.py" line="510"/>
+        <source>On {n} rows used to pick the best result (too few rows for a separate final test)</source>
+        <translation>一番良い結果を選ぶのに使った {n} 件で（データが少ないため、別の最終テスト用データは取れませんでした）</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/results_page.py" line="516"/>
         <source>Improved</source>
         <translation>改善しました</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="494"/>
-        <source>Validation accuracy went from {before} to {after}. The run ended because {reason}.</source>
-        <translation>検証用の例文での正解率が {before} から {after} に上がりました。終了理由: {reason}。</translation>
+        <location filename="../../app/gui/pages/results_page.py" line="555"/>
+        <source>{wh} Wh, {yen} (measured)</source>
+        <translation>{wh} Wh、{yen}（実測）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="500"/>
+        <location filename="../../app/gui/pages/results_page.py" line="557"/>
+        <source>{wh} Wh, {yen} (estimated)</source>
+        <translation>{wh} Wh、{yen}（推定）</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/results_page.py" line="563"/>
+        <source>The run folder {folder} holds the tuned model, ready to use, and a report. Export copies them to a folder you choose, for example a USB stick.</source>
+        <translation>実行フォルダー {folder} に、すぐに使える調整済みモデルとレポートがあります。「書き出す」で、USB メモリーなどお好きなフォルダーにコピーできます。</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/results_page.py" line="526"/>
         <source>No gain</source>
         <translation>改善なし</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="502"/>
-        <source>Tuning did not improve validation accuracy ({before}); the exported model is the unchanged model. The run ended because {reason}. Try a longer budget or more examples.</source>
-        <translation>調整しても検証用の例文での正解率（{before}）は上がりませんでした。書き出されるモデルは元のモデルのままです。終了理由: {reason}。予算を増やすか、例文を増やしてお試しください。</translation>
+        <location filename="../../app/gui/pages/results_page.py" line="528"/>
+        <source>{rows}, tuning did not raise the share of correct answers ({before}); the exported model is the unchanged model. The run ended because {reason}. Try a longer tuning time or more training data.</source>
+        <translation>{rows}、調整しても正解率は上がりませんでした（{before}）。書き出すモデルは調整前と同じです。終了理由: {reason}。調整時間を長くするか、学習データを増やしてみてください。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="515"/>
-        <source>measured</source>
-        <translation>実測</translation>
+        <location filename="../../app/gui/pages/results_page.py" line="536"/>
+        <source>The tuned model answers better than a simple keyword model ({keyword}).</source>
+        <translation>調整済みモデルは、簡単なキーワード方式（{keyword}）より正しく答えます。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="515"/>
-        <source>estimated</source>
-        <translation>推定</translation>
+        <location filename="../../app/gui/pages/results_page.py" line="539"/>
+        <source>A simple keyword model answers as well or better ({keyword}): the tuned model adds nothing over it on these rows.</source>
+        <translation>簡単なキーワード方式でも同じかそれ以上に正しく答えます（{keyword}）。このデータでは、調整済みモデルを使う利点はありません。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="518"/>
-        <source>{wh} Wh, {yen} yen ({source})</source>
-        <translation>{wh} Wh、{yen} 円（{source}）</translation>
-    </message>
-    <message>
-        <location filename="../../app/gui/pages/results_page.py" line="525"/>
-        <source>The run folder {folder} holds the merged ONNX model (model/), the adapter file (adapters.npz) and the report (report.json). Export copies them to a folder you choose, for example a USB stick.</source>
-        <translation>実行フォルダー {folder} に、統合済みの ONNX モデル（model/）、アダプターファイル（adapters.npz）、レポート（report.json）があります。「書き出す」で、USB メモリーなどお好きなフォルダーにコピーできます。</translation>
-    </message>
-    <message>
-        <location filename="../../app/gui/pages/results_page.py" line="533"/>
+        <location filename="../../app/gui/pages/results_page.py" line="570"/>
         <source>Exported</source>
         <translation>書き出し完了</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="533"/>
+        <location filename="../../app/gui/pages/results_page.py" line="570"/>
         <source>Copied to {folder}.</source>
         <translation>{folder} にコピーしました。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="536"/>
-        <location filename="../../app/gui/pages/results_page.py" line="545"/>
+        <location filename="../../app/gui/pages/results_page.py" line="574"/>
+        <location filename="../../app/gui/pages/results_page.py" line="585"/>
         <source>Problem</source>
         <translation>問題あり</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="538"/>
+        <location filename="../../app/gui/pages/results_page.py" line="577"/>
         <source>Copying…</source>
         <translation>コピーしています…</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="548"/>
+        <location filename="../../app/gui/pages/results_page.py" line="589"/>
         <source>Checking</source>
         <translation>確認中</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="548"/>
-        <source>Running both models on the validation examples…</source>
-        <translation>検証用の例文で両方のモデルを動かしています…</translation>
+        <location filename="../../app/gui/pages/results_page.py" line="589"/>
+        <source>Asking both models about the final-test rows…</source>
+        <translation>最終テスト用のデータを両方のモデルに答えさせています…</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="555"/>
-        <source>{n} validation examples; the answer changed for {changed}.</source>
-        <translation>検証用の例文 {n} 件のうち、{changed} 件で答えが変わりました。</translation>
+        <location filename="../../app/gui/pages/results_page.py" line="594"/>
+        <source>{n} rows kept for the final test; the answer changed for {changed}.</source>
+        <translation>最終テスト用のデータ {n} 件のうち、{changed} 件で答えが変わりました。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="571"/>
+        <location filename="../../app/gui/pages/results_page.py" line="596"/>
+        <source>{n} rows used to pick the best result; the answer changed for {changed}.</source>
+        <translation>一番良い結果を選ぶのに使ったデータ {n} 件のうち、{changed} 件で答えが変わりました。</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/results_page.py" line="617"/>
         <source>Before tuning: {before} ({pb}%)    After tuning: {after} ({pa}%)</source>
         <translation>調整前: {before}（{pb}%）    調整後: {after}（{pa}%）</translation>
     </message>
@@ -939,19 +1100,14 @@
         <translation>PDF レポート (*.pdf)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="446"/>
-        <source>Return on investment</source>
-        <translation>投資対効果</translation>
-    </message>
-    <message>
         <location filename="../../app/gui/pages/roi_page.py" line="430"/>
         <source>Electricity per run</source>
         <translation>1 回あたりの電力量</translation>
     </message>
     <message>
         <location filename="../../app/gui/pages/roi_page.py" line="425"/>
-        <source>ROI</source>
-        <translation>投資対効果</translation>
+        <source>Payback</source>
+        <translation>費用対効果</translation>
     </message>
     <message>
         <location filename="../../app/gui/pages/roi_page.py" line="431"/>
@@ -1007,6 +1163,11 @@
         <location filename="../../app/gui/pages/roi_page.py" line="441"/>
         <source>Setup cost</source>
         <translation>導入費用</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/roi_page.py" line="446"/>
+        <source>Is it worth it?</source>
+        <translation>費用対効果の見積もり</translation>
     </message>
     <message>
         <location filename="../../app/gui/pages/roi_page.py" line="449"/>
@@ -1141,8 +1302,8 @@
     </message>
     <message>
         <location filename="../../app/gui/pages/roi_page.py" line="504"/>
-        <source>One PDF and one HTML file with the run, the accuracy before and after (with the confusion matrix), these figures and charts, and what stayed on this PC. They are written in the language of the window.</source>
-        <translation>実行内容、調整前後の正解率（混同行列付き）、この画面の数値とグラフ、この PC の外に出なかったものをまとめた PDF と HTML を 1 つずつ作ります。画面と同じ言語で書き出します。</translation>
+        <source>One PDF and one HTML file with the run, the share of correct answers before and after (with the table of right and model answers), these figures and charts, and what stayed on this PC. They are written in the language of the window.</source>
+        <translation>実行の内容、調整前後の正解率（正解と予測の対応表付き）、この画面の数値とグラフ、この PC の外に出なかったものをまとめた PDF と HTML を 1 つずつ作ります。画面と同じ言語で書き出します。</translation>
     </message>
     <message>
         <location filename="../../app/gui/pages/roi_page.py" line="509"/>
@@ -1167,11 +1328,11 @@
     <message>
         <location filename="../../app/gui/pages/roi_page.py" line="543"/>
         <source>No run yet: tune in step 4, or press Run the demo in step 1, or use an earlier run.</source>
-        <translation>まだ実行結果がありません。ステップ 4 で調整するか、ステップ 1 で「デモを実行」を押すか、以前の実行を使ってください。</translation>
+        <translation>まだ実行結果がありません。手順 4 で調整するか、手順 1 で「デモを実行」を押すか、以前の実行を使ってください。</translation>
     </message>
     <message>
         <location filename="../../app/gui/pages/roi_page.py" line="548"/>
-        <location filename="../../app/gui/pages/roi_page.py" line="575"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="576"/>
         <source>Problem</source>
         <translation>問題あり</translation>
     </message>
@@ -1196,322 +1357,421 @@
         <translation>保存しました</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="578"/>
-        <source>Writing the report (checking both models on the validation examples)…</source>
-        <translation>レポートを作成中（検証用の例文で両方のモデルを確認しています）…</translation>
+        <location filename="../../app/gui/pages/roi_page.py" line="580"/>
+        <source>Writing the report (asking both models about the final-test rows)…</source>
+        <translation>レポートを作成中（最終テスト用のデータを両方のモデルに答えさせています）…</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="595"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="597"/>
         <source>from this run</source>
         <translation>この実行の結果</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="596"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="598"/>
         <source>Measured in the run; change it to see what if.</source>
         <translation>実行で測った値です。変えると「もし〜なら」を試せます。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="598"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="600"/>
         <source>example</source>
         <translation>例</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="599"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="601"/>
         <source>An example figure, not your site&apos;s: replace it with your own.</source>
         <translation>自社の数値ではなく例です。自社の数値に置き換えてください。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="617"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="619"/>
         <source>no payback</source>
         <translation>回収できません</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="618"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="620"/>
         <source>The monthly savings do not exceed the costs.</source>
         <translation>月々の節約額が費用を上回りません。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="620"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="622"/>
         <source>{n} months</source>
         <translation>{n} か月</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="638"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="640"/>
         <source>change in net savings per month (yen)</source>
         <translation>月あたりの純節約額の変化（円）</translation>
     </message>
 </context>
 <context>
+    <name>StatusLine</name>
+    <message>
+        <location filename="../../app/gui/pages/page.py" line="111"/>
+        <source>&amp;Copy details</source>
+        <translation>詳細をコピー(&amp;C)</translation>
+    </message>
+</context>
+<context>
     <name>TunePage</name>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="152"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="193"/>
         <source>Choose a model first (step 1).</source>
-        <translation>先にモデルを選んでください（ステップ 1）。</translation>
+        <translation>先にモデルを選んでください（手順 1）。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="154"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="195"/>
         <source>The chosen model cannot be tuned on this PC; see step 1.</source>
-        <translation>選んだモデルはこの PC では調整できません。ステップ 1 をご覧ください。</translation>
+        <translation>選んだモデルはこの PC では調整できません。手順 1 をご覧ください。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="156"/>
-        <source>Choose your examples first (step 2).</source>
-        <translation>先に例文を選んでください（ステップ 2）。</translation>
-    </message>
-    <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="158"/>
-        <source>Fix the prompt in step 2 first.</source>
-        <translation>先にステップ 2 でプロンプトを直してください。</translation>
-    </message>
-    <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="160"/>
-        <source>Set a budget first (step 3).</source>
-        <translation>先に予算を決めてください（ステップ 3）。</translation>
-    </message>
-    <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="378"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="497"/>
         <source>Problem</source>
         <translation>問題あり</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="325"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="373"/>
         <source>Tune</source>
         <translation>調整</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="331"/>
-        <source>Start the run and watch it learn. The PC may feel slower while it tunes; this window stays usable. Stop keeps the best result found so far.</source>
-        <translation>調整を開始して、学習の様子を見守ります。調整中は PC の動作が遅く感じられることがありますが、このウィンドウは操作できます。停止しても、それまでで最も良い結果が残ります。</translation>
+        <location filename="../../app/gui/pages/tune_page.py" line="197"/>
+        <source>Choose your training data first (step 2).</source>
+        <translation>先に学習データを選んでください（手順 2）。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="335"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="199"/>
+        <source>Fix the answer words in step 2 first.</source>
+        <translation>先に手順 2 で、答える言葉を直してください。</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/tune_page.py" line="201"/>
+        <source>Set the tuning time first (step 3).</source>
+        <translation>先に調整時間を決めてください（手順 3）。</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/tune_page.py" line="379"/>
+        <source>Start the run and watch it learn. The PC may feel slower while it tunes; this window stays usable. Stop keeps the best result found so far.</source>
+        <translation>調整を始めて、上達する様子を見守ります。調整中は PC が遅く感じられることがありますが、このウィンドウは使えます。途中で止めても、それまでで一番良い結果が残ります。</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/tune_page.py" line="383"/>
         <source>&amp;Start tuning</source>
         <translation>調整を開始(&amp;S)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="336"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="384"/>
         <source>&amp;Pause</source>
         <translation>一時停止(&amp;P)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="337"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="385"/>
         <source>Res&amp;ume</source>
         <translation>再開(&amp;U)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="338"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="386"/>
         <source>S&amp;top (keep best so far)</source>
-        <translation>停止（最良の結果を残す）(&amp;T)</translation>
+        <translation>停止（一番良い結果を残す）(&amp;T)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="339"/>
-        <source>Now</source>
-        <translation>現在の状況</translation>
+        <location filename="../../app/gui/pages/tune_page.py" line="387"/>
+        <source>&amp;Next: Results</source>
+        <translation>次へ: 結果(&amp;N)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="341"/>
-        <source>Step</source>
-        <translation>ステップ</translation>
+        <location filename="../../app/gui/pages/tune_page.py" line="389"/>
+        <source>Correct answers: best (at start)</source>
+        <translation>正解率: 最高（開始時）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="342"/>
-        <source>Elapsed</source>
+        <location filename="../../app/gui/pages/tune_page.py" line="390"/>
+        <source>Time spent</source>
         <translation>経過時間</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="343"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="396"/>
+        <source>Accuracy</source>
+        <translation>正解率</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/tune_page.py" line="397"/>
+        <source>More charts</source>
+        <translation>詳しいグラフ</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/tune_page.py" line="398"/>
+        <source>time (min:s)</source>
+        <translation>経過時間（分:秒）</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/tune_page.py" line="400"/>
+        <source>Correct answers on the checking rows (they pick the best result)</source>
+        <translation>確認用データでの正解率（一番良い結果を選ぶのに使います）</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/tune_page.py" line="405"/>
+        <source>Error while learning (lower is better)</source>
+        <translation>学習中の誤差（低いほど良い）</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/tune_page.py" line="405"/>
+        <source>error</source>
+        <translation>誤差</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/tune_page.py" line="407"/>
+        <source>each round</source>
+        <translation>1 回ごと</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/tune_page.py" line="408"/>
+        <source>average</source>
+        <translation>平均</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/tune_page.py" line="410"/>
+        <source>electricity</source>
+        <translation>電力量</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/tune_page.py" line="412"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="415"/>
+        <source>tuning</source>
+        <translation>調整</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/tune_page.py" line="413"/>
+        <source>whole PC</source>
+        <translation>PC 全体</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/tune_page.py" line="414"/>
+        <source>Memory used by tuning</source>
+        <translation>調整が使っているメモリー</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/tune_page.py" line="414"/>
+        <source>MB</source>
+        <translation>MB</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/tune_page.py" line="432"/>
+        <source>Not started</source>
+        <translation>まだ始めていません</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/tune_page.py" line="433"/>
+        <source>Press Start tuning when the steps above are done.</source>
+        <translation>手順 1〜3 が済んだら「調整を開始」を押してください。</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/tune_page.py" line="436"/>
+        <source>Did not finish</source>
+        <translation>最後まで終わりませんでした</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/tune_page.py" line="436"/>
+        <source>See the message above.</source>
+        <translation>上のメッセージをご覧ください。</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/tune_page.py" line="440"/>
+        <source>Stopped early</source>
+        <translation>早めに終了しました</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/tune_page.py" line="442"/>
+        <source>Accuracy had stopped going up, so the run ended early and kept its best result.</source>
+        <translation>正解率が上がらなくなったので早めに終え、一番良かった結果を残しました。</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/tune_page.py" line="445"/>
+        <source>Finished</source>
+        <translation>完了</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/tune_page.py" line="445"/>
+        <source>The best result is kept. See the results (step 5).</source>
+        <translation>一番良かった結果が残っています。結果をご覧ください（手順 5）。</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/tune_page.py" line="447"/>
+        <source>Paused</source>
+        <translation>一時停止中</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/tune_page.py" line="447"/>
+        <source>Press Resume to continue.</source>
+        <translation>「再開」を押すと続きます。</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/tune_page.py" line="449"/>
+        <source>Stopping</source>
+        <translation>停止中</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/tune_page.py" line="449"/>
+        <source>Keeping the best result so far.</source>
+        <translation>それまでで一番良い結果を残しています。</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/tune_page.py" line="453"/>
+        <source>Getting ready</source>
+        <translation>準備中</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/tune_page.py" line="454"/>
+        <source>The first check of accuracy comes after a few rounds.</source>
+        <translation>数回調整したあとで、最初の正解率が出ます。</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/tune_page.py" line="461"/>
+        <source>Stops early if nothing improves for another {left}.</source>
+        <translation>あと {left} のあいだ良くならなければ、早めに終えます。</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/tune_page.py" line="463"/>
+        <source>Early stop is off: it runs for the whole time.</source>
+        <translation>早めに終える設定はオフです。最後まで調整します。</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/tune_page.py" line="468"/>
+        <source>Levelling off: safe to stop</source>
+        <translation>頭打ち：止めても大丈夫</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/tune_page.py" line="469"/>
+        <source>No better result for {since}. {stop}</source>
+        <translation>{since} のあいだ良くなっていません。{stop}</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/tune_page.py" line="474"/>
+        <source>Improving steadily</source>
+        <translation>順調に上達中</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/tune_page.py" line="475"/>
+        <source>Up from {start}% to {best}%. {stop}</source>
+        <translation>{start}% から {best}% に上がりました。{stop}</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/tune_page.py" line="483"/>
+        <source>Learning, no gain yet</source>
+        <translation>学習中（まだ伸びていません）</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/tune_page.py" line="484"/>
+        <source>Gains often come after a few minutes. {stop}</source>
+        <translation>伸び始めるまで数分かかることがよくあります。{stop}</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/tune_page.py" line="506"/>
+        <source>{model} learns from {n} rows of your data ({labels}); tuning time: {budget}.</source>
+        <translation>{model} が学習データ {n} 件（{labels}）から学習します。調整時間: {budget}。</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/tune_page.py" line="524"/>
+        <source>Paused after {step} rounds. Press Resume to continue.</source>
+        <translation>{step} 回の調整のあとで一時停止中です。「再開」を押すと続きます。</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/tune_page.py" line="535"/>
+        <source>Tuning. The bar shows how much of the tuning time is used.</source>
+        <translation>調整中です。バーは調整時間のうち使った割合です。</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/tune_page.py" line="572"/>
+        <source>{wh} Wh, {yen} (measured)</source>
+        <translation>{wh} Wh、{yen}（実測）</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/tune_page.py" line="574"/>
+        <source>{wh} Wh, {yen} (estimated)</source>
+        <translation>{wh} Wh、{yen}（推定）</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/tune_page.py" line="391"/>
         <source>Time left</source>
         <translation>残り時間</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="344"/>
-        <source>Best accuracy (start)</source>
-        <translation>最高正解率（開始時）</translation>
-    </message>
-    <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="345"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="392"/>
         <source>Electricity so far</source>
-        <translation>これまでの電力</translation>
+        <translation>これまでの電力量（電気代）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="349"/>
-        <source>step</source>
-        <translation>ステップ</translation>
-    </message>
-    <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="349"/>
-        <source>minutes</source>
-        <translation>分</translation>
-    </message>
-    <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="350"/>
-        <source>Training loss (lower is better)</source>
-        <translation>学習の損失（低いほど良い）</translation>
-    </message>
-    <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="350"/>
-        <source>loss</source>
-        <translation>損失</translation>
-    </message>
-    <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="351"/>
-        <source>each step</source>
-        <translation>各ステップ</translation>
-    </message>
-    <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="352"/>
-        <source>smoothed</source>
-        <translation>平滑化</translation>
-    </message>
-    <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="353"/>
-        <source>Validation accuracy</source>
-        <translation>検証の正解率</translation>
-    </message>
-    <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="353"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="400"/>
         <source>% correct</source>
         <translation>正解率 %</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="354"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="402"/>
         <source>while tuning</source>
         <translation>調整中</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="355"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="403"/>
         <source>before tuning</source>
         <translation>調整前</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="359"/>
-        <source>this run (100% = 1 core)</source>
-        <translation>この調整（100%＝1 コア）</translation>
-    </message>
-    <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="360"/>
-        <source>whole PC (all cores)</source>
-        <translation>PC 全体（全コア）</translation>
-    </message>
-    <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="356"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="409"/>
         <source>Electricity used</source>
         <translation>使った電力量</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="356"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="409"/>
         <source>Wh</source>
         <translation>Wh</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="357"/>
-        <source>energy</source>
-        <translation>電力量</translation>
+        <location filename="../../app/gui/pages/tune_page.py" line="411"/>
+        <source>Processor load (whole PC = 100%)</source>
+        <translation>CPU の使用率（PC 全体 = 100%）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="358"/>
-        <source>CPU</source>
-        <translation>CPU</translation>
-    </message>
-    <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="358"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="411"/>
         <source>%</source>
         <translation>%</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="362"/>
-        <source>Memory</source>
-        <translation>メモリー</translation>
-    </message>
-    <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="362"/>
-        <source>MB used by this run</source>
-        <translation>この調整の使用量 MB</translation>
-    </message>
-    <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="362"/>
-        <source>% of PC</source>
-        <translation>PC 全体の %</translation>
-    </message>
-    <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="364"/>
-        <source>this run (MB, left)</source>
-        <translation>この調整（MB・左）</translation>
-    </message>
-    <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="365"/>
-        <source>whole PC (%, right)</source>
-        <translation>PC 全体（%・右）</translation>
-    </message>
-    <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="386"/>
-        <source>{model} on {n} examples ({labels}); budget: {budget}.</source>
-        <translation>{model} を {n} 件の例文（{labels}）で調整します。予算: {budget}。</translation>
-    </message>
-    <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="396"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="517"/>
         <source>Ready.</source>
         <translation>準備ができました。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="398"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="519"/>
         <source>The run did not finish.</source>
         <translation>調整は最後まで終わりませんでした。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="400"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="521"/>
         <source>Finished: see the results (step 5).</source>
-        <translation>終了しました。結果をご覧ください（ステップ 5）。</translation>
+        <translation>終了しました。結果をご覧ください（手順 5）。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="403"/>
-        <source>Paused at step {step}. Press Resume to continue.</source>
-        <translation>ステップ {step} で一時停止中です。「再開」を押すと続きます。</translation>
-    </message>
-    <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="405"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="526"/>
         <source>Stopping: checking the best result and writing the model…</source>
-        <translation>停止中: 最良の結果を確認し、モデルを書き出しています…</translation>
+        <translation>停止中: 一番良い結果を確かめて、モデルを書き出しています…</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="408"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="529"/>
         <source>Preparing: {message}…</source>
         <translation>準備中: {message}…</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="411"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="532"/>
         <source>Preparing…</source>
         <translation>準備中…</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="414"/>
-        <source>Tuning. The bar shows how much of the budget is used.</source>
-        <translation>調整中です。バーは予算を使った割合を示します。</translation>
-    </message>
-    <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="426"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="553"/>
         <source>{left} (at {time})</source>
         <translation>{left}（{time} ごろ）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="435"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="562"/>
         <source>{best}% ({start}%)</source>
         <translation>{best}%（{start}%）</translation>
-    </message>
-    <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="444"/>
-        <source>measured</source>
-        <translation>実測</translation>
-    </message>
-    <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="444"/>
-        <source>estimated</source>
-        <translation>推定</translation>
-    </message>
-    <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="446"/>
-        <source>{wh} Wh, {yen} yen ({source})</source>
-        <translation>{wh} Wh、{yen} 円（{source}）</translation>
     </message>
 </context>
 </TS>

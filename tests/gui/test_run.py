@@ -45,7 +45,7 @@ def test_run_pause_resume_stop_then_results_and_export(
     assert tune.resume_button.isEnabled() and not tune.pause_button.isEnabled()
     qtbot.wait(400)  # the step in flight (if any) lands
     paused_at = tune._step
-    assert f"Paused at step {paused_at}" in tune.stage_label.text()
+    assert f"Paused after {paused_at} rounds" in tune.stage_label.text()
     qtbot.wait(600)
     assert tune._step == paused_at, "no steps while paused"
 
@@ -67,7 +67,7 @@ def test_run_pause_resume_stop_then_results_and_export(
     assert results.outcome_line.tag.text() in ("Improved", "No gain")
     assert "you stopped it" in results.outcome_line.text.text()
     layers = ", ".join(str(layer) for layer in outcome.report["tuned_layers"])
-    assert f"Tuned layers: {layers} (chosen by a short trial" in results.layers_line.text()
+    assert f"Tuned layers of the model: {layers} (chosen by a short trial" in results.layers_line.text()
     assert "✓" in window.step_list.item(4).text()
 
     qtbot.waitUntil(lambda: results.comparison is not None, timeout=60_000)

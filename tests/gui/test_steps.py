@@ -11,13 +11,18 @@ def test_opening_a_model_shows_its_card_and_a_plain_verdict(window, qtbot, tiny_
     open_tiny_model(window, qtbot, tiny_gguf, monkeypatch)
     page = window.model_page
     assert page.card.isVisible()
+    assert "free now" in page.card_fields["memory"][1].text()
+    assert "iB" not in page.card_fields["memory"][1].text()  # "MB", never "MiB"/"KiB"
+    assert page.verdict.tag.text() == "OK"
+    assert page.verdict.text.text().startswith("This PC can tune this model (about")
+    assert "tuning rounds a minute" in page.verdict.text.text()
+    # the technical rows wait behind Details
+    assert not page.card_fields["file"][1].isVisible()
+    qtbot.mouseClick(page.card_details.toggle, Qt.MouseButton.LeftButton)
+    assert page.card_fields["file"][1].isVisible()
     assert page.card_fields["file"][1].text() == str(tiny_gguf)
     assert "Llama" in page.card_fields["kind"][1].text()
     assert "3 layers" in page.card_fields["parameters"][1].text()
-    assert "free now" in page.card_fields["memory"][1].text()
-    assert page.verdict.tag.text() == "OK"
-    assert page.verdict.text.text().startswith("This PC can tune this model: about")
-    assert "steps per minute" in page.verdict.text.text()
     assert page.next_button.isEnabled()
     assert "✓" in window.step_list.item(0).text()
     assert window.settings.last_model == str(tiny_gguf)
@@ -79,8 +84,10 @@ def test_dropped_examples_show_preview_columns_counts_and_skipped_rows(window, q
     # counts per label and split sizes
     assert page.summary.labels == ("bucket", "engine")
     assert page.summary.counts == (20, 20)
-    assert "for tuning" in page.split_label.text()
-    assert page.summary.n_train + page.summary.n_val == 40
+    assert "rows to learn from" in page.split_label.text()
+    assert f"{page.summary.n_test} kept for the final test" in page.split_label.text()
+    s = page.summary
+    assert s.n_test > 0 and s.n_train + s.n_val + s.n_test + s.n_duplicates == 40
 
 
 def test_a_file_dropped_on_the_template_editor_opens_as_examples(window, qtbot, orders_csv):
@@ -135,16 +142,16 @@ def test_budget_page_estimates_steps_finish_time_and_cost(window, qtbot, tiny_gg
     assert page.minutes_spin.value() == 3.0
     assert page.budget().minutes == 3.0
     assert page.estimate_values["steps"].text().startswith("about ")
-    assert "steps" in page.estimate_values["steps"].text()
-    assert "in 3.0 min" in page.estimate_values["finish"].text()
+    assert "in 3 min" in page.estimate_values["finish"].text()  # as the Tune page says it: not "3.0"
+    assert page.minutes_spin.text() == "3"
     page.radios["energy"].click()
     assert page.budget().energy_wh == page.energy_spin.value()
-    assert "yen" in page.estimate_values["energy"].text()
+    assert "under 1 yen" in page.estimate_values["energy"].text()  # never "0.00 yen"
     page.price_spin.setValue(40.0)
     assert window.settings.yen_per_kwh == 40.0
     page.radios["steps"].click()
     page.steps_spin.setValue(123)
-    assert page.estimate_values["steps"].text() == "about 123 steps"
+    assert page.estimate_values["steps"].text() == "about 123"
     assert window.tune_page.budget.budget.steps == 123
 
 

@@ -1,4 +1,4 @@
-"""Step 3: how much time or energy the run may use, what that buys, and when it will finish."""
+"""Step 3: how long (or how much electricity) the run may use, when it stops early, how it shares the PC."""
 
 from __future__ import annotations
 
@@ -12,34 +12,57 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QPushButton,
     QRadioButton,
     QSpinBox,
+    QVBoxLayout,
     QWidget,
 )
 
-from app.engine.budget import Budget, estimate_steps
+from app.engine.budget import DEFAULT_PATIENCE_MINUTES, Budget, estimate_steps
 from app.engine.energy import DEFAULT_PROFILE
 from app.engine.errors import GenbaError
 from app.engine.ort_runtime import physical_cores
 from app.gui.choices import BudgetChoice
+from app.gui.formatting import format_minutes, format_yen, plain_number
 from app.gui.i18n import current_language
 from app.gui.model_check import ModelCheck
-from app.gui.pages.page import Page, StatusLine, make_button, wrapping_label
+from app.gui.pages.page import (
+    BUTTON_MIN_HEIGHT,
+    DetailsFold,
+    Page,
+    StatusLine,
+    make_button,
+    wrapping_label,
+)
 from app.gui.settings import Settings
+from app.gui.share_pc import (
+    SHARE_BY_DEFAULT_MAX_CORES,
+    leave_core_free_by_default,
+    slowdown_bound,
+    tuning_threads,
+)
 
 DEMO_MINUTES = 3.0
 
 
-def run_watts() -> float:
+def run_watts(threads: int | None = None) -> float:
     """The power the engine's estimate charges for a run: watts per busy core × the cores ORT uses."""
-    return DEFAULT_PROFILE.watts_per_core * physical_cores()
+    return DEFAULT_PROFILE.watts_per_core * (threads or physical_cores())
+
+
+class MinutesSpinBox(QDoubleSpinBox):
+    """Minutes without a trailing ".0" (3, 0.3, 12.5), so the figure reads as on the Tune page."""
+
+    def textFromValue(self, value: float) -> str:
+        return format_minutes(value)
 
 
 class BudgetPage(Page):
     budget_changed = Signal(object)  # BudgetChoice
-    next_requested = Signal()
 
     MODES = ("minutes", "energy", "steps")
+    PRESETS = {"minutes": (5, 15, 30, 60), "energy": (2, 5, 10, 20)}  # chips: one tap, no typing
 
     def __init__(self, settings: Settings, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -50,16 +73,16 @@ class BudgetPage(Page):
 
         self.choice_box = QGroupBox(self.body)
         grid = QGridLayout(self.choice_box)
-        grid.setHorizontalSpacing(16)
+        grid.setHorizontalSpacing(12)
         self.mode_group = QButtonGroup(self)
         self.radios: dict[str, QRadioButton] = {}
         for row, mode in enumerate(self.MODES):
             radio = QRadioButton(self.choice_box)
-            radio.setMinimumHeight(36)
+            radio.setMinimumHeight(BUTTON_MIN_HEIGHT)
             self.mode_group.addButton(radio, row)
             self.radios[mode] = radio
             grid.addWidget(radio, row, 0)
-        self.minutes_spin = QDoubleSpinBox(self.choice_box)
+        self.minutes_spin = MinutesSpinBox(self.choice_box)
         self.minutes_spin.setRange(0.1, 24 * 60)
         self.minutes_spin.setDecimals(1)
         self.minutes_spin.setSingleStep(5)
@@ -72,22 +95,70 @@ class BudgetPage(Page):
         self.steps_spin.setRange(1, 1_000_000)
         self.steps_spin.setValue(300)
         self.spins = {"minutes": self.minutes_spin, "energy": self.energy_spin, "steps": self.steps_spin}
+        self.chips: dict[str, list[QPushButton]] = {}
         for row, mode in enumerate(self.MODES):
+            chips = QHBoxLayout()
+            self.chips[mode] = []
+            for value in self.PRESETS.get(mode, ()):
+                chip = make_button(self.choice_box)
+                chip.setCheckable(True)
+                chip.setProperty("chip", True)
+                chip.setProperty("value", value)
+                chip.clicked.connect(self._chip_clicked)
+                chip.setProperty("mode", mode)
+                chips.addWidget(chip)
+                self.chips[mode].append(chip)
+            chips.addStretch(1)
+            grid.addLayout(chips, row, 1)
             spin = self.spins[mode]
-            spin.setMinimumHeight(36)
-            spin.setMinimumWidth(140)
+            spin.setMinimumHeight(BUTTON_MIN_HEIGHT)
+            spin.setMinimumWidth(130)
             spin.valueChanged.connect(self._changed)
-            grid.addWidget(spin, row, 1)
+            grid.addWidget(spin, row, 2)
         self.unit_labels = {mode: QLabel(self.choice_box) for mode in self.MODES}
         for row, mode in enumerate(self.MODES):
-            grid.addWidget(self.unit_labels[mode], row, 2)
+            grid.addWidget(self.unit_labels[mode], row, 3)
         self.demo_button = make_button(self.choice_box)
         self.demo_button.clicked.connect(self.use_demo)
-        grid.addWidget(self.demo_button, 0, 3)
-        grid.setColumnStretch(4, 1)
+        grid.addWidget(self.demo_button, 0, 4)
+        grid.setColumnStretch(5, 1)
         self.radios["minutes"].setChecked(True)
         self.mode_group.idToggled.connect(self._mode_toggled)
         self.layout_.addWidget(self.choice_box)
+
+        # --- early stopping -----------------------------------------------------------------------------
+        self.stop_box = QGroupBox(self.body)
+        stop = QGridLayout(self.stop_box)
+        self.stop_check = QCheckBox(self.stop_box)
+        self.stop_check.setMinimumHeight(BUTTON_MIN_HEIGHT)
+        self.stop_check.setChecked(True)
+        self.patience_spin = MinutesSpinBox(self.stop_box)
+        self.patience_spin.setRange(1, 24 * 60)
+        self.patience_spin.setDecimals(1)
+        self.patience_spin.setValue(DEFAULT_PATIENCE_MINUTES)
+        self.patience_spin.setMinimumHeight(BUTTON_MIN_HEIGHT)
+        self.patience_spin.setMinimumWidth(130)
+        self.patience_unit = QLabel(self.stop_box)
+        self.stop_check.toggled.connect(self.patience_spin.setEnabled)
+        self.stop_check.toggled.connect(self._changed)
+        self.patience_spin.valueChanged.connect(self._changed)
+        self.stop_note = wrapping_label(self.stop_box)
+        stop.addWidget(self.stop_check, 0, 0)
+        stop.addWidget(self.patience_spin, 0, 1)
+        stop.addWidget(self.patience_unit, 0, 2)
+        stop.setColumnStretch(3, 1)
+        stop.addWidget(self.stop_note, 1, 0, 1, 4)
+
+        # --- sharing the PC -----------------------------------------------------------------------------
+        self.share_box = QGroupBox(self.body)
+        share = QVBoxLayout(self.share_box)
+        self.share_check = QCheckBox(self.share_box)
+        self.share_check.setMinimumHeight(BUTTON_MIN_HEIGHT)
+        self.share_check.setChecked(leave_core_free_by_default())
+        self.share_check.toggled.connect(self._changed)
+        self.share_note = wrapping_label(self.share_box)
+        share.addWidget(self.share_check)
+        share.addWidget(self.share_note)
 
         self.price_box = QGroupBox(self.body)
         price_row = QHBoxLayout(self.price_box)
@@ -95,7 +166,7 @@ class BudgetPage(Page):
         self.price_spin = QDoubleSpinBox(self.price_box)
         self.price_spin.setRange(0, 1000)
         self.price_spin.setDecimals(1)
-        self.price_spin.setMinimumHeight(36)
+        self.price_spin.setMinimumHeight(BUTTON_MIN_HEIGHT)
         self.price_spin.setValue(settings.yen_per_kwh)
         self.price_spin.valueChanged.connect(self._price_changed)
         self.price_caption.setBuddy(self.price_spin)
@@ -104,45 +175,47 @@ class BudgetPage(Page):
         price_row.addWidget(self.price_spin)
         price_row.addWidget(self.price_unit)
         price_row.addStretch(1)
-        self.layout_.addWidget(self.price_box)
-
-        # --- for experts: which layers to tune (default: the engine's probe chooses) -----------------------
-        self.layers_box = QGroupBox(self.body)
-        layers_row = QHBoxLayout(self.layers_box)
-        self.layers_check = QCheckBox(self.layers_box)
-        self.layers_check.setMinimumHeight(36)
-        self.layers_edit = QLineEdit(self.layers_box)
-        self.layers_edit.setMinimumHeight(36)
-        self.layers_edit.setEnabled(False)
-        self.layers_check.toggled.connect(self.layers_edit.setEnabled)
-        self.layers_check.toggled.connect(self._changed)
-        self.layers_edit.textChanged.connect(self._changed)
-        layers_row.addWidget(self.layers_check)
-        layers_row.addWidget(self.layers_edit, 1)
-        self.layout_.addWidget(self.layers_box)
 
         self.estimate_box = QGroupBox(self.body)
         est = QGridLayout(self.estimate_box)
-        self.estimate_captions = {k: QLabel(self.estimate_box) for k in ("steps", "finish", "energy")}
-        self.estimate_values = {k: wrapping_label(self.estimate_box) for k in ("steps", "finish", "energy")}
-        for row, key in enumerate(("steps", "finish", "energy")):
+        keys = ("finish", "energy", "share", "steps")
+        self.estimate_captions = {k: QLabel(self.estimate_box) for k in keys}
+        self.estimate_values = {k: wrapping_label(self.estimate_box) for k in keys}
+        for row, key in enumerate(keys):
             self.estimate_values[key].setObjectName("emphasis")
             est.addWidget(self.estimate_captions[key], row, 0)
             est.addWidget(self.estimate_values[key], row, 1)
         est.setColumnStretch(1, 1)
         self.estimate_note = wrapping_label(self.estimate_box)
-        est.addWidget(self.estimate_note, 3, 0, 1, 2)
+        est.addWidget(self.estimate_note, len(keys), 0, 1, 2)
         self.layout_.addWidget(self.estimate_box)
+        self.layout_.addWidget(self.stop_box)
+        self.layout_.addWidget(self.share_box)
+        self.layout_.addWidget(self.price_box)
+
+        # --- for experts, folded away: which layers to tune (default: a short trial chooses) -------------
+        self.details = DetailsFold(self.body)
+        self.layers_box = QGroupBox(self.details.content)
+        layers = QGridLayout(self.layers_box)
+        self.layers_check = QCheckBox(self.layers_box)
+        self.layers_check.setMinimumHeight(BUTTON_MIN_HEIGHT)
+        self.layers_edit = QLineEdit(self.layers_box)
+        self.layers_edit.setMinimumHeight(BUTTON_MIN_HEIGHT)
+        self.layers_edit.setEnabled(False)
+        self.layers_check.toggled.connect(self.layers_edit.setEnabled)
+        self.layers_check.toggled.connect(self._changed)
+        self.layers_edit.textChanged.connect(self._changed)
+        self.layers_note = wrapping_label(self.layers_box)
+        layers.addWidget(self.layers_check, 0, 0)
+        layers.addWidget(self.layers_edit, 0, 1)
+        layers.addWidget(self.layers_note, 1, 0, 1, 2)
+        layers.setColumnStretch(1, 1)
+        self.details.content_layout.addWidget(self.layers_box)
+        self.layout_.addWidget(self.details)
+
         self.status = StatusLine(self.body)
         self.layout_.addWidget(self.status)
         self.layout_.addStretch(1)
-
-        nav = QHBoxLayout()
-        nav.addStretch(1)
-        self.next_button = make_button(self.body, primary=True)
-        self.next_button.clicked.connect(self.next_requested)
-        nav.addWidget(self.next_button)
-        self.layout_.addLayout(nav)
         self.primary_button = self.next_button
 
         self._clock = QTimer(self)  # the finish time moves with the clock
@@ -161,14 +234,17 @@ class BudgetPage(Page):
 
     def budget(self) -> Budget:
         mode = self.mode()
+        patience = float(self.patience_spin.value()) if self.stop_check.isChecked() else None
         if mode == "minutes":
-            return Budget(minutes=float(self.minutes_spin.value()))
+            return Budget(minutes=float(self.minutes_spin.value()), patience_minutes=patience)
         if mode == "energy":
-            return Budget(energy_wh=float(self.energy_spin.value()))
-        return Budget(steps=int(self.steps_spin.value()))
+            return Budget(energy_wh=float(self.energy_spin.value()), patience_minutes=patience)
+        return Budget(steps=int(self.steps_spin.value()), patience_minutes=patience)
 
     def choice(self) -> BudgetChoice:
-        return BudgetChoice(self.budget(), float(self.price_spin.value()), self.tuned_layers())
+        return BudgetChoice(
+            self.budget(), float(self.price_spin.value()), self.tuned_layers(), self.share_check.isChecked()
+        )
 
     def tuned_layers(self) -> tuple[int, ...] | None:
         """The layers typed by the operator, or None for the automatic choice; GenbaError if unusable."""
@@ -215,11 +291,25 @@ class BudgetPage(Page):
         self._changed()
 
     @Slot()
+    def _chip_clicked(self) -> None:
+        chip = self.sender()
+        mode = chip.property("mode")
+        self.spins[mode].setValue(float(chip.property("value")))
+        self.set_mode(mode)
+        self._changed()
+
+    @Slot()
     def _mode_toggled(self) -> None:
         mode = self.mode()
         for m, spin in self.spins.items():
             spin.setEnabled(m == mode)
         self._changed()
+
+    def _refresh_chips(self) -> None:
+        mode = self.mode()
+        for m, chips in self.chips.items():
+            for chip in chips:
+                chip.setChecked(m == mode and self.spins[m].value() == float(chip.property("value")))
 
     @Slot()
     def _price_changed(self) -> None:
@@ -234,6 +324,7 @@ class BudgetPage(Page):
             self.tuned_layers()
         except GenbaError as exc:
             self.error = exc
+        self._refresh_chips()
         self._refresh_estimate()
         self.status_changed.emit()
         if self.error is None:
@@ -241,45 +332,64 @@ class BudgetPage(Page):
 
     # --- text --------------------------------------------------------------------------------------
     def step_title(self) -> str:
-        return self.tr("Budget")
+        return self.tr("Tuning time")
 
     def retranslate(self) -> None:
         super().retranslate()
         self.intro.setText(
             self.tr(
-                "How long the PC may work on tuning, or how much electricity it may use. The run stops "
-                "when the budget is spent and keeps the best result it found. You can also stop it early."
+                "How long the PC may work on tuning, or how much electricity it may use. When the time is "
+                "up the run stops and keeps the best result it found. You can also stop it yourself."
             )
         )
-        self.choice_box.setTitle(self.tr("Budget"))
+        self.choice_box.setTitle(self.tr("How long may it tune?"))
         self.radios["minutes"].setText(self.tr("By &time"))
-        self.radios["energy"].setText(self.tr("By &energy"))
-        self.radios["steps"].setText(self.tr("By number of &steps (for experts)"))
+        self.radios["energy"].setText(self.tr("By &electricity"))
+        self.radios["steps"].setText(self.tr("By number of &rounds (for experts)"))
+        locale = QLocale()
+        for chip in self.chips["minutes"]:
+            chip.setText(self.tr("{n} min").format(n=locale.toString(int(chip.property("value")))))
+        for chip in self.chips["energy"]:
+            chip.setText(self.tr("{n} Wh").format(n=locale.toString(int(chip.property("value")))))
         self.unit_labels["minutes"].setText(self.tr("minutes"))
         self.unit_labels["energy"].setText(self.tr("Wh"))
-        self.unit_labels["steps"].setText(self.tr("steps"))
+        self.unit_labels["steps"].setText(self.tr("rounds"))
         self.demo_button.setText(self.tr("&Demo (3 min)"))
-        self.price_box.setTitle(self.tr("Settings"))
+        self.stop_box.setTitle(self.tr("Stop early"))
+        self.stop_check.setText(self.tr("&Stop when accuracy has not gone up for"))
+        self.patience_unit.setText(self.tr("minutes"))
+        self.stop_note.setText(
+            self.tr(
+                "Saves time when the model has learned what it can. The best result so far is kept. "
+                "Untick to use the whole time."
+            )
+        )
+        self.share_box.setTitle(self.tr("Sharing this PC"))
+        self.share_check.setText(self.tr("Leave one &core free for other programs"))
+        self.price_box.setTitle(self.tr("Electricity price"))
         self.price_caption.setText(self.tr("Electricity &price:"))
         self.price_unit.setText(self.tr("yen per kWh"))
-        self.layers_box.setTitle(self.tr("Layers to tune (for experts)"))
+        self.details.set_title(self.tr("Details (for experts)"))
+        self.layers_box.setTitle(self.tr("Which part of the model to tune"))
         self.layers_check.setText(self.tr("Choose the &layers myself:"))
         n = self.model.n_layers if self.model is not None else None
+        example = ", ".join(str(i) for i in range(max(n - 4, 0), n)) if n else ""
         self.layers_edit.setPlaceholderText(
-            self.tr("e.g. 26, 27, 28, 29 (this model: 0 to {last})").format(last=n - 1)
+            self.tr("e.g. {example} (this model has layers 0 to {last})").format(example=example, last=n - 1)
             if n
-            else self.tr("e.g. 26, 27, 28, 29")
+            else self.tr("layer numbers separated by commas")
         )
-        self.layers_check.setToolTip(
+        self.layers_note.setText(
             self.tr(
                 "Normally a short trial before tuning picks the layers with the most effect for their "
                 "computing time. Lower layers make every step slower."
             )
         )
-        self.estimate_box.setTitle(self.tr("What this budget gives"))
-        self.estimate_captions["steps"].setText(self.tr("Tuning steps:"))
+        self.estimate_box.setTitle(self.tr("What this gives"))
         self.estimate_captions["finish"].setText(self.tr("Finishes at:"))
         self.estimate_captions["energy"].setText(self.tr("Electricity:"))
+        self.estimate_captions["share"].setText(self.tr("Sharing the PC:"))
+        self.estimate_captions["steps"].setText(self.tr("Tuning rounds:"))
         self.next_button.setText(self.tr("&Next: Tune"))
         self._refresh_estimate()
 
@@ -292,8 +402,13 @@ class BudgetPage(Page):
         else:
             self.status.set_message("info", "", "")
         budget = self.budget()
-        watts = run_watts()
+        share = self.share_check.isChecked()
+        cores = physical_cores()
+        threads = tuning_threads(share, cores) or cores
+        watts = run_watts(threads)
         per_step = self.model.seconds_per_step if self.model is not None else None
+        if per_step is not None:
+            per_step *= slowdown_bound(share, cores)  # measured with every core; fewer may be slower
         steps = estimate_steps(budget, per_step, watts) if self.error is None else None
         mode = self.mode()
         if mode == "minutes":
@@ -309,7 +424,7 @@ class BudgetPage(Page):
                 self.tr("unknown until the model's speed is measured (step 1)")
             )
         else:
-            self.estimate_values["steps"].setText(self.tr("about {n} steps").format(n=locale.toString(steps)))
+            self.estimate_values["steps"].setText(self.tr("about {n}").format(n=locale.toString(steps)))
         if seconds is None:
             self.estimate_values["finish"].setText(self.tr("unknown"))
         else:
@@ -317,7 +432,7 @@ class BudgetPage(Page):
             self.estimate_values["finish"].setText(
                 self.tr("about {time} (in {minutes} min, after a short preparation)").format(
                     time=locale.toString(finish.time(), QLocale.FormatType.ShortFormat),
-                    minutes=locale.toString(seconds / 60, "f", 0 if seconds >= 600 else 1),
+                    minutes=format_minutes(round(seconds / 60, 0 if seconds >= 600 else 1)),
                 )
             )
         if energy_wh is None:
@@ -325,18 +440,40 @@ class BudgetPage(Page):
         else:
             yen = energy_wh / 1000 * self.price_spin.value()
             self.estimate_values["energy"].setText(
-                self.tr("about {wh} Wh, about {yen} yen").format(
-                    wh=locale.toString(energy_wh, "f", 1), yen=locale.toString(yen, "f", 2)
+                self.tr("about {wh} Wh, {yen}").format(
+                    wh=locale.toString(energy_wh, "f", 1), yen=format_yen(yen)
                 )
             )
+        if share and threads < cores:
+            self.estimate_values["share"].setText(
+                self.tr(
+                    "uses {threads} of {cores} cores at low priority: each round may take up to {factor}× as long"
+                ).format(
+                    threads=threads,
+                    cores=cores,
+                    factor=plain_number(slowdown_bound(share, cores)),
+                )
+            )
+        elif share:
+            self.estimate_values["share"].setText(
+                self.tr("this PC has only one core: tuning runs at low priority instead")
+            )
+        else:
+            self.estimate_values["share"].setText(
+                self.tr("uses all {cores} cores: other programs may be slow meanwhile").format(cores=cores)
+            )
+        self.share_note.setText(
+            self.tr(
+                "Tuning is slower, but the PC stays usable. On by default on PCs with up to {n} cores."
+            ).format(n=SHARE_BY_DEFAULT_MAX_CORES)
+        )
         self.estimate_note.setText(
             self.tr(
-                "Estimates assume {watts} W while tuning ({cores} cores × {per_core} W, a typical desktop "
-                "CPU); the run measures its real energy where the PC allows and otherwise estimates it the "
-                "same way."
+                "Electricity is estimated at {watts} W while tuning ({cores} cores × {per_core} W, a typical "
+                "desktop CPU); the run measures its real use where the PC allows."
             ).format(
                 watts=locale.toString(watts, "f", 0),
-                cores=physical_cores(),
+                cores=threads,
                 per_core=locale.toString(DEFAULT_PROFILE.watts_per_core, "f", 0),
             )
         )

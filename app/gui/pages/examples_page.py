@@ -29,21 +29,20 @@ from app.engine.prompting import DEFAULT_TEMPLATE, make_prompt_spec
 from app.gui.choices import ExamplesChoice, ExamplesSummary, SkippedRowInfo
 from app.gui.fonts import monospace_font
 from app.gui.i18n import current_language
-from app.gui.pages.page import Page, StatusLine, make_button, wrapping_label
+from app.gui.pages.page import DetailsFold, Page, StatusLine, make_button, wrapping_label
 from app.gui.plots import LabelCountChart
 from app.gui.settings import Settings
 from app.gui.worker import ErrorInfo, FunctionWorker, ThreadPool
 
 PREVIEW_ROWS = 50
 SAMPLE_TEXTS = 50
-_DEFAULTS = TuneConfig.__dataclass_fields__
 
 
 def summarize_examples(
     progress: Callable[[object], None], path: str, text_column: str | None, label_column: str | None
 ) -> ExamplesSummary:
     """Load, preview and split the examples the way a run will (worker thread)."""
-    from app.engine.examples import load_examples, preview_table, split_examples
+    from app.engine.examples import load_examples, preview_table
 
     dataset = load_examples(path, text_column=text_column, label_column=label_column)
     if Path(path).is_dir() and not dataset.columns:
@@ -54,12 +53,7 @@ def summarize_examples(
         header, rows = preview_table(
             dataset.sources[0] if Path(path).is_dir() else path, max_rows=PREVIEW_ROWS
         )
-    split = split_examples(
-        dataset.examples,
-        val_fraction=_DEFAULTS["val_fraction"].default,
-        seed=_DEFAULTS["split_seed"].default,
-        max_val=_DEFAULTS["max_val"].default,
-    )
+    split = TuneConfig(data=str(path), out_dir="").split(dataset.examples)  # as a run with defaults will
     counts = dataset.counts()
     labels = tuple(dataset.labels)
     return ExamplesSummary(
@@ -79,6 +73,8 @@ def summarize_examples(
         n_examples=len(dataset.examples),
         n_train=len(split.train),
         n_val=len(split.val),
+        n_test=len(split.test),
+        n_duplicates=split.duplicates_removed,
     )
 
 
@@ -95,7 +91,6 @@ def read_only_table(parent: QWidget, columns: int) -> QTableWidget:
 
 class ExamplesPage(Page):
     examples_changed = Signal(object)  # ExamplesChoice
-    next_requested = Signal()
 
     def __init__(self, pool: ThreadPool, settings: Settings, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -170,27 +165,26 @@ class ExamplesPage(Page):
         skipped_layout.addWidget(self.skipped_table, 1, 0)
         self.layout_.addWidget(self.skipped_box)
 
-        # --- prompt ---------------------------------------------------------------------------------
+        # --- prompt: answer words in front, the template (for experts) in a Details fold -----------------
         self.prompt_box = QGroupBox(self.body)
         prompt = QGridLayout(self.prompt_box)
-        self.template_caption = QLabel(self.prompt_box)
-        self.template_edit = QPlainTextEdit(self.prompt_box)
-        self.template_edit.setFont(monospace_font())
-        self.template_edit.setFixedHeight(78)
-        self.template_edit.setTabChangesFocus(True)
-        self.template_edit.setPlainText(DEFAULT_TEMPLATE)
-        self.template_edit.textChanged.connect(self._prompt_edited)
-        self.template_caption.setBuddy(self.template_edit)
-        self.template_help = wrapping_label(self.prompt_box)
-        self.reset_template_button = make_button(self.prompt_box)
-        self.reset_template_button.clicked.connect(self.reset_template)
         self.words_caption = QLabel(self.prompt_box)
         self.words_table = QTableWidget(0, 2, self.prompt_box)
         self.words_table.verticalHeader().setVisible(False)
+        self.words_table.verticalHeader().setDefaultSectionSize(44)
         self.words_table.horizontalHeader().setStretchLastSection(True)
-        self.words_table.setMinimumHeight(120)
+        self.words_table.setMinimumHeight(140)
+        # Editing starts from the Edit button (or typing), never from a double-click: hard with gloves.
+        self.words_table.setEditTriggers(
+            QAbstractItemView.EditTrigger.EditKeyPressed | QAbstractItemView.EditTrigger.AnyKeyPressed
+        )
+        self.words_table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.words_table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.words_table.itemChanged.connect(self._prompt_edited)
+        self.words_table.itemSelectionChanged.connect(self._refresh_edit_button)
         self.words_caption.setBuddy(self.words_table)
+        self.edit_word_button = make_button(self.prompt_box)
+        self.edit_word_button.clicked.connect(self.edit_selected_word)
         self.preview_prompt_caption = QLabel(self.prompt_box)
         self.example_spin = QSpinBox(self.prompt_box)
         self.example_spin.setMinimum(1)
@@ -202,29 +196,41 @@ class ExamplesPage(Page):
         self.prompt_preview.setMinimumHeight(110)
         self.prompt_preview.setTabChangesFocus(True)
         self.prompt_status = StatusLine(self.prompt_box)
-        prompt.addWidget(self.template_caption, 0, 0)
-        prompt.addWidget(self.reset_template_button, 0, 1, Qt.AlignmentFlag.AlignRight)
-        prompt.addWidget(self.template_edit, 1, 0, 1, 2)
-        prompt.addWidget(self.template_help, 2, 0, 1, 2)
-        prompt.addWidget(self.words_caption, 3, 0)
+        words_head = QHBoxLayout()
+        words_head.addWidget(self.words_caption, 1)
+        words_head.addWidget(self.edit_word_button)
+        prompt.addLayout(words_head, 0, 0)
         preview_head = QHBoxLayout()
         preview_head.addWidget(self.preview_prompt_caption, 1)
         preview_head.addWidget(self.example_spin)
-        prompt.addLayout(preview_head, 3, 1)
-        prompt.addWidget(self.words_table, 4, 0)
-        prompt.addWidget(self.prompt_preview, 4, 1)
-        prompt.addWidget(self.prompt_status, 5, 0, 1, 2)
+        prompt.addLayout(preview_head, 0, 1)
+        prompt.addWidget(self.words_table, 1, 0)
+        prompt.addWidget(self.prompt_preview, 1, 1)
+        prompt.addWidget(self.prompt_status, 2, 0, 1, 2)
+
+        self.template_fold = DetailsFold(self.prompt_box)
+        template = QGridLayout()
+        self.template_fold.content_layout.addLayout(template)
+        self.template_caption = QLabel(self.template_fold.content)
+        self.template_edit = QPlainTextEdit(self.template_fold.content)
+        self.template_edit.setFont(monospace_font())
+        self.template_edit.setFixedHeight(78)
+        self.template_edit.setTabChangesFocus(True)
+        self.template_edit.setPlainText(DEFAULT_TEMPLATE)
+        self.template_edit.textChanged.connect(self._prompt_edited)
+        self.template_caption.setBuddy(self.template_edit)
+        self.template_help = wrapping_label(self.template_fold.content)
+        self.reset_template_button = make_button(self.template_fold.content)
+        self.reset_template_button.clicked.connect(self.reset_template)
+        template.addWidget(self.template_caption, 0, 0)
+        template.addWidget(self.reset_template_button, 0, 1, Qt.AlignmentFlag.AlignRight)
+        template.addWidget(self.template_edit, 1, 0, 1, 2)
+        template.addWidget(self.template_help, 2, 0, 1, 2)
+        prompt.addWidget(self.template_fold, 3, 0, 1, 2)
         prompt.setColumnStretch(0, 2)
         prompt.setColumnStretch(1, 3)
         self.layout_.addWidget(self.prompt_box)
         self.layout_.addStretch(1)
-
-        nav = QHBoxLayout()
-        nav.addStretch(1)
-        self.next_button = make_button(self.body, primary=True)
-        self.next_button.clicked.connect(self.next_requested)
-        nav.addWidget(self.next_button)
-        self.layout_.addLayout(nav)
         self.primary_button = self.next_button
 
         self._prompt_timer = QTimer(self)  # typing in the template re-renders at most every 150 ms
@@ -238,9 +244,9 @@ class ExamplesPage(Page):
     def choose_file(self) -> None:
         path, _ = QFileDialog.getOpenFileName(
             self,
-            self.tr("Open examples"),
+            self.tr("Open training data"),
             self.settings.examples_folder,
-            self.tr("Examples (*.csv *.tsv *.txt *.jsonl *.json);;All files (*)"),
+            self.tr("Tables (*.csv *.tsv *.txt *.jsonl *.json);;All files (*)"),
         )
         if path:
             self.open_examples(path)
@@ -363,6 +369,7 @@ class ExamplesPage(Page):
                 self.words_table.setItem(r, 0, label_item)
                 self.words_table.setItem(r, 1, QTableWidgetItem(old_words.get(label, label)))
             self.example_spin.setMaximum(max(1, len(s.sample_texts)))
+            self._refresh_edit_button()
         finally:
             self._filling = False
         self._refresh_counts()
@@ -370,7 +377,7 @@ class ExamplesPage(Page):
     def _refresh_counts(self) -> None:
         if self.summary is not None:
             self.counts_chart.set_counts(
-                list(self.summary.labels), list(self.summary.counts), self.tr("examples")
+                list(self.summary.labels), list(self.summary.counts), self.tr("rows")
             )
 
     def label_words(self) -> dict[str, str]:
@@ -383,6 +390,21 @@ class ExamplesPage(Page):
 
     def template(self) -> str:
         return self.template_edit.toPlainText()
+
+    @Slot()
+    def edit_selected_word(self) -> None:
+        """Open the chosen label's answer word for editing (the first one if none is chosen)."""
+        if self.words_table.rowCount() == 0:
+            return
+        row = max(self.words_table.currentRow(), 0)
+        item = self.words_table.item(row, 1)
+        self.words_table.setCurrentItem(item)
+        self.words_table.setFocus()
+        self.words_table.editItem(item)
+
+    @Slot()
+    def _refresh_edit_button(self) -> None:
+        self.edit_word_button.setEnabled(self.words_table.rowCount() > 0)
 
     @Slot()
     def reset_template(self) -> None:
@@ -422,6 +444,7 @@ class ExamplesPage(Page):
             labels=s.labels,
             n_train=s.n_train,
             n_val=s.n_val,
+            n_test=s.n_test,
             prompt_ok=self.prompt_error is None,
         )
 
@@ -440,15 +463,15 @@ class ExamplesPage(Page):
 
     # --- text --------------------------------------------------------------------------------------
     def step_title(self) -> str:
-        return self.tr("Examples")
+        return self.tr("Training data")
 
     def retranslate(self) -> None:
         super().retranslate()
         self.intro.setText(
             self.tr(
-                "Your own examples: a CSV, TSV or JSONL file with a text and a label per row, or a folder "
-                "with one sub-folder of .txt files per label. Drop the file or folder anywhere on this "
-                "window, or open it with the buttons."
+                "Your own data to learn from: a table (CSV, TSV or JSONL) with a text and its label in each "
+                "row, or a folder with one sub-folder of text files per label. Drop the file or folder "
+                "anywhere on this window, or open it with the buttons."
             )
         )
         self.open_file_button.setText(self.tr("Open &file…"))
@@ -458,22 +481,24 @@ class ExamplesPage(Page):
         self.text_column_caption.setText(self.tr("&Text column:"))
         self.label_column_caption.setText(self.tr("&Label column:"))
         self.preview_caption.setText(self.tr("First rows of the file"))
-        self.counts_caption.setText(self.tr("Examples per label"))
+        self.counts_caption.setText(self.tr("Rows per label"))
         self.skipped_box.setTitle(self.tr("Skipped rows"))
         self.skipped_table.setHorizontalHeaderLabels([self.tr("File"), self.tr("Line"), self.tr("Reason")])
-        self.prompt_box.setTitle(self.tr("What the model reads"))
-        self.template_caption.setText(self.tr("Prompt &template:"))
+        self.prompt_box.setTitle(self.tr("How the model answers"))
+        self.words_caption.setText(self.tr("The &word the model answers with, for each label:"))
+        self.edit_word_button.setText(self.tr("&Edit word"))
+        self.words_table.setHorizontalHeaderLabels([self.tr("Label"), self.tr("Answer word")])
+        self.preview_prompt_caption.setText(self.tr("What the model reads, for row no.:"))
+        self.template_fold.set_title(self.tr("Details: the question text (for experts)"))
+        self.template_caption.setText(self.tr("Question &text around each row (template):"))
         self.template_help.setText(
             self.tr(
-                "{text} is replaced by each example and {choices} by the label words. The model answers "
-                "right after the template with one of the label words."
+                "{text} is replaced by each row's text and {choices} by the answer words. The model answers "
+                "right after this text with one of the answer words."
             )
         )
         self.reset_template_button.setText(self.tr("Reset te&mplate"))
-        self.words_caption.setText(self.tr("Label &words (double-click a word to change it):"))
-        self.words_table.setHorizontalHeaderLabels([self.tr("Label"), self.tr("Word the model says")])
-        self.preview_prompt_caption.setText(self.tr("Exactly what the model reads, for example no.:"))
-        self.next_button.setText(self.tr("&Next: Budget"))
+        self.next_button.setText(self.tr("&Next: Tuning time"))
         if self.summary is not None:
             self._fill(self.summary, keep_words=True)
         self._refresh()
@@ -487,33 +512,39 @@ class ExamplesPage(Page):
             w.setEnabled(not busy)
         self.reload_button.setEnabled(not busy and self.path is not None)
         self.source_label.setText(
-            self.tr("Examples: {path}").format(path=self.path) if self.path else self.tr("No examples yet.")
+            self.tr("Training data: {path}").format(path=self.path) if self.path else self.tr("No data yet.")
         )
         if busy:
-            self.load_status.set_message("info", self.tr("Loading"), self.tr("Reading the examples…"))
+            self.load_status.set_message("info", self.tr("Loading"), self.tr("Reading the data…"))
         elif self.error is not None:
-            self.load_status.set_message("error", self.tr("Problem"), self.error.message(lang))
+            self.load_status.set_message("error", self.tr("Problem"), self.error.message(lang), self.error)
         elif s is not None:
             self.load_status.set_message(
                 "ok",
                 self.tr("OK"),
-                self.tr("{n} examples with {labels} labels read ({encoding}).").format(
+                self.tr("{n} rows with {labels} labels read ({encoding}).").format(
                     n=locale.toString(s.n_examples), labels=len(s.labels), encoding=s.encoding or "?"
                 ),
             )
         else:
             self.load_status.set_message(
-                "info", "", self.tr("Drop a file or folder of examples here, or use the buttons above.")
+                "info", "", self.tr("Drop a file or folder of training data here, or use the buttons above.")
             )
         for box in (self.data_box, self.skipped_box, self.prompt_box):
             box.setVisible(s is not None)
         if s is None:
             return
-        self.split_label.setText(
-            self.tr("{train} examples for tuning, {val} kept aside to check the result (validation).").format(
-                train=locale.toString(s.n_train), val=locale.toString(s.n_val)
-            )
+        split = self.tr(
+            "{train} rows to learn from, {val} to pick the best result during tuning, and {test} kept for the "
+            "final test (never used while tuning)."
+        ).format(
+            train=locale.toString(s.n_train), val=locale.toString(s.n_val), test=locale.toString(s.n_test)
         )
+        if s.n_duplicates:
+            split += " " + self.tr("{n} repeated rows are counted once.").format(
+                n=locale.toString(s.n_duplicates)
+            )
+        self.split_label.setText(split)
         if s.skipped:
             self.skipped_note.setText(
                 self.tr(

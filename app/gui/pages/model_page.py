@@ -10,12 +10,14 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QProgressBar,
+    QVBoxLayout,
     QWidget,
 )
 
+from app.gui.formatting import data_size
 from app.gui.i18n import current_language
 from app.gui.model_check import ModelCheck, check_model
-from app.gui.pages.page import Page, StatusLine, make_button, wrapping_label
+from app.gui.pages.page import DetailsFold, Page, StatusLine, make_button, wrapping_label
 from app.gui.settings import Settings
 from app.gui.worker import ErrorInfo, FunctionWorker, ThreadPool
 
@@ -25,7 +27,6 @@ MODEL_SUFFIXES = (".gguf", ".onnx")
 
 class ModelPage(Page):
     model_checked = Signal(object)  # ModelCheck
-    next_requested = Signal()
 
     def __init__(self, pool: ThreadPool, settings: Settings, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -63,12 +64,22 @@ class ModelPage(Page):
         self.layout_.addWidget(self.progress)
 
         self.card = QGroupBox(self.body)
-        form = QFormLayout(self.card)
+        card = QVBoxLayout(self.card)
+        form = QFormLayout()
         form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
+        card.addLayout(form)
+        # The technical rows (file, kind, size in parameters) wait behind a Details fold.
+        self.card_details = DetailsFold(self.card)
+        details = QFormLayout()
+        details.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
+        self.card_details.content_layout.addLayout(details)
+        card.addWidget(self.card_details)
         self.card_fields: dict[str, tuple[QLabel, QLabel]] = {}
-        for key in ("name", "file", "kind", "size", "parameters", "memory", "speed"):
-            caption, value = QLabel(self.card), wrapping_label(self.card, selectable=True)
-            form.addRow(caption, value)
+        for key in ("name", "size", "memory", "speed", "file", "kind", "parameters", "measured"):
+            technical = key in ("file", "kind", "parameters", "measured")
+            parent = self.card_details.content if technical else self.card
+            caption, value = QLabel(parent), wrapping_label(parent, selectable=True)
+            (details if technical else form).addRow(caption, value)
             self.card_fields[key] = (caption, value)
         self.layout_.addWidget(self.card)
 
@@ -76,12 +87,6 @@ class ModelPage(Page):
         self.layout_.addWidget(self.verdict)
         self.layout_.addStretch(1)
 
-        nav = QHBoxLayout()
-        nav.addStretch(1)
-        self.next_button = make_button(self.body, primary=True)
-        self.next_button.clicked.connect(self.next_requested)
-        nav.addWidget(self.next_button)
-        self.layout_.addLayout(nav)
         self.primary_button = self.next_button
         self._show_idle()
         self.retranslate()
@@ -161,6 +166,9 @@ class ModelPage(Page):
     def is_done(self) -> bool:
         return self.check is not None and self.check.can_tune
 
+    def can_continue(self) -> bool:
+        return not self.is_busy()  # the examples can be chosen before the model is settled
+
     # --- text --------------------------------------------------------------------------------------
     def step_title(self) -> str:
         return self.tr("Model")
@@ -169,21 +177,23 @@ class ModelPage(Page):
         super().retranslate()
         self.intro.setText(
             self.tr(
-                "The language model that will learn from your examples. The included model works on most "
-                "PCs. You can also open another model file (.gguf or .onnx), or drop it onto this window."
+                "The language model that will learn from your data. The included model works on most "
+                "PCs. You can also open another model file, or drop it onto this window."
             )
         )
         self.selected_label.setText(self.tr("Selected model:"))
         self.default_button.setText(self.tr("Use the &included model"))
         self.open_button.setText(self.tr("&Open model file…"))
-        self.next_button.setText(self.tr("&Next: Examples"))
-        self.card.setTitle(self.tr("Model card"))
+        self.next_button.setText(self.tr("&Next: Training data"))
+        self.card.setTitle(self.tr("About this model"))
+        self.card_details.set_title(self.tr("Details"))
         captions = {
             "name": self.tr("Name"),
             "file": self.tr("File"),
             "kind": self.tr("Kind"),
             "size": self.tr("Size on disk"),
             "parameters": self.tr("Parameters"),
+            "measured": self.tr("Measured"),
             "memory": self.tr("Memory"),
             "speed": self.tr("Speed on this PC"),
         }
@@ -214,12 +224,10 @@ class ModelPage(Page):
         }.get(kind, kind)
 
     def _refresh(self) -> None:
-        locale = QLocale()
         check = self.check
         self.selected_name.setText(self._name_for(self.spec, check.display_name if check else "") or "—")
         self.default_button.setEnabled(not self.is_busy())
         self.open_button.setEnabled(not self.is_busy())
-        self.next_button.setEnabled(not self.is_busy())
         if self.is_busy():
             self._refresh_stage()
         self.card.setVisible(check is not None)
@@ -228,8 +236,9 @@ class ModelPage(Page):
                 "name": self._name_for(check.spec, check.display_name),
                 "file": check.source,
                 "kind": self._kind_text(check.kind),
-                "size": locale.formattedDataSize(check.size_bytes),
+                "size": data_size(check.size_bytes),
                 "parameters": self._parameters_text(check),
+                "measured": self._measured_text(check),
                 "memory": self._memory_text(check),
                 "speed": self._speed_text(check),
             }
@@ -250,26 +259,30 @@ class ModelPage(Page):
         return self.tr("about {millions} million (estimated from the file size)").format(millions=millions)
 
     def _memory_text(self, check: ModelCheck) -> str:
-        locale = QLocale()
-        free = locale.formattedDataSize(int(check.memory_free_mb * 2**20))
+        free = data_size(int(check.memory_free_mb * 2**20))
         if check.memory_needed_mb is None:
             return self.tr("{free} free now").format(free=free)
-        need = locale.formattedDataSize(int(check.memory_needed_mb * 2**20))
-        return self.tr("a run needs about {need}; {free} free now").format(need=need, free=free)
+        need = data_size(int(check.memory_needed_mb * 2**20))
+        return self.tr("tuning needs about {need}; {free} free now").format(need=need, free=free)
 
     def _speed_text(self, check: ModelCheck) -> str:
         if check.seconds_per_step is None:
             return self.tr("not measured (this kind of model cannot be tuned)")
+        per_minute = check.steps_per_minute or 0.0
         locale = QLocale()
-        return self.tr(
-            "about {step} s per tuning step (estimated from one measured forward pass: {ms} ms per example)"
-        ).format(
-            step=(
-                locale.toString(check.seconds_per_step, "g", 2)  # tiny models: 0.0021, not 0.00
-                if check.seconds_per_step < 0.1
-                else locale.toString(check.seconds_per_step, "f", 2 if check.seconds_per_step < 10 else 0)
-            ),
-            ms=locale.toString(check.seconds_per_example * 1000, "f", 1),
+        if per_minute >= 1:
+            return self.tr("about {n} tuning rounds a minute").format(
+                n=locale.toString(per_minute, "f", 0 if per_minute >= 10 else 1)
+            )
+        return self.tr("about one tuning round every {s} seconds").format(
+            s=locale.toString(check.seconds_per_step, "f", 0)
+        )
+
+    def _measured_text(self, check: ModelCheck) -> str:
+        if check.seconds_per_example is None:
+            return "—"
+        return self.tr("{ms} ms per example for one forward pass").format(
+            ms=QLocale().toString(check.seconds_per_example * 1000, "f", 1)
         )
 
     def _refresh_verdict(self) -> None:
@@ -278,7 +291,7 @@ class ModelPage(Page):
             self.verdict.set_message("info", "", "")
             return
         if self.error is not None:
-            self.verdict.set_message("error", self.tr("Problem"), self.error.message(lang))
+            self.verdict.set_message("error", self.tr("Problem"), self.error.message(lang), self.error)
             return
         check = self.check
         if check is None:
@@ -286,7 +299,6 @@ class ModelPage(Page):
                 "info", "", self.tr("Choose the included model or open a model file to see its card.")
             )
             return
-        locale = QLocale()
         if not check.tunable:
             why = (
                 check.not_tunable.message(lang)
@@ -309,18 +321,10 @@ class ModelPage(Page):
                     "This PC cannot tune this model: a run needs about {need} of free memory and only {free} "
                     "is free now. Close other programs, or choose a smaller model."
                 ).format(
-                    need=locale.formattedDataSize(int(check.memory_needed_mb * 2**20)),
-                    free=locale.formattedDataSize(int(check.memory_free_mb * 2**20)),
+                    need=data_size(int(check.memory_needed_mb * 2**20)),
+                    free=data_size(int(check.memory_free_mb * 2**20)),
                 ),
             )
         else:
-            per_minute = check.steps_per_minute or 0.0
-            if per_minute >= 1:
-                text = self.tr("This PC can tune this model: about {n} steps per minute.").format(
-                    n=locale.toString(per_minute, "f", 0 if per_minute >= 10 else 1)
-                )
-            else:
-                text = self.tr("This PC can tune this model: about one step every {s} seconds.").format(
-                    s=locale.toString(check.seconds_per_step, "f", 0)
-                )
+            text = self.tr("This PC can tune this model ({speed}).").format(speed=self._speed_text(check))
             self.verdict.set_message("ok", self.tr("OK"), text)

@@ -19,13 +19,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.engine.held_out import HeldOutAccuracy
 from app.gui.choices import RunOutcome
 from app.gui.comparison import ComparisonWorker
 from app.gui.deliverables import copy_deliverables
+from app.gui.formatting import format_duration, format_yen
 from app.gui.i18n import current_language
 from app.gui.pages.examples_page import read_only_table
-from app.gui.pages.page import Page, StatusLine, make_button, wrapping_label
-from app.gui.pages.tune_page import format_duration
+from app.gui.pages.page import DetailsFold, Page, StatusLine, make_button, wrapping_label
 from app.gui.settings import Settings
 from app.gui.worker import ErrorInfo, FunctionWorker, ThreadPool
 
@@ -61,7 +62,7 @@ class ResultsPage(Page):
         big = QFont(self.font())
         big.setPointSizeF(big.pointSizeF() * 1.8)
         big.setBold(True)
-        for col, key in enumerate(("before", "after", "steps", "time", "energy")):
+        for col, key in enumerate(("before", "after", "keyword", "steps", "time", "energy")):
             caption, value = wrapping_label(self.figures_box), wrapping_label(self.figures_box)
             value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
             if key in ("before", "after"):
@@ -71,8 +72,12 @@ class ResultsPage(Page):
             figures.addWidget(caption, 0, col)
             figures.addWidget(value, 1, col)
             self.figure_captions[key], self.figure_values[key] = caption, value
-        self.layers_line = wrapping_label(self.figures_box, selectable=True)
-        figures.addWidget(self.layers_line, 2, 0, 1, 5)
+        self.layers_fold = DetailsFold(self.figures_box)  # which layers were tuned: for experts
+        self.layers_line = wrapping_label(self.layers_fold.content, selectable=True)
+        self.layers_fold.content_layout.addWidget(self.layers_line)
+        figures.addWidget(self.layers_fold, 2, 0, 1, 6)
+        self.verdict_line = wrapping_label(self.figures_box)  # tuned vs zero-shot vs keyword, in one sentence
+        figures.addWidget(self.verdict_line, 3, 0, 1, 6)
         self.layout_.addWidget(self.figures_box)
 
         # --- export ---------------------------------------------------------------------------------
@@ -186,7 +191,7 @@ class ResultsPage(Page):
         self.export_progress.hide()
         exported = (outcome.report or {}).get("exported_model")
         if exported:
-            worker = ComparisonWorker(outcome.config, exported)
+            worker = ComparisonWorker(outcome.config, exported, outcome.report.get("data_sha256"))
             worker.compared.connect(self._on_compared)
             worker.predicted.connect(self._on_predicted)
             worker.failed.connect(self._on_compare_failed)
@@ -205,6 +210,12 @@ class ResultsPage(Page):
             self.close_comparison.disconnect(old.finish)
             self.predict_requested.disconnect(old.predict)
             self._comparer = None
+
+    def is_reachable(self) -> bool:
+        return self.outcome is not None
+
+    def can_continue(self) -> bool:
+        return True  # the next step can also open an earlier run
 
     def is_done(self) -> bool:
         return self.outcome is not None and self.outcome.report is not None
@@ -382,35 +393,38 @@ class ResultsPage(Page):
         super().retranslate()
         self.intro.setText(
             self.tr(
-                "What tuning gained on the validation examples (kept aside, never used for tuning), and the "
-                "tuned model to take away."
+                "How much better the tuned model answers the rows kept for the final test (never used while "
+                "tuning), and the tuned model to take away."
             )
         )
+        self.next_button.setText(self.tr("&Next: Payback"))
         self.figures_box.setTitle(self.tr("Summary"))
         captions = {
-            "before": self.tr("Accuracy before"),
-            "after": self.tr("Accuracy after"),
-            "steps": self.tr("Steps"),
+            "before": self.tr("Correct before"),
+            "after": self.tr("Correct after"),
+            "keyword": self.tr("Simple keyword model"),
+            "steps": self.tr("Tuning rounds"),
             "time": self.tr("Time"),
             "energy": self.tr("Electricity"),
         }
         for key, label in self.figure_captions.items():
             label.setText(captions[key])
+        self.layers_fold.set_title(self.tr("Details"))
         self.export_box.setTitle(self.tr("Tuned model"))
         self.export_button.setText(self.tr("&Export…"))
         self.open_run_button.setText(self.tr("Open run &folder"))
         self.continue_button.setText(self.tr("&Continue this run"))
-        self.detail_box.setTitle(self.tr("Validation examples"))
-        self.confusion_caption.setText(self.tr("Confusion &matrix:"))
+        self.detail_box.setTitle(self.tr("Rows kept for the final test"))
+        self.confusion_caption.setText(self.tr("&Right answers and model answers:"))
         self.confusion_combo.setItemText(0, self.tr("after tuning"))
         self.confusion_combo.setItemText(1, self.tr("before tuning"))
         self.confusion_note.setText(
-            self.tr("Rows: the true label. Columns: the model's answer. The diagonal (bold) is correct.")
+            self.tr("Each row is the right label, each column what the model answered. Bold: answered right.")
         )
-        self.examples_caption.setText(self.tr("Each validation example"))
-        self.changed_only.setText(self.tr("Only examples whose answer &changed"))
+        self.examples_caption.setText(self.tr("Each final-test row"))
+        self.changed_only.setText(self.tr("Only rows whose answer &changed"))
         self.examples_table.setHorizontalHeaderLabels(
-            [self.tr("Text"), self.tr("True label"), self.tr("Before"), self.tr("After"), self.tr("Change")]
+            [self.tr("Text"), self.tr("Right label"), self.tr("Before"), self.tr("After"), self.tr("Change")]
         )
         self.try_box.setTitle(self.tr("Try it"))
         self.try_edit.setPlaceholderText(self.tr("Type a text as it would appear in your data…"))
@@ -420,9 +434,10 @@ class ResultsPage(Page):
 
     def _stop_reason_text(self, reason: str) -> str:
         return {
-            "minutes": self.tr("the time budget was used up"),
-            "steps": self.tr("the step budget was used up"),
-            "energy": self.tr("the energy budget was used up"),
+            "minutes": self.tr("the tuning time was used up"),
+            "steps": self.tr("the set number of rounds was done"),
+            "energy": self.tr("the electricity limit was reached"),
+            "plateau": self.tr("accuracy had stopped going up, so it stopped early"),
             "stopped": self.tr("you stopped it"),
             "diverged": self.tr("the numbers became unstable, so it stopped early"),
         }.get(reason, reason)
@@ -443,7 +458,7 @@ class ResultsPage(Page):
             why = self.tr("chosen by you")
         else:
             why = self.tr("the top layers of the model")
-        return self.tr("Tuned layers: {layers} ({why}).").format(layers=listed, why=why)
+        return self.tr("Tuned layers of the model: {layers} ({why}).").format(layers=listed, why=why)
 
     def _percent(self, fraction: float | None) -> str:
         if fraction is None:
@@ -481,50 +496,72 @@ class ResultsPage(Page):
                 "error",
                 self.tr("Run failed"),
                 self.tr("{message}\n{kept}").format(message=o.error.message(lang), kept=kept),
+                o.error,
             )
             self.export_note.setText(self.tr("Run folder: {folder}").format(folder=o.out_dir))
         else:
-            before, after = report.get("val_accuracy_before"), report.get("val_accuracy_after")
+            held_out = HeldOutAccuracy.of(report)
+            before, after = held_out.before, held_out.after
             reason = self._stop_reason_text(o.stop_reason)
+            rows = (
+                self.tr("On {n} rows kept for the final test (never used while tuning)")
+                if held_out.split == "test"
+                else self.tr(
+                    "On {n} rows used to pick the best result (too few rows for a separate final test)"
+                )
+            ).format(n=locale.toString(held_out.examples))
             if report.get("improved"):
                 self.outcome_line.set_message(
                     "ok",
                     self.tr("Improved"),
                     self.tr(
-                        "Validation accuracy went from {before} to {after}. The run ended because {reason}."
-                    ).format(before=self._percent(before), after=self._percent(after), reason=reason),
+                        "{rows}, correct answers went from {before} to {after}. The run ended because {reason}."
+                    ).format(
+                        rows=rows, before=self._percent(before), after=self._percent(after), reason=reason
+                    ),
                 )
             else:
                 self.outcome_line.set_message(
                     "warning",
                     self.tr("No gain"),
                     self.tr(
-                        "Tuning did not improve validation accuracy ({before}); the exported model is the "
-                        "unchanged model. The run ended because {reason}. Try a longer budget or more "
-                        "examples."
-                    ).format(before=self._percent(before), reason=reason),
+                        "{rows}, tuning did not raise the share of correct answers ({before}); the exported "
+                        "model is the unchanged model. The run ended because {reason}. Try a longer tuning time "
+                        "or more training data."
+                    ).format(rows=rows, before=self._percent(before), reason=reason),
                 )
+            note = (report.get("test_note") or {}).get(lang)
+            if held_out.keyword is not None:
+                verdict = (
+                    self.tr("The tuned model answers better than a simple keyword model ({keyword}).")
+                    if after > held_out.keyword
+                    else self.tr(
+                        "A simple keyword model answers as well or better ({keyword}): the tuned model adds "
+                        "nothing over it on these rows."
+                    )
+                ).format(keyword=self._percent(held_out.keyword))
+                note = f"{verdict} {note}" if note else verdict
+            self.verdict_line.setText(note or "")
+            self.verdict_line.setVisible(bool(note))
             v = self.figure_values
             v["before"].setText(self._percent(before))
             v["after"].setText(self._percent(after))
+            v["keyword"].setText(self._percent(held_out.keyword))
             v["steps"].setText(locale.toString(int(report.get("steps", 0))))
             v["time"].setText(format_duration(report.get("seconds")))
             wh = float(report.get("energy_wh") or 0.0)
             yen = wh / 1000 * self.settings.yen_per_kwh
-            source = (
-                self.tr("measured") if report.get("energy_source") == "measured" else self.tr("estimated")
+            text = (
+                self.tr("{wh} Wh, {yen} (measured)")
+                if report.get("energy_source") == "measured"
+                else self.tr("{wh} Wh, {yen} (estimated)")
             )
-            v["energy"].setText(
-                self.tr("{wh} Wh, {yen} yen ({source})").format(
-                    wh=locale.toString(wh, "f", 2), yen=locale.toString(yen, "f", 2), source=source
-                )
-            )
+            v["energy"].setText(text.format(wh=locale.toString(wh, "f", 2), yen=format_yen(yen)))
             self.layers_line.setText(self._layers_text(report))
             self.export_note.setText(
                 self.tr(
-                    "The run folder {folder} holds the merged ONNX model (model/), the adapter file "
-                    "(adapters.npz) and the report (report.json). Export copies them to a folder you choose, "
-                    "for example a USB stick."
+                    "The run folder {folder} holds the tuned model, ready to use, and a report. Export copies "
+                    "them to a folder you choose, for example a USB stick."
                 ).format(folder=o.out_dir)
             )
 
@@ -533,7 +570,9 @@ class ResultsPage(Page):
                 "ok", self.tr("Exported"), self.tr("Copied to {folder}.").format(folder=self.exported_to)
             )
         elif self.export_error is not None:
-            self.export_status.set_message("error", self.tr("Problem"), self.export_error.message(lang))
+            self.export_status.set_message(
+                "error", self.tr("Problem"), self.export_error.message(lang), self.export_error
+            )
         elif exporting:
             self.export_status.set_message("info", "", self.tr("Copying…"))
         else:
@@ -542,17 +581,24 @@ class ResultsPage(Page):
         if not has_report:
             self.compare_status.set_message("info", "", "")
         elif self.comparison_error is not None:
-            self.compare_status.set_message("error", self.tr("Problem"), self.comparison_error.message(lang))
+            self.compare_status.set_message(
+                "error", self.tr("Problem"), self.comparison_error.message(lang), self.comparison_error
+            )
         elif self.comparison is None:
             self.compare_status.set_message(
-                "info", self.tr("Checking"), self.tr("Running both models on the validation examples…")
+                "info", self.tr("Checking"), self.tr("Asking both models about the final-test rows…")
             )
         else:
             changed = len(self.changed_rows())
+            message = (
+                self.tr("{n} rows kept for the final test; the answer changed for {changed}.")
+                if self.comparison.get("split") == "test"
+                else self.tr("{n} rows used to pick the best result; the answer changed for {changed}.")
+            )
             self.compare_status.set_message(
                 "info",
                 "",
-                self.tr("{n} validation examples; the answer changed for {changed}.").format(
+                message.format(
                     n=locale.toString(len(self.comparison["texts"])), changed=locale.toString(changed)
                 ),
             )

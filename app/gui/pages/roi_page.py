@@ -133,7 +133,7 @@ class RoiPage(Page):
         self.energy_label = wrapping_label(self.body, selectable=True)
         self.layout_.addWidget(self.energy_label)
 
-        top = QHBoxLayout()
+        top = QVBoxLayout()  # inputs above, outputs and chart side by side below: fits 1366 px at 13 pt
         top.setSpacing(16)
         # --- inputs ---------------------------------------------------------------------------------
         self.inputs_box = QGroupBox(self.body)
@@ -171,10 +171,10 @@ class RoiPage(Page):
         self.reset_button = make_button(self.inputs_box)
         self.reset_button.clicked.connect(self.reset_examples)
         form.addWidget(self.reset_button, len(self.spins), 0, 1, 2, Qt.AlignmentFlag.AlignLeft)
-        top.addWidget(self.inputs_box, 5)
+        top.addWidget(self.inputs_box)
 
         # --- outputs: three large figures, each beside its caption; the parts they are made of below ---
-        right = QVBoxLayout()
+        right = QHBoxLayout()
         self.outputs_box = QGroupBox(self.body)
         outputs = QGridLayout(self.outputs_box)
         outputs.setHorizontalSpacing(12)
@@ -197,9 +197,9 @@ class RoiPage(Page):
             outputs.addWidget(value, row, 1)
             self.output_captions[key], self.output_values[key] = caption, value
         outputs.setColumnStretch(0, 1)
-        right.addWidget(self.outputs_box)
+        right.addWidget(self.outputs_box, 1)
 
-        self.cumulative_plot = LivePlot(self.body)
+        self.cumulative_plot = LivePlot(self.body, time_axis=False)  # months, not run time
         self.cumulative_plot.setMinimumHeight(240)
         self.cumulative_plot.add_series("cost", VERMILION, style=Qt.PenStyle.DashLine)
         self.cumulative_plot.add_series("benefit", BLUE)
@@ -209,7 +209,7 @@ class RoiPage(Page):
         self.payback_line.setVisible(False)
         self.cumulative_plot.addItem(self.payback_line)
         right.addWidget(self.cumulative_plot, 1)
-        top.addLayout(right, 4)
+        top.addLayout(right)
         self.layout_.addLayout(top)
 
         # --- sensitivity: full width, so the inputs' names fit beside their bars --------------------
@@ -422,7 +422,7 @@ class RoiPage(Page):
 
     # --- text --------------------------------------------------------------------------------------
     def step_title(self) -> str:
-        return self.tr("ROI")
+        return self.tr("Payback")
 
     def field_captions(self) -> dict[str, str]:
         # No mnemonics: twelve fields would exhaust the letters; Tab moves through the form in order.
@@ -443,7 +443,7 @@ class RoiPage(Page):
 
     def retranslate(self) -> None:
         super().retranslate()
-        self.heading.setText(self.tr("Return on investment"))  # the side bar has room for "ROI" only
+        self.heading.setText(self.tr("Is it worth it?"))
         self.intro.setText(
             self.tr(
                 "What tuning on this PC is worth compared with a cloud service. The run's electricity and "
@@ -501,9 +501,9 @@ class RoiPage(Page):
         self.report_box.setTitle(self.tr("Report for management"))
         self.report_note.setText(
             self.tr(
-                "One PDF and one HTML file with the run, the accuracy before and after (with the confusion "
-                "matrix), these figures and charts, and what stayed on this PC. They are written in the "
-                "language of the window."
+                "One PDF and one HTML file with the run, the share of correct answers before and after (with "
+                "the table of right and model answers), these figures and charts, and what stayed on this PC. "
+                "They are written in the language of the window."
             )
         )
         self.export_button.setText(self.tr("Save &report (PDF + HTML)…"))
@@ -572,10 +572,12 @@ class RoiPage(Page):
                 "\n".join((self.exported["pdf"], self.exported["html"])),  # two paths, nothing to translate
             )
         elif self.export_error is not None:
-            self.export_status.set_message("error", self.tr("Problem"), self.export_error.message(lang))
+            self.export_status.set_message(
+                "error", self.tr("Problem"), self.export_error.message(lang), self.export_error
+            )
         elif busy:
             self.export_status.set_message(
-                "info", "", self.tr("Writing the report (checking both models on the validation examples)…")
+                "info", "", self.tr("Writing the report (asking both models about the final-test rows)…")
             )
         else:
             self.export_status.set_message("info", "", "")

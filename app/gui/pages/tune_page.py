@@ -1,4 +1,8 @@
-"""Step 4: run the tuning in a worker thread and watch it live: loss, accuracy, CPU, memory, energy."""
+"""Step 4: run the tuning in a worker thread and watch it live.
+
+In front: a status tile in words and one large chart of validation accuracy over time; loss, electricity,
+CPU and memory wait behind a "More charts" tab.
+"""
 
 from __future__ import annotations
 
@@ -8,27 +12,36 @@ from pathlib import Path
 
 import pyqtgraph as pg
 from PySide6.QtCore import QDateTime, QLocale, Qt, Signal, Slot
-from PySide6.QtWidgets import QGridLayout, QGroupBox, QHBoxLayout, QLabel, QProgressBar, QWidget
+from PySide6.QtWidgets import (
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QScrollArea,
+    QSizePolicy,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
+from app.engine.budget import DEFAULT_PATIENCE_MINUTES, minutes_without_improvement
 from app.engine.config import TuneConfig
 from app.engine.events import EvalEvent, FinishedEvent, ProgressEvent, ResourceEvent, StepEvent
 from app.engine.storage import user_data_dir
 from app.gui.choices import BudgetChoice, ExamplesChoice, RunOutcome
+from app.gui.formatting import format_duration, format_yen
 from app.gui.i18n import current_language
 from app.gui.model_check import ModelCheck
 from app.gui.pages.page import Page, StatusLine, make_button, wrapping_label
 from app.gui.plots import BLUE, GREEN, GREY, ORANGE, VERMILION, LivePlot, PlotRefresher
 from app.gui.settings import Settings
+from app.gui.share_pc import tuning_threads
 from app.gui.worker import ErrorInfo, ThreadPool, TuneWorker
 
 SMOOTHING = 0.9  # exponential moving average of the loss, for the eye only
-
-
-def format_duration(seconds: float | None) -> str:
-    if seconds is None or seconds != seconds or seconds < 0:
-        return "--:--"
-    s = int(round(seconds))
-    return f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}" if s >= 3600 else f"{s // 60}:{s % 60:02d}"
+# The tile says "levelling off" after this share of the early-stopping wait without a new best.
+LEVELLING_SHARE = 0.5
 
 
 def new_run_folder() -> Path:
@@ -61,6 +74,7 @@ class TunePage(Page):
         self.last_outcome: RunOutcome | None = None
         self.error: ErrorInfo | None = None  # shown until the next run starts, in the current language
         self._reset_figures()
+        self.layout_.setSpacing(8)
 
         self.summary = wrapping_label(self.body)
         self.layout_.addWidget(self.summary)
@@ -76,38 +90,52 @@ class TunePage(Page):
         self.stop_button.clicked.connect(self.stop_run)
         for b in (self.start_button, self.pause_button, self.resume_button, self.stop_button):
             buttons.addWidget(b)
-        buttons.addStretch(1)
-        self.layout_.addLayout(buttons)
-        self.primary_button = self.start_button
-
+        # Where the run is and how much of the time is used, beside the buttons (the chart needs the height).
+        progress = QVBoxLayout()
         self.stage_label = wrapping_label(self.body)
         self.progress = QProgressBar(self.body)
         self.progress.setRange(0, 1000)
         self.progress.setMinimumHeight(28)
-        self.layout_.addWidget(self.stage_label)
-        self.layout_.addWidget(self.progress)
+        progress.addWidget(self.stage_label)
+        progress.addWidget(self.progress)
+        buttons.addLayout(progress, 1)
+        self.layout_.addLayout(buttons)
+        self.primary_button = self.start_button
         self.status = StatusLine(self.body)
         self.layout_.addWidget(self.status)
 
-        self.figures_box = QGroupBox(self.body)
+        # --- the status tile (in words) and the figures that matter ----------------------------------
+        top = QHBoxLayout()
+        self.tile = QFrame(self.body)
+        self.tile.setObjectName("statusTile")
+        tile_layout = QVBoxLayout(self.tile)
+        self.tile_title = QLabel(self.tile)
+        self.tile_title.setObjectName("tileTitle")
+        self.tile_text = wrapping_label(self.tile)
+        tile_layout.addWidget(self.tile_title)
+        tile_layout.addWidget(self.tile_text)
+        tile_layout.addStretch(1)
+        top.addWidget(self.tile, 3)
+        self.figures_box = QFrame(self.body)
+        self.figures_box.setObjectName("figures")
         figures = QGridLayout(self.figures_box)
         self.figure_captions: dict[str, QLabel] = {}
         self.figure_values: dict[str, QLabel] = {}
-        for col, key in enumerate(("step", "elapsed", "eta", "accuracy", "energy")):
+        for i, key in enumerate(("accuracy", "elapsed", "eta", "energy")):
             caption, value = wrapping_label(self.figures_box), wrapping_label(self.figures_box)
             value.setObjectName("figure")
             value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-            figures.addWidget(caption, 0, col)
-            figures.addWidget(value, 1, col)
+            figures.addWidget(caption, 2 * (i // 2), i % 2)
+            figures.addWidget(value, 2 * (i // 2) + 1, i % 2)
             self.figure_captions[key], self.figure_values[key] = caption, value
-        self.layout_.addWidget(self.figures_box)
+        top.addWidget(self.figures_box, 4)
+        self.layout_.addLayout(top)
 
-        plots = QGridLayout()
-        self.loss_plot = LivePlot(self.body)
-        self.loss_plot.add_series("raw", GREY, width=1.0)
-        self.loss_plot.add_series("smooth", BLUE, width=2.5)
-        self.accuracy_plot = LivePlot(self.body)
-        self.accuracy_plot.add_series("val", GREEN, symbol="o")
+        # --- charts: accuracy in front, the rest behind a tab ------------------------------------------
+        self.tabs = QTabWidget(self.body)
+        self.accuracy_plot = LivePlot(self.tabs)
+        self.accuracy_plot.view.setMinimumHeight(160)  # it takes the rest of the height; 1366×768 fits
+        self.accuracy_plot.add_series("val", GREEN, symbol="o", width=2.5)
         self.accuracy_plot.set_y_range(0, 100)
         self.zero_shot_line = pg.InfiniteLine(
             angle=0, movable=False, pen=pg.mkPen(VERMILION, width=2, style=Qt.PenStyle.DashLine)
@@ -117,26 +145,39 @@ class TunePage(Page):
         self.accuracy_plot.add_series(
             "zero", VERMILION, style=Qt.PenStyle.DashLine
         )  # drawn as the line above
-        self.energy_plot = LivePlot(self.body)
+        self.tabs.addTab(self.accuracy_plot, "")
+        # The four smaller charts scroll inside their tab, so they never force the page to scroll.
+        more_scroll = QScrollArea(self.tabs)
+        more_scroll.setWidgetResizable(True)
+        more_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        more = QWidget()
+        more_scroll.setWidget(more)
+        plots = QGridLayout(more)
+        self.loss_plot = LivePlot(more)
+        self.loss_plot.add_series("raw", GREY, width=1.0)
+        self.loss_plot.add_series("smooth", BLUE, width=2.5)
+        self.energy_plot = LivePlot(more, y_from_zero=True)
         self.energy_plot.add_series("wh", ORANGE)
-        self.cpu_plot = LivePlot(self.body)
+        self.cpu_plot = LivePlot(more)
         self.cpu_plot.add_series("process", BLUE)
         self.cpu_plot.add_series("system", VERMILION, style=Qt.PenStyle.DashLine)
-        self.cpu_plot.set_y_range(0, 100 * max(os.cpu_count() or 1, 1) + 5)  # 100% per core, fixed scale
-        self.memory_plot = LivePlot(self.body, right_axis=True)
+        self.cpu_plot.set_y_range(0, 100)  # % of the whole PC: 100 = every core busy
+        self.memory_plot = LivePlot(more, y_from_zero=True)
         self.memory_plot.add_series("rss", BLUE)
-        self.memory_plot.add_series("system", VERMILION, style=Qt.PenStyle.DashLine, on_right=True)
-        self.memory_plot.set_y_range(0, 100, on_right=True)
         plots.addWidget(self.loss_plot, 0, 0)
-        plots.addWidget(self.accuracy_plot, 0, 1)
-        plots.addWidget(self.energy_plot, 0, 2)
+        plots.addWidget(self.energy_plot, 0, 1)
         plots.addWidget(self.cpu_plot, 1, 0)
-        plots.addWidget(self.memory_plot, 1, 1, 1, 2)
-        for c in range(3):
-            plots.setColumnStretch(c, 1)
-        self.layout_.addLayout(plots, 1)
-        self.plots = [self.loss_plot, self.accuracy_plot, self.energy_plot, self.cpu_plot, self.memory_plot]
+        plots.addWidget(self.memory_plot, 1, 1)
+        self.tabs.addTab(more_scroll, "")
+        # The charts take whatever height is left (at least 240 px); their own size hints never make the
+        # page scroll at 1366×768.
+        self.tabs.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Ignored)
+        self.tabs.setMinimumHeight(240)
+        self.layout_.addWidget(self.tabs, 1)
+        self.plots = [self.accuracy_plot, self.loss_plot, self.energy_plot, self.cpu_plot, self.memory_plot]
         self.refresher = PlotRefresher(self.plots, self)
+        self.tabs.currentChanged.connect(self.refresher.flush)  # a tab coming into view draws at once
+        self._logical_cores = max(os.cpu_count() or 1, 1)
         self.retranslate()
 
     # --- inputs ------------------------------------------------------------------------------------
@@ -153,11 +194,11 @@ class TunePage(Page):
         if not self.model.can_tune:
             return self.tr("The chosen model cannot be tuned on this PC; see step 1.")
         if self.examples is None:
-            return self.tr("Choose your examples first (step 2).")
+            return self.tr("Choose your training data first (step 2).")
         if not self.examples.prompt_ok:
-            return self.tr("Fix the prompt in step 2 first.")
+            return self.tr("Fix the answer words in step 2 first.")
         if self.budget is None:
-            return self.tr("Set a budget first (step 3).")
+            return self.tr("Set the tuning time first (step 3).")
         return ""
 
     def is_running(self) -> bool:
@@ -166,10 +207,13 @@ class TunePage(Page):
     def is_done(self) -> bool:
         return self.last_outcome is not None and self.last_outcome.report is not None
 
+    def is_reachable(self) -> bool:
+        return not self.missing_input() or self.is_running() or self.last_outcome is not None
+
     # --- run control -------------------------------------------------------------------------------
     def make_config(self) -> TuneConfig:
         ex = self.examples
-        return TuneConfig(
+        settings = dict(
             data=ex.path,
             out_dir=str(new_run_folder()),
             model=self.model.spec,
@@ -179,10 +223,12 @@ class TunePage(Page):
             template=ex.template,
             label_words=ex.label_words,
             share_cores=True,  # ORT threads must not spin: the GUI thread needs its share of a core
+            threads=tuning_threads(self.budget.leave_core_free),
             export=True,
             tuned_layers=self.budget.tuned_layers,
-            **self.extra_config,
-        ).validate()
+        )
+        settings.update(self.extra_config)
+        return TuneConfig(**settings).validate()
 
     @Slot()
     def start_run(self) -> None:
@@ -204,7 +250,8 @@ class TunePage(Page):
         for plot in self.plots:
             plot.clear_data()
         self.zero_shot_line.setVisible(False)
-        worker = TuneWorker(config)
+        lower_priority = self.budget is not None and self.budget.leave_core_free
+        worker = TuneWorker(config, lower_priority=lower_priority)
         worker.events.connect(self._on_events)
         worker.succeeded.connect(self._on_succeeded)
         worker.failed.connect(self._on_failed)
@@ -250,6 +297,7 @@ class TunePage(Page):
         self._energy_wh: float | None = None
         self._energy_source = ""
         self._stage: ProgressEvent | None = None
+        self._evals: list[dict] = []  # val_accuracy and seconds per evaluation, for the status tile
 
     @Slot(object)
     def _on_events(self, batch: tuple) -> None:
@@ -265,22 +313,22 @@ class TunePage(Page):
                     s = self._loss_smooth
                     s = event.loss if s is None else SMOOTHING * s + (1 - SMOOTHING) * event.loss
                     self._loss_smooth = s
-                    self.loss_plot.append("raw", event.step, event.loss)
-                    self.loss_plot.append("smooth", event.step, s)
+                    self.loss_plot.append("raw", event.seconds, event.loss)
+                    self.loss_plot.append("smooth", event.seconds, s)
             elif isinstance(event, EvalEvent):
-                self.accuracy_plot.append("val", event.step, 100 * event.val_accuracy)
+                self.accuracy_plot.append("val", event.seconds, 100 * event.val_accuracy)
+                self._evals.append({"val_accuracy": event.val_accuracy, "seconds": event.seconds})
                 if event.step == 0 or self._zero_shot is None:
                     self._zero_shot = event.val_accuracy
                     self.zero_shot_line.setPos(100 * event.val_accuracy)
                     self.zero_shot_line.setVisible(True)
                 self._best = event.best_accuracy
             elif isinstance(event, ResourceEvent):
-                minutes = event.seconds / 60
-                self.cpu_plot.append("process", minutes, event.process_cpu_percent)
-                self.cpu_plot.append("system", minutes, event.system_cpu_percent)
-                self.memory_plot.append("rss", minutes, event.process_rss_mb)
-                self.memory_plot.append("system", minutes, event.system_memory_percent)
-                self.energy_plot.append("wh", minutes, event.energy_wh)
+                t = event.seconds
+                self.cpu_plot.append("process", t, event.process_cpu_percent / self._logical_cores)
+                self.cpu_plot.append("system", t, event.system_cpu_percent)
+                self.memory_plot.append("rss", t, event.process_rss_mb)
+                self.energy_plot.append("wh", t, event.energy_wh)
                 self._energy_wh, self._energy_source = event.energy_wh, event.energy_source
             elif isinstance(event, ProgressEvent):
                 self._stage = event
@@ -336,34 +384,107 @@ class TunePage(Page):
         self.pause_button.setText(self.tr("&Pause"))
         self.resume_button.setText(self.tr("Res&ume"))
         self.stop_button.setText(self.tr("S&top (keep best so far)"))
-        self.figures_box.setTitle(self.tr("Now"))
+        self.next_button.setText(self.tr("&Next: Results"))
         captions = {
-            "step": self.tr("Step"),
-            "elapsed": self.tr("Elapsed"),
+            "accuracy": self.tr("Correct answers: best (at start)"),
+            "elapsed": self.tr("Time spent"),
             "eta": self.tr("Time left"),
-            "accuracy": self.tr("Best accuracy (start)"),
             "energy": self.tr("Electricity so far"),
         }
         for key, label in self.figure_captions.items():
             label.setText(captions[key])
-        step, minutes = self.tr("step"), self.tr("minutes")
-        self.loss_plot.set_labels(self.tr("Training loss (lower is better)"), self.tr("loss"), step)
-        self.loss_plot.set_series_name("raw", self.tr("each step"))
-        self.loss_plot.set_series_name("smooth", self.tr("smoothed"))
-        self.accuracy_plot.set_labels(self.tr("Validation accuracy"), self.tr("% correct"), step)
+        self.tabs.setTabText(0, self.tr("Accuracy"))
+        self.tabs.setTabText(1, self.tr("More charts"))
+        time_axis = self.tr("time (min:s)")
+        self.accuracy_plot.set_labels(
+            self.tr("Correct answers on the checking rows (they pick the best result)"),
+            self.tr("% correct"),
+            time_axis,
+        )
         self.accuracy_plot.set_series_name("val", self.tr("while tuning"))
         self.accuracy_plot.set_series_name("zero", self.tr("before tuning"))
-        self.energy_plot.set_labels(self.tr("Electricity used"), self.tr("Wh"), minutes)
-        self.energy_plot.set_series_name("wh", self.tr("energy"))
-        self.cpu_plot.set_labels(self.tr("CPU"), self.tr("%"), minutes)
-        self.cpu_plot.set_series_name("process", self.tr("this run (100% = 1 core)"))
-        self.cpu_plot.set_series_name("system", self.tr("whole PC (all cores)"))
-        self.memory_plot.set_labels(
-            self.tr("Memory"), self.tr("MB used by this run"), minutes, self.tr("% of PC")
+        self.loss_plot.set_labels(
+            self.tr("Error while learning (lower is better)"), self.tr("error"), time_axis
         )
-        self.memory_plot.set_series_name("rss", self.tr("this run (MB, left)"))
-        self.memory_plot.set_series_name("system", self.tr("whole PC (%, right)"))
+        self.loss_plot.set_series_name("raw", self.tr("each round"))
+        self.loss_plot.set_series_name("smooth", self.tr("average"))
+        self.energy_plot.set_labels(self.tr("Electricity used"), self.tr("Wh"), time_axis)
+        self.energy_plot.set_series_name("wh", self.tr("electricity"))
+        self.cpu_plot.set_labels(self.tr("Processor load (whole PC = 100%)"), self.tr("%"), time_axis)
+        self.cpu_plot.set_series_name("process", self.tr("tuning"))
+        self.cpu_plot.set_series_name("system", self.tr("whole PC"))
+        self.memory_plot.set_labels(self.tr("Memory used by tuning"), self.tr("MB"), time_axis)
+        self.memory_plot.set_series_name("rss", self.tr("tuning"))
         self._refresh()
+
+    def _patience_minutes(self) -> float | None:
+        budget = (
+            self.config.budget if self.config is not None else self.budget.budget if self.budget else None
+        )
+        return budget.patience_minutes if budget is not None else None
+
+    def _tile(self) -> tuple[str, str, str]:
+        """The status tile: level (for its colour), a few words, and one sentence."""
+        state, locale = self.state, QLocale()
+        if state == self.IDLE:
+            outcome = self.last_outcome
+            if outcome is None:
+                return (
+                    "info",
+                    self.tr("Not started"),
+                    self.tr("Press Start tuning when the steps above are done."),
+                )
+            if outcome.error is not None:
+                return "error", self.tr("Did not finish"), self.tr("See the message above.")
+            if outcome.stop_reason == "plateau":
+                return (
+                    "ok",
+                    self.tr("Stopped early"),
+                    self.tr(
+                        "Accuracy had stopped going up, so the run ended early and kept its best result."
+                    ),
+                )
+            return "ok", self.tr("Finished"), self.tr("The best result is kept. See the results (step 5).")
+        if state == self.PAUSED:
+            return "info", self.tr("Paused"), self.tr("Press Resume to continue.")
+        if state == self.STOPPING:
+            return "info", self.tr("Stopping"), self.tr("Keeping the best result so far.")
+        if state == self.PREPARING or len(self._evals) < 2:
+            return (
+                "info",
+                self.tr("Getting ready"),
+                self.tr("The first check of accuracy comes after a few rounds."),
+            )
+        waited = minutes_without_improvement(self._evals)
+        patience = self._patience_minutes()
+        levelling = (patience or DEFAULT_PATIENCE_MINUTES) * LEVELLING_SHARE
+        if patience is not None:
+            left = format_duration(max(patience - waited, 0.0) * 60)
+            stop_text = self.tr("Stops early if nothing improves for another {left}.").format(left=left)
+        else:
+            stop_text = self.tr("Early stop is off: it runs for the whole time.")
+        since = format_duration(waited * 60)
+        if waited >= levelling:
+            return (
+                "warning",
+                self.tr("Levelling off: safe to stop"),
+                self.tr("No better result for {since}. {stop}").format(since=since, stop=stop_text),
+            )
+        if (self._best or 0) > (self._zero_shot or 0):
+            return (
+                "ok",
+                self.tr("Improving steadily"),
+                self.tr("Up from {start}% to {best}%. {stop}").format(
+                    start=locale.toString(100 * (self._zero_shot or 0), "f", 0),
+                    best=locale.toString(100 * (self._best or 0), "f", 0),
+                    stop=stop_text,
+                ),
+            )
+        return (
+            "info",
+            self.tr("Learning, no gain yet"),
+            self.tr("Gains often come after a few minutes. {stop}").format(stop=stop_text),
+        )
 
     def _refresh(self) -> None:
         locale = QLocale()
@@ -375,7 +496,7 @@ class TunePage(Page):
         self.resume_button.setEnabled(state == self.PAUSED)
         self.stop_button.setEnabled(state in (self.PREPARING, self.RUNNING, self.PAUSED))
         if self.error is not None:
-            self.status.set_message("error", self.tr("Problem"), self.error.message(lang))
+            self.status.set_message("error", self.tr("Problem"), self.error.message(lang), self.error)
         else:
             self.status.set_message("info", "", "")
 
@@ -383,9 +504,11 @@ class TunePage(Page):
             self.summary.setText(missing)
         elif self.model is not None and self.examples is not None and self.budget is not None:
             self.summary.setText(
-                self.tr("{model} on {n} examples ({labels}); budget: {budget}.").format(
+                self.tr(
+                    "{model} learns from {n} rows of your data ({labels}); tuning time: {budget}."
+                ).format(
                     model=self.model.display_name,
-                    n=locale.toString(self.examples.n_train + self.examples.n_val),
+                    n=locale.toString(self.examples.n_train + self.examples.n_val + self.examples.n_test),
                     labels=", ".join(self.examples.labels),
                     budget=self.budget.budget.describe(lang),
                 )
@@ -400,7 +523,7 @@ class TunePage(Page):
                 stage = self.tr("Finished: see the results (step 5).")
             self.progress.setValue(1000 if self.last_outcome and self.last_outcome.report else 0)
         elif state == self.PAUSED:
-            stage = self.tr("Paused at step {step}. Press Resume to continue.").format(step=self._step)
+            stage = self.tr("Paused after {step} rounds. Press Resume to continue.").format(step=self._step)
         elif state == self.STOPPING:
             stage = self.tr("Stopping: checking the best result and writing the model…")
         elif self._stage is not None and (state == self.PREPARING or self._stage.stage == "export"):
@@ -411,12 +534,18 @@ class TunePage(Page):
             stage = self.tr("Preparing…")
             self.progress.setValue(0)
         else:
-            stage = self.tr("Tuning. The bar shows how much of the budget is used.")
+            stage = self.tr("Tuning. The bar shows how much of the tuning time is used.")
             self.progress.setValue(int(1000 * self._budget_fraction))
         self.stage_label.setText(stage)
 
+        level, title, text = self._tile()
+        self.tile.setProperty("level", level)
+        self.tile_title.setText(title)
+        self.tile_text.setText(text)
+        self.tile.style().unpolish(self.tile)
+        self.tile.style().polish(self.tile)
+
         v = self.figure_values
-        v["step"].setText(locale.toString(self._step))
         v["elapsed"].setText(format_duration(self._seconds))
         if self._eta is None or state == self.IDLE:
             v["eta"].setText("--:--")
@@ -441,11 +570,9 @@ class TunePage(Page):
             v["energy"].setText("—")
         else:
             yen = self._energy_wh / 1000 * (self.budget.yen_per_kwh if self.budget else 0)
-            source = self.tr("measured") if self._energy_source == "measured" else self.tr("estimated")
-            v["energy"].setText(
-                self.tr("{wh} Wh, {yen} yen ({source})").format(
-                    wh=locale.toString(self._energy_wh, "f", 2),
-                    yen=locale.toString(yen, "f", 2),
-                    source=source,
-                )
+            text = (
+                self.tr("{wh} Wh, {yen} (measured)")
+                if self._energy_source == "measured"
+                else self.tr("{wh} Wh, {yen} (estimated)")
             )
+            v["energy"].setText(text.format(wh=locale.toString(self._energy_wh, "f", 2), yen=format_yen(yen)))

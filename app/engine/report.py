@@ -192,8 +192,8 @@ TEXT: dict[str, tuple[str, str]] = {
 # Captions and units of the ROI inputs, in the order of RoiInputs' fields.
 FIELD_TEXT: dict[str, tuple[str, str]] = {
     "energy_wh_per_run": ("Electricity per run (Wh)", "1 回あたりの電力量 (Wh)"),
-    "accuracy_before": ("Accuracy before tuning", "調整前の正解率"),
-    "accuracy_after": ("Accuracy after tuning", "調整後の正解率"),
+    "accuracy_before": ("Correct before tuning (final test)", "調整前の正解率（最終テスト）"),
+    "accuracy_after": ("Correct after tuning (final test)", "調整後の正解率（最終テスト）"),
     "pcs": ("PCs or lines", "PC・ラインの数"),
     "runs_per_month": ("Tuning runs per month, per PC", "PC 1 台あたりの月間調整回数"),
     "electricity_yen_per_kwh": ("Electricity price (yen/kWh)", "電気料金（円/kWh）"),

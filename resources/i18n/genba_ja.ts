@@ -1111,13 +1111,13 @@
     </message>
     <message>
         <location filename="../../app/gui/pages/roi_page.py" line="431"/>
-        <source>Accuracy before tuning</source>
-        <translation>調整前の正解率</translation>
+        <source>Correct before tuning (final test)</source>
+        <translation>調整前の正解率（最終テスト）</translation>
     </message>
     <message>
         <location filename="../../app/gui/pages/roi_page.py" line="432"/>
-        <source>Accuracy after tuning</source>
-        <translation>調整後の正解率</translation>
+        <source>Correct after tuning (final test)</source>
+        <translation>調整後の正解率（最終テスト）</translation>
     </message>
     <message>
         <location filename="../../app/gui/pages/roi_page.py" line="433"/>
@@ -1423,7 +1423,7 @@
         <translation>選んだモデルはこの PC では調整できません。手順 1 をご覧ください。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="497"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="499"/>
         <source>Problem</source>
         <translation>問題あり</translation>
     </message>
@@ -1508,183 +1508,183 @@
         <translation>確認用データでの正解率（一番良い結果を選ぶのに使います）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="405"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="407"/>
         <source>Error while learning (lower is better)</source>
         <translation>学習中の誤差（低いほど良い）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="405"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="407"/>
         <source>error</source>
         <translation>誤差</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="407"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="409"/>
         <source>each round</source>
         <translation>1 回ごと</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="408"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="410"/>
         <source>average</source>
         <translation>平均</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="410"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="412"/>
         <source>electricity</source>
         <translation>電力量</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="412"/>
-        <location filename="../../app/gui/pages/tune_page.py" line="415"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="414"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="417"/>
         <source>tuning</source>
         <translation>調整</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="413"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="415"/>
         <source>whole PC</source>
         <translation>PC 全体</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="414"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="416"/>
         <source>Memory used by tuning</source>
         <translation>調整が使っているメモリー</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="414"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="416"/>
         <source>MB</source>
         <translation>MB</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="432"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="434"/>
         <source>Not started</source>
         <translation>まだ始めていません</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="433"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="435"/>
         <source>Press Start tuning when the steps above are done.</source>
         <translation>手順 1〜3 が済んだら「調整を開始」を押してください。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="436"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="438"/>
         <source>Did not finish</source>
         <translation>最後まで終わりませんでした</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="436"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="438"/>
         <source>See the message above.</source>
         <translation>上のメッセージをご覧ください。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="440"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="442"/>
         <source>Stopped early</source>
         <translation>早めに終了しました</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="442"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="444"/>
         <source>Accuracy had stopped going up, so the run ended early and kept its best result.</source>
         <translation>正解率が上がらなくなったので早めに終え、一番良かった結果を残しました。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="445"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="447"/>
         <source>Finished</source>
         <translation>完了</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="445"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="447"/>
         <source>The best result is kept. See the results (step 5).</source>
         <translation>一番良かった結果が残っています。結果をご覧ください（手順 5）。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="447"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="449"/>
         <source>Paused</source>
         <translation>一時停止中</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="447"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="449"/>
         <source>Press Resume to continue.</source>
         <translation>「再開」を押すと続きます。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="449"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="451"/>
         <source>Stopping</source>
         <translation>停止中</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="449"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="451"/>
         <source>Keeping the best result so far.</source>
         <translation>それまでで一番良い結果を残しています。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="453"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="455"/>
         <source>Getting ready</source>
         <translation>準備中</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="454"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="456"/>
         <source>The first check of accuracy comes after a few rounds.</source>
         <translation>数回調整したあとで、最初の正解率が出ます。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="461"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="463"/>
         <source>Stops early if nothing improves for another {left}.</source>
         <translation>あと {left} のあいだ良くならなければ、早めに終えます。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="463"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="465"/>
         <source>Early stop is off: it runs for the whole time.</source>
         <translation>早めに終える設定はオフです。最後まで調整します。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="468"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="470"/>
         <source>Levelling off: safe to stop</source>
         <translation>頭打ち：止めても大丈夫</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="469"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="471"/>
         <source>No better result for {since}. {stop}</source>
         <translation>{since} のあいだ良くなっていません。{stop}</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="474"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="476"/>
         <source>Improving steadily</source>
         <translation>順調に上達中</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="475"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="477"/>
         <source>Up from {start}% to {best}%. {stop}</source>
         <translation>{start}% から {best}% に上がりました。{stop}</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="483"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="485"/>
         <source>Learning, no gain yet</source>
         <translation>学習中（まだ伸びていません）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="484"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="486"/>
         <source>Gains often come after a few minutes. {stop}</source>
         <translation>伸び始めるまで数分かかることがよくあります。{stop}</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="506"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="508"/>
         <source>{model} learns from {n} rows of your data ({labels}); tuning time: {budget}.</source>
         <translation>{model} が学習データ {n} 件（{labels}）から学習します。調整時間: {budget}。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="524"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="526"/>
         <source>Paused after {step} rounds. Press Resume to continue.</source>
         <translation>{step} 回の調整のあとで一時停止中です。「再開」を押すと続きます。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="535"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="537"/>
         <source>Tuning. The bar shows how much of the tuning time is used.</source>
         <translation>調整中です。バーは調整時間のうち使った割合です。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="572"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="574"/>
         <source>{wh} Wh, {yen} (measured)</source>
         <translation>{wh} Wh、{yen}（実測）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="574"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="576"/>
         <source>{wh} Wh, {yen} (estimated)</source>
         <translation>{wh} Wh、{yen}（推定）</translation>
     </message>
@@ -1699,77 +1699,77 @@
         <translation>これまでの電力量（電気代）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="400"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="401"/>
         <source>% correct</source>
         <translation>正解率 %</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="402"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="404"/>
         <source>while tuning</source>
         <translation>調整中</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="403"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="405"/>
         <source>before tuning</source>
         <translation>調整前</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="409"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="411"/>
         <source>Electricity used</source>
         <translation>使った電力量</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="409"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="411"/>
         <source>Wh</source>
         <translation>Wh</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="411"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="413"/>
         <source>Processor load (whole PC = 100%)</source>
         <translation>CPU の使用率（PC 全体 = 100%）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="411"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="413"/>
         <source>%</source>
         <translation>%</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="517"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="519"/>
         <source>Ready.</source>
         <translation>準備ができました。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="519"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="521"/>
         <source>The run did not finish.</source>
         <translation>調整は最後まで終わりませんでした。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="521"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="523"/>
         <source>Finished: see the results (step 5).</source>
         <translation>終了しました。結果をご覧ください（手順 5）。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="526"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="528"/>
         <source>Stopping: checking the best result and writing the model…</source>
         <translation>停止中: 一番良い結果を確かめて、モデルを書き出しています…</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="529"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="531"/>
         <source>Preparing: {message}…</source>
         <translation>準備中: {message}…</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="532"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="534"/>
         <source>Preparing…</source>
         <translation>準備中…</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="553"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="555"/>
         <source>{left} (at {time})</source>
         <translation>{left}（{time} ごろ）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="562"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="564"/>
         <source>{best}% ({start}%)</source>
         <translation>{best}%（{start}%）</translation>
     </message>

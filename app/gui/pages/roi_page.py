@@ -428,8 +428,8 @@ class RoiPage(Page):
         # No mnemonics: twelve fields would exhaust the letters; Tab moves through the form in order.
         return {
             "energy_wh_per_run": self.tr("Electricity per run"),
-            "accuracy_before": self.tr("Accuracy before tuning"),
-            "accuracy_after": self.tr("Accuracy after tuning"),
+            "accuracy_before": self.tr("Correct before tuning (final test)"),
+            "accuracy_after": self.tr("Correct after tuning (final test)"),
             "pcs": self.tr("PCs or lines"),
             "runs_per_month": self.tr("Tuning runs per month, per PC"),
             "electricity_yen_per_kwh": self.tr("Electricity price"),

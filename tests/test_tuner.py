@@ -160,3 +160,24 @@ def test_resume_refuses_changed_data(tiny_gguf, demo_csv, tmp_path):
     with pytest.raises(GenbaError) as err:
         tune(tiny_config(tiny_gguf, demo_csv, tmp_path / "run", steps=6, export=False, resume=True))
     assert "changed" in err.value.message("en")
+
+
+def test_zo_steps_read_out_through_a_head_that_never_saw_their_batch(
+    tiny_gguf, demo_csv, tmp_path, monkeypatch
+):
+    from app.engine import tuner
+
+    seen = []
+    original = tuner._Run.step_batch
+
+    def recording(self, step):
+        batch = original(self, step)
+        k = step % len(self.fold_heads)
+        seen.append(
+            (set(batch.rows) <= set(np.flatnonzero(self.folds == k)), batch.readout is self.fold_readouts[k])
+        )
+        return batch
+
+    monkeypatch.setattr(tuner._Run, "step_batch", recording)
+    tune(tiny_config(tiny_gguf, demo_csv, tmp_path / "run", steps=12, export=False))
+    assert len(seen) == 12 and all(in_fold and own_head for in_fold, own_head in seen)

@@ -32,6 +32,9 @@ class TuneConfig:
     # training examples prefers it, on word-piece n-grams too) before and between ZO steps; "llm" uses the
     # model's features only; "none" is the label-word read-out of the first engine (a benchmark baseline).
     head: str = "auto"
+    # ZO steps on fold k of the training examples read out through a head fitted on the other folds, so
+    # the perturbed losses keep a signal (False: through the head fitted on all of them; a benchmark arm).
+    head_cross_fit: bool = True
     split_seed: int = 0
     seed: int = 0
     # ZO hyper-parameters. q=1 with 4x the steps beat q=4 at equal time on the demo data

@@ -288,6 +288,6 @@ class SuffixObjective:
         self.forward_examples += p * len(rows)
         return loss, logits, features
 
-    def on(self, rows: np.ndarray) -> BatchObjective:
+    def on(self, rows: np.ndarray, readout: Readout | None = None) -> BatchObjective:
         """The ZO objective of one batch: copies -> mean loss per copy [P]; keeps the features it saw."""
-        return BatchObjective(self, np.asarray(rows))
+        return BatchObjective(self, np.asarray(rows), readout)

@@ -14,7 +14,7 @@ import numpy as np
 
 class RowsObjective(Protocol):
     def run(
-        self, rows: np.ndarray, copies: dict[str, np.ndarray]
+        self, rows: np.ndarray, copies: dict[str, np.ndarray], readout=None
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
         """loss [P, E], label_logits [P, E, C], features [P, E, H] (or None)."""
         ...
@@ -23,12 +23,12 @@ class RowsObjective(Protocol):
 class BatchObjective:
     """``objective(copies) -> [P]`` mean batch loss per copy, for one fixed batch of examples."""
 
-    def __init__(self, objective: RowsObjective, rows: np.ndarray) -> None:
-        self.objective, self.rows = objective, np.asarray(rows)
+    def __init__(self, objective: RowsObjective, rows: np.ndarray, readout=None) -> None:
+        self.objective, self.rows, self.readout = objective, np.asarray(rows), readout
         self.features: list[np.ndarray] = []  # [P, E, H] per call, when the graph gives them
 
     def __call__(self, copies: dict[str, np.ndarray]) -> np.ndarray:
-        loss, _, features = self.objective.run(self.rows, copies)
+        loss, _, features = self.objective.run(self.rows, copies, self.readout)
         if features is not None:
             self.features.append(features)
         return loss.mean(axis=1)

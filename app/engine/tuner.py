@@ -36,7 +36,7 @@ from app.engine.events import (
     ignore_events,
 )
 from app.engine.examples import load_examples
-from app.engine.head import HeadFit, fit_head, refit_head
+from app.engine.head import HeadFit, fit_fold_heads, fit_head, fold_of, refit_head
 from app.engine.keyword_model import keyword_baseline
 from app.engine.layer_select import choose_layers
 from app.engine.llama_graph import AdapterSite, ClassHead
@@ -310,6 +310,9 @@ class _Run:
         self.head: HeadFit | None = None  # the read-out ZO steps go through (None: the label words)
         self.best_head: HeadFit | None = None  # the read-out of the best adapters
         self.bank: np.ndarray | None = None  # [n_train, H] latest features of each training example
+        self.fold_heads: list[HeadFit] = []  # head k: fitted without fold k, read out by ZO steps on fold k
+        self.fold_readouts: list[Readout] = []
+        self.folds = fold_of(self.encoded.label_index[self.train_rows], self.cfg.seed)
         self.ngrams = None
         # A user's ONNX graph gives no features to fit a head on: it is read out as it was exported.
         self.uses_head = self.cfg.head != "none" and not self.is_onnx
@@ -333,6 +336,46 @@ class _Run:
                 HeadFit.from_arrays(_sub(saved, "best_head/")) if "best_head/v" in saved else None
             )
             self.objective.readout = self.readout(self.head)
+            k = 0
+            while f"fold_head{k}/v" in saved:
+                self.fold_heads.append(HeadFit.from_arrays(_sub(saved, f"fold_head{k}/")))
+                k += 1
+            self.fold_readouts = [self.readout(h) for h in self.fold_heads]
+
+    def set_heads(self, head: HeadFit, fold_heads: list[HeadFit]) -> None:
+        self.head, self.fold_heads = head, fold_heads
+        self.objective.readout = self.readout(head)
+        self.fold_readouts = [self.readout(h) for h in fold_heads]
+
+    def train_arrays(self, features: np.ndarray):
+        """(features, labels, n-grams or None) of the training examples, for a head fit."""
+        ngrams = self.ngrams[self.train_rows] if self.ngrams is not None else None
+        return features, self.encoded.label_index[self.train_rows], ngrams
+
+    def cross_fitting(self) -> bool:
+        return self.cfg.head_cross_fit and np.bincount(self.folds, minlength=3).min() >= 1
+
+    def refit_heads(self, head: HeadFit, features: np.ndarray) -> None:
+        """The head (and, when cross-fitting, one head per fold) refitted to ``features``."""
+        feats, y, ngrams = self.train_arrays(features)
+        start = self.label_words.head
+        head = refit_head(head, feats, y, start, ngrams)
+        folds = fit_fold_heads(head, feats, y, start, ngrams, self.folds) if self.cross_fitting() else []
+        self.set_heads(head, folds)
+
+    def step_batch(self, step: int):
+        """The examples of a step and the read-out its losses go through.
+
+        Cross-fitting: step s draws from fold s % k only and reads out through the head that never saw them.
+        """
+        cfg = self.cfg
+        if not self.fold_heads:
+            rows = batch_rows(cfg.seed, step, len(self.train), cfg.batch_size)
+            return self.objective.on(rows)
+        k = step % len(self.fold_heads)
+        members = np.flatnonzero(self.folds == k)
+        rows = members[batch_rows(cfg.seed, step, len(members), cfg.batch_size)]
+        return self.objective.on(rows, self.fold_readouts[k])
 
     def readout(self, head: HeadFit | None) -> Readout:
         if head is None:
@@ -350,17 +393,12 @@ class _Run:
         )
         t = time.perf_counter()
         features = features_of(self.objective, self.params, self.train_rows)
-        train_ngrams = self.ngrams[self.train_rows] if self.ngrams is not None else None
-        fit, options = fit_head(
-            features,
-            self.encoded.label_index[self.train_rows],
-            self.label_words.head,
-            train_ngrams,
-            seed=cfg.seed,
-        )
+        feats, y, train_ngrams = self.train_arrays(features)
+        fit, options = fit_head(feats, y, self.label_words.head, train_ngrams, seed=cfg.seed)
         self.bank = features.astype(np.float32)
-        self.head = fit
-        self.objective.readout = self.readout(fit)
+        start = self.label_words.head
+        folds = fit_fold_heads(fit, feats, y, start, train_ngrams, self.folds) if self.cross_fitting() else []
+        self.set_heads(fit, folds)
         st.info["head"] = {
             "features": "llm+ngrams" if fit.uses_ngrams else "llm",
             "lambda": fit.lam,
@@ -379,6 +417,8 @@ class _Run:
             arrays |= {f"best_head/{k}": v for k, v in self.best_head.to_arrays().items()}
         if self.ngrams is not None:
             arrays |= {f"ngrams/{k}": v for k, v in self.vocab.to_arrays().items()}
+        for k, head in enumerate(self.fold_heads):
+            arrays |= {f"fold_head{k}/{name}": v for name, v in head.to_arrays().items()}
         return arrays
 
     def _start_params(self) -> None:
@@ -546,7 +586,7 @@ class _Run:
                 stop_reason = "stopped"
                 break
             t = time.perf_counter()
-            batch = self.objective.on(batch_rows(cfg.seed, st.step, len(self.train), cfg.batch_size))
+            batch = self.step_batch(st.step)
             q = queries_at(cfg, st.step, len(self.train))
             self.params, rec = zo.zo_step(
                 batch,
@@ -619,11 +659,8 @@ class _Run:
         """
         st = self.state
         if self.head is not None and scheduled and refit:
-            # The adapters moved the features: refit the head to the latest ones the steps computed.
-            y = self.encoded.label_index[self.train_rows]
-            train_ngrams = self.ngrams[self.train_rows] if self.ngrams is not None else None
-            self.head = refit_head(self.head, self.bank, y, self.label_words.head, train_ngrams)
-            self.objective.readout = self.readout(self.head)
+            # The adapters moved the features: refit the heads to the latest ones the steps computed.
+            self.refit_heads(self.head, self.bank)
         acc, loss, _ = evaluate(self.objective, self.params, self.val_rows)
         better = acc > st.best_accuracy or (acc == st.best_accuracy and loss < st.best_loss)
         self.final = (

@@ -113,13 +113,12 @@ def llama_forward(
 
     ``replace`` substitutes GGUF tensors by name (e.g. ``blk.1.attn_v.weight``), in the same [out, in] layout.
     """
-    t = {k: np.asarray(v, dtype=np.float64) for k, v in tensors.items()}
-    if replace:
-        t.update({k: np.asarray(v, dtype=np.float64) for k, v in replace.items()})
+    raw = {**tensors, **(replace or {})}
+    t = _Float64(raw)
     tokens = np.asarray(tokens, dtype=np.int64)
     n_tokens = len(tokens)
     pos = np.arange(n_tokens)
-    n_embd = t["token_embd.weight"].shape[1]
+    n_embd = raw["token_embd.weight"].shape[1]
     n_embd_head = t["blk.0.attn_q.weight"].shape[0] // hp.n_head  # n_embd_head_k
     n_gqa = hp.n_head // hp.n_head_kv
     eps = hp.f_norm_rms_eps
@@ -129,7 +128,7 @@ def llama_forward(
     swa = causal | (pos[:, None] - pos[None, :] >= hp.n_swa) if gemma3 else causal
     ff = t.get("rope_freqs.weight")
 
-    inp = t["token_embd.weight"][tokens]  # ggml_get_rows: [n_tokens, n_embd]
+    inp = np.asarray(raw["token_embd.weight"][tokens], dtype=np.float64)  # ggml_get_rows: [n_tokens, n_embd]
     if gemma3:
         inp = inp * np.sqrt(n_embd)
     for il in range(hp.n_layer):
@@ -182,8 +181,30 @@ def llama_forward(
             cur = rms_norm(cur, t[blk + "post_ffw_norm.weight"], eps)
         inp = ffn_inp + cur
     cur = rms_norm(inp, t["output_norm.weight"], eps)
-    output = t.get("output.weight", t["token_embd.weight"])  # tied when there is no output.weight
-    return cur @ output.T
+    output = raw.get("output.weight", raw["token_embd.weight"])  # tied when there is no output.weight
+    rows = 16384  # a 262k-row head is multiplied a block of rows at a time
+    return np.concatenate(
+        [cur @ np.asarray(output[i : i + rows], dtype=np.float64).T for i in range(0, output.shape[0], rows)],
+        axis=1,
+    )
+
+
+class _Float64(dict):
+    """Tensors as float64, converted on first use. The embedding and output tables are only indexed
+    (``raw[name][rows]``), so they may be any object with ``shape`` and row indexing, e.g. rows
+    dequantised on demand from a real GGUF."""
+
+    def __init__(self, raw: dict) -> None:
+        super().__init__()
+        self.raw = raw
+
+    def __missing__(self, name: str) -> np.ndarray:
+        value = np.asarray(self.raw[name], dtype=np.float64)
+        self[name] = value
+        return value
+
+    def get(self, name: str, default=None):
+        return self[name] if name in self.raw else default
 
 
 def hf_to_gguf_permute(w: np.ndarray, n_head: int) -> np.ndarray:

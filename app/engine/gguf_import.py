@@ -138,7 +138,10 @@ def _check_keys(reader, arch: str, path: Path) -> None:
 def read_config(path: str | os.PathLike[str]) -> tuple[LlamaConfig, dict]:
     """Model config and metadata (name, architecture) from a GGUF header."""
     path = Path(path)
-    reader = _open_reader(path)
+    return _config_from_reader(_open_reader(path), path)
+
+
+def _config_from_reader(reader, path: Path) -> tuple[LlamaConfig, dict]:
     arch = _field(reader, "general.architecture")
     if arch not in SUPPORTED_ARCHITECTURES:
         raise GenbaError(
@@ -303,6 +306,31 @@ def _graph_tensors(cfg: LlamaConfig) -> dict[str, tuple[str, Callable[[np.ndarra
     return mapping
 
 
+def _dequantize(t, dtype, path: Path, rows_per_chunk: int = 16384) -> np.ndarray:
+    """One GGUF tensor as ``dtype``, dequantised a block of rows at a time (no full fp32 copy of a
+    262k-row embedding when it is stored as fp16)."""
+    from gguf.quants import dequantize
+
+    data = t.data
+    try:
+        if data.ndim < 2 or data.shape[0] <= rows_per_chunk:
+            return dequantize(data, t.tensor_type).astype(dtype, copy=False)
+        first = dequantize(data[:rows_per_chunk], t.tensor_type)
+        out = np.empty((data.shape[0], *first.shape[1:]), dtype=dtype)
+        out[:rows_per_chunk] = first
+        for start in range(rows_per_chunk, data.shape[0], rows_per_chunk):
+            out[start : start + rows_per_chunk] = dequantize(
+                data[start : start + rows_per_chunk], t.tensor_type
+            )
+        return out
+    except NotImplementedError as exc:
+        raise GenbaError(
+            f"Tensor '{t.name}' uses the unsupported type {t.tensor_type.name}.",
+            f"テンソル「{t.name}」の型 {t.tensor_type.name} には対応していません。",
+            path=path,
+        ) from exc
+
+
 def convert_gguf(
     path: str | os.PathLike[str],
     out_dir: str | os.PathLike[str],
@@ -313,13 +341,11 @@ def convert_gguf(
 
     An embedding table larger than ``compact_embedding_bytes`` as fp32 is stored as fp16.
     """
-    from gguf.quants import dequantize
-
     from app.engine.tokenizer import tokenizer_from_gguf
 
     path, out_dir = Path(path), Path(out_dir)
-    cfg, meta = read_config(path)
-    reader = _open_reader(path)
+    reader = _open_reader(path)  # parsing a 262k-token header takes ~16 s: once
+    cfg, meta = _config_from_reader(reader, path)
     tensors = {t.name: t for t in reader.tensors}
     mapping = _graph_tensors(cfg)
     missing = sorted(src for src, _ in mapping.values() if src not in tensors)
@@ -340,18 +366,10 @@ def convert_gguf(
     writer = WeightWriter(out_dir)
     for i, (name, (src, transform)) in enumerate(mapping.items()):
         t = tensors[src]
-        try:
-            w = dequantize(t.data, t.tensor_type).astype(np.float32, copy=False)
-        except NotImplementedError as exc:
-            raise GenbaError(
-                f"Tensor '{src}' uses the unsupported type {t.tensor_type.name}.",
-                f"テンソル「{src}」の型 {t.tensor_type.name} には対応していません。",
-                path=path,
-            ) from exc
-        w = transform(w.reshape([int(d) for d in reversed(t.shape)]))
-        if name == "embed" and w.nbytes > compact_embedding_bytes:
-            w = w.astype(np.float16)
-        writer.add(name, w)
+        shape = [int(d) for d in reversed(t.shape)]
+        compact = name == "embed" and 4 * int(np.prod(shape)) > compact_embedding_bytes
+        w = _dequantize(t, np.float16 if compact else np.float32, path)
+        writer.add(name, transform(w.reshape(shape)))
         if progress is not None:
             progress((i + 1) / len(mapping))
     store = writer.close()

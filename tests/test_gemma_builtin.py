@@ -44,3 +44,12 @@ def test_installed_chunks_join_to_the_pinned_file(tmp_path):
     assert path.stat().st_size == gemma_builtin.GEMMA_SIZE
     assert join_gemma_gguf(folder=tmp_path) == path  # reused once it checks out
     assert [p.name for p in gemma_builtin.gemma_terms_files()] == ["GEMMA_TERMS.html", "NOTICE.md"]
+
+
+def test_resolve_model_names_the_missing_packages(monkeypatch):
+    from app.engine.models import resolve_model
+
+    monkeypatch.setattr(gemma_builtin, "find_gemma_parts", lambda: None)
+    with pytest.raises(GenbaError) as info:
+        resolve_model("gemma3-270m")
+    assert "Gemma 3 270M" in info.value.en

@@ -280,3 +280,14 @@ def test_sentencepiece_matches_llama_cpp_algorithm(tmp_path, add_space_prefix):
     assert tok.encode("abc").ids[0] == 2  # <bos> first, as add_bos_token says
     if not add_space_prefix:  # a user-defined piece is split out of the raw text first (Gemma: no prefix)
         assert tok.encode("a\n\nb", add_special_tokens=False).tokens == ["a", "\n\n", "b"]
+
+
+def test_embedding_beyond_fp16_range_stays_fp32(tmp_path):
+    path = tmp_path / "m.gguf"
+    raw = write_tiny_llama_gguf(path)
+    big = raw["token_embd.weight"].copy()
+    big[7, 3] = 1e5  # fp16 overflows above 65504
+    write_tiny_llama_gguf(path, extra_tensors={"token_embd.weight": big})
+    _, store = convert_gguf(path, tmp_path / "out", compact_embedding_bytes=0)
+    assert store.dtype("embed") == "float32"
+    assert store.array("embed")[7, 3] == 1e5

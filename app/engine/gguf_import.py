@@ -369,6 +369,8 @@ def convert_gguf(
         shape = [int(d) for d in reversed(t.shape)]
         compact = name == "embed" and 4 * int(np.prod(shape)) > compact_embedding_bytes
         w = _dequantize(t, np.float16 if compact else np.float32, path)
+        if compact and not np.isfinite(w).all():  # beyond fp16's range (65504): keep it exact instead
+            w = _dequantize(t, np.float32, path)
         writer.add(name, transform(w.reshape(shape)))
         if progress is not None:
             progress((i + 1) / len(mapping))

@@ -291,3 +291,29 @@ def test_embedding_beyond_fp16_range_stays_fp32(tmp_path):
     _, store = convert_gguf(path, tmp_path / "out", compact_embedding_bytes=0)
     assert store.dtype("embed") == "float32"
     assert store.array("embed")[7, 3] == 1e5
+
+
+def test_tiny_gemma3_tunes_exports_and_evaluates_the_same(tmp_path, monkeypatch, capsys):
+    """The whole CLI flow on a gemma3 file with an fp16 embedding; the tuned layer is a sliding-window one."""
+    import json
+
+    from app.cli import main
+    from app.engine import gguf_import
+    from tests.test_tuner import write_demo_csv
+
+    monkeypatch.setattr(gguf_import, "COMPACT_EMBEDDING_BYTES", 0)
+    gguf_path = tmp_path / "gemma.gguf"
+    write_tiny_llama_gguf(gguf_path, **CASES["gemma3"])
+    data = write_demo_csv(tmp_path / "orders.csv")
+    args = ["tune", "--model", str(gguf_path), "--data", str(data), "--out", str(tmp_path / "run")]
+    assert main([*args, "--steps", "3", "--layers", "6", "--q", "1", "--json"]) == 0
+    summary = [json.loads(x) for x in capsys.readouterr().out.splitlines() if x.startswith("{")][-1]
+    assert summary["exported_model"]
+    assert (
+        main(["eval", "--model", summary["exported_model"], "--data", str(data), "--split", "val", "--json"])
+        == 0
+    )
+    result = [json.loads(x) for x in capsys.readouterr().out.splitlines() if x.startswith("{")][-1]
+    assert result["accuracy"] == summary["val_accuracy_after"]
+    exported = WeightStore(Path(summary["exported_model"]).parent)
+    assert exported.dtype("embed") == "float16"

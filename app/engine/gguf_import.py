@@ -313,16 +313,17 @@ def _dequantize(t, dtype, path: Path, rows_per_chunk: int = 16384) -> np.ndarray
 
     data = t.data
     try:
-        if data.ndim < 2 or data.shape[0] <= rows_per_chunk:
-            return dequantize(data, t.tensor_type).astype(dtype, copy=False)
-        first = dequantize(data[:rows_per_chunk], t.tensor_type)
-        out = np.empty((data.shape[0], *first.shape[1:]), dtype=dtype)
-        out[:rows_per_chunk] = first
-        for start in range(rows_per_chunk, data.shape[0], rows_per_chunk):
-            out[start : start + rows_per_chunk] = dequantize(
-                data[start : start + rows_per_chunk], t.tensor_type
-            )
-        return out
+        with np.errstate(over="ignore"):  # an fp16 overflow is checked by the caller
+            if data.ndim < 2 or data.shape[0] <= rows_per_chunk:
+                return dequantize(data, t.tensor_type).astype(dtype, copy=False)
+            first = dequantize(data[:rows_per_chunk], t.tensor_type)
+            out = np.empty((data.shape[0], *first.shape[1:]), dtype=dtype)
+            out[:rows_per_chunk] = first
+            for start in range(rows_per_chunk, data.shape[0], rows_per_chunk):
+                out[start : start + rows_per_chunk] = dequantize(
+                    data[start : start + rows_per_chunk], t.tensor_type
+                )
+            return out
     except NotImplementedError as exc:
         raise GenbaError(
             f"Tensor '{t.name}' uses the unsupported type {t.tensor_type.name}.",
@@ -335,12 +336,15 @@ def convert_gguf(
     path: str | os.PathLike[str],
     out_dir: str | os.PathLike[str],
     progress: Callable[[float], None] | None = None,
-    compact_embedding_bytes: int = COMPACT_EMBEDDING_BYTES,
+    compact_embedding_bytes: int | None = None,
 ) -> tuple[LlamaConfig, WeightStore]:
     """Dequantise every tensor to fp32 into ``out_dir`` and write config.json and tokenizer.json.
 
-    An embedding table larger than ``compact_embedding_bytes`` as fp32 is stored as fp16.
+    An embedding table larger than ``compact_embedding_bytes`` (default COMPACT_EMBEDDING_BYTES) as fp32 is
+    stored as fp16.
     """
+    if compact_embedding_bytes is None:
+        compact_embedding_bytes = COMPACT_EMBEDDING_BYTES
     from app.engine.tokenizer import tokenizer_from_gguf
 
     path, out_dir = Path(path), Path(out_dir)

@@ -3,6 +3,8 @@
 Symbols start as single UTF-8 characters; the adjacent pair whose joined text is in the vocabulary with
 the highest score is merged first (ties: the leftmost pair); a final symbol not in the vocabulary is split
 back along its merges, and characters that are not tokens become byte tokens ``<0xNN>``.
+``spm_tokenize_with_specials`` first splits out special pieces as llama.cpp's ``tokenizer_st_partition``
+does (longest pieces first; each raw fragment split at every occurrence).
 """
 
 from __future__ import annotations
@@ -57,4 +59,28 @@ def spm_tokenize(text: str, tokens: list[str], scores: list[float], add_space_pr
     for s in symbols:
         if s is not None:
             resegment(s)
+    return out
+
+
+def spm_tokenize_with_specials(
+    text: str, tokens: list[str], scores: list[float], specials: list[str], add_space_prefix: bool
+) -> list[int]:
+    vocab = {t: i for i, t in enumerate(tokens)}
+    fragments: list[tuple[bool, str]] = [(False, text)]  # (is_special, text)
+    for special in sorted(specials, key=len, reverse=True):
+        split: list[tuple[bool, str]] = []
+        for is_special, frag in fragments:
+            if is_special or special not in frag:
+                split.append((is_special, frag))
+                continue
+            pieces = frag.split(special)
+            for i, piece in enumerate(pieces):
+                if piece:
+                    split.append((False, piece))
+                if i < len(pieces) - 1:
+                    split.append((True, special))
+        fragments = split
+    out: list[int] = []
+    for is_special, frag in fragments:
+        out.extend([vocab[frag]] if is_special else spm_tokenize(frag, tokens, scores, add_space_prefix))
     return out

@@ -69,7 +69,7 @@ def gemma(tmp_path_factory):
         n_swa=512,
         f_attention_scale=1.0 / 16.0,  # llama.cpp: 1/sqrt(n_embd_head_k), n_embd_head_k = 256
     )
-    return cfg, store, sess, load_tokenizer_json(folder / "converted" / "tokenizer.json"), raw, hp
+    return cfg, store, sess, load_tokenizer_json(folder / "converted" / "tokenizer.json"), raw, hp, path
 
 
 def test_config_and_compact_embedding(gemma):
@@ -96,7 +96,7 @@ def test_config_and_compact_embedding(gemma):
 def test_logits_match_reference_and_answer(gemma, prompt, answer):
     """Logits agree with the reference, and the model answers: with a wrong norm convention (Gemma's
     1 + w) or embedding scale both sides would agree on nonsense."""
-    _, _, sess, tok, raw, hp = gemma
+    _, _, sess, tok, raw, hp, _ = gemma
     ids = np.array([tok.encode(prompt).ids], dtype=np.int64)
     assert ids[0, 0] == 2  # <bos>
     logits = sess.run(["logits"], {"input_ids": ids, "attention_mask": np.ones_like(ids)})[0][0]
@@ -105,3 +105,26 @@ def test_logits_match_reference_and_answer(gemma, prompt, answer):
     print(f"{prompt!r}: max error / logit range = {err:.2e}")
     assert err <= REL_TOL
     assert tok.decode([int(np.argmax(logits[-1]))]).strip() == answer
+
+
+def test_tokenizer_matches_llama_cpp_algorithm_on_the_real_vocabulary(gemma):
+    """Our tokenizers-library rebuild vs a plain re-implementation of llama.cpp's SPM tokenizer."""
+    from gguf import GGUFReader
+
+    from tests.spm_reference import spm_tokenize_with_specials
+
+    *_, tok, _, _, path = gemma
+    fields = GGUFReader(path).fields
+    tokens = fields["tokenizer.ggml.tokens"].contents()
+    scores = fields["tokenizer.ggml.scores"].contents()
+    types = fields["tokenizer.ggml.token_type"].contents()
+    user_defined = [t for t, kind in zip(tokens, types, strict=True) if kind == 4]
+    for text in [
+        "L/H BUCKET CYL LEAKING.",
+        "ポンプから油が漏れている。感染症と損傷",
+        "油圧ホース交換、エンジン停止 (No.3)  要点検\n\n次回",
+        "The quick brown fox jumps over 12345 lazy dogs!",
+        "半角ｶﾀｶﾅと全角ＡＢＣ、絵文字🙂も",
+    ]:
+        ours = tok.encode(text, add_special_tokens=False).ids
+        assert ours == spm_tokenize_with_specials(text, tokens, scores, user_defined, False), text

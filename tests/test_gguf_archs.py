@@ -317,3 +317,12 @@ def test_tiny_gemma3_tunes_exports_and_evaluates_the_same(tmp_path, monkeypatch,
     assert result["accuracy"] == summary["val_accuracy_after"]
     exported = WeightStore(Path(summary["exported_model"]).parent)
     assert exported.dtype("embed") == "float16"
+
+
+@pytest.mark.parametrize("add_bos", [True, False])
+def test_bos_follows_the_gguf_flag(tmp_path, add_bos):
+    path = tmp_path / "m.gguf"
+    write_tiny_llama_gguf(path, pre="llama-bpe", extra_keys={"tokenizer.ggml.add_bos_token": add_bos})
+    ids = _tokenizer(path).encode(" bucket").ids
+    assert (ids[0] == 1) == add_bos  # bos_token_id 1 in the tiny vocabulary
+    assert _tokenizer(path).encode(" bucket", add_special_tokens=False).ids == (ids[1:] if add_bos else ids)

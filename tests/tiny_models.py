@@ -100,7 +100,9 @@ def write_tiny_llama_gguf(
     if arch == "gemma3":
         w.add_sliding_window(sliding_window)
     for key, value in (extra_keys or {}).items():
-        if isinstance(value, str):
+        if isinstance(value, bool):
+            w.add_bool(key, value)
+        elif isinstance(value, str):
             w.add_string(key, value)
         elif isinstance(value, float):
             w.add_float32(key, value)

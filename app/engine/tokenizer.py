@@ -74,6 +74,9 @@ def tokenizer_from_gguf(reader) -> Tokenizer:
     specials = [tokens[i] for i, t in enumerate(types) if t in (_CONTROL, _USER_DEFINED)]
     if specials:
         tok.add_special_tokens([AddedToken(s, special=True, normalized=False) for s in specials])
+    _add_bos(
+        tok, fields, tokens, default=False
+    )  # Llama 3 sets it (<|begin_of_text|>); Qwen and SmolLM2 do not
     return tok
 
 
@@ -142,15 +145,21 @@ def _sentencepiece_from_gguf(fields) -> Tokenizer:
     tok.add_special_tokens(
         [AddedToken(tokens[i], special=True, normalized=False) for i, t in enumerate(types) if t == _CONTROL]
     )
-    if flag("tokenizer.ggml.add_bos_token", False) and "tokenizer.ggml.bos_token_id" in fields:
-        bos_id = int(fields["tokenizer.ggml.bos_token_id"].contents())
-        # Gemma expects BOS first; added by encode(..., add_special_tokens=True).
-        tok.post_processor = processors.TemplateProcessing(
-            single=f"{tokens[bos_id]} $A",
-            pair=f"{tokens[bos_id]} $A $B",
-            special_tokens=[(tokens[bos_id], bos_id)],
-        )
+    _add_bos(tok, fields, tokens, default=True)  # llama.cpp's default for SPM vocabularies
     return tok
+
+
+def _add_bos(tok: Tokenizer, fields, tokens: list[str], default: bool) -> None:
+    """BOS first, as ``tokenizer.ggml.add_bos_token`` says (by ``encode(..., add_special_tokens=True)``)."""
+    key = "tokenizer.ggml.add_bos_token"
+    wanted = bool(fields[key].contents()) if key in fields else default
+    if not wanted or "tokenizer.ggml.bos_token_id" not in fields:
+        return
+    bos_id = int(fields["tokenizer.ggml.bos_token_id"].contents())
+    bos = tokens[bos_id]
+    tok.post_processor = processors.TemplateProcessing(
+        single=f"{bos} $A", pair=f"{bos} $A $B", special_tokens=[(bos, bos_id)]
+    )
 
 
 def load_tokenizer_json(path: str | os.PathLike[str]) -> Tokenizer:

@@ -108,10 +108,12 @@ def llama_forward(
     tokens: list[int] | np.ndarray,
     *,
     replace: dict[str, np.ndarray] | None = None,
+    last: int | None = None,
 ) -> np.ndarray:
     """Logits [n_tokens, n_vocab] for one unpadded sequence at positions 0..n_tokens-1 (float64).
 
     ``replace`` substitutes GGUF tensors by name (e.g. ``blk.1.attn_v.weight``), in the same [out, in] layout.
+    ``last``: only the logits of the last ``last`` positions (a long prompt times 262k columns is large).
     """
     raw = {**tensors, **(replace or {})}
     t = _Float64(raw)
@@ -180,7 +182,7 @@ def llama_forward(
         if gemma3:
             cur = rms_norm(cur, t[blk + "post_ffw_norm.weight"], eps)
         inp = ffn_inp + cur
-    cur = rms_norm(inp, t["output_norm.weight"], eps)
+    cur = rms_norm(inp if last is None else inp[-last:], t["output_norm.weight"], eps)
     output = raw.get("output.weight", raw["token_embd.weight"])  # tied when there is no output.weight
     rows = 16384  # a 262k-row head is multiplied a block of rows at a time
     return np.concatenate(

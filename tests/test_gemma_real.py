@@ -128,3 +128,24 @@ def test_tokenizer_matches_llama_cpp_algorithm_on_the_real_vocabulary(gemma):
     ]:
         ours = tok.encode(text, add_special_tokens=False).ids
         assert ours == spm_tokenize_with_specials(text, tokens, scores, user_defined, False), text
+
+
+def test_prompt_longer_than_the_sliding_window_matches_reference(gemma):
+    """600+ tokens: the local layers' 512-token window and their RoPE base 10000 now change the numbers."""
+    _, _, sess, tok, raw, hp, _ = gemma
+    sentences = [
+        "油圧ホースから油が漏れているため交換した。",
+        "バケットの爪が摩耗していたので新品に取り替えた。",
+        "The engine would not start in the cold morning, so the battery was replaced.",
+        "走行モーターの異音を点検し、ベアリングを交換した。",
+    ]
+    ids = tok.encode(" ".join(sentences * 12)).ids
+    assert len(ids) > 600
+    ids = np.array([ids], dtype=np.int64)
+    logits = sess.run(["logits"], {"input_ids": ids, "attention_mask": np.ones_like(ids)})[0][0, -4:]
+    ref = llama_forward(raw, hp, ids[0], last=4)
+    err = np.abs(logits - ref).max() / (ref.max() - ref.min())
+    print(f"{ids.shape[1]} tokens: max error / logit range = {err:.2e}")
+    assert err <= REL_TOL
+    no_window = llama_forward(raw, LlamaHParams(**{**hp.__dict__, "n_swa": 10**6}), ids[0], last=4)
+    assert np.abs(no_window - ref).max() / (ref.max() - ref.min()) > 10 * REL_TOL  # the window matters here

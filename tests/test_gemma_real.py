@@ -102,7 +102,7 @@ def test_logits_match_reference_and_answer(gemma, prompt, answer):
     logits = sess.run(["logits"], {"input_ids": ids, "attention_mask": np.ones_like(ids)})[0][0]
     ref = llama_forward(raw, hp, ids[0])
     err = np.abs(logits - ref).max() / (ref.max() - ref.min())
-    print(f"{prompt!r}: max error / logit range = {err:.2e}")
+    print(f"{prompt!r}: max error {np.abs(logits - ref).max():.2e} = {err:.2e} of the logit range")
     assert err <= REL_TOL
     assert tok.decode([int(np.argmax(logits[-1]))]).strip() == answer
 
@@ -145,7 +145,7 @@ def test_prompt_longer_than_the_sliding_window_matches_reference(gemma):
     logits = sess.run(["logits"], {"input_ids": ids, "attention_mask": np.ones_like(ids)})[0][0, -4:]
     ref = llama_forward(raw, hp, ids[0], last=4)
     err = np.abs(logits - ref).max() / (ref.max() - ref.min())
-    print(f"{ids.shape[1]} tokens: max error / logit range = {err:.2e}")
+    print(f"{ids.shape[1]} tokens: max error {np.abs(logits - ref).max():.2e} = {err:.2e} of the logit range")
     assert err <= REL_TOL
     no_window = llama_forward(raw, LlamaHParams(**{**hp.__dict__, "n_swa": 10**6}), ids[0], last=4)
     assert np.abs(no_window - ref).max() / (ref.max() - ref.min()) > 10 * REL_TOL  # the window matters here

@@ -68,13 +68,15 @@ def write_tiny_llama_gguf(
     pre: str = "smollm",
     extra_keys: dict | None = None,
     extra_tensors: dict[str, np.ndarray] | None = None,
+    q8_embedding: bool = False,
 ) -> dict[str, np.ndarray]:
     """Write a random GGUF (F32 tensors, llama.cpp layout: Q/K rows permuted for llama) and return its tensors.
 
     Returned arrays are in GGUF's numpy layout ([out, in] for linear weights), as a reference
     implementation of llama.cpp would read them. ``head_dim`` other than hidden/n_heads is written as
     ``attention.key_length``/``value_length``; ``extra_keys`` ({"<arch>.key": value}) and ``extra_tensors``
-    are added as they are (to test refusals).
+    are added as they are (to test refusals). ``q8_embedding`` stores token_embd as Q8_0 (the returned array
+    is then its dequantised values, as llama.cpp would read them).
     """
     import gguf
 
@@ -154,7 +156,14 @@ def write_tiny_llama_gguf(
             tensors[blk + "post_ffw_norm.weight"] = norm(hidden)
     tensors.update(extra_tensors or {})
     for name, arr in tensors.items():
-        w.add_tensor(name, arr)
+        if name == "token_embd.weight" and q8_embedding:
+            from gguf.quants import dequantize, quantize
+
+            blocks = quantize(arr, gguf.GGMLQuantizationType.Q8_0)
+            w.add_tensor(name, blocks, raw_dtype=gguf.GGMLQuantizationType.Q8_0)
+            tensors[name] = dequantize(blocks, gguf.GGMLQuantizationType.Q8_0)
+        else:
+            w.add_tensor(name, arr)
     w.write_header_to_file()
     w.write_kv_data_to_file()
     w.write_tensors_to_file()

@@ -22,7 +22,7 @@ import numpy as np
 
 from app.engine.errors import GenbaError
 from app.engine.llama_graph import LlamaConfig, weight_name
-from app.engine.weights import WeightStore, WeightWriter
+from app.engine.weights import Q8_BLOCK, Q8_SCALE_SUFFIX, WeightStore, WeightWriter
 
 SUPPORTED_ARCHITECTURES = ("llama", "qwen2", "qwen3", "gemma3")
 # Header keys (after "<arch>.") that describe the network and that we read; any other one is refused.
@@ -51,8 +51,9 @@ _ARCH_KEYS = {"gemma3": {"attention.sliding_window"}}
 # RoPE base is fixed at 10000 (rope_freq_base_train_swa).
 _GEMMA3_SWA_PATTERN = 6
 _GEMMA3_LOCAL_ROPE_BASE = 10000.0
-# Above this size as fp32 the embedding table is stored as fp16 (it is only gathered from, and in a tied model
-# its label-word rows are read): Gemma 3's 262,144 x 640 table is 671 MB as fp32.
+# Above this size as fp32 the embedding table is stored compactly, as its Q8_0 blocks or as fp16 (it is only
+# gathered from, and in a tied model its label-word rows are read): Gemma 3's 262,144 x 640 table is 671 MB
+# as fp32, 178 MB as Q8_0.
 COMPACT_EMBEDDING_BYTES = 256 * 1024 * 1024
 _GGUF_TO_PROJ = {
     "attn_q": "q",
@@ -306,6 +307,19 @@ def _graph_tensors(cfg: LlamaConfig) -> dict[str, tuple[str, Callable[[np.ndarra
     return mapping
 
 
+def _q8_0_blocks(t, shape: list[int]) -> tuple[np.ndarray, np.ndarray]:
+    """A Q8_0 table's int8 values [rows, cols] and fp32 block scales [rows, cols / 32] (value = scale * q).
+
+    A Q8_0 block is an fp16 scale then 32 int8 values (ggml's block_q8_0); an fp16 times an int8 is exact in
+    fp32, so the gather in the graph reproduces the dequantised table bit for bit.
+    """
+    rows, cols = shape
+    blocks = np.asarray(t.data, dtype=np.uint8).reshape(rows, cols // Q8_BLOCK, 2 + Q8_BLOCK)
+    scales = blocks[:, :, :2].copy().view(np.float16)[:, :, 0].astype(np.float32)
+    values = blocks[:, :, 2:].copy().view(np.int8).reshape(rows, cols)
+    return values, scales
+
+
 def _dequantize(t, dtype, path: Path, rows_per_chunk: int = 16384) -> np.ndarray:
     """One GGUF tensor as ``dtype``, dequantised a block of rows at a time (no full fp32 copy of a
     262k-row embedding when it is stored as fp16)."""
@@ -341,7 +355,7 @@ def convert_gguf(
     """Dequantise every tensor to fp32 into ``out_dir`` and write config.json and tokenizer.json.
 
     An embedding table larger than ``compact_embedding_bytes`` (default COMPACT_EMBEDDING_BYTES) as fp32 is
-    stored as fp16.
+    stored compactly: as its Q8_0 blocks (int8 values + scales, exact) when it is Q8_0, else as fp16.
     """
     if compact_embedding_bytes is None:
         compact_embedding_bytes = COMPACT_EMBEDDING_BYTES
@@ -372,10 +386,15 @@ def convert_gguf(
         t = tensors[src]
         shape = [int(d) for d in reversed(t.shape)]
         compact = name == "embed" and 4 * int(np.prod(shape)) > compact_embedding_bytes
-        w = _dequantize(t, np.float16 if compact else np.float32, path)
-        if compact and not np.isfinite(w).all():  # beyond fp16's range (65504): keep it exact instead
-            w = _dequantize(t, np.float32, path)
-        writer.add(name, transform(w.reshape(shape)))
+        if compact and t.tensor_type.name == "Q8_0":  # kept as its blocks: exact and ~4x smaller than fp32
+            values, scales = _q8_0_blocks(t, shape)
+            writer.add(name, values)
+            writer.add(name + Q8_SCALE_SUFFIX, scales)
+        else:
+            w = _dequantize(t, np.float16 if compact else np.float32, path)
+            if compact and not np.isfinite(w).all():  # beyond fp16's range (65504): keep it exact instead
+                w = _dequantize(t, np.float32, path)
+            writer.add(name, transform(w.reshape(shape)))
         if progress is not None:
             progress((i + 1) / len(mapping))
     store = writer.close()

@@ -26,7 +26,7 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
-from app.engine.weights import WeightStore
+from app.engine.weights import Q8_BLOCK, Q8_SCALE_SUFFIX, WeightStore
 
 OPSET = 17
 PROJECTIONS = ("q", "k", "v", "o", "gate", "up", "down")
@@ -197,12 +197,26 @@ class _Llama:
         self._positions: str | None = None  # float [Bp, T], from the first rope_tables call
         self._local: dict[str, str] = {}  # global table/mask name -> its sliding-window counterpart
 
-    def embed(self, ids: str) -> str:
-        """Embedding rows [E, T, H] (fp32) for token ids; the table may be stored as fp16."""
+    def _as_float(self, name: str, table: str, rows: str | None = None) -> str:
+        """fp32 values of a stored table (or of its gathered ``rows``): fp16 is cast, Q8_0 int8 scaled."""
         g = self.g
-        rows = g.op("Gather", g.weight("embed"), ids, axis=0)
-        if g.store is not None and g.store.dtype("embed") != "float32":
-            rows = g.op("Cast", rows, to=TensorProto.FLOAT)
+        dtype = g.store.dtype(name) if g.store is not None else "float32"
+        if dtype == "float32":
+            return table
+        values = g.op("Cast", table, to=TensorProto.FLOAT)
+        if dtype != "int8":
+            return values
+        scale = g.weight(name + Q8_SCALE_SUFFIX)  # [V, H / 32]
+        if rows is not None:
+            scale = g.op("Gather", scale, rows, axis=0)
+        blocks = g.op("Concat", g.op("Shape", scale), g.const([Q8_BLOCK]), axis=0)
+        scaled = g.op("Mul", g.op("Reshape", values, blocks), g.op("Unsqueeze", scale, g.const([-1])))
+        return g.op("Reshape", scaled, g.op("Shape", values))
+
+    def embed(self, ids: str) -> str:
+        """Embedding rows [E, T, H] (fp32) for token ids; the table may be stored as fp16 or Q8_0."""
+        g = self.g
+        rows = self._as_float("embed", g.op("Gather", g.weight("embed"), ids, axis=0), ids)
         if self.cfg.embed_scale != 1.0:
             rows = g.op("Mul", rows, g.const(self.cfg.embed_scale, np.float32))
         return rows
@@ -211,10 +225,7 @@ class _Llama:
         """The full LM head [V, H] as fp32 (used by the export graph only)."""
         g = self.g
         name = "embed" if self.cfg.tied_embeddings else "lm_head"
-        head = g.weight(name)
-        if g.store is not None and g.store.dtype(name) != "float32":
-            head = g.op("Cast", head, to=TensorProto.FLOAT)
-        return head
+        return self._as_float(name, g.weight(name))
 
     def rms_norm(self, x: str, weight: str) -> str:
         g = self.g

@@ -21,9 +21,17 @@ INDEX_FILE = "weights.json"
 _ALIGN = 4096
 
 
-# Stored element types: fp32 for everything tuned or multiplied, fp16 for a large embedding table that is
-# only gathered from (a 262k-row vocabulary is 671 MB as fp32). Index entries without a dtype are fp32.
-_DTYPES = {"float32": (np.float32, onnx.TensorProto.FLOAT), "float16": (np.float16, onnx.TensorProto.FLOAT16)}
+# Stored element types: fp32 for everything tuned or multiplied; a large embedding table that is only
+# gathered from (a 262k-row vocabulary is 671 MB as fp32) as fp16, or as the int8 values of its Q8_0 blocks
+# with one fp32 scale per 32 values (``<name>_q8_scale``), which dequantises exactly. Index entries without
+# a dtype are fp32.
+_DTYPES = {
+    "float32": (np.float32, onnx.TensorProto.FLOAT),
+    "float16": (np.float16, onnx.TensorProto.FLOAT16),
+    "int8": (np.int8, onnx.TensorProto.INT8),
+}
+Q8_BLOCK = 32
+Q8_SCALE_SUFFIX = "_q8_scale"
 
 
 @dataclass(frozen=True)
@@ -40,7 +48,7 @@ class TensorEntry:
 class WeightWriter:
     """Appends tensors to ``weights.bin`` one at a time (conversion never holds the whole model).
 
-    fp16 arrays stay fp16; everything else is stored as fp32.
+    fp16 and int8 arrays keep their type; everything else is stored as fp32.
     """
 
     def __init__(self, folder: str | os.PathLike[str]) -> None:
@@ -52,7 +60,9 @@ class WeightWriter:
     def add(self, name: str, array: np.ndarray) -> None:
         if name in self._index:
             raise ValueError(f"duplicate tensor {name}")
-        dtype = "float16" if np.asarray(array).dtype == np.float16 else "float32"
+        dtype = {np.dtype(np.float16): "float16", np.dtype(np.int8): "int8"}.get(
+            np.asarray(array).dtype, "float32"
+        )
         data = np.ascontiguousarray(array, dtype=_DTYPES[dtype][0])
         pos = self._file.tell()
         pad = (-pos) % _ALIGN
@@ -103,6 +113,15 @@ class WeightStore:
         entry = self.index[name]
         view = self._mmap[entry.offset : entry.offset + entry.nbytes]
         return view.view(_DTYPES[entry.dtype][0]).reshape(entry.shape)
+
+    def float_rows(self, name: str, rows: np.ndarray) -> np.ndarray:
+        """Rows of a table as fp32, whatever its storage (fp32, fp16 or Q8_0 int8 + scales)."""
+        table = self.array(name)
+        out = np.asarray(table[rows], dtype=np.float32)
+        if self.dtype(name) == "int8":
+            scale = self.array(name + Q8_SCALE_SUFFIX)[rows]  # [n, H / 32]
+            out = (out.reshape(len(out), -1, Q8_BLOCK) * scale[:, :, None]).reshape(out.shape)
+        return np.ascontiguousarray(out)
 
     def external_tensor(self, name: str, graph_name: str | None = None) -> onnx.TensorProto:
         """An initializer that points into weights.bin (graphs must live in the same folder)."""

@@ -1,5 +1,9 @@
 """ONNX graphs of a Llama-family decoder (RMSNorm, RoPE, GQA, SwiGLU), built from a WeightStore.
 
+The same code builds the variants llama.cpp runs as ``qwen2`` (q/k/v biases), ``qwen3`` (RMSNorm per head
+on q and k) and ``gemma3`` (q/k norms, norms after attention and FFN, GELU-tanh, scaled embedding,
+sliding-window layers with their own RoPE base); which parts are on is in ``LlamaConfig``.
+
 Three shapes of the same network:
 
 * ``build_prefix``: the frozen layers ``[0, start)``: ``input_ids [E, T]`` -> ``hidden [E, T, H]``. Run
@@ -23,7 +27,7 @@ import onnx
 from onnx import TensorProto, helper, numpy_helper
 
 from app.engine.adapters import PROJECTIONS
-from app.engine.weights import WeightStore
+from app.engine.weights import Q8_BLOCK, Q8_SCALE_SUFFIX, WeightStore
 
 OPSET = 17
 _NEG = -1e9  # finite: a fully masked row (left padding) gives a uniform softmax, never NaN
@@ -42,6 +46,23 @@ class LlamaConfig:
     rms_eps: float = 1e-5
     tied_embeddings: bool = True
     context_length: int = 2048
+    # Variants of the block (defaults = plain Llama, so folders converted before these existed still load).
+    arch: str = "llama"
+    rope_freq_factors: tuple[float, ...] | None = None  # Llama 3 rope_freqs: divides pair i's frequency
+    qkv_bias: bool = False  # qwen2: biases on q, k, v
+    qk_norm: bool = False  # qwen3, gemma3: RMSNorm over each head of q and k, before RoPE
+    post_norms: bool = False  # gemma3: RMSNorm on the attention and FFN outputs before each residual add
+    ffn_act: str = "silu"  # "silu" (SwiGLU) or "gelu_tanh" (gemma3's GeGLU, tanh approximation)
+    embed_scale: float = 1.0  # gemma3: sqrt(hidden), applied after the embedding gather only
+    attn_scale: float | None = None  # query scale; None = 1/sqrt(head_dim)
+    sliding_window: int = 0  # keys at distance >= window are masked in local_layers
+    local_layers: tuple[int, ...] = ()
+    rope_base_local: float = 10000.0  # RoPE base of the local layers
+
+    def __post_init__(self) -> None:  # JSON gives lists; keep the dataclass hashable
+        if self.rope_freq_factors is not None:
+            object.__setattr__(self, "rope_freq_factors", tuple(float(f) for f in self.rope_freq_factors))
+        object.__setattr__(self, "local_layers", tuple(int(i) for i in self.local_layers))
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -60,7 +81,9 @@ class LlamaConfig:
         }[proj]
 
     def layer_params(self) -> int:
-        return sum(i * o for i, o in map(self.proj_shape, PROJECTIONS)) + 2 * self.hidden
+        norms = (4 if self.post_norms else 2) * self.hidden + (2 * self.head_dim if self.qk_norm else 0)
+        bias = (self.n_heads + 2 * self.n_kv_heads) * self.head_dim if self.qkv_bias else 0
+        return sum(i * o for i, o in map(self.proj_shape, PROJECTIONS)) + norms + bias
 
 
 @dataclass(frozen=True)
@@ -165,6 +188,7 @@ class _AnswerRows:
     sin: str
     mask: str  # [N, 1, 1, T]: keys after the answer are masked
     hidden: int
+    positions: str | None = None  # int64 [N]: the answer positions (needed by a sliding-window last layer)
 
     def rows(self, t: str) -> str:
         """[N, T, H] -> [N, 1, H]."""
@@ -187,6 +211,38 @@ class _Llama:
         self.adapters = adapters or {}  # (layer, proj) -> (A initializer, B input)
         self.override = override
         self.copies: str | None = None  # int64 [1]: P, set when adapters are present
+        self._positions: str | None = None  # float [Bp, T], from the first rope_tables call
+        self._local: dict[str, str] = {}  # global table/mask name -> its sliding-window counterpart
+
+    def _as_float(self, name: str, table: str, rows: str | None = None) -> str:
+        """fp32 values of a stored table (or of its gathered ``rows``): fp16 is cast, Q8_0 int8 scaled."""
+        g = self.g
+        dtype = g.store.dtype(name) if g.store is not None else "float32"
+        if dtype == "float32":
+            return table
+        values = g.op("Cast", table, to=TensorProto.FLOAT)
+        if dtype != "int8":
+            return values
+        scale = g.weight(name + Q8_SCALE_SUFFIX)  # [V, H / 32]
+        if rows is not None:
+            scale = g.op("Gather", scale, rows, axis=0)
+        blocks = g.op("Concat", g.op("Shape", scale), g.const([Q8_BLOCK]), axis=0)
+        scaled = g.op("Mul", g.op("Reshape", values, blocks), g.op("Unsqueeze", scale, g.const([-1])))
+        return g.op("Reshape", scaled, g.op("Shape", values))
+
+    def embed(self, ids: str) -> str:
+        """Embedding rows [E, T, H] (fp32) for token ids; the table may be stored as fp16 or Q8_0."""
+        g = self.g
+        rows = self._as_float("embed", g.op("Gather", g.weight("embed"), ids, axis=0), ids)
+        if self.cfg.embed_scale != 1.0:
+            rows = g.op("Mul", rows, g.const(self.cfg.embed_scale, np.float32))
+        return rows
+
+    def lm_head(self) -> str:
+        """The full LM head [V, H] as fp32 (used by the export graph only)."""
+        g = self.g
+        name = "embed" if self.cfg.tied_embeddings else "lm_head"
+        return self._as_float(name, g.weight(name))
 
     def rms_norm(self, x: str, weight: str) -> str:
         g = self.g
@@ -198,6 +254,8 @@ class _Llama:
     def linear(self, x: str, layer: int, proj: str) -> str:
         g = self.g
         y = g.op("MatMul", x, g.weight(weight_name(layer, proj), self.override))
+        if self.cfg.qkv_bias and proj in ("q", "k", "v"):
+            y = g.op("Add", y, g.weight(f"{weight_name(layer, proj)}_bias"))
         if (layer, proj) not in self.adapters:
             return y
         a_name, b_name = self.adapters[(layer, proj)]
@@ -207,10 +265,18 @@ class _Llama:
         delta = g.op("MatMul", g.op("MatMul", xr, a_name), b_name)  # [P, E*T, out]
         return g.op("Add", y, g.op("Reshape", delta, g.op("Shape", y)))
 
-    def rope_tables(self, positions: str) -> tuple[str, str]:
-        """cos/sin [Bp, 1, T, hd] from float positions [Bp, T] (rotate-half layout)."""
-        g, hd = self.g, self.cfg.head_dim
-        inv_freq = 1.0 / (self.cfg.rope_base ** (np.arange(0, hd, 2, dtype=np.float64) / hd))
+    def rope_tables(self, positions: str, local: bool = False) -> tuple[str, str]:
+        """cos/sin [Bp, 1, T, hd] from float positions [Bp, T] (rotate-half layout).
+
+        ``local``: the tables of the sliding-window layers (their own base, no frequency factors).
+        """
+        g, c, hd = self.g, self.cfg, self.cfg.head_dim
+        if self._positions is None:
+            self._positions = positions
+        base = c.rope_base_local if local else c.rope_base
+        inv_freq = 1.0 / (base ** (np.arange(0, hd, 2, dtype=np.float64) / hd))
+        if c.rope_freq_factors is not None and not local:
+            inv_freq = inv_freq / np.asarray(c.rope_freq_factors, dtype=np.float64)
         freqs = g.op("Mul", g.op("Unsqueeze", positions, g.const([2])), g.const(inv_freq, np.float32))
         emb = g.op("Unsqueeze", g.op("Concat", freqs, freqs, axis=-1), g.const([1]))
         return g.op("Cos", emb), g.op("Sin", emb)
@@ -222,6 +288,53 @@ class _Llama:
         rotated = g.op("Concat", g.op("Neg", x2), x1, axis=-1)
         return g.op("Add", g.op("Mul", x, cos), g.op("Mul", rotated, sin))
 
+    def _window_band(self, query_pos: str, key_pos: str) -> str:
+        """Additive mask: -1e9 where query - key >= sliding_window (both int64, broadcastable)."""
+        g = self.g
+        far = g.op("GreaterOrEqual", g.op("Sub", query_pos, key_pos), g.const(self.cfg.sliding_window))
+        return g.op("Mul", g.op("Cast", far, to=TensorProto.FLOAT), g.const(_NEG, np.float32))
+
+    def _key_positions(self, mask: str) -> str:
+        """int64 [T]: 0..T-1 for the last axis of a mask."""
+        g = self.g
+        seq = g.op("Squeeze", g.op("Shape", mask, start=-1), g.const([0]))
+        return g.op("Range", g.const(0), seq, g.const(1))
+
+    def local_view(
+        self, cos: str, sin: str, mask: str, answer: _AnswerRows | None
+    ) -> tuple[str, str, str, _AnswerRows | None]:
+        """RoPE tables and masks of a sliding-window layer, derived (once) from the global ones."""
+        g = self.g
+        if mask not in self._local:
+            key_pos = self._key_positions(mask)
+            band = self._window_band(
+                g.op("Unsqueeze", key_pos, g.const([1])), g.op("Unsqueeze", key_pos, g.const([0]))
+            )
+            self._local[mask] = g.op("Add", mask, band)  # [T, T] band broadcasts over [B, 1, T, T]
+            self._local[cos], self._local[sin] = self.rope_tables(self._positions, local=True)
+        if answer is None:
+            return self._local[cos], self._local[sin], self._local[mask], None
+        if answer.mask not in self._local:
+            if answer.positions is None:
+                raise ValueError("a sliding-window last layer needs the answer positions")
+            band = self._window_band(
+                g.op("Unsqueeze", answer.positions, g.const([1])),
+                g.op("Unsqueeze", self._key_positions(answer.mask), g.const([0])),
+            )  # [N, T]
+            self._local[answer.mask] = g.op("Add", answer.mask, g.op("Unsqueeze", band, g.const([1, 2])))
+            pos = g.op("Unsqueeze", g.op("Cast", answer.positions, to=TensorProto.FLOAT), g.const([1]))
+            self._local[answer.cos], self._local[answer.sin] = self.rope_tables(pos, local=True)  # [N,1,1,hd]
+        local_answer = _AnswerRows(
+            g,
+            answer.flat_index,
+            self._local[answer.cos],
+            self._local[answer.sin],
+            self._local[answer.mask],
+            answer.hidden,
+            answer.positions,
+        )
+        return self._local[cos], self._local[sin], self._local[mask], local_answer
+
     def attention(self, h: str, layer: int, cos: str, sin: str, mask: str, query: tuple | None = None) -> str:
         """Self-attention; ``query = (h_q, cos_q, sin_q)`` restricts the output to those query rows."""
         g, c = self.g, self.cfg
@@ -231,8 +344,13 @@ class _Llama:
             return g.op("Transpose", g.op("Reshape", t, g.const([0, 0, n, hd])), perm=[0, 2, 1, 3])
 
         h_q, cos_q, sin_q = query or (h, cos, sin)
-        q = self.rotate(heads(self.linear(h_q, layer, "q"), nh), cos_q, sin_q)
-        k = self.rotate(heads(self.linear(h, layer, "k"), nkv), cos, sin)
+        q = heads(self.linear(h_q, layer, "q"), nh)
+        k = heads(self.linear(h, layer, "k"), nkv)
+        if c.qk_norm:
+            q = self.rms_norm(q, f"L{layer}.q_norm")
+            k = self.rms_norm(k, f"L{layer}.k_norm")
+        q = self.rotate(q, cos_q, sin_q)
+        k = self.rotate(k, cos, sin)
         v = heads(self.linear(h, layer, "v"), nkv)
         if nh != nkv:  # grouped-query attention: query head i reads kv head i // (nh / nkv)
             rep = g.const([1, 1, nh // nkv, 1, 1])
@@ -244,7 +362,8 @@ class _Llama:
                 )
                 for t in (k, v)
             )
-        q = g.op("Mul", q, g.const(1.0 / math.sqrt(hd), np.float32))
+        scale = c.attn_scale if c.attn_scale is not None else 1.0 / math.sqrt(hd)
+        q = g.op("Mul", q, g.const(scale, np.float32))
         scores = g.op("Add", g.op("MatMul", q, g.op("Transpose", k, perm=[0, 1, 3, 2])), mask)
         ctx = g.op("MatMul", g.op("Softmax", scores, axis=-1), v)  # [N, nh, T, hd]
         ctx = g.op("Reshape", g.op("Transpose", ctx, perm=[0, 2, 1, 3]), g.const([0, 0, nh * hd]))
@@ -258,18 +377,34 @@ class _Llama:
         Only the answer position feeds the loss, so in the last layer every other query row, and the
         whole FFN for them, is wasted work (~23% of a step with 4 tuned layers).
         """
-        g = self.g
+        g, c = self.g, self.cfg
+        if layer in c.local_layers:
+            cos, sin, mask, answer = self.local_view(cos, sin, mask, answer)
         h = self.rms_norm(x, f"L{layer}.attn_norm")
         if answer is None:
-            x = g.op("Add", x, self.attention(h, layer, cos, sin, mask))
+            attn = self.attention(h, layer, cos, sin, mask)
         else:
             x = answer.rows(x)
             query = (self.rms_norm(x, f"L{layer}.attn_norm"), answer.cos, answer.sin)
-            x = g.op("Add", x, self.attention(h, layer, cos, sin, answer.mask, query))
+            attn = self.attention(h, layer, cos, sin, answer.mask, query)
+        if c.post_norms:
+            attn = self.rms_norm(attn, f"L{layer}.attn_post_norm")
+        x = g.op("Add", x, attn)
         h = self.rms_norm(x, f"L{layer}.ffn_norm")
         gate = self.linear(h, layer, "gate")
-        act = g.op("Mul", g.op("Mul", gate, g.op("Sigmoid", gate)), self.linear(h, layer, "up"))
-        return g.op("Add", x, self.linear(act, layer, "down"))
+        if c.ffn_act == "gelu_tanh":  # ggml_gelu: 0.5 g (1 + tanh(sqrt(2/pi) (g + 0.044715 g^3)))
+            cube = g.op("Mul", g.op("Mul", gate, gate), gate)
+            inner = g.op("Add", gate, g.op("Mul", cube, g.const(0.044715, np.float32)))
+            t = g.op("Tanh", g.op("Mul", inner, g.const(math.sqrt(2.0 / math.pi), np.float32)))
+            act = g.op(
+                "Mul", g.op("Mul", gate, g.const(0.5, np.float32)), g.op("Add", t, g.const(1.0, np.float32))
+            )
+        else:
+            act = g.op("Mul", gate, g.op("Sigmoid", gate))
+        ffn = self.linear(g.op("Mul", act, self.linear(h, layer, "up")), layer, "down")
+        if c.post_norms:
+            ffn = self.rms_norm(ffn, f"L{layer}.ffn_post_norm")
+        return g.op("Add", x, ffn)
 
     def causal_mask(self, seq: str) -> str:
         """[T, T] additive mask: 0 on and below the diagonal, -1e9 above."""
@@ -294,7 +429,7 @@ def build_prefix(cfg: LlamaConfig, store: WeightStore, end_layer: int) -> onnx.M
     g = _Graph(store)
     net = _Llama(g, cfg)
     ids = g.input("input_ids", TensorProto.INT64, ["batch", "seq"])
-    x = g.op("Gather", g.weight("embed"), ids, axis=0)
+    x = net.embed(ids)
     if end_layer > 0:
         seq = g.dim(ids, 1, 2)
         cos, sin = net.rope_tables(net.arange_positions(seq))
@@ -338,7 +473,7 @@ def build_loss_graph(
     net = _Llama(g, cfg, adapters)
     if from_ids:
         ids = g.input("input_ids", TensorProto.INT64, ["batch", "seq"])
-        x = g.op("Gather", g.weight("embed"), ids, axis=0)
+        x = net.embed(ids)
         start_layer = 0
     else:
         x = g.input("hidden", TensorProto.FLOAT, ["batch", "seq", cfg.hidden])
@@ -382,6 +517,7 @@ def build_loss_graph(
         at_answer(sin),
         g.op("Unsqueeze", answer_mask, g.const([1, 2])),
         cfg.hidden,
+        answer_tiled,
     )
     for layer in range(start_layer, cfg.n_layers):
         x = net.block(x, layer, cos, sin, mask, rows if layer == cfg.n_layers - 1 else None)
@@ -425,11 +561,11 @@ def build_causal_lm(
     cos, sin = net.rope_tables(positions)
     pad = g.op("Mul", g.op("Sub", attn_f, g.const(1.0, np.float32)), g.const(-_NEG, np.float32))
     mask = g.op("Add", net.causal_mask(seq), g.op("Unsqueeze", pad, g.const([1, 2])))
-    x = g.op("Gather", g.weight("embed"), ids, axis=0)
+    x = net.embed(ids)
     for layer in range(cfg.n_layers):
         x = net.block(x, layer, cos, sin, mask)
     x = net.rms_norm(x, "norm")
-    head = g.weight("embed" if cfg.tied_embeddings else "lm_head")
+    head = net.lm_head()
     flat = g.op(
         "Gemm", g.op("Reshape", x, g.const([-1, cfg.hidden])), head, transB=1
     )  # tied: no transposed copy

@@ -179,8 +179,7 @@ class LlamaModel:
 
     def label_head(self, token_ids: np.ndarray) -> np.ndarray:
         """LM-head rows of the label words, [C, H]."""
-        head = self.store.array("embed" if self.cfg.tied_embeddings else "lm_head")
-        return np.ascontiguousarray(head[token_ids], dtype=np.float32)
+        return self.store.float_rows("embed" if self.cfg.tied_embeddings else "lm_head", token_ids)
 
     def build_prefix_cache(
         self,

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from app.engine.errors import GenbaError
+from app.engine.gemma_builtin import GEMMA_BUILTIN, GEMMA_DISPLAY_NAME, join_gemma_gguf
 from app.engine.model_safety import check_model_file
 from app.engine.storage import sha256_file, user_data_dir
 
@@ -25,7 +26,8 @@ ONNX_KINDS = ("onnx-causal-lm", "onnx-classifier")  # user ONNX models: evaluate
 TUNABLE_KINDS = ("gguf-llama", *ONNX_KINDS)
 DEFAULT_GGUF_NAME = "SmolLM2-135M-Instruct.Q4_1.gguf"
 DEFAULT_DISPLAY_NAME = "SmolLM2 135M Instruct"
-CONVERTER_VERSION = 1  # bump when the converted layout changes, so caches are rebuilt
+CONVERTER_VERSION = 2  # bump when the converted layout changes, so caches are rebuilt
+# v2: Llama 3 rope_freqs and the llama-bpe/qwen2 pre-tokenizers (v1 folders of such files were wrong)
 
 
 def find_default_gguf() -> Path | None:
@@ -60,8 +62,10 @@ class ModelRef:
 
 
 def resolve_model(spec: str | os.PathLike[str]) -> ModelRef:
-    """Turn 'default', a .gguf/.onnx path or a folder holding one into a checked ModelRef."""
-    if str(spec) == DEFAULT_MODEL:
+    """Turn 'default', 'gemma3-270m', a .gguf/.onnx path or a folder holding one into a checked ModelRef."""
+    if str(spec) == GEMMA_BUILTIN:
+        path = join_gemma_gguf()
+    elif str(spec) == DEFAULT_MODEL:
         path = find_default_gguf()
         if path is None:
             raise GenbaError(
@@ -91,7 +95,9 @@ def resolve_model(spec: str | os.PathLike[str]) -> ModelRef:
     info = check_model_file(path)
     if info.kind == "gguf":
         kind = "gguf-llama"
-        name = DEFAULT_DISPLAY_NAME if str(spec) == DEFAULT_MODEL else path.stem
+        name = {DEFAULT_MODEL: DEFAULT_DISPLAY_NAME, GEMMA_BUILTIN: GEMMA_DISPLAY_NAME}.get(
+            str(spec), path.stem
+        )
     else:
         from app.engine.onnx_models import onnx_model_kind
 

@@ -139,6 +139,7 @@ def test_prefix_and_loss_graph_match_reference(model):
     loss_graph = _session(build_loss_graph(cfg, store, split, sites, a), folder, "loss.onnx")
     hidden = prefix.run(["hidden"], {"input_ids": ids})[0]
     feeds = {"hidden": hidden, "answer_index": answer, "label_ids": labels, "label_head": head}
+    feeds["label_offset"] = np.zeros((len(answer), len(head)), np.float32)
     feeds |= {s.input_name: b[s.key] for s in sites}
     _, label_logits = loss_graph.run(["loss", "label_logits"], feeds)
 

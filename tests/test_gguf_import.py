@@ -184,6 +184,7 @@ def _run_split(converted, raw, sites, b_values):
         "answer_index": answer,
         "label_ids": labels,
         "label_head": raw["token_embd.weight"][label_tok],  # tied head: embedding rows of the label words
+        "label_offset": np.zeros((len(answer), len(label_tok)), np.float32),  # the label-word read-out
     }
     for site in sites:
         feeds[site.input_name] = b_values[site.key].astype(np.float32)

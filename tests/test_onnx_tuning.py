@@ -516,7 +516,7 @@ def test_tune_runs_an_onnx_model_end_to_end_and_resumes(tmp_path_factory, vocab,
     from app.engine.budget import Budget
     from app.engine.config import TuneConfig
     from app.engine.evaluation import open_scorer
-    from app.engine.examples import load_examples, split_examples
+    from app.engine.examples import load_examples
     from app.engine.tuner import tune
 
     path = model_folder(tmp_path_factory, vocab, kind)
@@ -543,10 +543,9 @@ def test_tune_runs_an_onnx_model_end_to_end_and_resumes(tmp_path_factory, vocab,
     assert exported.is_file() and (exported.parent / "tokenizer.json").is_file()
     dataset = load_examples(str(data))
     scorer = open_scorer(exported, dataset.labels, threads=1)
-    val = split_examples(
-        dataset.examples, val_fraction=config.val_fraction, seed=0, max_val=config.max_val
-    ).val
-    # The export scores the validation split as the run did with its best adapters (B != 0 folded in).
-    assert scorer.evaluate(val).accuracy == pytest.approx(report["val_accuracy_after"])
+    split = config.split(dataset.examples)
+    # The export scores validation and test as the run did with its best adapters (B != 0 folded in).
+    assert scorer.evaluate(split.val).accuracy == pytest.approx(report["val_accuracy_after"])
+    assert scorer.evaluate(split.test).accuracy == pytest.approx(report["test_accuracy_after"])
     resumed = tune(config.with_(budget=Budget(steps=8), resume=True))
     assert resumed.report["steps"] == 8

@@ -53,3 +53,8 @@ def flat_accuracy(objective, params, rows, *args, **kwargs):
     import numpy as np
 
     return 0.5, 1.0, np.zeros(len(rows), dtype=np.int64)
+
+
+def tune_args(model: Path, data: Path, out: Path, *options: str) -> list[str]:
+    """The CLI's arguments for a tune run (after any global options such as --lang)."""
+    return ["tune", "--model", str(model), "--data", str(data), "--out", str(out), *options]

@@ -5,7 +5,7 @@ import json
 import pytest
 
 from app.cli import main
-from tests.support import write_demo_csv
+from tests.support import tune_args, write_demo_csv
 
 
 def json_lines(text: str) -> list[dict]:
@@ -55,25 +55,7 @@ def test_predict_with_an_exported_model_needs_no_labels(tiny_gguf, tmp_path, cap
     data = write_demo_csv(tmp_path / "orders.csv")
     out = tmp_path / "run"
     assert (
-        main(
-            [
-                "tune",
-                "--model",
-                str(tiny_gguf),
-                "--data",
-                str(data),
-                "--out",
-                str(out),
-                "--steps",
-                "2",
-                "--max-layers",
-                "1",
-                "--q",
-                "1",
-                "--json",
-            ]
-        )
-        == 0
+        main(tune_args(tiny_gguf, data, out, "--steps", "2", "--max-layers", "1", "--q", "1", "--json")) == 0
     )
     capsys.readouterr()
     assert (

@@ -11,7 +11,7 @@ from app.engine.errors import GenbaError
 from app.engine.export import EXPORT_DIR
 from app.engine.storage import OWNER_MARKER, owner_marker, replace_folder
 from app.engine.tuner import tune
-from tests.support import tiny_config, write_demo_csv
+from tests.support import tiny_config, tune_args, write_demo_csv
 
 
 def snapshot(folder: Path) -> dict[str, bytes]:
@@ -117,19 +117,7 @@ def user_project(tiny_gguf, tmp_path_factory) -> Path:
 
 
 def cli_tune(model: Path, data: Path, out: Path, lang: str = "en") -> list[str]:
-    return [
-        "--lang",
-        lang,
-        "tune",
-        "--model",
-        str(model),
-        "--data",
-        str(data),
-        "--out",
-        str(out),
-        "--steps",
-        "2",
-    ]
+    return ["--lang", lang, *tune_args(model, data, out, "--steps", "2")]
 
 
 @pytest.mark.parametrize("out", ["PROJ", "PROJ/model", "PROJ/model/run"])

@@ -17,7 +17,7 @@ import pytest
 
 from app.engine.checkpoint import load_checkpoint
 from app.engine.export import EXPORT_DIR
-from tests.support import write_demo_csv
+from tests.support import tune_args, write_demo_csv
 
 STEPS = 150
 
@@ -69,19 +69,7 @@ def tune_cmd(model, data, out, resume: bool) -> list[str]:
     ]
     if resume:
         return [sys.executable, "-m", "app", "tune", "--resume", str(out), *common]
-    return [
-        sys.executable,
-        "-m",
-        "app",
-        "tune",
-        "--model",
-        str(model),
-        "--data",
-        str(data),
-        "--out",
-        str(out),
-        *common,
-    ]
+    return [sys.executable, "-m", "app", *tune_args(model, data, out, *common)]
 
 
 def adapters(folder) -> dict[str, bytes]:

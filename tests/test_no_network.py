@@ -15,6 +15,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tests.support import tune_args
+
 REPO = Path(__file__).resolve().parents[1]
 # System calls that create, connect or use a socket; strace's network class also lists sendfile (file copies).
 SOCKET_CALLS = frozenset(
@@ -56,15 +58,7 @@ def run_tune(folder: Path, model: Path, *, wrapper: tuple[str, ...] = ()) -> Pat
         "app.cli",
         "--lang",
         "en",
-        "tune",
-        "--model",
-        str(model),
-        "--data",
-        str(data),
-        "--out",
-        str(out),
-        "--steps",
-        "3",
+        *tune_args(model, data, out, "--steps", "3"),
         "--eval-every",
         "2",
         "--checkpoint-every",

@@ -54,11 +54,12 @@ TEXT: dict[str, tuple[str, str]] = {
     "measured": ("measured", "実測"),
     "estimated": ("estimated", "推定"),
     "summary_note": (
-        "Accuracy is measured on validation examples that were kept aside and never used for tuning. "
-        "Money figures come from the ROI model below; inputs marked 'example' are placeholders to be "
-        "replaced with the site's own figures.",
-        "正解率は、調整には使わずに取り分けておいた検証用の例文で測った値です。金額は下の投資対効果（ROI）"
-        "モデルによるもので、「例」と記した入力値は各現場の数値に置き換えるための仮の値です。",
+        "Accuracy is measured on test rows kept aside and never used for tuning or for choosing the result "
+        "(the chart below shows the validation rows that chose it). Money figures come from the ROI model "
+        "below; inputs marked 'example' are placeholders to be replaced with the site's own figures.",
+        "正解率は、調整にも結果選びにも使わずに取っておいた最終テスト用のデータで測った値です（下のグラフは結果を"
+        "選ぶのに使った確認用データの値です）。金額は下の投資対効果（ROI）モデルによるもので、「例」と記した入力値は"
+        "各現場の数値に置き換えるための仮の値です。",
     ),
     "run": ("The run", "実行内容"),
     "model": ("Model", "モデル"),

@@ -59,6 +59,8 @@ def test_run_pause_resume_stop_then_results_and_export(
         qtbot.mouseClick(tune.stop_button, Qt.MouseButton.LeftButton)
     outcome = ended.args[0]
     assert outcome.stop_reason == "stopped" and outcome.error is None
+    # The dashed line is the model as it came, not the head fitted before the first step.
+    assert tune.zero_shot_line.value() == 100 * outcome.report["val_accuracy_before"]
 
     results = window.results_page
     assert window.current_page() is results
@@ -71,18 +73,19 @@ def test_run_pause_resume_stop_then_results_and_export(
     assert "✓" in window.step_list.item(4).text()
 
     qtbot.waitUntil(lambda: results.comparison is not None, timeout=60_000)
-    n_val = outcome.report["examples_val"]
-    assert results.examples_table.rowCount() == n_val
+    n_test = outcome.report["examples_test"]
+    assert results.comparison["split"] == "test"
+    assert results.examples_table.rowCount() == n_test
     assert results.confusion_table.rowCount() == 2
     total = sum(int(results.confusion_table.item(i, j).text()) for i in range(2) for j in range(2))
-    assert total == n_val
-    # the comparison reproduces the accuracies the run reported
-    assert np.isclose(results.comparison["accuracy_before"], outcome.report["val_accuracy_before"])
-    assert np.isclose(results.comparison["accuracy_after"], outcome.report["val_accuracy_after"])
+    assert total == n_test
+    # the comparison reproduces the held-out test accuracies the run reported
+    assert np.isclose(results.comparison["accuracy_before"], outcome.report["test_accuracy_before"])
+    assert np.isclose(results.comparison["accuracy_after"], outcome.report["test_accuracy_after"])
     results.changed_only.setChecked(True)
     assert results.visible_example_rows() == len(results.changed_rows())
     results.changed_only.setChecked(False)
-    assert results.visible_example_rows() == n_val
+    assert results.visible_example_rows() == n_test
 
     with qtbot.waitSignal(results.predict_requested, timeout=5_000):
         qtbot.keyClicks(results.try_edit, "hydraulic pump leak")

@@ -318,7 +318,9 @@ class TunePage(Page):
             elif isinstance(event, EvalEvent):
                 self.accuracy_plot.append("val", event.seconds, 100 * event.val_accuracy)
                 self._evals.append({"val_accuracy": event.val_accuracy, "seconds": event.seconds})
-                if event.step == 0 or self._zero_shot is None:
+                # The dashed line is the model as it came; the fitted head (also before any step) is the
+                # first point above it, not a new start.
+                if event.model == "zero-shot" or self._zero_shot is None:
                     self._zero_shot = event.val_accuracy
                     self.zero_shot_line.setPos(100 * event.val_accuracy)
                     self.zero_shot_line.setVisible(True)

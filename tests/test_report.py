@@ -19,7 +19,7 @@ from app.engine.report import (
     FIELD_TEXT,
     RunRecord,
     build_report_html,
-    compare_validation,
+    compare_run_held_out,
     load_run,
     nice_ticks,
     roi_inputs_for,
@@ -108,7 +108,7 @@ def run_dir(tiny_gguf, tmp_path_factory) -> Path:
 def comparison(run_dir) -> dict:
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("GENBA_TUNER_HOME", str(run_dir.parents[1] / "genba-home"))
-        return compare_validation(load_run(run_dir))
+        return compare_run_held_out(load_run(run_dir))
 
 
 def test_comparison_reproduces_the_accuracies_the_run_reported(run_dir, comparison):
@@ -182,7 +182,7 @@ def test_report_says_why_when_the_confusion_matrix_and_history_are_missing(run_d
     run = load_run(tmp_path)
     assert run.evals == () and run.config is None
     with pytest.raises(GenbaError):
-        compare_validation(run)
+        compare_run_held_out(run)
     text = parse(build_report_html(run, roi_inputs_for(run), "en", comparison_error="no model")).all_text()
     assert "The confusion matrix is not available: no model" in text
     assert "The validation history is not available" in text

@@ -277,7 +277,7 @@ def unchanged_examples(inputs: RoiInputs) -> frozenset[str]:
     return frozenset(name for name in RoiInputs.EXAMPLE_FIELDS if getattr(inputs, name) == defaults[name])
 
 
-def compare_validation(run: RunRecord, share_cores: bool = False) -> dict:
+def compare_run_held_out(run: RunRecord, share_cores: bool = False) -> dict:
     """Score the run's held-out rows (test, else validation) with the base model and the exported model.
 
     Returns ``split``, ``labels``, ``accuracy_before/after`` and ``confusion_before/after``
@@ -802,7 +802,7 @@ def build_report_html(
 ) -> str:
     """The whole report as one HTML string in ``lang`` ('ja' or 'en').
 
-    ``comparison`` is :func:`compare_validation`'s result (or the app's, same shape) for the confusion
+    ``comparison`` is :func:`compare_run_held_out`'s result (or the app's, same shape) for the confusion
     matrices; without it the report says why (``comparison_error``). ``generated`` is a Unix time for
     the date line (default: now).
     """
@@ -843,7 +843,7 @@ def render_run_report(
     error = ""
     if comparison is None:
         try:
-            comparison = compare_validation(run, share_cores)
+            comparison = compare_run_held_out(run, share_cores)
         except GenbaError as exc:
             error = exc.message(lang)
     return build_report_html(run, inputs or roi_inputs_for(run), lang, comparison, comparison_error=error)

@@ -36,7 +36,7 @@ from app.engine.events import (
     ignore_events,
 )
 from app.engine.examples import load_examples
-from app.engine.head import HeadFit, fit_fold_heads, fit_head, fold_of, refit_head
+from app.engine.head import FOLDS, HeadFit, fit_fold_heads, fit_head, fold_of, refit_head
 from app.engine.keyword_model import keyword_baseline
 from app.engine.layer_select import choose_layers
 from app.engine.llama_graph import AdapterSite, ClassHead
@@ -53,7 +53,12 @@ MAX_FAILED_STEPS = 5  # consecutive non-finite steps before the run stops with i
 
 
 def _sub(arrays: dict[str, np.ndarray], prefix: str) -> dict[str, np.ndarray]:
+    """The arrays saved under ``prefix``, without it (the inverse of ``_prefixed``)."""
     return {k[len(prefix) :]: v for k, v in arrays.items() if k.startswith(prefix)}
+
+
+def _prefixed(prefix: str, arrays: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    return {prefix + k: v for k, v in arrays.items()}
 
 
 class RunControl:
@@ -320,9 +325,7 @@ class _Run:
             return
         if self.cfg.head == "auto":
             vocab = (
-                NgramVocabulary.from_arrays(
-                    {k[7:]: v for k, v in self.saved_arrays.items() if k.startswith("ngrams/")}
-                )
+                NgramVocabulary.from_arrays(_sub(self.saved_arrays, "ngrams/"))
                 if "ngrams/idf" in self.saved_arrays
                 else fit_vocabulary([self.encoded.ids[i] for i in self.train_rows])
             )
@@ -347,21 +350,23 @@ class _Run:
         self.objective.readout = self.readout(head)
         self.fold_readouts = [self.readout(h) for h in fold_heads]
 
-    def train_arrays(self, features: np.ndarray):
-        """(features, labels, n-grams or None) of the training examples, for a head fit."""
+    def train_targets(self):
+        """(labels, n-grams or None) of the training examples, for a head fit."""
         ngrams = self.ngrams[self.train_rows] if self.ngrams is not None else None
-        return features, self.encoded.label_index[self.train_rows], ngrams
+        return self.encoded.label_index[self.train_rows], ngrams
 
-    def cross_fitting(self) -> bool:
-        return self.cfg.head_cross_fit and np.bincount(self.folds, minlength=3).min() >= 1
+    def adopt_head(self, head: HeadFit, features: np.ndarray) -> None:
+        """Read out through ``head``; when cross-fitting, also through one head per fold fitted from it."""
+        y, ngrams = self.train_targets()
+        cross_fit = self.cfg.head_cross_fit and np.bincount(self.folds, minlength=FOLDS).min() >= 1
+        start = self.label_words.head
+        folds = fit_fold_heads(head, features, y, start, ngrams, self.folds) if cross_fit else []
+        self.set_heads(head, folds)
 
     def refit_heads(self, head: HeadFit, features: np.ndarray) -> None:
-        """The head (and, when cross-fitting, one head per fold) refitted to ``features``."""
-        feats, y, ngrams = self.train_arrays(features)
-        start = self.label_words.head
-        head = refit_head(head, feats, y, start, ngrams)
-        folds = fit_fold_heads(head, feats, y, start, ngrams, self.folds) if self.cross_fitting() else []
-        self.set_heads(head, folds)
+        """The head (and the fold heads) refitted to ``features``."""
+        y, ngrams = self.train_targets()
+        self.adopt_head(refit_head(head, features, y, self.label_words.head, ngrams), features)
 
     def step_batch(self, step: int):
         """The examples of a step and the read-out its losses go through.
@@ -393,12 +398,10 @@ class _Run:
         )
         t = time.perf_counter()
         features = features_of(self.objective, self.params, self.train_rows)
-        feats, y, train_ngrams = self.train_arrays(features)
-        fit, options = fit_head(feats, y, self.label_words.head, train_ngrams, seed=cfg.seed)
+        y, train_ngrams = self.train_targets()
+        fit, options = fit_head(features, y, self.label_words.head, train_ngrams, seed=cfg.seed)
         self.bank = features.astype(np.float32)
-        start = self.label_words.head
-        folds = fit_fold_heads(fit, feats, y, start, train_ngrams, self.folds) if self.cross_fitting() else []
-        self.set_heads(fit, folds)
+        self.adopt_head(fit, features)
         st.info["head"] = {
             "features": "llm+ngrams" if fit.uses_ngrams else "llm",
             "lambda": fit.lam,
@@ -412,13 +415,13 @@ class _Run:
     def head_arrays(self) -> dict[str, np.ndarray]:
         if self.head is None:
             return {}
-        arrays = {"bank": self.bank} | {f"head/{k}": v for k, v in self.head.to_arrays().items()}
+        arrays = {"bank": self.bank} | _prefixed("head/", self.head.to_arrays())
         if self.best_head is not None:
-            arrays |= {f"best_head/{k}": v for k, v in self.best_head.to_arrays().items()}
+            arrays |= _prefixed("best_head/", self.best_head.to_arrays())
         if self.ngrams is not None:
-            arrays |= {f"ngrams/{k}": v for k, v in self.vocab.to_arrays().items()}
+            arrays |= _prefixed("ngrams/", self.vocab.to_arrays())
         for k, head in enumerate(self.fold_heads):
-            arrays |= {f"fold_head{k}/{name}": v for name, v in head.to_arrays().items()}
+            arrays |= _prefixed(f"fold_head{k}/", head.to_arrays())
         return arrays
 
     def _start_params(self) -> None:

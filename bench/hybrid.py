@@ -33,7 +33,7 @@ from app.engine.examples import load_examples
 from app.engine.llama_model import LlamaModel, Readout, SuffixObjective
 from app.engine.models import ensure_converted, resolve_model
 from app.engine.prompting import encode_examples, make_prompt_spec
-from app.engine.tuner import tune
+from app.engine.tuner import features_of, tune
 from bench.datasets import RT_LABEL_WORDS, RT_TEMPLATE, rotten_tomatoes_split
 from bench.report import machine_facts, write_section
 
@@ -67,7 +67,7 @@ def linear_probe(cfg: TuneConfig) -> dict:
     readout = Readout.label_words(model.label_head(enc.label_token_ids), len(enc))
     objective = SuffixObjective(session, None, enc, readout, [])
     rows = np.arange(len(enc))
-    feats = np.concatenate([objective.run(rows[s : s + 32], {})[2][0] for s in range(0, len(rows), 32)])
+    feats = features_of(objective, {}, rows)  # no adapters: the frozen model
     y = enc.label_index
     bounds = np.cumsum([0] + [len(p) for p in parts])
     tr, va, te = (np.arange(bounds[i], bounds[i + 1]) for i in range(3))

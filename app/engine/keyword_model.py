@@ -7,6 +7,7 @@ chosen on validation, scored once on the held-out test examples — the same spl
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -35,8 +36,6 @@ def _vectorize(train_texts, other_texts):
 
 def keyword_baseline(train, val, test=()) -> KeywordResult:
     """Train on ``train``, pick C on ``val``, score ``test`` (examples with .text and .label)."""
-    import time
-
     from sklearn.linear_model import LogisticRegression
 
     t0 = time.perf_counter()

@@ -15,7 +15,10 @@ def tiny_gguf(tmp_path_factory) -> Path:
     return path
 
 
-@pytest.fixture(autouse=True)
-def _isolated_home(tmp_path_factory, monkeypatch):
-    # Converted-model cache and settings never touch the real user folder during tests.
-    monkeypatch.setenv("GENBA_TUNER_HOME", str(tmp_path_factory.getbasetemp() / "genba-home"))
+@pytest.fixture(scope="session", autouse=True)
+def _isolated_home(tmp_path_factory):
+    # Converted-model cache and settings never touch the real user folder during tests. Session-scoped so
+    # that it is in place before module-scoped fixtures convert a model (a function-scoped one was not).
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("GENBA_TUNER_HOME", str(tmp_path_factory.getbasetemp() / "genba-home"))
+        yield

@@ -9,7 +9,7 @@ from onnx import TensorProto, helper
 
 from app.engine import head as head_mod
 from app.engine.adapters import AdapterConfig
-from app.engine.head import HeadFit, fit_head, refit_head
+from app.engine.head import HeadFit, class_head_of, fit_head, refit_head, stack
 from app.engine.keyword_model import keyword_baseline
 from app.engine.llama_graph import ClassHead, build_causal_lm
 from app.engine.llama_model import LlamaModel, Readout, SuffixObjective
@@ -117,30 +117,31 @@ def tiny_model(tiny_gguf):
     return LlamaModel.open(ensure_converted(resolve_model(tiny_gguf)), threads=1)
 
 
-def test_exported_class_logits_equal_the_head_on_tuning_features(tiny_model, tmp_path):
-    """The export reads the same features and n-grams as tuning, for right- and left-padded batches."""
+@pytest.mark.parametrize("blocks", [(), ("ngrams",), ("pooled",), ("pooled", "ngrams")])
+def test_exported_class_logits_equal_the_head_on_tuning_features(tiny_model, blocks):
+    """The export (built by ``class_head_of``, as the tuner does) scores as tuning did, for right- and
+    left-padded batches: final-norm features, the pooled frozen states and the n-grams."""
     model = tiny_model
     rng = np.random.default_rng(6)
     ids = tuple(rng.integers(3, model.cfg.vocab, size=int(rng.integers(4, 11))) for _ in range(6))
     enc = EncodedExamples(ids, np.zeros(6, dtype=np.int64), np.array([5, 9], dtype=np.int64))
     vocab = fit_vocabulary(ids)
-    x = vocab.transform(ids)
-    weight = rng.normal(size=(2, model.cfg.hidden)).astype(np.float32)
-    fit = HeadFit(
-        weight.astype(np.float64), rng.normal(size=(2, vocab.size)), np.array([0.3, -0.2]), 1.0, 0, 0
-    )
-    session = model.loss_session(0, [], AdapterConfig(), from_ids=True)
-    objective = SuffixObjective(session, None, enc, Readout(fit.head(), fit.offsets(x, len(ids))), [])
+    start = model.cfg.n_layers - 1  # tuning reads the pooled states from the cache of the tuned suffix
+    cache = model.build_prefix_cache(enc, start)
+    available = {"pooled": sp.csr_matrix(cache.pooled().astype(np.float64)), "ngrams": vocab.transform(ids)}
+    widths = {name: m.shape[1] for name, m in available.items()}
+    x = stack(available, blocks)
+    # Weights large enough that each block moves the scores well beyond the tolerance below.
+    u = rng.normal(0, 20, size=(2, sum(widths[b] for b in blocks))) if blocks else None
+    weight = rng.normal(size=(2, model.cfg.hidden))
+    fit = HeadFit(weight, u, np.array([0.3, -0.2]), 1.0, 0, 0, blocks)
+    session = model.loss_session(start, [], AdapterConfig())
+    objective = SuffixObjective(session, cache, enc, Readout(fit.head(), fit.offsets(x, len(ids))), [])
     _, tuned, features = objective.run(np.arange(6), {})
-    head = ClassHead(
-        fit.head(),
-        fit.b.astype(np.float32),
-        vocab.unigrams,
-        vocab.bigrams,
-        vocab.idf,
-        fit.u.astype(np.float32),
-    )
-    path = model.folder / "test-class-head.onnx"  # beside weights.bin, which the graph references
+    head = class_head_of(fit, widths, vocab, start)
+    path = (
+        model.folder / f"test-class-head-{'-'.join(blocks)}.onnx"
+    )  # beside weights.bin, which it references
     onnx.save(build_causal_lm(model.cfg, model.store, class_head=head), str(path))
     sess = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     t = max(len(i) for i in ids)
@@ -154,6 +155,9 @@ def test_exported_class_logits_equal_the_head_on_tuning_features(tiny_model, tmp
         np.testing.assert_allclose(scores, tuned[0], rtol=1e-3, atol=1e-3)
     # The features the head reads are not a constant: a wrong gather would not match above.
     assert features[0].std(axis=0).mean() > 1e-3
+    if blocks:  # and each block matters: the scores without it are far from the export's
+        without = features[0] @ fit.head().T + fit.b
+        assert np.abs(without - tuned[0]).max() > 0.1
 
 
 def test_keyword_baseline_scores_the_test_part_it_never_saw():
@@ -173,3 +177,36 @@ def test_keyword_baseline_scores_the_test_part_it_never_saw():
     assert result.test_accuracy == 1.0 and result.val_accuracy == 1.0
     swapped = [Example(e.text, "eng" if e.label == "hyd" else "hyd", "x", 1) for e in rows(5)]
     assert keyword_baseline(rows(20), rows(5), swapped).test_accuracy == 0.0
+
+
+def test_exported_pooled_block_equals_the_prefix_cache_pooling(tiny_model):
+    """The export pools the states entering ``pooled_layer`` exactly as tuning pools the prefix cache."""
+    model = tiny_model
+    rng = np.random.default_rng(7)
+    ids = tuple(rng.integers(3, model.cfg.vocab, size=int(rng.integers(1, 11))) for _ in range(6))
+    ids = (ids[0][:1],) + ids[1:]  # a one-token example keeps its only token
+    enc = EncodedExamples(ids, np.zeros(6, dtype=np.int64), np.array([5, 9], dtype=np.int64))
+    layer = model.cfg.n_layers - 1
+    pooled = model.build_prefix_cache(enc, layer).pooled()
+    assert pooled.std(axis=0).mean() > 1e-3  # differs between examples: a constant would match too easily
+    weight = rng.normal(size=(2, model.cfg.hidden)).astype(np.float32)
+    pooled_weight = rng.normal(size=(2, model.cfg.hidden)).astype(np.float32)
+    head = ClassHead(weight, np.zeros(2, np.float32), pooled_weight=pooled_weight, pooled_layer=layer)
+    plain = ClassHead(weight, np.zeros(2, np.float32))
+    scores = {}
+    for name, h in (("pooled", head), ("plain", plain)):
+        path = model.folder / f"test-class-head-{name}.onnx"
+        onnx.save(build_causal_lm(model.cfg, model.store, class_head=h), str(path))
+        sess = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+        t = max(len(i) for i in ids)
+        for left in (False, True):
+            batch = np.zeros((6, t), dtype=np.int64)
+            mask = np.zeros_like(batch)
+            for r, seq in enumerate(ids):
+                span = slice(t - len(seq), t) if left else slice(0, len(seq))
+                batch[r, span], mask[r, span] = seq, 1
+            scores[name, left] = sess.run(["class_logits"], {"input_ids": batch, "attention_mask": mask})[0]
+    for left in (False, True):
+        np.testing.assert_allclose(
+            scores["pooled", left] - scores["plain", left], pooled @ pooled_weight.T, rtol=1e-3, atol=1e-3
+        )

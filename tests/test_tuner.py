@@ -7,7 +7,7 @@ import numpy as np
 import onnxruntime as ort
 import pytest
 
-from app.engine import zo
+from app.engine import tuner, zo
 from app.engine.budget import Budget
 from app.engine.checkpoint import load_checkpoint
 from app.engine.errors import GenbaError
@@ -23,7 +23,13 @@ def demo_csv(tmp_path) -> Path:
     return write_demo_csv(tmp_path / "orders.csv")
 
 
-def test_tune_reports_exports_and_the_export_reproduces_the_test_accuracy(tiny_gguf, demo_csv, tmp_path):
+@pytest.mark.parametrize("blocks", [None, ("pooled",), ("pooled", "ngrams")])
+def test_tune_reports_exports_and_the_export_reproduces_the_test_accuracy(
+    tiny_gguf, demo_csv, tmp_path, monkeypatch, blocks
+):
+    if blocks is not None:  # the head reads these fixed blocks, whatever cross-validation would prefer
+        real = tuner.fit_head
+        monkeypatch.setattr(tuner, "fit_head", lambda *a, **kw: real(*a, **kw, subsets=[blocks]))
     events = []
     config = tiny_config(tiny_gguf, demo_csv, tmp_path / "run", steps=30)
     result = tune(config, events.append)
@@ -54,7 +60,9 @@ def test_tune_reports_exports_and_the_export_reproduces_the_test_accuracy(tiny_g
     assert isinstance(events[-1], FinishedEvent)
     # Zero-shot, then the fitted head (before any step), then every eval_every steps.
     assert [e.step for e in events if isinstance(e, EvalEvent)] == [0, 0, 10, 20, 30]
-    assert report["head"]["features"] in ("llm", "llm+ngrams") and report["readout"] == "head"
+    chosen = report["head"]["features"]
+    assert chosen == "+".join(("llm",) + blocks) if blocks else chosen.startswith("llm")
+    assert report["readout"] == "head"
     # The export keeps the source interface, adds the head's scores, and loads in plain onnxruntime...
     sess = ort.InferenceSession(report["exported_model"], providers=["CPUExecutionProvider"])
     assert [i.name for i in sess.get_inputs()] == ["input_ids", "attention_mask"]

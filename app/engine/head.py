@@ -3,25 +3,31 @@
 ZO alone spent a whole budget learning what an exact fit learns in seconds: the label bias and a linear
 read-out (issue 11: a linear probe on SmolLM2's frozen features beat a 30-minute ZO run on Rotten Tomatoes,
 0.788 vs 0.644). So the run first fits a head on the final-norm hidden state at the answer position (and,
-where cross-validation prefers it, on word-piece n-grams, ``app.engine.ngrams``), then ZO moves the adapters
-through that head and the head is refitted on the features the perturbed passes computed anyway.
+where cross-validation prefers them, on fixed blocks of features the adapters cannot move: the frozen layers'
+states pooled over the text, ``PrefixCache.pooled``, and word-piece n-grams, ``app.engine.ngrams``), then ZO
+moves the adapters through that head and the head is refitted on the features the perturbed passes computed
+anyway.
 
     logits = (h / s) @ V.T + x @ U.T + b
     loss   = mean cross-entropy + lam / 2 * (|V - V0|^2 + |U|^2)
 
-``h`` [N, H] are the features and ``s`` their mean row norm (so one ``lam`` suits both parts), ``x`` [N, F]
-the L2-normalised n-gram rows, ``V0 = s * W0`` the LM head's label-word rows: ``lam -> inf`` is the
-zero-shot model, plus a bias. ``lam`` and the feature set are chosen by k-fold cross-validation on the
-training examples only; validation and test are never looked at here.
+``h`` [N, H] are the features and ``s`` their mean row norm (so one ``lam`` suits every part), ``x`` [N, F]
+the chosen fixed blocks side by side (each scaled to unit row norms), ``V0 = s * W0`` the LM head's
+label-word rows: ``lam -> inf`` is the zero-shot model, plus a bias. ``lam`` and the blocks are chosen by
+k-fold cross-validation on the training examples only; validation and test are never looked at here.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import combinations
 
 import numpy as np
 import scipy.optimize
 import scipy.sparse as sp
+
+from app.engine.llama_graph import ClassHead
+from app.engine.ngrams import NgramVocabulary
 
 LAMBDAS = (1e-2, 1e-3, 1e-4, 1e-5, 1e-6)  # strongest first: each fold's path is warm-started
 FOLDS = 3
@@ -34,42 +40,69 @@ class HeadFit:
     """A fitted head in the space the loss graph reads: ``features @ head.T + offsets``."""
 
     v: np.ndarray  # [C, H] weights on the scaled features, float64
-    u: np.ndarray | None  # [C, F] n-gram weights, or None when the head reads the model's features only
+    u: np.ndarray | None  # [C, F] weights on the fixed blocks, or None when the head reads h only
     b: np.ndarray  # [C]
     scale: float  # s: mean feature row norm of the training examples
     lam: float
     cv_accuracy: float  # k-fold accuracy on the training examples of the chosen setting
+    blocks: tuple[str, ...] = ()  # the fixed blocks ``u`` reads, in order (see ``stack``)
 
     @property
-    def uses_ngrams(self) -> bool:
-        return self.u is not None
+    def name(self) -> str:
+        return "+".join(("llm",) + self.blocks)
 
     def head(self) -> np.ndarray:
         """[C, H] fp32 weights on the raw features."""
         return (self.v / self.scale).astype(np.float32)
 
-    def offsets(self, ngrams: sp.csr_matrix | None, n: int) -> np.ndarray:
-        """[N, C] fp32: the bias plus the n-gram part of each example's scores."""
+    def block_weights(self, widths: dict[str, int]) -> dict[str, np.ndarray]:
+        """``u`` cut into one [C, width] fp32 part per block it reads."""
+        ends = np.cumsum([widths[b] for b in self.blocks])
+        parts = np.split(self.u, ends[:-1], axis=1) if self.blocks else []
+        return {b: p.astype(np.float32) for b, p in zip(self.blocks, parts, strict=True)}
+
+    def offsets(self, x: sp.csr_matrix | None, n: int) -> np.ndarray:
+        """[N, C] fp32: the bias plus the fixed blocks' part of each example's scores (``x``: ``stack``)."""
         out = np.broadcast_to(self.b, (n, len(self.b))).astype(np.float64)
         if self.u is not None:
-            out = out + np.asarray(ngrams @ self.u.T)
+            out = out + np.asarray(x @ self.u.T)
         return out.astype(np.float32)
 
-    def logits(self, features: np.ndarray, ngrams: sp.csr_matrix | None) -> np.ndarray:
-        return features.astype(np.float64) @ self.head().astype(np.float64).T + self.offsets(
-            ngrams, len(features)
-        )
+    def logits(self, features: np.ndarray, x: sp.csr_matrix | None) -> np.ndarray:
+        return features.astype(np.float64) @ self.head().astype(np.float64).T + self.offsets(x, len(features))
 
     def to_arrays(self) -> dict[str, np.ndarray]:
         d = {"v": self.v, "b": self.b, "meta": np.array([self.scale, self.lam, self.cv_accuracy])}
         if self.u is not None:
             d["u"] = self.u
+            d["blocks"] = np.array(self.blocks)
         return d
 
     @classmethod
     def from_arrays(cls, d: dict[str, np.ndarray]) -> HeadFit:
         scale, lam, cv = (float(x) for x in d["meta"])
-        return cls(d["v"], d.get("u"), d["b"], scale, lam, cv)
+        blocks = tuple(str(b) for b in d["blocks"]) if "blocks" in d else ()
+        return cls(d["v"], d.get("u"), d["b"], scale, lam, cv, blocks)
+
+
+def stack(blocks: dict[str, sp.csr_matrix], names: tuple[str, ...]) -> sp.csr_matrix | None:
+    """The named fixed blocks side by side (None for none)."""
+    return sp.hstack([blocks[b] for b in names], format="csr") if names else None
+
+
+def class_head_of(
+    fit: HeadFit, widths: dict[str, int], vocab: NgramVocabulary | None, pooled_layer: int
+) -> ClassHead:
+    """``fit`` in the exported graph's terms: the blocks it reads become the graph's own computations
+    (``pooled``: the states entering ``pooled_layer``, as ``PrefixCache.pooled``; ``ngrams``: ``vocab``)."""
+    parts = fit.block_weights(widths)
+    extra = {}
+    if "ngrams" in parts:
+        extra |= {"unigrams": vocab.unigrams, "bigrams": vocab.bigrams, "idf": vocab.idf}
+        extra["ngram_weight"] = parts["ngrams"]
+    if "pooled" in parts:
+        extra |= {"pooled_weight": parts["pooled"], "pooled_layer": pooled_layer}
+    return ClassHead(fit.head(), fit.b.astype(np.float32), **extra)
 
 
 def _objective(theta, h, x, y_onehot, v0, lam, shapes):
@@ -131,15 +164,18 @@ def fit_head(
     features: np.ndarray,
     labels: np.ndarray,
     start_head: np.ndarray,
-    ngrams: sp.csr_matrix | None = None,
+    blocks: dict[str, sp.csr_matrix] | None = None,
     *,
     seed: int = 0,
     lambdas: tuple[float, ...] = LAMBDAS,
+    subsets: list[tuple[str, ...]] | None = None,
 ) -> tuple[HeadFit, list[dict]]:
-    """Choose (feature set, lam) by k-fold CV on the training examples, then fit on all of them.
+    """Choose (fixed blocks, lam) by k-fold CV on the training examples, then fit on all of them.
 
     ``features`` [N, H] at zero adapters, ``labels`` [N] class indices, ``start_head`` [C, H] the LM head's
-    label-word rows, ``ngrams`` [N, F] or None. Returns the head and every option tried (for report.json).
+    label-word rows, ``blocks`` fixed features of the same N rows by name (every subset is tried, in the
+    given order, unless ``subsets`` names the ones to try). Returns the head and every option tried (for
+    report.json).
     """
     h_raw = features.astype(np.float64)
     scale = float(np.mean(np.linalg.norm(h_raw, axis=1))) or 1.0
@@ -148,9 +184,12 @@ def fit_head(
     n_classes = start_head.shape[0]
     k = int(min(FOLDS, max(2, np.bincount(labels, minlength=n_classes).max())))
     fold = _folds(labels, k, seed)
-    sets = [("llm", None)] + ([("llm+ngrams", ngrams)] if ngrams is not None and ngrams.shape[1] else [])
+    names = [b for b, m in (blocks or {}).items() if m.shape[1]]
+    if subsets is None:
+        subsets = [c for r in range(len(names) + 1) for c in combinations(names, r)]
+    sets = [(s, stack(blocks, s)) for s in subsets]
     options = []
-    for name, x in sets:
+    for subset, x in sets:
         correct = dict.fromkeys(lambdas, 0)
         for j in range(k):
             tr, te = fold != j, fold == j
@@ -165,15 +204,16 @@ def fit_head(
                 if u is not None:
                     logits = logits + np.asarray(x[te] @ u.T)
                 correct[lam] += int((logits.argmax(1) == labels[te]).sum())
+        name = "+".join(("llm",) + subset)
         options += [
             {"features": name, "lam": lam, "cv_accuracy": correct[lam] / len(labels)} for lam in lambdas
         ]
     # Best CV accuracy; ties go to the simpler feature set, then the stronger pull towards the start.
-    order = {name: i for i, (name, _) in enumerate(sets)}
+    order = {"+".join(("llm",) + s): i for i, (s, _) in enumerate(sets)}
     best = max(options, key=lambda o: (o["cv_accuracy"], -order[o["features"]], o["lam"]))
-    x = dict(sets)[best["features"]]
+    subset, x = sets[order[best["features"]]]
     v, u, b = _solve(h, x, labels, n_classes, v0, best["lam"])
-    return HeadFit(v, u, b, scale, best["lam"], best["cv_accuracy"]), options
+    return HeadFit(v, u, b, scale, best["lam"], best["cv_accuracy"], subset), options
 
 
 def fold_of(labels: np.ndarray, seed: int) -> np.ndarray:
@@ -186,7 +226,7 @@ def fit_fold_heads(
     features: np.ndarray,
     labels: np.ndarray,
     start_head: np.ndarray,
-    ngrams: sp.csr_matrix | None,
+    x: sp.csr_matrix | None,
     folds: np.ndarray,
 ) -> list[HeadFit]:
     """One head per fold, fitted on the other folds (warm-started from ``fit``).
@@ -199,8 +239,9 @@ def fit_fold_heads(
     heads = []
     for k in range(int(folds.max()) + 1):
         keep = folds != k
-        x = ngrams[keep] if ngrams is not None else None
-        heads.append(refit_head(fit, features[keep], labels[keep], start_head, x))
+        heads.append(
+            refit_head(fit, features[keep], labels[keep], start_head, x[keep] if x is not None else None)
+        )
     return heads
 
 
@@ -209,12 +250,14 @@ def refit_head(
     features: np.ndarray,
     labels: np.ndarray,
     start_head: np.ndarray,
-    ngrams: sp.csr_matrix | None,
+    x: sp.csr_matrix | None,
 ) -> HeadFit:
-    """The same head setting refitted (warm start) to features the adapters now produce."""
+    """The same head setting refitted (warm start) to features the adapters now produce.
+
+    ``x``: the head's own fixed blocks (``stack(blocks, fit.blocks)``) of the same rows.
+    """
     h = features.astype(np.float64) / fit.scale
     v0 = start_head.astype(np.float64) * fit.scale
-    x = ngrams if fit.uses_ngrams else None
     parts = [fit.v.ravel()] + ([fit.u.ravel()] if fit.u is not None else []) + [fit.b]
     v, u, b = _solve(h, x, labels, len(fit.b), v0, fit.lam, np.concatenate(parts), REFIT_ITER)
-    return HeadFit(v, u, b, fit.scale, fit.lam, fit.cv_accuracy)
+    return HeadFit(v, u, b, fit.scale, fit.lam, fit.cv_accuracy, fit.blocks)

@@ -86,13 +86,18 @@ class LlamaConfig:
         return sum(i * o for i, o in map(self.proj_shape, PROJECTIONS)) + norms + bias
 
 
+POOL_EPS = 1e-6  # RMS normalisation of the states pooled for a head (PrefixCache.pooled, _pooled)
+
+
 @dataclass(frozen=True)
 class ClassHead:
-    """A fitted read-out for export: ``class_logits = h_last @ weight.T + bias (+ ngrams @ ngram_weight.T)``.
+    """A fitted read-out for export: ``class_logits = h_last @ weight.T + bias (+ pooled @ pooled_weight.T)
+    (+ ngrams @ ngram_weight.T)``.
 
-    ``h_last`` is the final-norm hidden state at the last real token; the n-gram part is ONNX's
-    ``TfIdfVectorizer`` over the token ids (unigrams, then bigrams), L2-normalised per row, exactly as
-    ``app.engine.ngrams`` computes it in tuning.
+    ``h_last`` is the final-norm hidden state at the last real token; ``pooled`` the states entering layer
+    ``pooled_layer``, RMS-normalised per token, averaged over the real tokens but the first and divided by
+    sqrt(H) (as ``PrefixCache.pooled``); the n-gram part is ONNX's ``TfIdfVectorizer`` over the token ids (unigrams, then
+    bigrams), L2-normalised per row, exactly as ``app.engine.ngrams`` computes it in tuning.
     """
 
     weight: np.ndarray  # [C, H]
@@ -101,6 +106,8 @@ class ClassHead:
     bigrams: np.ndarray | None = None  # int64 [B, 2]
     idf: np.ndarray | None = None  # [U + B]
     ngram_weight: np.ndarray | None = None  # [C, U + B]
+    pooled_weight: np.ndarray | None = None  # [C, H], on the raw pooled states
+    pooled_layer: int = 0
 
 
 def weight_name(layer: int, proj: str) -> str:
@@ -562,7 +569,14 @@ def build_causal_lm(
     pad = g.op("Mul", g.op("Sub", attn_f, g.const(1.0, np.float32)), g.const(-_NEG, np.float32))
     mask = g.op("Add", net.causal_mask(seq), g.op("Unsqueeze", pad, g.const([1, 2])))
     x = net.embed(ids)
+    pooled = None
     for layer in range(cfg.n_layers):
+        if (
+            class_head is not None
+            and class_head.pooled_weight is not None
+            and layer == class_head.pooled_layer
+        ):
+            pooled = _pooled(g, x, attn_f)
         x = net.block(x, layer, cos, sin, mask)
     x = net.rms_norm(x, "norm")
     head = net.lm_head()
@@ -572,12 +586,38 @@ def build_causal_lm(
     logits = g.op("Reshape", flat, g.op("Concat", g.dim(ids, 0, 2), g.const([-1]), axis=0))
     g.output(logits, "logits", TensorProto.FLOAT, ["batch", "seq", cfg.vocab])
     if class_head is not None:
-        scores = _class_logits(g, cfg, class_head, x, ids, attn_f)
+        scores = _class_logits(g, cfg, class_head, x, ids, attn_f, pooled)
         g.output(scores, "class_logits", TensorProto.FLOAT, ["batch", "classes"])
     return g.model("genba_causal_lm")
 
 
-def _class_logits(g: _Graph, cfg: LlamaConfig, head: ClassHead, x: str, ids: str, attn: str) -> str:
+def _pooled(g: _Graph, x: str, attn: str) -> str:
+    """[B, H]: ``x`` [B, T, H] RMS-normalised per token, averaged over the real tokens but each row's first,
+    divided by sqrt(H) (``PrefixCache.pooled``)."""
+    first = g.op("Equal", g.op("CumSum", attn, g.const(1)), g.const(1.0, np.float32))  # left or right padding
+    keep = g.op("Mul", attn, g.op("Cast", g.op("Not", first), to=TensorProto.FLOAT))
+    count = g.op("ReduceSum", keep, g.const([1]), keepdims=1)
+    # A one-token row keeps its only token, as PrefixCache.pooled does.
+    keep = g.op("Where", g.op("Equal", count, g.const(0.0, np.float32)), attn, keep)
+    count = g.op("ReduceSum", keep, g.const([1]), keepdims=1)  # [B, 1]
+    rms = g.op(
+        "Sqrt",
+        g.op(
+            "Add",
+            g.op("ReduceMean", g.op("Mul", x, x), axes=[2], keepdims=1),
+            g.const(POOL_EPS, np.float32),
+        ),
+    )
+    weighted = g.op("Mul", g.op("Div", x, rms), g.op("Unsqueeze", keep, g.const([2])))
+    hidden = g.op("Cast", g.op("Shape", x, start=2), to=TensorProto.FLOAT)
+    return g.op(
+        "Div", g.op("ReduceSum", weighted, g.const([1]), keepdims=0), g.op("Mul", count, g.op("Sqrt", hidden))
+    )
+
+
+def _class_logits(
+    g: _Graph, cfg: LlamaConfig, head: ClassHead, x: str, ids: str, attn: str, pooled: str | None
+) -> str:
     """[B, C] scores of a fitted head from the final-norm states ``x`` [B, T, H] (left or right padding)."""
     last = g.op("ArgMax", attn, axis=1, keepdims=0, select_last_index=1)  # last real token of each row
     rows = g.op("Squeeze", g.dim(ids, 0, 1), g.const([0]))
@@ -586,6 +626,8 @@ def _class_logits(g: _Graph, cfg: LlamaConfig, head: ClassHead, x: str, ids: str
     h_last = g.op("Gather", g.op("Reshape", x, g.const([-1, cfg.hidden])), flat_index, axis=0)  # [B, H]
     weight = g.const(head.weight.T, np.float32)  # [H, C]
     logits = g.op("Add", g.op("MatMul", h_last, weight), g.const(head.bias, np.float32))
+    if pooled is not None:
+        logits = g.op("Add", logits, g.op("MatMul", pooled, g.const(head.pooled_weight.T, np.float32)))
     if head.ngram_weight is None:
         return logits
     # Pads become -1, which no kept n-gram contains.

@@ -26,7 +26,14 @@ import onnx
 import psutil
 
 from app.engine.adapters import AdapterConfig, SiteShape, frozen_a
-from app.engine.llama_graph import AdapterSite, LlamaConfig, build_causal_lm, build_loss_graph, build_prefix
+from app.engine.llama_graph import (
+    POOL_EPS,
+    AdapterSite,
+    LlamaConfig,
+    build_causal_lm,
+    build_loss_graph,
+    build_prefix,
+)
 from app.engine.objective import BatchObjective
 from app.engine.ort_runtime import create_session
 from app.engine.prompting import EncodedExamples
@@ -132,6 +139,23 @@ class PrefixCache:
     @property
     def nbytes(self) -> int:
         return int(self.blocks.nbytes)
+
+    def pooled(self) -> np.ndarray:
+        """[N, H] fp32: each example's states, RMS-normalised per token, averaged over its tokens but the
+        first, divided by sqrt(H) so that no row's norm exceeds 1 (as the n-gram rows, so one L2 strength suits
+        both in ``app.engine.head``).
+
+        A feature block the adapters cannot move (the layers before them are frozen) that reads the whole
+        text rather than one position. The first token is left out: its state is an outlier of huge norm
+        in these models (an attention sink) and says nothing about the text. ``llama_graph._pooled`` is the
+        same computation in the exported graph.
+        """
+        out = np.empty((len(self.lengths), self.blocks.shape[1]), dtype=np.float32)
+        for r, (o, n) in enumerate(zip(self.offsets, self.lengths, strict=True)):
+            x = np.asarray(self.blocks[o + (1 if n > 1 else 0) : o + n], dtype=np.float32)
+            x = x / np.sqrt(np.mean(x * x, axis=1, keepdims=True) + POOL_EPS)
+            out[r] = x.mean(axis=0)
+        return out / np.float32(np.sqrt(self.blocks.shape[1]))
 
     def batch(self, rows: np.ndarray) -> np.ndarray:
         """Right-padded hidden states [E, T, H] (fp32) for the given examples."""

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import scipy.sparse as sp
 
 from app.engine import zo
 from app.engine.adapters import AdapterConfig, frozen_a, zero_b
@@ -36,7 +37,16 @@ from app.engine.events import (
     ignore_events,
 )
 from app.engine.examples import load_examples
-from app.engine.head import FOLDS, HeadFit, fit_fold_heads, fit_head, fold_of, refit_head
+from app.engine.head import (
+    FOLDS,
+    HeadFit,
+    class_head_of,
+    fit_fold_heads,
+    fit_head,
+    fold_of,
+    refit_head,
+    stack,
+)
 from app.engine.keyword_model import keyword_baseline
 from app.engine.layer_select import choose_layers
 from app.engine.llama_graph import AdapterSite, ClassHead
@@ -311,26 +321,30 @@ class _Run:
 
     # --- the exact head -------------------------------------------------------------------------------
     def _prepare_head(self) -> None:
-        """The n-gram features (from the training texts' token ids) and, on resume, the saved head."""
+        """The fixed feature blocks a head may read and, on resume, the saved heads."""
         self.head: HeadFit | None = None  # the read-out ZO steps go through (None: the label words)
         self.best_head: HeadFit | None = None  # the read-out of the best adapters
         self.bank: np.ndarray | None = None  # [n_train, H] latest features of each training example
         self.fold_heads: list[HeadFit] = []  # head k: fitted without fold k, read out by ZO steps on fold k
         self.fold_readouts: list[Readout] = []
         self.folds = fold_of(self.encoded.label_index[self.train_rows], self.cfg.seed)
-        self.ngrams = None
+        # Features of every encoded example that the adapters cannot move, by name; cross-validation on the
+        # training examples picks which of them the head reads (app.engine.head).
+        self.blocks: dict[str, sp.csr_matrix] = {}
+        self.vocab: NgramVocabulary | None = None
         # A user's ONNX graph gives no features to fit a head on: it is read out as it was exported.
         self.uses_head = self.cfg.head != "none" and not self.is_onnx
         if not self.uses_head:
             return
         if self.cfg.head == "auto":
-            vocab = (
+            # The frozen layers' states over the whole text, from the prefix cache the run holds anyway.
+            self.blocks["pooled"] = sp.csr_matrix(self.objective.cache.pooled().astype(np.float64))
+            self.vocab = (
                 NgramVocabulary.from_arrays(_sub(self.saved_arrays, "ngrams/"))
                 if "ngrams/idf" in self.saved_arrays
                 else fit_vocabulary([self.encoded.ids[i] for i in self.train_rows])
             )
-            self.vocab = vocab
-            self.ngrams = vocab.transform(self.encoded.ids)
+            self.blocks["ngrams"] = self.vocab.transform(self.encoded.ids)
         saved = self.saved_arrays
         if "bank" in saved:
             self.bank = saved["bank"]
@@ -350,23 +364,23 @@ class _Run:
         self.objective.readout = self.readout(head)
         self.fold_readouts = [self.readout(h) for h in fold_heads]
 
-    def train_targets(self):
-        """(labels, n-grams or None) of the training examples, for a head fit."""
-        ngrams = self.ngrams[self.train_rows] if self.ngrams is not None else None
-        return self.encoded.label_index[self.train_rows], ngrams
+    def train_blocks(self, head: HeadFit) -> sp.csr_matrix | None:
+        """The fixed blocks ``head`` reads, training examples only (None: it reads none)."""
+        x = stack(self.blocks, head.blocks)
+        return x[self.train_rows] if x is not None else None
 
     def adopt_head(self, head: HeadFit, features: np.ndarray) -> None:
         """Read out through ``head``; when cross-fitting, also through one head per fold fitted from it."""
-        y, ngrams = self.train_targets()
+        y, x = self.encoded.label_index[self.train_rows], self.train_blocks(head)
         cross_fit = self.cfg.head_cross_fit and np.bincount(self.folds, minlength=FOLDS).min() >= 1
         start = self.label_words.head
-        folds = fit_fold_heads(head, features, y, start, ngrams, self.folds) if cross_fit else []
+        folds = fit_fold_heads(head, features, y, start, x, self.folds) if cross_fit else []
         self.set_heads(head, folds)
 
     def refit_heads(self, head: HeadFit, features: np.ndarray) -> None:
         """The head (and the fold heads) refitted to ``features``."""
-        y, ngrams = self.train_targets()
-        self.adopt_head(refit_head(head, features, y, self.label_words.head, ngrams), features)
+        y, x = self.encoded.label_index[self.train_rows], self.train_blocks(head)
+        self.adopt_head(refit_head(head, features, y, self.label_words.head, x), features)
 
     def step_batch(self, step: int):
         """The examples of a step and the read-out its losses go through.
@@ -385,8 +399,7 @@ class _Run:
     def readout(self, head: HeadFit | None) -> Readout:
         if head is None:
             return self.label_words
-        used = self.ngrams if head.uses_ngrams else None
-        return Readout(head.head(), head.offsets(used, len(self.encoded)))
+        return Readout(head.head(), head.offsets(stack(self.blocks, head.blocks), len(self.encoded)))
 
     def fit_first_head(self) -> None:
         """Fit the head on the frozen model's features (cross-validated on training examples only)."""
@@ -398,15 +411,17 @@ class _Run:
         )
         t = time.perf_counter()
         features = features_of(self.objective, self.params, self.train_rows)
-        y, train_ngrams = self.train_targets()
-        fit, options = fit_head(features, y, self.label_words.head, train_ngrams, seed=cfg.seed)
+        y = self.encoded.label_index[self.train_rows]
+        train_blocks = {name: m[self.train_rows] for name, m in self.blocks.items()}
+        fit, options = fit_head(features, y, self.label_words.head, train_blocks, seed=cfg.seed)
         self.bank = features.astype(np.float32)
         self.adopt_head(fit, features)
         st.info["head"] = {
-            "features": "llm+ngrams" if fit.uses_ngrams else "llm",
+            "features": fit.name,
             "lambda": fit.lam,
             "cv_accuracy": fit.cv_accuracy,
-            "ngram_columns": int(self.ngrams.shape[1]) if self.ngrams is not None else 0,
+            "ngram_columns": int(self.blocks["ngrams"].shape[1]) if "ngrams" in self.blocks else 0,
+            "pooled_layer": self.start_layer if "pooled" in self.blocks else None,
             "options": options,
             "seconds": round(time.perf_counter() - t, 2),
         }
@@ -418,7 +433,7 @@ class _Run:
         arrays = {"bank": self.bank} | _prefixed("head/", self.head.to_arrays())
         if self.best_head is not None:
             arrays |= _prefixed("best_head/", self.best_head.to_arrays())
-        if self.ngrams is not None:
+        if self.vocab is not None:
             arrays |= _prefixed("ngrams/", self.vocab.to_arrays())
         for k, head in enumerate(self.fold_heads):
             arrays |= _prefixed(f"fold_head{k}/", head.to_arrays())
@@ -741,16 +756,8 @@ class _Run:
         """The fitted head in the exported graph's terms (None: the label words are the read-out)."""
         if head is None:
             return None
-        if not head.uses_ngrams:
-            return ClassHead(head.head(), head.b.astype(np.float32))
-        return ClassHead(
-            head.head(),
-            head.b.astype(np.float32),
-            self.vocab.unigrams,
-            self.vocab.bigrams,
-            self.vocab.idf,
-            head.u.astype(np.float32),
-        )
+        widths = {name: m.shape[1] for name, m in self.blocks.items()}
+        return class_head_of(head, widths, self.vocab, self.start_layer)
 
     def label_words_or_none(self) -> Readout | None:
         return None if self.is_onnx else self.label_words

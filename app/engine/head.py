@@ -25,6 +25,7 @@ from itertools import combinations
 import numpy as np
 import scipy.optimize
 import scipy.sparse as sp
+from threadpoolctl import threadpool_limits
 
 from app.engine.llama_graph import ClassHead
 from app.engine.ngrams import NgramVocabulary
@@ -32,7 +33,13 @@ from app.engine.ngrams import NgramVocabulary
 LAMBDAS = (1e-2, 1e-3, 1e-4, 1e-5, 1e-6)  # strongest first: each fold's path is warm-started
 FOLDS = 3
 MAX_ITER = 150
-REFIT_ITER = 50  # warm-started refits move little; measured on the demo data (docs/BENCHMARKS.md)
+REFIT_ITER = 50
+# The head's matrices are small: BLAS threads buy nothing and, beside ONNX Runtime's threads or other work on a
+# 2-core PC, their spinning made the first fit 30x slower (RT, 1,000 rows, load 8: 328 s vs 11 s single-threaded;
+# docs/BENCHMARKS.md).
+_one_blas_thread = threadpool_limits.wrap(
+    limits=1, user_api="blas"
+)  # warm-started refits move little; measured on the demo data (docs/BENCHMARKS.md)
 
 
 @dataclass(frozen=True)
@@ -160,6 +167,7 @@ def _folds(y: np.ndarray, k: int, seed: int) -> np.ndarray:
     return fold
 
 
+@_one_blas_thread
 def fit_head(
     features: np.ndarray,
     labels: np.ndarray,
@@ -245,6 +253,7 @@ def fit_fold_heads(
     return heads
 
 
+@_one_blas_thread
 def refit_head(
     fit: HeadFit,
     features: np.ndarray,

@@ -15,9 +15,9 @@ import time
 from pathlib import Path
 
 from app import __version__
-from app.engine.config import HEADS, TuneConfig
 from app.engine.errors import GenbaError, default_language
 from app.engine.events import EvalEvent, Event, FailedEvent, ProgressEvent, StepEvent
+from app.engine.tuning.config import HEADS, TuneConfig
 
 EXIT_USER_ERROR = 2
 
@@ -112,11 +112,11 @@ def _patience(minutes: float) -> float | None:
 def cmd_tune(args: argparse.Namespace, lang: str) -> int:
     from dataclasses import replace
 
-    from app.engine.budget import DEFAULT_PATIENCE_MINUTES, Budget
-    from app.engine.tuner import tune
+    from app.engine.tuning.budget import DEFAULT_PATIENCE_MINUTES, Budget
+    from app.engine.tuning.tuner import tune
 
     if args.resume:
-        from app.engine.checkpoint import load_checkpoint
+        from app.engine.tuning.checkpoint import load_checkpoint
 
         _, _, state = load_checkpoint(args.resume)
         config = TuneConfig.from_dict(state.info["config"]).with_(resume=True, out_dir=args.resume)
@@ -229,7 +229,7 @@ def summary_lines(r: dict, stop_reason: str, lang: str) -> list[str]:
 
 
 def _examples_for_eval(args):
-    from app.engine.examples import load_examples, split_examples
+    from app.engine.data.examples import load_examples, split_examples
 
     ds = load_examples(args.data, text_column=args.text_column, label_column=args.label_column)
     if args.split in ("val", "test"):
@@ -246,7 +246,7 @@ def _examples_for_eval(args):
 
 
 def cmd_eval(args: argparse.Namespace, lang: str) -> int:
-    from app.engine.evaluation import open_scorer
+    from app.engine.results.evaluation import open_scorer
 
     ds, examples = _examples_for_eval(args)
     scorer = open_scorer(args.model, ds.labels, args.template, _label_words(args.label_words))
@@ -272,8 +272,8 @@ def cmd_eval(args: argparse.Namespace, lang: str) -> int:
 
 
 def cmd_predict(args: argparse.Namespace, lang: str) -> int:
-    from app.engine.evaluation import open_scorer, softmax, task_beside
-    from app.engine.models import resolve_model
+    from app.engine.models.catalog import resolve_model
+    from app.engine.results.evaluation import open_scorer, softmax, task_beside
 
     labels = [s.strip() for s in args.labels.split(",")] if args.labels else None
     if labels is None:
@@ -308,7 +308,7 @@ def _assumptions(pairs: list[str] | None) -> dict[str, float]:
     """'field=value' pairs -> ROI assumptions (field names of RoiInputs)."""
     from dataclasses import fields
 
-    from app.engine.roi import RoiInputs
+    from app.engine.results.roi import RoiInputs
 
     known = {f.name for f in fields(RoiInputs)}
     out: dict[str, float] = {}
@@ -332,7 +332,7 @@ def _assumptions(pairs: list[str] | None) -> dict[str, float]:
 def cmd_report(args: argparse.Namespace, lang: str) -> int:
     from dataclasses import replace
 
-    from app.engine.report import load_run, render_run_report, roi_inputs_for, write_report_html
+    from app.engine.results.report import load_run, render_run_report, roi_inputs_for, write_report_html
 
     run = load_run(args.run_dir)
     assumptions = _assumptions(args.assume)
@@ -351,7 +351,7 @@ def cmd_report(args: argparse.Namespace, lang: str) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from app.engine.budget import DEFAULT_PATIENCE_MINUTES
+    from app.engine.tuning.budget import DEFAULT_PATIENCE_MINUTES
 
     p = argparse.ArgumentParser(
         prog="genba-tuner", description="Tune a language model on this PC (zeroth-order, ONNX Runtime only)."

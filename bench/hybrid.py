@@ -25,15 +25,15 @@ from pathlib import Path
 
 import numpy as np
 
-from app.engine.adapters import AdapterConfig
-from app.engine.budget import Budget
-from app.engine.config import TuneConfig
+from app.engine.data.examples import load_examples
+from app.engine.data.prompting import encode_examples, make_prompt_spec
 from app.engine.events import EvalEvent
-from app.engine.examples import load_examples
-from app.engine.llama_model import LlamaModel, Readout, SuffixObjective
-from app.engine.models import ensure_converted, resolve_model
-from app.engine.prompting import encode_examples, make_prompt_spec
-from app.engine.tuner import features_of, tune
+from app.engine.models.adapters import AdapterConfig
+from app.engine.models.catalog import ensure_converted, resolve_model
+from app.engine.models.llama_model import LlamaModel, Readout, SuffixObjective
+from app.engine.tuning.budget import Budget
+from app.engine.tuning.config import TuneConfig
+from app.engine.tuning.tuner import features_of, tune
 from bench.datasets import RT_LABEL_WORDS, RT_TEMPLATE, rotten_tomatoes_split
 from bench.report import machine_facts, write_section
 

@@ -22,13 +22,13 @@ from pathlib import Path
 
 import numpy as np
 
-from app.engine import zo
-from app.engine.adapters import frozen_a
 from app.engine.events import EvalEvent, ProgressEvent, StepEvent
-from app.engine.llama_model import PrefixCache, Readout, SuffixObjective
-from app.engine.monitor import peak_rss_mb
-from app.engine.ort_runtime import physical_cores
-from app.engine.tuner import batch_rows, evaluate, queries_at, tune
+from app.engine.models.adapters import frozen_a
+from app.engine.models.llama_model import PrefixCache, Readout, SuffixObjective
+from app.engine.models.ort_runtime import physical_cores
+from app.engine.tuning import zo
+from app.engine.tuning.monitor import peak_rss_mb
+from app.engine.tuning.tuner import batch_rows, evaluate, queries_at, tune
 from bench.task import BenchSpec, QSchedule, Task, by_length, load_task, subset
 
 EVAL_PREFIX_FILE = "eval_prefix.npz"

@@ -13,9 +13,9 @@ import json
 
 import numpy as np
 
-from app.engine.evaluation import open_scorer
-from app.engine.examples import load_examples
-from app.engine.monitor import peak_rss_mb
+from app.engine.data.examples import load_examples
+from app.engine.results.evaluation import open_scorer
+from app.engine.tuning.monitor import peak_rss_mb
 
 
 def main() -> None:

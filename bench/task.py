@@ -13,14 +13,14 @@ from pathlib import Path
 
 import numpy as np
 
-from app.engine.adapters import AdapterConfig, zero_b
-from app.engine.budget import Budget
-from app.engine.config import TuneConfig
-from app.engine.examples import load_examples, split_examples
-from app.engine.llama_graph import AdapterSite
-from app.engine.llama_model import LlamaModel
-from app.engine.models import ensure_converted, resolve_model
-from app.engine.prompting import EncodedExamples, PromptSpec, encode_examples, make_prompt_spec
+from app.engine.data.examples import load_examples, split_examples
+from app.engine.data.prompting import EncodedExamples, PromptSpec, encode_examples, make_prompt_spec
+from app.engine.models.adapters import AdapterConfig, zero_b
+from app.engine.models.catalog import ensure_converted, resolve_model
+from app.engine.models.llama_graph import AdapterSite
+from app.engine.models.llama_model import LlamaModel
+from app.engine.tuning.budget import Budget
+from app.engine.tuning.config import TuneConfig
 from bench.datasets import RT_LABEL_WORDS, RT_TEMPLATE
 
 ENGINE_DEFAULTS = TuneConfig(data="", out_dir="")

@@ -1,6 +1,6 @@
 """The backprop baseline: a small torch Llama on the converted fp32 weights, with LoRA on chosen projections.
 
-Same network as ``app/engine/llama_graph.py`` (weights ``[in, out]``, RMSNorm, rotate-half RoPE, GQA,
+Same network as ``app/engine/models/llama_graph.py`` (weights ``[in, out]``, RMSNorm, rotate-half RoPE, GQA,
 SwiGLU, right-padded causal attention) and the same loss: cross-entropy over the label words' LM-head rows
 at the answer position. Standard LoRA (A and B both trained, ``y = x W + (alpha/r) (x A) B``, B zero at
 start, A Kaiming-uniform as PEFT). torch is imported only by the benchmark, never by the app.
@@ -14,8 +14,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from app.engine.llama_graph import LlamaConfig, weight_name
-from app.engine.weights import WEIGHTS_FILE, WeightStore
+from app.engine.models.llama_graph import LlamaConfig, weight_name
+from app.engine.models.weights import WEIGHTS_FILE, WeightStore
 
 
 def read_tensor(store: WeightStore, name: str) -> np.ndarray:

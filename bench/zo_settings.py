@@ -13,9 +13,9 @@ import argparse
 import json
 import tempfile
 
-from app.engine.budget import Budget
-from app.engine.config import TuneConfig
-from app.engine.tuner import tune
+from app.engine.tuning.budget import Budget
+from app.engine.tuning.config import TuneConfig
+from app.engine.tuning.tuner import tune
 
 SETTINGS = {
     "q=1 lr=0.1 (default)": {"q": 1, "lr": 0.1},

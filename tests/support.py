@@ -7,8 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
-from app.engine.budget import Budget
-from app.engine.config import TuneConfig
+from app.engine.tuning.budget import Budget
+from app.engine.tuning.config import TuneConfig
 
 WORDS = {
     "bucket": ["bucket", "tooth", "pin"],

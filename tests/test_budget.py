@@ -2,14 +2,14 @@ import math
 
 import pytest
 
-from app.engine.budget import (
+from app.engine.errors import GenbaError
+from app.engine.tuning.budget import (
     Budget,
     BudgetTracker,
     estimate_steps,
     minutes_without_improvement,
     plateau_reached,
 )
-from app.engine.errors import GenbaError
 
 
 @pytest.mark.parametrize(

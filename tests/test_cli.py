@@ -111,7 +111,7 @@ def test_version_prints_the_package_version(capsys):
     ("flag", "expected"), [([], 10.0), (["--patience", "3"], 3.0), (["--patience", "0"], None)]
 )
 def test_tune_stops_early_by_default_and_patience_0_turns_it_off(tiny_gguf, tmp_path, flag, expected):
-    from app.engine.checkpoint import load_checkpoint
+    from app.engine.tuning.checkpoint import load_checkpoint
 
     data = write_demo_csv(tmp_path / "orders.csv")
     out = tmp_path / "run"

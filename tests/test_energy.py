@@ -3,8 +3,8 @@ from pathlib import Path
 
 import pytest
 
-from app.engine import energy
-from app.engine.energy import (
+from app.engine.tuning import energy
+from app.engine.tuning.energy import (
     DEFAULT_PROFILE,
     POWER_PROFILES,
     EnergyMeter,
@@ -240,7 +240,7 @@ def test_set_offset_after_start_keeps_what_the_session_already_used(tmp_path):
 
 def test_a_runs_energy_includes_its_preparation_also_when_resumed(tiny_gguf, tmp_path, monkeypatch):
     """Converting, probing and caching cost energy; a meter started after preparation would drop it."""
-    from app.engine import tuner
+    from app.engine.tuning import tuner
     from tests.support import tiny_config, write_demo_csv
 
     cpu = FakeCounter(0.0)

@@ -15,8 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from app.engine.errors import GenbaError
-from app.engine.examples import (
+from app.engine.data.examples import (
     Dataset,
     Example,
     SkippedRow,
@@ -26,6 +25,7 @@ from app.engine.examples import (
     split_examples,
     write_csv,
 )
+from app.engine.errors import GenbaError
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "resources" / "demo" / "excavator_work_orders.csv"
@@ -604,9 +604,7 @@ def test_demo_script_reproduces_the_shipped_file(tmp_path):
 
 
 def test_examples_module_does_not_import_qt():
-    code = (
-        "import sys, app.engine.examples; print(any(m.startswith(('PySide', 'PyQt')) for m in sys.modules))"
-    )
+    code = "import sys, app.engine.data.examples; print(any(m.startswith(('PySide', 'PyQt')) for m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
 

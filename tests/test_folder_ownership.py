@@ -8,9 +8,9 @@ import pytest
 
 from app.cli import EXIT_USER_ERROR, main
 from app.engine.errors import GenbaError
-from app.engine.export import EXPORT_DIR
+from app.engine.run_files import EXPORT_DIR
 from app.engine.storage import OWNER_MARKER, owner_marker, replace_folder
-from app.engine.tuner import tune
+from app.engine.tuning.tuner import tune
 from tests.support import tiny_config, tune_args, write_demo_csv
 
 

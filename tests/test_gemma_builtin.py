@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from app.engine import gemma_builtin
 from app.engine.errors import GenbaError
-from app.engine.gemma_builtin import GEMMA_GGUF_NAME, join_gemma_gguf
+from app.engine.models import gemma_builtin
+from app.engine.models.gemma_builtin import GEMMA_GGUF_NAME, join_gemma_gguf
 
 
 def test_wrong_chunks_are_refused_and_leave_nothing(tmp_path):
@@ -47,7 +47,7 @@ def test_installed_chunks_join_to_the_pinned_file(tmp_path):
 
 
 def test_resolve_model_names_the_missing_packages(monkeypatch):
-    from app.engine.models import resolve_model
+    from app.engine.models.catalog import resolve_model
 
     monkeypatch.setattr(gemma_builtin, "find_gemma_parts", lambda: None)
     with pytest.raises(GenbaError) as info:

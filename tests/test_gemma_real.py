@@ -11,11 +11,11 @@ import onnx
 import onnxruntime as ort
 import pytest
 
-from app.engine.gemma_builtin import GEMMA_SHA256, find_gemma_parts, join_gemma_gguf
-from app.engine.gguf_import import convert_gguf
-from app.engine.llama_graph import build_causal_lm
+from app.engine.data.tokenizer import load_tokenizer_json
+from app.engine.models.gemma_builtin import GEMMA_SHA256, find_gemma_parts, join_gemma_gguf
+from app.engine.models.gguf_import import convert_gguf
+from app.engine.models.llama_graph import build_causal_lm
 from app.engine.storage import sha256_file
-from app.engine.tokenizer import load_tokenizer_json
 from tests.llama_reference import LlamaHParams, llama_forward
 
 pytestmark = pytest.mark.real_model

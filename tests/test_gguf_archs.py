@@ -16,9 +16,9 @@ import onnxruntime as ort
 import pytest
 
 from app.engine.errors import GenbaError
-from app.engine.gguf_import import convert_gguf, read_config
-from app.engine.llama_graph import AdapterSite, build_causal_lm, build_loss_graph, build_prefix
-from app.engine.weights import WeightStore
+from app.engine.models.gguf_import import convert_gguf, read_config
+from app.engine.models.llama_graph import AdapterSite, build_causal_lm, build_loss_graph, build_prefix
+from app.engine.models.weights import WeightStore
 from tests.llama_reference import LlamaHParams, llama_forward
 from tests.tiny_models import write_tiny_llama_gguf
 
@@ -207,7 +207,7 @@ def test_unused_tensor_is_refused_by_name(tmp_path):
 def test_old_config_without_new_fields_still_loads(tiny_gguf, tmp_path):
     import json
 
-    from app.engine.llama_model import LlamaModel
+    from app.engine.models.llama_model import LlamaModel
 
     convert_gguf(tiny_gguf, tmp_path / "m")
     raw = json.loads((tmp_path / "m" / "config.json").read_text())
@@ -234,7 +234,7 @@ def test_old_config_without_new_fields_still_loads(tiny_gguf, tmp_path):
 def _tokenizer(path: Path):
     from gguf import GGUFReader
 
-    from app.engine.tokenizer import tokenizer_from_gguf
+    from app.engine.data.tokenizer import tokenizer_from_gguf
 
     return tokenizer_from_gguf(GGUFReader(path))
 
@@ -301,7 +301,7 @@ def test_tiny_gemma3_tunes_exports_and_evaluates_the_same(tmp_path, monkeypatch,
     import json
 
     from app.cli import main
-    from app.engine import gguf_import
+    from app.engine.models import gguf_import
     from tests.test_tuner import write_demo_csv
 
     monkeypatch.setattr(gguf_import, "COMPACT_EMBEDDING_BYTES", 0)
@@ -333,7 +333,7 @@ def test_bos_follows_the_gguf_flag(tmp_path, add_bos):
 
 def test_q8_table_rows_dequantise_exactly(tmp_path):
     """Label-word rows read from a Q8_0-block table (LlamaModel.label_head) equal llama.cpp's values."""
-    from app.engine.llama_model import LlamaModel
+    from app.engine.models.llama_model import LlamaModel
 
     raw = write_tiny_llama_gguf(tmp_path / "m.gguf", q8_embedding=True)
     convert_gguf(tmp_path / "m.gguf", tmp_path / "out", compact_embedding_bytes=0)

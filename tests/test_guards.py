@@ -3,12 +3,12 @@
 import numpy as np
 import pytest
 
-from app.engine.checkpoint import load_checkpoint
 from app.engine.errors import GenbaError
 from app.engine.events import StepEvent
-from app.engine.objective import BatchObjective
+from app.engine.models.objective import BatchObjective
 from app.engine.storage import RunLock
-from app.engine.tuner import tune
+from app.engine.tuning.checkpoint import load_checkpoint
+from app.engine.tuning.tuner import tune
 from tests.support import tiny_config, write_demo_csv
 
 
@@ -44,7 +44,7 @@ def test_a_run_that_never_beats_its_first_evaluation_delivers_the_untouched_mode
     tiny_gguf, tmp_path, monkeypatch
 ):
     """Tuning that does not help leaves B = 0: the result is the model as it was."""
-    from app.engine import tuner
+    from app.engine.tuning import tuner
 
     evaluate = tuner.evaluate
     calls = {"n": 0}
@@ -115,7 +115,7 @@ def test_a_full_disk_during_export_keeps_the_previous_export_and_leaves_no_parti
 ):
     import errno
 
-    from app.engine.weights import WeightWriter
+    from app.engine.models.weights import WeightWriter
 
     data = write_demo_csv(tmp_path / "orders.csv")
     out = tmp_path / "run"

@@ -7,15 +7,15 @@ import pytest
 import scipy.sparse as sp
 from onnx import TensorProto, helper
 
-from app.engine import head as head_mod
-from app.engine.adapters import AdapterConfig
-from app.engine.head import HeadFit, class_head_of, fit_head, refit_head, stack
-from app.engine.keyword_model import keyword_baseline
-from app.engine.llama_graph import ClassHead, build_causal_lm
-from app.engine.llama_model import LlamaModel, Readout, SuffixObjective
-from app.engine.models import ensure_converted, resolve_model
-from app.engine.ngrams import fit_vocabulary
-from app.engine.prompting import EncodedExamples
+from app.engine.data.keyword_model import keyword_baseline
+from app.engine.data.ngrams import fit_vocabulary
+from app.engine.data.prompting import EncodedExamples
+from app.engine.models.adapters import AdapterConfig
+from app.engine.models.catalog import ensure_converted, resolve_model
+from app.engine.models.llama_graph import ClassHead, build_causal_lm
+from app.engine.models.llama_model import LlamaModel, Readout, SuffixObjective
+from app.engine.tuning import head as head_mod
+from app.engine.tuning.head import HeadFit, class_head_of, fit_head, refit_head, stack
 
 
 def blobs(n_per_class: int = 40, classes: int = 3, dim: int = 12, seed: int = 0):
@@ -161,7 +161,7 @@ def test_exported_class_logits_equal_the_head_on_tuning_features(tiny_model, blo
 
 
 def test_keyword_baseline_scores_the_test_part_it_never_saw():
-    from app.engine.examples import Example
+    from app.engine.data.examples import Example
 
     words = {"hyd": ["hose", "pump", "leak"], "eng": ["oil", "start", "smoke"]}
     rng = np.random.default_rng(0)

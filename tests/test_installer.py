@@ -31,7 +31,7 @@ def pyproject_version() -> str:
 
 
 def test_frozen_app_finds_the_default_model_and_resources_where_the_spec_puts_them(tmp_path, monkeypatch):
-    from app.engine import models
+    from app.engine.models import catalog as models
     from app.gui.i18n import resources_dir
 
     # The spec cannot import the app (PyInstaller runs it as a plain script), so it repeats the name; the

@@ -15,8 +15,8 @@ import sys
 import numpy as np
 import pytest
 
-from app.engine.checkpoint import load_checkpoint
-from app.engine.export import EXPORT_DIR
+from app.engine.run_files import EXPORT_DIR
+from app.engine.tuning.checkpoint import load_checkpoint
 from tests.support import tune_args, write_demo_csv
 
 STEPS = 150

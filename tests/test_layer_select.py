@@ -2,7 +2,7 @@
 
 import pytest
 
-from app.engine.layer_select import pick_layers
+from app.engine.tuning.layer_select import pick_layers
 
 
 def test_equal_signal_picks_the_top_layers_because_they_are_cheapest():

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from onnx import TensorProto, helper, numpy_helper
 
 from app.engine.errors import GenbaError
-from app.engine.model_safety import GGUF_TENSOR_TYPES, check_model_file, check_no_pickle
+from app.engine.models.model_safety import GGUF_TENSOR_TYPES, check_model_file, check_no_pickle
 
 PLENTY = 1 << 40  # memory budget for tests that are not about memory
 
@@ -383,7 +383,7 @@ def test_fixed_size_tensor_larger_than_free_memory_is_refused_as_a_memory_need(t
 _SESSION_CHILD = """
 import resource, sys
 import onnxruntime
-from app.engine.ort_runtime import create_session
+from app.engine.models.ort_runtime import create_session
 resource.setrlimit(resource.RLIMIT_AS, (6 << 30, 6 << 30))
 before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 create_session(sys.argv[1], threads=1)
@@ -408,7 +408,7 @@ def test_a_users_graph_gets_no_constant_folding_so_a_session_does_not_build_the_
 def test_only_our_own_graphs_keep_constant_folding(tmp_path, own_graph):
     import onnxruntime as ort
 
-    from app.engine.ort_runtime import session_options
+    from app.engine.models.ort_runtime import session_options
 
     c = numpy_helper.from_array(np.ones(4, np.float32), "c")
     graph = helper.make_graph(

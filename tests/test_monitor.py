@@ -3,7 +3,7 @@ import time
 
 import psutil
 
-from app.engine.monitor import ResourceMonitor, ResourceSample, available_memory_mb
+from app.engine.tuning.monitor import ResourceMonitor, ResourceSample, available_memory_mb
 
 
 def burn_cpu_seconds(seconds: float) -> None:
@@ -36,7 +36,7 @@ def test_idle_process_cpu_is_low():
 
 _PEAK_PROBE = """
 import numpy as np
-from app.engine.monitor import ResourceMonitor, peak_rss_mb
+from app.engine.tuning.monitor import ResourceMonitor, peak_rss_mb
 monitor = ResourceMonitor()
 before = monitor.sample()
 block = np.ones(200 * 2**20 // 8, dtype=np.float64)  # np.ones writes every page, so it is resident

@@ -19,18 +19,18 @@ from onnx import numpy_helper
 from tokenizers import Tokenizer
 
 from app.cli import main
-from app.engine import zo
-from app.engine.budget import Budget
-from app.engine.checkpoint import load_checkpoint
-from app.engine.config import TuneConfig
+from app.engine.data.examples import load_examples
+from app.engine.data.prompting import PromptSpec
 from app.engine.errors import GenbaError
 from app.engine.events import StepEvent
-from app.engine.examples import load_examples
-from app.engine.models import resolve_model
-from app.engine.onnx_surgery import find_linear_sites
-from app.engine.onnx_tuning import OnnxTunableModel
-from app.engine.prompting import PromptSpec
-from app.engine.tuner import RunControl, tune
+from app.engine.models.catalog import resolve_model
+from app.engine.models.onnx_surgery import find_linear_sites
+from app.engine.models.onnx_tuning import OnnxTunableModel
+from app.engine.tuning import zo
+from app.engine.tuning.budget import Budget
+from app.engine.tuning.checkpoint import load_checkpoint
+from app.engine.tuning.config import TuneConfig
+from app.engine.tuning.tuner import RunControl, tune
 from tests.test_onnx_tuning import (
     TEXTS,
     build_causal_lm,

@@ -11,14 +11,14 @@ import pytest
 from onnx import TensorProto, helper, numpy_helper
 from tokenizers import Tokenizer, decoders, models, pre_tokenizers
 
-from app.engine import zo
-from app.engine.adapters import AdapterConfig, zero_b
+from app.engine.data.examples import Example
+from app.engine.data.prompting import make_prompt_spec
 from app.engine.errors import GenbaError
-from app.engine.examples import Example
-from app.engine.onnx_models import OnnxLogitsModel
-from app.engine.onnx_surgery import add_adapters, add_label_loss, find_linear_sites, merge_adapters
-from app.engine.onnx_tuning import OnnxTunableModel
-from app.engine.prompting import make_prompt_spec
+from app.engine.models.adapters import AdapterConfig, zero_b
+from app.engine.models.onnx_models import OnnxLogitsModel
+from app.engine.models.onnx_surgery import add_adapters, add_label_loss, find_linear_sites, merge_adapters
+from app.engine.models.onnx_tuning import OnnxTunableModel
+from app.engine.tuning import zo
 from tests.tiny_models import tiny_vocab
 
 HIDDEN, N_HEADS, FFN, N_LAYERS = 16, 2, 24, 2
@@ -513,11 +513,11 @@ def test_zo_steps_lower_the_training_loss(plain_path):
 
 @pytest.mark.parametrize("kind", ["cache", "classifier"])
 def test_tune_runs_an_onnx_model_end_to_end_and_resumes(tmp_path_factory, vocab, kind, tmp_path):
-    from app.engine.budget import Budget
-    from app.engine.config import TuneConfig
-    from app.engine.evaluation import open_scorer
-    from app.engine.examples import load_examples
-    from app.engine.tuner import tune
+    from app.engine.data.examples import load_examples
+    from app.engine.results.evaluation import open_scorer
+    from app.engine.tuning.budget import Budget
+    from app.engine.tuning.config import TuneConfig
+    from app.engine.tuning.tuner import tune
 
     path = model_folder(tmp_path_factory, vocab, kind)
     rows = ["text,label"] + [f"{t} {i},{('terrible', 'great')[i % 2]}" for i in range(3) for t in TEXTS]

@@ -3,11 +3,11 @@
 import numpy as np
 import pytest
 
-from app.engine.adapters import AdapterConfig, zero_b
-from app.engine.llama_graph import AdapterSite
-from app.engine.llama_model import LlamaModel, Readout, SuffixObjective, plan_cache
-from app.engine.models import ensure_converted, resolve_model
-from app.engine.prompting import EncodedExamples
+from app.engine.data.prompting import EncodedExamples
+from app.engine.models.adapters import AdapterConfig, zero_b
+from app.engine.models.catalog import ensure_converted, resolve_model
+from app.engine.models.llama_graph import AdapterSite
+from app.engine.models.llama_model import LlamaModel, Readout, SuffixObjective, plan_cache
 
 
 @pytest.fixture(scope="module")

@@ -12,10 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from app.engine.budget import Budget
-from app.engine.config import TuneConfig
 from app.engine.errors import GenbaError
-from app.engine.report import (
+from app.engine.results.report import (
     FIELD_TEXT,
     RunRecord,
     build_report_html,
@@ -25,8 +23,10 @@ from app.engine.report import (
     roi_inputs_for,
     unchanged_examples,
 )
-from app.engine.roi import RoiInputs, compute_roi
-from app.engine.tuner import tune
+from app.engine.results.roi import RoiInputs, compute_roi
+from app.engine.tuning.budget import Budget
+from app.engine.tuning.config import TuneConfig
+from app.engine.tuning.tuner import tune
 from tests.support import write_demo_csv
 
 REPO = Path(__file__).resolve().parents[1]

@@ -3,7 +3,7 @@
 import pytest
 
 from app.engine.errors import GenbaError
-from app.engine.tuner import tune
+from app.engine.tuning.tuner import tune
 from tests.support import WORDS, tiny_config
 
 

@@ -4,7 +4,7 @@ from dataclasses import MISSING, fields
 import pytest
 
 from app.engine.errors import GenbaError
-from app.engine.roi import RoiInputs, compute_roi, sensitivity
+from app.engine.results.roi import RoiInputs, compute_roi, sensitivity
 
 RUN = {"energy_wh_per_run": 60.0, "accuracy_before": 0.80, "accuracy_after": 0.86}
 

@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 
 from app.cli import EXIT_USER_ERROR, main
+from app.engine.data.examples import load_examples
 from app.engine.errors import GenbaError
-from app.engine.evaluation import open_scorer
-from app.engine.examples import load_examples
-from app.engine.export import EXPORT_DIR, TASK_FILE
-from app.engine.tuner import tune
+from app.engine.results.evaluation import open_scorer
+from app.engine.run_files import EXPORT_DIR, TASK_FILE
+from app.engine.tuning.tuner import tune
 from tests.support import tiny_config, write_demo_csv
 
 MAX_TOKENS = 14  # shorter than the demo prompts, so the cut changes what the model sees

@@ -7,14 +7,14 @@ import numpy as np
 import onnxruntime as ort
 import pytest
 
-from app.engine import tuner, zo
-from app.engine.budget import Budget
-from app.engine.checkpoint import load_checkpoint
+from app.engine.data.examples import load_examples
 from app.engine.errors import GenbaError
-from app.engine.evaluation import open_scorer
 from app.engine.events import EvalEvent, FinishedEvent, StepEvent
-from app.engine.examples import load_examples
-from app.engine.tuner import RunControl, tune
+from app.engine.results.evaluation import open_scorer
+from app.engine.tuning import tuner, zo
+from app.engine.tuning.budget import Budget
+from app.engine.tuning.checkpoint import load_checkpoint
+from app.engine.tuning.tuner import RunControl, tune
 from tests.support import flat_accuracy, tiny_config, write_demo_csv
 
 
@@ -131,7 +131,7 @@ def test_stop_keeps_the_best_result_and_says_why(tiny_gguf, demo_csv, tmp_path):
 def test_early_stopping_ends_a_run_whose_validation_accuracy_is_flat(
     tiny_gguf, demo_csv, tmp_path, monkeypatch, patience
 ):
-    from app.engine import tuner
+    from app.engine.tuning import tuner
 
     # Flat accuracy, and a run clock of one minute per step, so the outcome does not depend on speed.
     monkeypatch.setattr(tuner, "evaluate", flat_accuracy)
@@ -173,7 +173,7 @@ def test_resume_refuses_changed_data(tiny_gguf, demo_csv, tmp_path):
 def test_zo_steps_read_out_through_a_head_that_never_saw_their_batch(
     tiny_gguf, demo_csv, tmp_path, monkeypatch
 ):
-    from app.engine import tuner
+    from app.engine.tuning import tuner
 
     seen = []
     original = tuner._Run.step_batch

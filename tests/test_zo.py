@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from app.engine import zo
+from app.engine.tuning import zo
 
 
 def quadratic_objective(target: dict[str, np.ndarray]):

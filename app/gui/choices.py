@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from app.engine.budget import Budget
+from app.engine.tuning.budget import Budget
 
 
 @dataclass(frozen=True)

@@ -39,7 +39,7 @@ class ComparisonWorker(QObject):
     @Slot()
     def run(self) -> None:
         """Score the run's held-out rows with both models (the thread stays up for predictions)."""
-        from app.engine.comparison import compare_held_out
+        from app.engine.results.comparison import compare_held_out
 
         try:
             result = compare_held_out(self.config, self.exported_model, self.data_sha256, share_cores=True)

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from app.engine.errors import GenbaError
-from app.engine.export import ADAPTER_FILE, EXPORT_DIR, REPORT_FILE
+from app.engine.run_files import ADAPTER_FILE, EXPORT_DIR, REPORT_FILE
 from app.engine.storage import OWNER_MARKER, atomic_copy, check_free_space, storage_error
 
 

@@ -19,8 +19,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from app.engine.config import TuneConfig
 from app.engine.errors import GenbaError
+from app.engine.tuning.config import TuneConfig
 
 BYTES_PER_PARAMETER = 4  # converted weights are fp32
 MEMORY_OVERHEAD = 1.3
@@ -79,11 +79,11 @@ def default_step_settings() -> tuple[int, int, int]:
 
 def check_model(progress: Callable[[object], None], spec: str) -> ModelCheck:
     """Resolve, convert (first use only, with progress) and time one forward; never raises for a slow PC."""
-    from app.engine.evaluation import LlamaScorer
-    from app.engine.llama_model import LlamaModel
-    from app.engine.models import ONNX_KINDS, ensure_converted, resolve_model
-    from app.engine.monitor import available_memory_mb
-    from app.engine.prompting import make_prompt_spec
+    from app.engine.data.prompting import make_prompt_spec
+    from app.engine.models.catalog import ONNX_KINDS, ensure_converted, resolve_model
+    from app.engine.models.llama_model import LlamaModel
+    from app.engine.results.evaluation import LlamaScorer
+    from app.engine.tuning.monitor import available_memory_mb
 
     ref = resolve_model(spec)
     parameters = n_layers = per_example = per_step = not_tunable = None
@@ -105,7 +105,7 @@ def check_model(progress: Callable[[object], None], spec: str) -> ModelCheck:
         share_tuned = min(max_layers, n_layers) / n_layers
         per_step = per_example * batch * 2 * q * share_tuned
     elif ref.kind in ONNX_KINDS:
-        from app.engine.onnx_tuning import ORT_ERRORS, OnnxTunableModel
+        from app.engine.models.onnx_tuning import ORT_ERRORS, OnnxTunableModel
 
         parameters = onnx_parameters(ref.source) or ref.size_bytes // BYTES_PER_PARAMETER
         try:
@@ -160,10 +160,10 @@ def time_onnx_forward(model) -> float:
     """Seconds per example of one forward of the user's ONNX model on the probe texts, as a run feeds it."""
     import numpy as np
 
-    from app.engine.examples import Example
-    from app.engine.onnx_tuning import standard_feeds
-    from app.engine.ort_runtime import create_session
-    from app.engine.prompting import make_prompt_spec
+    from app.engine.data.examples import Example
+    from app.engine.data.prompting import make_prompt_spec
+    from app.engine.models.onnx_tuning import standard_feeds
+    from app.engine.models.ort_runtime import create_session
 
     spec = make_prompt_spec(["no", "yes"], PROBE_TEMPLATE)
     encoded = model.encode(spec, [Example(t, "no", "", 0) for t in PROBE_TEXTS])

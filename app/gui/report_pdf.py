@@ -1,4 +1,4 @@
-"""The report as a PDF: the engine's HTML (app/engine/report.py) laid out by Qt's rich text on A4 pages.
+"""The report as a PDF: the engine's HTML (app/engine/results/report.py) laid out by Qt's rich text on A4 pages.
 
 The bundled IPAexGothic is registered and used for the whole document, so the PDF embeds a font with
 Japanese glyphs and looks the same on a PC that has no CJK font at all (many shop-floor PCs and CI).

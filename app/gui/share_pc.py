@@ -11,7 +11,7 @@ import sys
 import threading
 from collections.abc import Callable
 
-from app.engine.ort_runtime import physical_cores
+from app.engine.models.ort_runtime import physical_cores
 
 # On a PC with this many cores or fewer, a run that takes them all leaves the operator's other programs
 # (and this window) crawling, so leaving one free is the default there.

@@ -121,7 +121,7 @@ class TuneWorker(QObject):
 
     def __init__(self, config, lower_priority: bool = False) -> None:
         super().__init__()
-        from app.engine.tuner import RunControl
+        from app.engine.tuning.tuner import RunControl
 
         self.config = config
         self.lower_priority = lower_priority  # share the PC: the run below the GUI and other programs
@@ -159,7 +159,7 @@ class TuneWorker(QObject):
 
     @Slot()
     def run(self) -> None:
-        from app.engine.tuner import tune
+        from app.engine.tuning.tuner import tune
         from app.gui.share_pc import lower_this_thread_priority
 
         restore_priority = lower_this_thread_priority() if self.lower_priority else None

@@ -100,7 +100,7 @@ Filename: "{app}\{#AppExeName}"; Description: "{cm:LaunchAfterInstall}"; Flags: 
 Type: dirifempty; Name: "{app}"
 
 [Code]
-// The converted-model cache (app/engine/models.py: user_data_dir()\models, ~0.5 GB per model) is
+// The converted-model cache (app/engine/models/catalog.py: user_data_dir()\models, ~0.5 GB per model) is
 // rebuilt on demand, so the user may drop it. Tuning runs (user_data_dir()\runs) are the user's work
 // and settings (HKCU\Software\GenbaTuner) are tiny: both are always kept.
 function ModelCacheDir: String;

@@ -33,7 +33,7 @@ def flat_run_on_the_budget_page(window, qtbot, tiny_gguf, orders_csv, monkeypatc
 
     The run clock is one minute per round, so what the test sees does not depend on the machine's speed.
     """
-    from app.engine import tuner
+    from app.engine.tuning import tuner
 
     monkeypatch.setattr(tuner, "evaluate", flat_accuracy)
     monkeypatch.setattr(tuner._Run, "seconds", lambda self: 60.0 * self.state.step)
@@ -75,7 +75,7 @@ def test_early_stopping_stops_a_run_whose_accuracy_is_flat(
 def test_leave_one_core_free_sets_ort_threads_to_cores_minus_one(
     app, qtbot, tiny_gguf, orders_csv, monkeypatch
 ):
-    from app.engine import ort_runtime
+    from app.engine.models import ort_runtime
     from app.gui import share_pc
     from app.gui.main_window import MainWindow
     from app.gui.pages import budget_page
@@ -143,7 +143,7 @@ def test_leave_one_core_free_is_off_by_default_on_big_pcs():
 def test_an_unexpected_error_shows_a_sentence_a_log_file_and_copy_details(
     window, qtbot, tiny_gguf, orders_csv, monkeypatch, tmp_path
 ):
-    from app.engine import tuner
+    from app.engine.tuning import tuner
 
     monkeypatch.setenv("GENBA_TUNER_HOME", str(tmp_path / "home"))
 

@@ -9,8 +9,8 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFileDialog
 
-from app.engine.examples import load_examples
-from app.engine.roi import RoiInputs, compute_roi
+from app.engine.data.examples import load_examples
+from app.engine.results.roi import RoiInputs, compute_roi
 from app.gui.main_window import demo_examples_path
 
 FAST_ENGINE = {"eval_every": 10, "checkpoint_every": 10, "max_tuned_layers": 2}

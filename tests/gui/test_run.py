@@ -170,7 +170,7 @@ def test_window_stays_responsive_while_tuning(window, qtbot, tiny_gguf, orders_c
     """
     import threading
 
-    from app.engine import zo
+    from app.engine.tuning import zo
 
     step_threads: set[int] = set()
     real_step = zo.zo_step

@@ -19,10 +19,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.engine.budget import DEFAULT_PATIENCE_MINUTES, Budget, estimate_steps
-from app.engine.energy import DEFAULT_PROFILE
 from app.engine.errors import GenbaError
-from app.engine.ort_runtime import physical_cores
+from app.engine.models.ort_runtime import physical_cores
+from app.engine.tuning.budget import DEFAULT_PATIENCE_MINUTES, Budget, estimate_steps
+from app.engine.tuning.energy import DEFAULT_PROFILE
 from app.gui.choices import BudgetChoice
 from app.gui.formatting import format_minutes, format_yen, plain_number
 from app.gui.i18n import current_language

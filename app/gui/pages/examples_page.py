@@ -23,9 +23,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.engine.config import TuneConfig
+from app.engine.data.prompting import DEFAULT_TEMPLATE, make_prompt_spec
 from app.engine.errors import GenbaError
-from app.engine.prompting import DEFAULT_TEMPLATE, make_prompt_spec
+from app.engine.tuning.config import TuneConfig
 from app.gui.choices import ExamplesChoice, ExamplesSummary, SkippedRowInfo
 from app.gui.fonts import monospace_font
 from app.gui.i18n import current_language
@@ -42,7 +42,7 @@ def summarize_examples(
     progress: Callable[[object], None], path: str, text_column: str | None, label_column: str | None
 ) -> ExamplesSummary:
     """Load, preview and split the examples the way a run will (worker thread)."""
-    from app.engine.examples import load_examples, preview_table
+    from app.engine.data.examples import load_examples, preview_table
 
     dataset = load_examples(path, text_column=text_column, label_column=label_column)
     if Path(path).is_dir() and not dataset.columns:

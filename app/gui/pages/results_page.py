@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.engine.held_out import HeldOutAccuracy
+from app.engine.results.held_out import HeldOutAccuracy
 from app.gui.choices import RunOutcome
 from app.gui.comparison import ComparisonWorker
 from app.gui.deliverables import copy_deliverables

@@ -29,8 +29,8 @@ from PySide6.QtWidgets import (
 )
 
 from app.engine.errors import GenbaError
-from app.engine.report import load_run, render_run_report, unchanged_examples, write_report_html
-from app.engine.roi import RoiInputs, RoiResult, SensitivityRow, compute_roi, sensitivity
+from app.engine.results.report import load_run, render_run_report, unchanged_examples, write_report_html
+from app.engine.results.roi import RoiInputs, RoiResult, SensitivityRow, compute_roi, sensitivity
 from app.gui.i18n import current_language
 from app.gui.pages.page import Page, StatusLine, make_button, wrapping_label
 from app.gui.plots import BLUE, GREY, ORANGE, VERMILION, LivePlot, pen

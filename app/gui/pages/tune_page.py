@@ -25,10 +25,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.engine.budget import DEFAULT_PATIENCE_MINUTES, minutes_without_improvement
-from app.engine.config import TuneConfig
 from app.engine.events import EvalEvent, FinishedEvent, ProgressEvent, ResourceEvent, StepEvent
 from app.engine.storage import user_data_dir
+from app.engine.tuning.budget import DEFAULT_PATIENCE_MINUTES, minutes_without_improvement
+from app.engine.tuning.config import TuneConfig
 from app.gui.choices import BudgetChoice, ExamplesChoice, RunOutcome
 from app.gui.formatting import format_duration, format_yen
 from app.gui.i18n import current_language

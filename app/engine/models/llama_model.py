@@ -25,8 +25,10 @@ import numpy as np
 import onnx
 import psutil
 
-from app.engine.adapters import AdapterConfig, SiteShape, frozen_a
-from app.engine.llama_graph import (
+from app.engine.data.prompting import EncodedExamples
+from app.engine.data.tokenizer import load_tokenizer_json
+from app.engine.models.adapters import AdapterConfig, SiteShape, frozen_a
+from app.engine.models.llama_graph import (
     POOL_EPS,
     AdapterSite,
     LlamaConfig,
@@ -34,11 +36,9 @@ from app.engine.llama_graph import (
     build_loss_graph,
     build_prefix,
 )
-from app.engine.objective import BatchObjective
-from app.engine.ort_runtime import create_session
-from app.engine.prompting import EncodedExamples
-from app.engine.tokenizer import load_tokenizer_json
-from app.engine.weights import WeightStore
+from app.engine.models.objective import BatchObjective
+from app.engine.models.ort_runtime import create_session
+from app.engine.models.weights import WeightStore
 
 
 def site_key(layer: int, proj: str) -> str:
@@ -143,7 +143,7 @@ class PrefixCache:
     def pooled(self) -> np.ndarray:
         """[N, H] fp32: each example's states, RMS-normalised per token, averaged over its tokens but the
         first, divided by sqrt(H) so that no row's norm exceeds 1 (as the n-gram rows, so one L2 strength suits
-        both in ``app.engine.head``).
+        both in ``app.engine.tuning.head``).
 
         A feature block the adapters cannot move (the layers before them are frozen) that reads the whole
         text rather than one position. The first token is left out: its state is an outlier of huge norm
@@ -251,7 +251,7 @@ class Readout:
     """How the final hidden state becomes class scores: ``features @ head.T + offset[example]``.
 
     The label-word read-out is the LM head's label-word rows with zero offsets; a fitted head
-    (``app.engine.head``) brings its own weights and, per example, its bias plus its n-gram part.
+    (``app.engine.tuning.head``) brings its own weights and, per example, its bias plus its n-gram part.
     """
 
     head: np.ndarray  # [C, H] fp32

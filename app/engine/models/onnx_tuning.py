@@ -23,10 +23,15 @@ import onnx
 import onnxruntime as ort
 from onnxruntime.capi import onnxruntime_pybind11_state as _ort_state
 
-from app.engine.adapters import AdapterConfig, SiteShape, frozen_a
+from app.engine.data.prompting import EncodedExamples, PromptSpec, encode_examples
+from app.engine.data.task_file import write_task_file
+from app.engine.data.tokenizer import load_tokenizer_json
 from app.engine.errors import GenbaError
-from app.engine.objective import BatchObjective
-from app.engine.onnx_surgery import (
+from app.engine.models.adapters import AdapterConfig, SiteShape, frozen_a
+from app.engine.models.model_safety import check_model_file
+from app.engine.models.objective import BatchObjective
+from app.engine.models.onnx_models import onnx_model_kind
+from app.engine.models.onnx_surgery import (
     ANSWER_INDEX,
     LABEL_IDS,
     LOGITS,
@@ -40,10 +45,8 @@ from app.engine.onnx_surgery import (
     merge_adapters,
     save_model,
 )
-from app.engine.ort_runtime import session_options
-from app.engine.prompting import EncodedExamples, PromptSpec, encode_examples
+from app.engine.models.ort_runtime import session_options
 from app.engine.storage import check_free_space, replace_folder
-from app.engine.tokenizer import load_tokenizer_json
 
 # Files an exporter puts beside model.onnx that a user of the merged model needs too.
 COMPANION_FILES = (
@@ -260,8 +263,6 @@ class OnnxTunableModel:
         ``kind``: given by ``models.resolve_model``, which has already passed the file through
         ``model_safety.check_model_file``; without it the file is checked and classified here.
         """
-        from app.engine.model_safety import check_model_file
-        from app.engine.onnx_models import onnx_model_kind
 
         path = Path(path)
         if not path.is_file():
@@ -467,7 +468,6 @@ class OnnxTunableModel:
         to ``genba_task.json`` with ``max_tokens``. Written into ``<target>.partial`` and renamed, like
         ``export.export_merged``.
         """
-        from app.engine.export import write_task_file
 
         if self.adapted is None or self.a is None:
             raise RuntimeError("call adapt() before export_merged()")

@@ -2,7 +2,7 @@
 
 ``zo.zo_step`` calls ``objective(copies)`` for the mean loss of each perturbed copy. The batch is bound
 here, explicitly, and the features each call returns are kept so a fitted head can follow the adapters
-without another forward pass (``app.engine.head``).
+without another forward pass (``app.engine.tuning.head``).
 """
 
 from __future__ import annotations

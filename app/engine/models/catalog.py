@@ -17,8 +17,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from app.engine.errors import GenbaError
-from app.engine.gemma_builtin import GEMMA_BUILTIN, GEMMA_DISPLAY_NAME, join_gemma_gguf
-from app.engine.model_safety import check_model_file
+from app.engine.models.gemma_builtin import GEMMA_BUILTIN, GEMMA_DISPLAY_NAME, join_gemma_gguf
+from app.engine.models.gguf_import import convert_gguf
+from app.engine.models.model_safety import check_model_file
+from app.engine.models.onnx_models import onnx_model_kind
 from app.engine.storage import sha256_file, user_data_dir
 
 DEFAULT_MODEL = "default"
@@ -99,8 +101,6 @@ def resolve_model(spec: str | os.PathLike[str]) -> ModelRef:
             str(spec), path.stem
         )
     else:
-        from app.engine.onnx_models import onnx_model_kind
-
         kind = onnx_model_kind(path)
         name = path.parent.name if path.name == "model.onnx" else path.stem
     return ModelRef(path, kind, sha256_file(path), name, info.size_bytes)
@@ -112,7 +112,6 @@ def converted_folder(ref: ModelRef) -> Path:
 
 def ensure_converted(ref: ModelRef, progress: Callable[[float], None] | None = None) -> Path:
     """The converted folder of a GGUF model, converting on first use (cached by content hash)."""
-    from app.engine.gguf_import import convert_gguf
 
     target = converted_folder(ref)
     if (target / "config.json").is_file():

@@ -20,10 +20,15 @@ from html import escape
 from pathlib import Path
 
 from app.engine.errors import GenbaError
-from app.engine.held_out import HeldOutAccuracy
-from app.engine.roi import RoiInputs, RoiResult, compute_roi, sensitivity
+from app.engine.results.comparison import compare_held_out
+from app.engine.results.held_out import HeldOutAccuracy
+from app.engine.results.roi import RoiInputs, RoiResult, compute_roi, sensitivity
+from app.engine.run_files import CHECKPOINT, EXPORT_DIR, REPORT_FILE
+from app.engine.storage import atomic_write_bytes
+from app.engine.tuning.budget import Budget
+from app.engine.tuning.checkpoint import load_checkpoint
+from app.engine.tuning.config import TuneConfig
 
-REPORT_FILE = "report.json"
 CHART_MONTHS = 24
 SENSITIVITY_DELTA = 0.2
 
@@ -238,7 +243,6 @@ class RunRecord:
 
 def load_run(run_dir: str | Path) -> RunRecord:
     """Read ``report.json`` and, if present, the checkpoint's validation history and settings."""
-    from app.engine.checkpoint import CHECKPOINT, load_checkpoint
 
     folder = Path(run_dir)
     path = folder / REPORT_FILE
@@ -284,9 +288,6 @@ def compare_run_held_out(run: RunRecord, share_cores: bool = False) -> dict:
     (``[true][answer]`` counts), the shape the app's Results page also uses. Raises :class:`GenbaError` when
     it cannot: no exported model, no checkpoint with the settings, or an examples file that changed.
     """
-    from app.engine.comparison import compare_held_out
-    from app.engine.config import TuneConfig
-    from app.engine.export import EXPORT_DIR
 
     if run.config is None:
         raise GenbaError(*TEXT["no_config"], path=run.out_dir)
@@ -695,8 +696,6 @@ def _run_section(run: RunRecord, result: RoiResult, lang: str) -> list[str]:
         model_value = f"{model_value} ({size})"
     budget = text("not_available", lang)
     if run.config is not None:
-        from app.engine.budget import Budget
-
         budget = Budget(**run.config["budget"]).describe(lang)
     reason = r.get("stop_reason", "")
     examples = text(
@@ -851,7 +850,6 @@ def render_run_report(
 
 def write_report_html(path: str | Path, html: str) -> Path:
     """Write the report atomically (a half-written file never carries the final name)."""
-    from app.engine.storage import atomic_write_bytes
 
     path = Path(path)
     atomic_write_bytes(path, html.encode("utf-8"))

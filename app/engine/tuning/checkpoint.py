@@ -16,10 +16,9 @@ from pathlib import Path
 import numpy as np
 
 from app.engine.errors import GenbaError
+from app.engine.run_files import CHECKPOINT
 from app.engine.storage import atomic_save_npz
-from app.engine.zo import Params
-
-CHECKPOINT = "checkpoint.npz"
+from app.engine.tuning.zo import Params
 
 
 @dataclass

@@ -26,8 +26,8 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
-from app.engine.adapters import merged_delta
 from app.engine.errors import GenbaError
+from app.engine.models.adapters import merged_delta
 
 MIN_OPSET = 11  # Range and GatherElements
 LOGITS = "logits"

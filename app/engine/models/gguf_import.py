@@ -20,9 +20,10 @@ from pathlib import Path
 
 import numpy as np
 
+from app.engine.data.tokenizer import tokenizer_from_gguf
 from app.engine.errors import GenbaError
-from app.engine.llama_graph import LlamaConfig, weight_name
-from app.engine.weights import Q8_BLOCK, Q8_SCALE_SUFFIX, WeightStore, WeightWriter
+from app.engine.models.llama_graph import LlamaConfig, weight_name
+from app.engine.models.weights import Q8_BLOCK, Q8_SCALE_SUFFIX, WeightStore, WeightWriter
 
 SUPPORTED_ARCHITECTURES = ("llama", "qwen2", "qwen3", "gemma3")
 # Header keys (after "<arch>.") that describe the network and that we read; any other one is refused.
@@ -359,7 +360,6 @@ def convert_gguf(
     """
     if compact_embedding_bytes is None:
         compact_embedding_bytes = COMPACT_EMBEDDING_BYTES
-    from app.engine.tokenizer import tokenizer_from_gguf
 
     path, out_dir = Path(path), Path(out_dir)
     reader = _open_reader(path)  # parsing a 262k-token header takes ~16 s: once

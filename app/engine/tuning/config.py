@@ -5,10 +5,10 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass, field, replace
 
-from app.engine.adapters import PROJECTIONS
-from app.engine.budget import Budget
+from app.engine.data.examples import Split, split_examples
 from app.engine.errors import GenbaError
-from app.engine.examples import Split, split_examples
+from app.engine.models.adapters import PROJECTIONS
+from app.engine.tuning.budget import Budget
 
 HEADS = ("auto", "llm", "none")
 

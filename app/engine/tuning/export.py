@@ -19,14 +19,22 @@ from pathlib import Path
 import numpy as np
 import onnx
 
-from app.engine.adapters import merged_delta
-from app.engine.checkpoint import RunState
-from app.engine.config import TuneConfig
-from app.engine.llama_graph import AdapterSite, ClassHead, build_causal_lm, weight_name
-from app.engine.llama_model import LlamaModel
-from app.engine.onnx_surgery import LinearSite
-from app.engine.onnx_tuning import OnnxTunableModel
-from app.engine.prompting import PromptSpec
+from app.engine.data.prompting import PromptSpec
+from app.engine.data.task_file import task_contents, write_task_file
+from app.engine.models.adapters import merged_delta
+from app.engine.models.llama_graph import AdapterSite, ClassHead, build_causal_lm, weight_name
+from app.engine.models.llama_model import LlamaModel
+from app.engine.models.onnx_surgery import LinearSite
+from app.engine.models.onnx_tuning import OnnxTunableModel
+from app.engine.models.weights import WeightStore, WeightWriter
+from app.engine.run_files import (
+    ADAPTER_FILE,
+    CLASS_LOGITS,
+    EXPORT_DIR,
+    ONNX_DATA_FILE,
+    REPORT_FILE,
+    STEPS_FILE,
+)
 from app.engine.storage import (
     atomic_save_npz,
     atomic_write_bytes,
@@ -34,26 +42,8 @@ from app.engine.storage import (
     replace_folder,
     sha256_file,
 )
-from app.engine.weights import WeightStore, WeightWriter
-
-EXPORT_DIR = "model"
-TASK_FILE = "genba_task.json"
-ADAPTER_FILE = "adapters.npz"
-REPORT_FILE = "report.json"
-CLASS_LOGITS = "class_logits"  # the exported model's class scores when the run fitted a head
-ONNX_DATA_FILE = "model.onnx.data"  # where onnx_surgery.save_model puts external weights
-
-
-def task_contents(spec: PromptSpec, max_tokens: int, output: str | None = None) -> dict:
-    """What ``genba_task.json`` holds: the prompt, the token limit the examples were cut to and, when the
-    run fitted a head, the output holding its class scores (in the order of "labels")."""
-    return spec.to_dict() | {"max_tokens": int(max_tokens)} | ({"output": output} if output else {})
-
-
-def write_task_file(folder: Path, spec: PromptSpec, max_tokens: int, output: str | None = None) -> None:
-    (folder / TASK_FILE).write_text(
-        json.dumps(task_contents(spec, max_tokens, output), ensure_ascii=False, indent=2), encoding="utf-8"
-    )
+from app.engine.tuning.checkpoint import RunState
+from app.engine.tuning.config import TuneConfig
 
 
 def export_merged(
@@ -143,7 +133,7 @@ def export_run(
     report["prompt"] = task
     report["adapter_file"] = str(out / ADAPTER_FILE)
     report["adapter_sha256"] = sha256_file(out / ADAPTER_FILE)
-    atomic_write_bytes(out / "steps.jsonl", "".join(json.dumps(r) + "\n" for r in state.records).encode())
+    atomic_write_bytes(out / STEPS_FILE, "".join(json.dumps(r) + "\n" for r in state.records).encode())
     if export_model and isinstance(model, OnnxTunableModel):
         # A user's ONNX model: the source graph with the adapters folded in, same inputs and outputs.
         path = model.export_merged(best, out / EXPORT_DIR, spec, progress, max_tokens=max_tokens)

@@ -26,8 +26,8 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
-from app.engine.adapters import PROJECTIONS
-from app.engine.weights import Q8_BLOCK, Q8_SCALE_SUFFIX, WeightStore
+from app.engine.models.adapters import PROJECTIONS
+from app.engine.models.weights import Q8_BLOCK, Q8_SCALE_SUFFIX, WeightStore
 
 OPSET = 17
 _NEG = -1e9  # finite: a fully masked row (left padding) gives a uniform softmax, never NaN
@@ -97,7 +97,7 @@ class ClassHead:
     ``h_last`` is the final-norm hidden state at the last real token; ``pooled`` the states entering layer
     ``pooled_layer``, RMS-normalised per token, averaged over the real tokens but the first and divided by
     sqrt(H) (as ``PrefixCache.pooled``); the n-gram part is ONNX's ``TfIdfVectorizer`` over the token ids (unigrams, then
-    bigrams), L2-normalised per row, exactly as ``app.engine.ngrams`` computes it in tuning.
+    bigrams), L2-normalised per row, exactly as ``app.engine.data.ngrams`` computes it in tuning.
     """
 
     weight: np.ndarray  # [C, H]

@@ -11,7 +11,7 @@ from dataclasses import dataclass, fields, replace
 from typing import ClassVar
 
 from app.engine.errors import GenbaError
-from app.engine.held_out import HeldOutAccuracy
+from app.engine.results.held_out import HeldOutAccuracy
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -13,9 +13,15 @@ from pathlib import Path
 
 import numpy as np
 
-from app.engine.config import TuneConfig
+from app.engine.data.prompting import PromptSpec, encode_examples, label_token_ids, make_prompt_spec
+from app.engine.data.tokenizer import load_tokenizer_json
 from app.engine.errors import GenbaError
-from app.engine.prompting import PromptSpec, encode_examples
+from app.engine.models.adapters import AdapterConfig
+from app.engine.models.catalog import ensure_converted, resolve_model
+from app.engine.models.llama_model import LlamaModel
+from app.engine.models.onnx_models import OnnxLogitsModel
+from app.engine.run_files import TASK_FILE
+from app.engine.tuning.config import TuneConfig
 
 DEFAULT_MAX_TOKENS = TuneConfig.max_tokens  # what a model without genba_task.json is scored with
 
@@ -97,7 +103,6 @@ class LlamaScorer(Scorer):
         self.tokenizer = model.tokenizer()
         self.sites = sites or []
         self.adapters = adapters or [{}]
-        from app.engine.adapters import AdapterConfig
 
         self.session = model.loss_session(0, self.sites, adapter_cfg or AdapterConfig(), from_ids=True)
         self.head = None
@@ -130,8 +135,6 @@ class OnnxCausalLMScorer(Scorer):
     """
 
     def __init__(self, path: Path, spec: PromptSpec, tokenizer, max_tokens: int = 128, **session_kw) -> None:
-        from app.engine.onnx_models import OnnxLogitsModel
-        from app.engine.prompting import label_token_ids
 
         self.net = OnnxLogitsModel(path, **session_kw)
         self.spec, self.tokenizer, self.max_tokens = spec, tokenizer, max_tokens
@@ -159,7 +162,6 @@ class OnnxClassifierScorer(Scorer):
     """A sequence classifier: class i of its logits is the i-th label in sorted order (or genba_task.json)."""
 
     def __init__(self, path: Path, spec: PromptSpec, tokenizer, max_tokens: int = 128, **session_kw) -> None:
-        from app.engine.onnx_models import OnnxLogitsModel
 
         self.net = OnnxLogitsModel(path, **session_kw)
         self.spec, self.tokenizer, self.max_tokens = spec, tokenizer, max_tokens
@@ -199,7 +201,6 @@ def _task_error(f: Path, detail: str, field: str | None = None) -> GenbaError:
 def task_file_beside(model_path: Path) -> tuple[PromptSpec, int | None] | None:
     """(prompt, max_tokens) an exported model was tuned with, if it carries them; max_tokens is None in
     exports written before it was stored."""
-    from app.engine.export import TASK_FILE
 
     f = Path(model_path).parent / TASK_FILE
     if not f.is_file():
@@ -217,7 +218,6 @@ def task_file_beside(model_path: Path) -> tuple[PromptSpec, int | None] | None:
 
 def head_output_beside(model_path: Path) -> str | None:
     """The output holding class scores when the run fitted a head ("output" in genba_task.json)."""
-    from app.engine.export import TASK_FILE
 
     f = Path(model_path).parent / TASK_FILE
     if not f.is_file():
@@ -251,10 +251,6 @@ def open_scorer(
 
     ``max_tokens`` defaults to the one an exported model was tuned with (genba_task.json), else 128.
     """
-    from app.engine.llama_model import LlamaModel
-    from app.engine.models import ensure_converted, resolve_model
-    from app.engine.prompting import make_prompt_spec
-    from app.engine.tokenizer import load_tokenizer_json
 
     ref = resolve_model(model_spec)
     carried = task_file_beside(ref.source) if ref.kind != "gguf-llama" else None

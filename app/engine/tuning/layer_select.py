@@ -16,11 +16,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from app.engine import zo
-from app.engine.adapters import AdapterConfig, zero_b
-from app.engine.llama_graph import AdapterSite
-from app.engine.llama_model import LlamaModel, Readout, SuffixObjective
-from app.engine.prompting import EncodedExamples
+from app.engine.data.prompting import EncodedExamples
+from app.engine.models.adapters import AdapterConfig, zero_b
+from app.engine.models.llama_graph import AdapterSite
+from app.engine.models.llama_model import LlamaModel, Readout, SuffixObjective
+from app.engine.tuning import zo
 
 
 def probe_layer_sensitivity(

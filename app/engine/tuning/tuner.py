@@ -20,12 +20,10 @@ from pathlib import Path
 import numpy as np
 import scipy.sparse as sp
 
-from app.engine import zo
-from app.engine.adapters import AdapterConfig, frozen_a, zero_b
-from app.engine.budget import PLATEAU, BudgetTracker, plateau_reached
-from app.engine.checkpoint import RunState, load_checkpoint_all, save_checkpoint
-from app.engine.config import TuneConfig
-from app.engine.energy import EnergyMeter
+from app.engine.data.examples import load_examples
+from app.engine.data.keyword_model import keyword_baseline
+from app.engine.data.ngrams import NgramVocabulary, fit_vocabulary
+from app.engine.data.prompting import encode_examples, make_prompt_spec
 from app.engine.errors import GenbaError
 from app.engine.events import (
     EvalEvent,
@@ -36,8 +34,19 @@ from app.engine.events import (
     StepEvent,
     ignore_events,
 )
-from app.engine.examples import load_examples
-from app.engine.head import (
+from app.engine.models.adapters import AdapterConfig, frozen_a, zero_b
+from app.engine.models.catalog import ONNX_KINDS, ensure_converted, resolve_model
+from app.engine.models.llama_graph import AdapterSite, ClassHead
+from app.engine.models.llama_model import LlamaModel, Readout, SuffixObjective
+from app.engine.models.onnx_tuning import OnnxTunableModel
+from app.engine.storage import RunLock, sha256_file
+from app.engine.tuning import zo
+from app.engine.tuning.budget import PLATEAU, BudgetTracker, plateau_reached
+from app.engine.tuning.checkpoint import RunState, load_checkpoint_all, save_checkpoint
+from app.engine.tuning.config import TuneConfig
+from app.engine.tuning.energy import EnergyMeter
+from app.engine.tuning.export import export_run
+from app.engine.tuning.head import (
     FOLDS,
     HeadFit,
     class_head_of,
@@ -47,17 +56,9 @@ from app.engine.head import (
     refit_head,
     stack,
 )
-from app.engine.keyword_model import keyword_baseline
-from app.engine.layer_select import choose_layers
-from app.engine.llama_graph import AdapterSite, ClassHead
-from app.engine.llama_model import LlamaModel, Readout, SuffixObjective
-from app.engine.models import ONNX_KINDS, ensure_converted, resolve_model
-from app.engine.monitor import ResourceMonitor
-from app.engine.ngrams import NgramVocabulary, fit_vocabulary
-from app.engine.onnx_tuning import OnnxTunableModel
-from app.engine.prompting import encode_examples, make_prompt_spec
-from app.engine.run_folder import claim_run_folder
-from app.engine.storage import RunLock, sha256_file
+from app.engine.tuning.layer_select import choose_layers
+from app.engine.tuning.monitor import ResourceMonitor
+from app.engine.tuning.run_folder import claim_run_folder
 
 MAX_FAILED_STEPS = 5  # consecutive non-finite steps before the run stops with its best result
 
@@ -329,7 +330,7 @@ class _Run:
         self.fold_readouts: list[Readout] = []
         self.folds = fold_of(self.encoded.label_index[self.train_rows], self.cfg.seed)
         # Features of every encoded example that the adapters cannot move, by name; cross-validation on the
-        # training examples picks which of them the head reads (app.engine.head).
+        # training examples picks which of them the head reads (app.engine.tuning.head).
         self.blocks: dict[str, sp.csr_matrix] = {}
         self.vocab: NgramVocabulary | None = None
         # A user's ONNX graph gives no features to fit a head on: it is read out as it was exported.
@@ -766,7 +767,6 @@ class _Run:
         return None if self.is_onnx else self.readout(head)
 
     def finish(self, stop_reason: str) -> RunResult:
-        from app.engine.export import export_run
 
         st = self.state
         reading = self.energy.read()

@@ -9,12 +9,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from app.engine.checkpoint import CHECKPOINT
-from app.engine.config import TuneConfig
 from app.engine.errors import GenbaError
-from app.engine.export import EXPORT_DIR
-from app.engine.models import DEFAULT_MODEL
+from app.engine.models.catalog import DEFAULT_MODEL
+from app.engine.run_files import CHECKPOINT, EXPORT_DIR
 from app.engine.storage import LOCK_FILE, check_replaceable, owner_marker, write_owner_marker
+from app.engine.tuning.config import TuneConfig
 
 
 def _inside_or_equal(path: Path, folder: Path) -> bool:

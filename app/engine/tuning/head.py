@@ -4,7 +4,7 @@ ZO alone spent a whole budget learning what an exact fit learns in seconds: the 
 read-out (issue 11: a linear probe on SmolLM2's frozen features beat a 30-minute ZO run on Rotten Tomatoes,
 0.788 vs 0.644). So the run first fits a head on the final-norm hidden state at the answer position (and,
 where cross-validation prefers them, on fixed blocks of features the adapters cannot move: the frozen layers'
-states pooled over the text, ``PrefixCache.pooled``, and word-piece n-grams, ``app.engine.ngrams``), then ZO
+states pooled over the text, ``PrefixCache.pooled``, and word-piece n-grams, ``app.engine.data.ngrams``), then ZO
 moves the adapters through that head and the head is refitted on the features the perturbed passes computed
 anyway.
 
@@ -27,8 +27,8 @@ import scipy.optimize
 import scipy.sparse as sp
 from threadpoolctl import threadpool_limits
 
-from app.engine.llama_graph import ClassHead
-from app.engine.ngrams import NgramVocabulary
+from app.engine.data.ngrams import NgramVocabulary
+from app.engine.models.llama_graph import ClassHead
 
 LAMBDAS = (1e-2, 1e-3, 1e-4, 1e-5, 1e-6)  # strongest first: each fold's path is warm-started
 FOLDS = 3

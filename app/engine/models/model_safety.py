@@ -34,7 +34,7 @@ from onnx import (
 )
 
 from app.engine.errors import GenbaError
-from app.engine.gguf_import import SUPPORTED_ARCHITECTURES
+from app.engine.models.gguf_import import SUPPORTED_ARCHITECTURES
 
 PICKLE_EXTENSIONS = frozenset({".pt", ".pth", ".pkl", ".pickle", ".bin", ".ckpt", ".joblib"})
 STANDARD_ONNX_DOMAINS = frozenset({"", "ai.onnx", "ai.onnx.ml", "com.microsoft"})

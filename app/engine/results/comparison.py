@@ -10,11 +10,11 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-from app.engine.config import TuneConfig
+from app.engine.data.examples import load_examples
 from app.engine.errors import GenbaError
-from app.engine.evaluation import Scorer, open_scorer
-from app.engine.examples import load_examples
-from app.engine.tuner import data_fingerprint
+from app.engine.results.evaluation import Scorer, open_scorer
+from app.engine.tuning.config import TuneConfig
+from app.engine.tuning.tuner import data_fingerprint
 
 DATA_CHANGED = (
     "The examples file changed since this run, so its split cannot be rebuilt for the comparison.",

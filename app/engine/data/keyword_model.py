@@ -35,7 +35,7 @@ def _vectorize(train_texts, other_texts):
     return x_train, others
 
 
-@threadpool_limits.wrap(limits=1, user_api="blas")  # small fits: see app/engine/head.py
+@threadpool_limits.wrap(limits=1, user_api="blas")  # small fits: see app/engine/tuning/head.py
 def keyword_baseline(train, val, test=()) -> KeywordResult:
     """Train on ``train``, pick C on ``val``, score ``test`` (examples with .text and .label)."""
     from sklearn.linear_model import LogisticRegression

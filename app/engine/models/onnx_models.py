@@ -14,6 +14,7 @@ import numpy as np
 import onnx
 
 from app.engine.errors import GenbaError
+from app.engine.models.ort_runtime import create_session
 
 
 def _dims(value_info) -> list:
@@ -56,7 +57,6 @@ class OnnxLogitsModel:
     def __init__(
         self, path: str | os.PathLike[str], *, threads: int | None = None, share_cores: bool = False
     ):
-        from app.engine.ort_runtime import create_session
 
         self.path = Path(path)
         self.session = create_session(self.path, threads=threads, share_cores=share_cores)

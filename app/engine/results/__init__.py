@@ -1,0 +1,1 @@
+"""What a run is worth: evaluation, comparisons, the report and payback (ROI)."""

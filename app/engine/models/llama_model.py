@@ -201,9 +201,67 @@ class LlamaModel:
     def site_shapes(self, sites: list[AdapterSite]) -> list[SiteShape]:
         return [SiteShape(s.key, *self.cfg.proj_shape(s.proj)) for s in sites]
 
+    @property
+    def head_name(self) -> str:
+        return "embed" if self.cfg.tied_embeddings else "lm_head"
+
     def label_head(self, token_ids: np.ndarray) -> np.ndarray:
         """LM-head rows of the label words, [C, H]."""
-        return self.store.float_rows("embed" if self.cfg.tied_embeddings else "lm_head", token_ids)
+        return self.store.float_rows(self.head_name, token_ids)
+
+    def label_continuation(
+        self, encoded: EncodedExamples, batch_size: int = 16, progress: Callable[[float], None] | None = None
+    ) -> np.ndarray:
+        """[N, C] fp32: log p(label word's later tokens | prompt, its first token) of the frozen model.
+
+        Added to the first token's logit, it scores each class by its whole word (zeros for one-token words
+        and when ``encoded`` needs no whole-word scores). Computed once at zero adapters, so it stays fixed
+        while they move: the first token carries what tuning changes. The LM head over the full vocabulary
+        is applied here in slices, never as a [T, V] graph output (Gemma's V is 262,144).
+        """
+        n, c = len(encoded), len(encoded.label_token_ids)
+        out = np.zeros((n, c), dtype=np.float32)
+        if not encoded.whole_labels:
+            return out
+        session = self.loss_session(0, [], AdapterConfig(), from_ids=True)
+        head = self.label_head(encoded.label_token_ids)
+        work = [(k, j) for k, t in enumerate(encoded.label_tokens) for j in range(1, len(t))]
+        for done, (k, j) in enumerate(work):
+            tokens = encoded.label_tokens[k]
+            extended = EncodedExamples(
+                tuple(np.concatenate([ids, tokens[:j]]) for ids in encoded.ids),
+                encoded.label_index,
+                encoded.label_token_ids,
+            )
+            for start in range(0, n, batch_size):
+                rows = np.arange(start, min(start + batch_size, n))
+                ids, answer, labels = extended.batch(rows)
+                feeds = {
+                    "input_ids": ids,
+                    "answer_index": answer,
+                    "label_ids": np.zeros_like(labels),
+                    "label_head": head,
+                    "label_offset": np.zeros((len(rows), c), dtype=np.float32),
+                }
+                features = session.run(["features"], feeds)[0][0]  # [E, H] final-norm states
+                out[rows, k] += self._log_probs(features, int(tokens[j]))
+            if progress is not None:
+                progress((done + 1) / len(work))
+        return out
+
+    def _log_probs(self, features: np.ndarray, token: int, rows_per_slice: int = 16384) -> np.ndarray:
+        """[E] log-softmax of the LM head's logits at ``token``, the vocabulary read in slices."""
+        vocab = self.store.shape(self.head_name)[0]
+        f = features.astype(np.float32)
+        top = np.full(len(f), -np.inf)
+        total = np.zeros(len(f))
+        for s in range(0, vocab, rows_per_slice):
+            logits = f @ self.store.float_rows(self.head_name, np.arange(s, min(s + rows_per_slice, vocab))).T
+            m = np.maximum(top, logits.max(axis=1))
+            total = total * np.exp(top - m) + np.exp(logits - m[:, None]).sum(axis=1)
+            top = m
+        chosen = f @ self.label_head(np.array([token]))[0]
+        return (chosen - top - np.log(total)).astype(np.float32)
 
     def build_prefix_cache(
         self,

@@ -6,8 +6,10 @@ import math
 from dataclasses import asdict, dataclass, field, replace
 
 from app.engine.data.examples import Split, split_examples
+from app.engine.data.prompting import default_template
 from app.engine.errors import GenbaError
 from app.engine.models.adapters import PROJECTIONS
+from app.engine.models.catalog import AUTO_MODEL, pick_builtin
 from app.engine.tuning.budget import Budget
 
 HEADS = ("auto", "llm", "none")
@@ -157,6 +159,11 @@ class TuneConfig:
             max_val=self.max_val,
             max_test=self.max_test,
         )
+
+    def for_examples(self, texts) -> TuneConfig:
+        """'auto' and an unset template made concrete for the examples' language (Japanese or not)."""
+        model = pick_builtin(texts) if self.model == AUTO_MODEL else self.model
+        return replace(self, model=model, template=self.template or default_template(texts))
 
     def with_(self, **changes) -> TuneConfig:
         return replace(self, **changes)

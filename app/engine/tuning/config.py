@@ -163,6 +163,8 @@ class TuneConfig:
     def for_examples(self, texts) -> TuneConfig:
         """'auto' and an unset template made concrete for the examples' language (Japanese or not)."""
         model = pick_builtin(texts) if self.model == AUTO_MODEL else self.model
+        if self.resume:  # as saved: runs from before this default kept None (the English template)
+            return replace(self, model=model)
         return replace(self, model=model, template=self.template or default_template(texts))
 
     def with_(self, **changes) -> TuneConfig:

@@ -23,7 +23,7 @@ import scipy.sparse as sp
 from app.engine.data.examples import load_examples
 from app.engine.data.keyword_model import keyword_baseline
 from app.engine.data.ngrams import NgramVocabulary, fit_vocabulary
-from app.engine.data.prompting import encode_examples, make_prompt_spec
+from app.engine.data.prompting import EncodedExamples, encode_examples, make_prompt_spec
 from app.engine.errors import GenbaError
 from app.engine.events import (
     EvalEvent,
@@ -215,7 +215,11 @@ class _Run:
         return report
 
     def prepare(self) -> None:
-        cfg = self.cfg
+        self.dataset = load_examples(
+            self.cfg.data, text_column=self.cfg.text_column, label_column=self.cfg.label_column
+        )
+        # 'auto' and an unset template follow the examples' language (Japanese: Gemma and a Japanese prompt).
+        self.cfg = cfg = self.cfg.for_examples([ex.text for ex in self.dataset.examples])
         self.ref = resolve_model(cfg.model)
         self.is_onnx = self.ref.kind in ONNX_KINDS
         if self.is_onnx:
@@ -237,7 +241,6 @@ class _Run:
                 f"「{self.ref.source.name}」は {self.ref.kind} のため、調整できません。",
                 path=self.ref.source,
             )
-        self.dataset = load_examples(cfg.data, text_column=cfg.text_column, label_column=cfg.label_column)
         self.data_sha = data_fingerprint(self.dataset.sources)
         # An ONNX model's weights may sit beside it (model.onnx.data): the graph's hash alone misses them.
         self.model_data_sha = (
@@ -254,7 +257,7 @@ class _Run:
             self.encoded = self.model.encode(self.spec, everything, cfg.max_tokens)
         else:
             self.tokenizer = self.model.tokenizer()
-            self.encoded = encode_examples(self.tokenizer, self.spec, everything, cfg.max_tokens)
+            self.encoded = self._encode(everything)
         n_train, n_val = len(self.train), len(self.val)
         self.train_rows = np.arange(n_train)
         self.val_rows = np.arange(n_train, n_train + n_val)
@@ -411,6 +414,10 @@ class _Run:
             )
         )
         t = time.perf_counter()
+        if self.encoded.whole_labels:
+            # Whole-word zero-shot scores have no exported form (they need a forward per label token): the
+            # fitted head, which the export carries, is the run's starting result whatever its validation.
+            st.best_accuracy, st.best_loss = -1.0, float("inf")
         features = features_of(self.objective, self.params, self.train_rows)
         y = self.encoded.label_index[self.train_rows]
         train_blocks = {name: m[self.train_rows] for name, m in self.blocks.items()}
@@ -461,9 +468,14 @@ class _Run:
             f" ({cache.plan.note})" if cache.plan.note else ""
         )
         session = self.model.loss_session(self.start_layer, self.sites, self.adapter_cfg)
-        self.label_words = Readout.label_words(
-            self.model.label_head(self.encoded.label_token_ids), len(self.encoded)
+        # Whole-word scores: the later label tokens' log-probabilities, fixed (frozen model), as the offset.
+        continuation = self.model.label_continuation(
+            self.encoded,
+            progress=self.progress("labels", "Reading the label words", "ラベル語を読み込み中")
+            if self.encoded.whole_labels
+            else None,
         )
+        self.label_words = Readout(self.model.label_head(self.encoded.label_token_ids), continuation)
         self.objective = SuffixObjective(session, cache, self.encoded, self.label_words, self.sites)
 
     def _prepare_onnx(self, layers: list[int]) -> None:
@@ -494,6 +506,24 @@ class _Run:
         self.model.adapt(self.sites, self.adapter_cfg)
         self.objective = self.model.objective(self.encoded)
         report(1.0)
+
+    def _encode(self, examples) -> EncodedExamples:
+        """Token ids; label words that start alike are scored by their whole word, which needs a head."""
+        encoded = encode_examples(
+            self.tokenizer, self.spec, examples, self.cfg.max_tokens, distinct_first_tokens=False
+        )
+        if encoded.whole_labels and self.cfg.head == "none":
+            words = "、".join(self.spec.label_words)
+            raise GenbaError(
+                f"Some label words ({', '.join(self.spec.label_words)}) start with the same token, so they are "
+                "told apart by their whole words, which needs the fitted answer layer: use --head auto (the "
+                "default) or llm, or choose label words that begin differently.",
+                f"ラベル語（{words}）の一部は先頭のトークンが同じため、語全体で区別します。それには答え方の"
+                "調整（--head auto（既定）または llm）が必要です。--head を変えるか、先頭が異なるラベル語を"
+                "選んでください。",
+                field="head",
+            )
+        return encoded
 
     def _check_layers(self, layers: list[int]) -> None:
         n = self.model.n_layers if self.is_onnx else self.model.cfg.n_layers

@@ -65,12 +65,11 @@ def test_japanese_examples_pick_gemma_and_the_japanese_template():
     assert pick_builtin(ja) == GEMMA_BUILTIN and pick_builtin(en) == DEFAULT_MODEL
     assert default_template(ja) == DEFAULT_TEMPLATE_JA and default_template(en) == DEFAULT_TEMPLATE
     cfg = TuneConfig(data="x.csv", out_dir="out", model=AUTO_MODEL)
-    picked = cfg.for_examples(ja)
-    assert picked.model == GEMMA_BUILTIN and picked.template == DEFAULT_TEMPLATE_JA
-    assert cfg.for_examples(en).model == DEFAULT_MODEL
+    assert cfg.for_examples(ja).model == GEMMA_BUILTIN and cfg.for_examples(en).model == DEFAULT_MODEL
+    assert cfg.prompt_template(ja) == DEFAULT_TEMPLATE_JA and cfg.prompt_template(en) == DEFAULT_TEMPLATE
     # A model or template the user named is kept.
-    named = cfg.with_(model="my.gguf", template="{text} ->").for_examples(ja)
-    assert named.model == "my.gguf" and named.template == "{text} ->"
+    named = cfg.with_(model="my.gguf", template="{text} ->")
+    assert named.for_examples(ja).model == "my.gguf" and named.prompt_template(ja) == "{text} ->"
 
 
 def test_auto_without_examples_is_a_clear_error():

@@ -161,11 +161,13 @@ class TuneConfig:
         )
 
     def for_examples(self, texts) -> TuneConfig:
-        """'auto' and an unset template made concrete for the examples' language (Japanese or not)."""
-        model = pick_builtin(texts) if self.model == AUTO_MODEL else self.model
-        if self.resume:  # as saved: runs from before this default kept None (the English template)
-            return replace(self, model=model)
-        return replace(self, model=model, template=self.template or default_template(texts))
+        """'auto' made concrete: the built-in model that suits the examples' language."""
+        return replace(self, model=pick_builtin(texts)) if self.model == AUTO_MODEL else self
+
+    def prompt_template(self, texts) -> str:
+        """The template of the run: the user's, else the default for the examples' language (kept out of the
+        config, so a run's saved settings stay what the user gave)."""
+        return self.template or default_template(texts)
 
     def with_(self, **changes) -> TuneConfig:
         return replace(self, **changes)

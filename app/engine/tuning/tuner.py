@@ -218,7 +218,7 @@ class _Run:
         self.dataset = load_examples(
             self.cfg.data, text_column=self.cfg.text_column, label_column=self.cfg.label_column
         )
-        # 'auto' and an unset template follow the examples' language (Japanese: Gemma and a Japanese prompt).
+        # 'auto' follows the examples' language (Japanese: Gemma), as does an unset template (below).
         self.cfg = cfg = self.cfg.for_examples([ex.text for ex in self.dataset.examples])
         self.ref = resolve_model(cfg.model)
         self.is_onnx = self.ref.kind in ONNX_KINDS
@@ -250,7 +250,8 @@ class _Run:
         )
         self.split = cfg.split(self.dataset.examples)
         self.train, self.val, self.test = self.split.train, self.split.val, self.split.test
-        self.spec = make_prompt_spec(self.dataset.labels, cfg.template, cfg.label_words)
+        texts = [ex.text for ex in self.dataset.examples]
+        self.spec = make_prompt_spec(self.dataset.labels, cfg.prompt_template(texts), cfg.label_words)
         everything = self.train + self.val + self.test
         if self.is_onnx:
             self.model.check_labels(self.spec.labels)  # a classifier's classes against the data's labels

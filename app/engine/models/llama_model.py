@@ -216,37 +216,36 @@ class LlamaModel:
 
         Added to the first token's logit, it scores each class by its whole word (zeros for one-token words
         and when ``encoded`` needs no whole-word scores). Computed once at zero adapters, so it stays fixed
-        while they move: the first token carries what tuning changes. The LM head over the full vocabulary
-        is applied here in slices, never as a [T, V] graph output (Gemma's V is 262,144).
+        while they move: the first token carries what tuning changes. One forward pass per class and example
+        (prompt + the word but its last token) gives every later token's position; the final norm and the LM
+        head over the full vocabulary are applied here, the head in slices (Gemma's vocabulary is 262,144).
         """
         n, c = len(encoded), len(encoded.label_token_ids)
         out = np.zeros((n, c), dtype=np.float32)
         if not encoded.whole_labels:
             return out
-        session = self.loss_session(0, [], AdapterConfig(), from_ids=True)
-        head = self.label_head(encoded.label_token_ids)
-        work = [(k, j) for k, t in enumerate(encoded.label_tokens) for j in range(1, len(t))]
-        for done, (k, j) in enumerate(work):
+        n_layers = self.cfg.n_layers
+        session = self.session(build_prefix(self.cfg, self.store, n_layers), f"prefix{n_layers}")
+        norm = np.asarray(self.store.array("norm"), dtype=np.float32)
+        prompt_len = np.array([len(ids) for ids in encoded.ids], dtype=np.int64)
+        multi = [k for k, t in enumerate(encoded.label_tokens) if len(t) > 1]
+        for done, k in enumerate(multi):
             tokens = encoded.label_tokens[k]
             extended = EncodedExamples(
-                tuple(np.concatenate([ids, tokens[:j]]) for ids in encoded.ids),
+                tuple(np.concatenate([ids, tokens[:-1]]) for ids in encoded.ids),
                 encoded.label_index,
                 encoded.label_token_ids,
             )
             for start in range(0, n, batch_size):
                 rows = np.arange(start, min(start + batch_size, n))
-                ids, answer, labels = extended.batch(rows)
-                feeds = {
-                    "input_ids": ids,
-                    "answer_index": answer,
-                    "label_ids": np.zeros_like(labels),
-                    "label_head": head,
-                    "label_offset": np.zeros((len(rows), c), dtype=np.float32),
-                }
-                features = session.run(["features"], feeds)[0][0]  # [E, H] final-norm states
-                out[rows, k] += self._log_probs(features, int(tokens[j]))
+                ids, _, _ = extended.batch(rows)
+                hidden = session.run(["hidden"], {"input_ids": ids})[0]  # [E, T, H] before the final norm
+                for j in range(1, len(tokens)):  # position L-1+j (token j-1 of the word) predicts token j
+                    h = hidden[np.arange(len(rows)), prompt_len[rows] - 1 + j]
+                    h = h / np.sqrt(np.mean(h * h, axis=-1, keepdims=True) + self.cfg.rms_eps) * norm
+                    out[rows, k] += self._log_probs(h, int(tokens[j]))
             if progress is not None:
-                progress((done + 1) / len(work))
+                progress((done + 1) / len(multi))
         return out
 
     def _log_probs(self, features: np.ndarray, token: int, rows_per_slice: int = 16384) -> np.ndarray:

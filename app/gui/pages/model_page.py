@@ -111,8 +111,9 @@ class ModelPage(Page):
         self.open_model(GEMMA_BUILTIN, by_user=True)
 
     def suggest_model(self, spec: str) -> bool:
-        """Switch to the built-in that suits the examples unless the user picked a model here; True if it did."""
-        if self.chosen_by_user or spec == self.spec:
+        """Switch between the built-ins to the one that suits the examples, unless the user picked a model (on
+        this page, or any model file, which only a user opens); True if it switched."""
+        if self.chosen_by_user or self.spec not in BUILTIN_SPECS or spec == self.spec:
             return False
         self.open_model(spec)
         return True

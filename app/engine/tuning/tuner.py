@@ -3,9 +3,10 @@
 ``tune()`` is the one entry point the CLI and the GUI share. Progress leaves through an event callback;
 pause and stop arrive through a RunControl the engine checks between steps.
 
-A GGUF model runs on our own Llama graphs: a forward probe picks the layers and the frozen layers below
-them are cached once. A user's ONNX causal LM or classifier (``onnx_tuning``) is tuned as exported: its top
-layers, the whole graph each step, no probe and no cache; the rest of the run is the same.
+The run drives its model through ``app.engine.models.tunable.TunableModel`` only: a GGUF model on our own
+Llama graphs (a forward probe picks the layers, the frozen layers below them are cached once, a fitted head
+may read the features) and a user's ONNX causal LM or classifier tuned as exported (its top layers, the
+whole graph each step, read out as exported) differ only behind that interface.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ import scipy.sparse as sp
 from app.engine.data.examples import load_examples
 from app.engine.data.keyword_model import keyword_baseline
 from app.engine.data.ngrams import NgramVocabulary, fit_vocabulary
-from app.engine.data.prompting import encode_examples, make_prompt_spec
+from app.engine.data.prompting import make_prompt_spec
 from app.engine.errors import GenbaError
 from app.engine.events import (
     EvalEvent,
@@ -34,11 +35,10 @@ from app.engine.events import (
     StepEvent,
     ignore_events,
 )
-from app.engine.models.adapters import AdapterConfig, frozen_a, zero_b
-from app.engine.models.catalog import ONNX_KINDS, ensure_converted, resolve_model
-from app.engine.models.llama_graph import AdapterSite, ClassHead
-from app.engine.models.llama_model import LlamaModel, Readout, SuffixObjective
-from app.engine.models.onnx_tuning import OnnxTunableModel
+from app.engine.models.adapters import AdapterConfig, zero_b
+from app.engine.models.catalog import open_tunable, resolve_model
+from app.engine.models.llama_graph import ClassHead
+from app.engine.models.objective import Readout, RowsObjective
 from app.engine.storage import RunLock, sha256_file
 from app.engine.tuning import zo
 from app.engine.tuning.budget import PLATEAU, BudgetTracker, plateau_reached
@@ -144,7 +144,7 @@ def queries_at(cfg: TuneConfig, step: int, n_train: int) -> int:
 
 
 def evaluate(
-    objective: SuffixObjective, params: zo.Params, rows: np.ndarray, batch: int = 64, readout=None
+    objective: RowsObjective, params: zo.Params, rows: np.ndarray, batch: int = 64, readout=None
 ) -> tuple[float, float, np.ndarray]:
     """(accuracy, mean loss, predicted class per row) with the given adapters (and read-out)."""
     if len(rows) == 0:
@@ -160,9 +160,7 @@ def evaluate(
     return float((pred == truth).mean()), float(np.concatenate(losses).mean()), pred
 
 
-def features_of(
-    objective: SuffixObjective, params: zo.Params, rows: np.ndarray, batch: int = 64
-) -> np.ndarray:
+def features_of(objective: RowsObjective, params: zo.Params, rows: np.ndarray, batch: int = 64) -> np.ndarray:
     """[N, H] final-norm hidden states at the answer position, with the given adapters."""
     copies = {k: v[None] for k, v in params.items()}
     return np.concatenate(
@@ -170,9 +168,7 @@ def features_of(
     )
 
 
-def measure_copies_per_run(
-    objective: SuffixObjective, params: zo.Params, q: int, trials: int = 2
-) -> tuple[int, dict]:
+def measure_copies_per_run(objective, params: zo.Params, q: int, trials: int = 2) -> tuple[int, dict]:
     """Time sequential (1 copy per run) against batched (2q copies per run) on this PC and model.
 
     Batching copies was 0.75-1.0x the speed of sequential runs at ~512 tokens/run on 2 cores
@@ -217,44 +213,17 @@ class _Run:
     def prepare(self) -> None:
         cfg = self.cfg
         self.ref = resolve_model(cfg.model)
-        self.is_onnx = self.ref.kind in ONNX_KINDS
-        if self.is_onnx:
-            # A user's ONNX causal LM or classifier, tuned as its exporter wrote it (onnx_tuning).
-            self.model = OnnxTunableModel.open(
-                self.ref.source, threads=cfg.threads, share_cores=cfg.share_cores, kind=self.ref.kind
-            )
-        elif self.ref.kind == "gguf-llama":
-            folder = ensure_converted(
-                self.ref,
-                self.progress(
-                    "convert", "Converting the model (first use only)", "モデルを変換中（初回のみ）"
-                ),
-            )
-            self.model = LlamaModel.open(folder, threads=cfg.threads, share_cores=cfg.share_cores)
-        else:
-            raise GenbaError(
-                f"'{self.ref.source.name}' is an {self.ref.kind}, which cannot be tuned.",
-                f"「{self.ref.source.name}」は {self.ref.kind} のため、調整できません。",
-                path=self.ref.source,
-            )
+        self.model = open_tunable(self.ref, self.sink, threads=cfg.threads, share_cores=cfg.share_cores)
         self.dataset = load_examples(cfg.data, text_column=cfg.text_column, label_column=cfg.label_column)
         self.data_sha = data_fingerprint(self.dataset.sources)
         # An ONNX model's weights may sit beside it (model.onnx.data): the graph's hash alone misses them.
-        self.model_data_sha = (
-            {loc: sha256_file(self.model.folder / loc) for loc in self.model.external_files}
-            if self.is_onnx
-            else {}
-        )
+        self.model_data_sha = {loc: sha256_file(self.model.folder / loc) for loc in self.model.external_files}
         self.split = cfg.split(self.dataset.examples)
         self.train, self.val, self.test = self.split.train, self.split.val, self.split.test
         self.spec = make_prompt_spec(self.dataset.labels, cfg.template, cfg.label_words)
         everything = self.train + self.val + self.test
-        if self.is_onnx:
-            self.model.check_labels(self.spec.labels)  # a classifier's classes against the data's labels
-            self.encoded = self.model.encode(self.spec, everything, cfg.max_tokens)
-        else:
-            self.tokenizer = self.model.tokenizer()
-            self.encoded = encode_examples(self.tokenizer, self.spec, everything, cfg.max_tokens)
+        self.model.check_labels(self.spec.labels)  # a classifier's classes against the data's labels
+        self.encoded = self.model.encode(self.spec, everything, cfg.max_tokens)
         n_train, n_val = len(self.train), len(self.val)
         self.train_rows = np.arange(n_train)
         self.val_rows = np.arange(n_train, n_train + n_val)
@@ -278,37 +247,27 @@ class _Run:
             if cfg.tuned_layers is not None:
                 layers, reason = sorted(cfg.tuned_layers), {"method": "chosen by the user"}
                 self._check_layers(layers)
-            elif self.is_onnx:
-                # No probe: it needs the frozen-prefix cache our own Llama graphs have (see onnx_tuning).
-                layers = self.model.top_layers(cfg.max_tuned_layers)
-                reason = {
-                    "method": "top layers of a user ONNX model (no probe)",
-                    "n_layers": self.model.n_layers,
-                }
-                if not layers:
-                    reason["method"] = (
-                        "last linear layers of a user ONNX model (its names carry no layer numbers; no probe)"
-                    )
             else:
-                self.sink(
-                    ProgressEvent("probe", 0.0, "Finding the layers that matter", "効果の大きい層を探索中")
-                )
-                layers, reason = choose_layers(
-                    self.model,
-                    self.encoded,
-                    self.train_rows,
-                    cfg.projections,
-                    self.adapter_cfg,
-                    cfg.max_tuned_layers,
-                    seed=cfg.seed,
-                )
+                layers, reason = self._default_layers()
             self.state.info["layers"] = list(layers)
             self.state.info["layer_reason"] = reason
         layers = self.state.info["layers"]
-        if self.is_onnx:
-            self._prepare_onnx(layers)
-        else:
-            self._prepare_llama(layers)
+        self.tuning = self.model.prepare_tuning(
+            self.encoded,
+            layers,
+            cfg.projections,
+            self.adapter_cfg,
+            max_layers=cfg.max_tuned_layers,
+            saved_sites=self.state.info.get("sites"),
+            sink=self.sink,
+            spill_dir=self.out,  # over its memory budget a prefix cache is memory-mapped from a temp file here
+        )
+        self.state.info |= self.tuning.info
+        self.sites, self.objective = self.tuning.sites, self.tuning.objective
+        self.label_words = self.tuning.base_readout
+        if not cfg.resume:
+            self.params = zero_b(self.model.site_shapes(self.sites), self.adapter_cfg)
+            self.best = {k: v.copy() for k, v in self.params.items()}
         if "copies_per_run" not in self.state.info:
             if cfg.copies_per_run is not None:
                 self.state.info["copies_per_run"] = cfg.copies_per_run
@@ -333,13 +292,14 @@ class _Run:
         # training examples picks which of them the head reads (app.engine.tuning.head).
         self.blocks: dict[str, sp.csr_matrix] = {}
         self.vocab: NgramVocabulary | None = None
-        # A user's ONNX graph gives no features to fit a head on: it is read out as it was exported.
-        self.uses_head = self.cfg.head != "none" and not self.is_onnx
+        # A graph that reads out by itself (a user's ONNX model as exported) takes no head.
+        self.uses_head = self.cfg.head != "none" and self.tuning.base_readout is not None
         if not self.uses_head:
             return
         if self.cfg.head == "auto":
-            # The frozen layers' states over the whole text, from the prefix cache the run holds anyway.
-            self.blocks["pooled"] = sp.csr_matrix(self.objective.cache.pooled().astype(np.float64))
+            if self.tuning.pooled is not None:
+                # The frozen layers' states over the whole text, free from the prefix cache, for example.
+                self.blocks["pooled"] = sp.csr_matrix(self.tuning.pooled().astype(np.float64))
             self.vocab = (
                 NgramVocabulary.from_arrays(_sub(self.saved_arrays, "ngrams/"))
                 if "ngrams/idf" in self.saved_arrays
@@ -422,7 +382,7 @@ class _Run:
             "lambda": fit.lam,
             "cv_accuracy": fit.cv_accuracy,
             "ngram_columns": int(self.blocks["ngrams"].shape[1]) if "ngrams" in self.blocks else 0,
-            "pooled_layer": self.start_layer if "pooled" in self.blocks else None,
+            "pooled_layer": self.tuning.pooled_layer if "pooled" in self.blocks else None,
             "options": options,
             "seconds": round(time.perf_counter() - t, 2),
         }
@@ -440,63 +400,25 @@ class _Run:
             arrays |= _prefixed(f"fold_head{k}/", head.to_arrays())
         return arrays
 
-    def _start_params(self) -> None:
-        if not self.cfg.resume:
-            self.params = zero_b(self.model.site_shapes(self.sites), self.adapter_cfg)
-            self.best = {k: v.copy() for k, v in self.params.items()}
-
-    def _prepare_llama(self, layers: list[int]) -> None:
+    def _default_layers(self) -> tuple[list[int], dict]:
+        """The model's own choice, or (when it can be probed) the layers with the best signal per cost."""
         cfg = self.cfg
-        self.start_layer = min(layers)
-        self.sites = [AdapterSite(layer, p) for layer in layers for p in cfg.projections]
-        self._start_params()
-        cache = self.model.build_prefix_cache(
+        choice = self.model.default_layers(cfg.max_tuned_layers)
+        if choice is not None:
+            return choice
+        self.sink(ProgressEvent("probe", 0.0, "Finding the layers that matter", "効果の大きい層を探索中"))
+        return choose_layers(
+            self.model,
             self.encoded,
-            self.start_layer,
-            self.progress("cache", "Caching the frozen layers", "固定層の出力をキャッシュ中"),
-            spill_dir=self.out,  # over its memory budget the cache is memory-mapped from a temp file here
+            self.train_rows,
+            cfg.projections,
+            self.adapter_cfg,
+            cfg.max_tuned_layers,
+            seed=cfg.seed,
         )
-        self.state.info["prefix_cache_mb"] = round(cache.nbytes / 2**20, 2)
-        self.state.info["prefix_cache_storage"] = cache.storage + (
-            f" ({cache.plan.note})" if cache.plan.note else ""
-        )
-        session = self.model.loss_session(self.start_layer, self.sites, self.adapter_cfg)
-        self.label_words = Readout.label_words(
-            self.model.label_head(self.encoded.label_token_ids), len(self.encoded)
-        )
-        self.objective = SuffixObjective(session, cache, self.encoded, self.label_words, self.sites)
-
-    def _prepare_onnx(self, layers: list[int]) -> None:
-        """Sites (kept in the checkpoint, so a resumed run adapts the same ones), adapted graph, objective."""
-        cfg, info = self.cfg, self.state.info
-        if "sites" not in info:
-            sites = self.model.choose_sites(cfg.projections, layers, cfg.max_tuned_layers)
-            if not sites:
-                raise GenbaError(
-                    f"The chosen layers {layers} hold no tunable linear layer in this model.",
-                    f"指定した層 {layers} には、このモデルで調整できる線形層がありません。",
-                    path=self.ref.source,
-                    field="tuned_layers",
-                )
-            info["sites"] = [s.key for s in sites]
-        by_key = {s.key: s for s in self.model.sites}
-        missing = [k for k in info["sites"] if k not in by_key]
-        if missing:
-            raise GenbaError(
-                f"Cannot resume: the model no longer has the tuned layers {', '.join(missing)}.",
-                f"再開できません: 調整していた層 {', '.join(missing)} がモデルにありません。",
-                path=self.ref.source,
-            )
-        self.sites = [by_key[k] for k in info["sites"]]
-        self._start_params()
-        report = self.progress("prepare", "Preparing the model for tuning", "モデルを調整用に準備中")
-        report(0.0)
-        self.model.adapt(self.sites, self.adapter_cfg)
-        self.objective = self.model.objective(self.encoded)
-        report(1.0)
 
     def _check_layers(self, layers: list[int]) -> None:
-        n = self.model.n_layers if self.is_onnx else self.model.cfg.n_layers
+        n = self.model.n_layers
         if n is None:
             raise GenbaError(
                 "This ONNX model's node and weight names carry no layer numbers, so layers cannot be chosen by "
@@ -728,10 +650,8 @@ class _Run:
         Without a test split (too few examples) the gain is judged on validation and says so.
         """
         zero = {k: np.zeros_like(v) for k, v in best.items()}
-        before, _, _ = evaluate(self.objective, zero, self.test_rows, readout=self.label_words_or_none())
-        after, _, predicted = evaluate(
-            self.objective, best, self.test_rows, readout=self.readout_or_none(best_head)
-        )
+        before, _, _ = evaluate(self.objective, zero, self.test_rows, readout=self.label_words)
+        after, _, predicted = evaluate(self.objective, best, self.test_rows, readout=self.readout(best_head))
         keyword = keyword_baseline(self.train, self.val, self.test)
         has_test = len(self.test_rows) > 0
         figures = {
@@ -758,13 +678,7 @@ class _Run:
         if head is None:
             return None
         widths = {name: m.shape[1] for name, m in self.blocks.items()}
-        return class_head_of(head, widths, self.vocab, self.start_layer)
-
-    def label_words_or_none(self) -> Readout | None:
-        return None if self.is_onnx else self.label_words
-
-    def readout_or_none(self, head: HeadFit | None) -> Readout | None:
-        return None if self.is_onnx else self.readout(head)
+        return class_head_of(head, widths, self.vocab, self.tuning.pooled_layer)
 
     def finish(self, stop_reason: str) -> RunResult:
 
@@ -830,13 +744,11 @@ class _Run:
         }
         if self.model_data_sha:
             report["model_data_sha256"] = self.model_data_sha
-        a = {s.key: frozen_a(s, self.adapter_cfg) for s in self.model.site_shapes(self.sites)}
         report = export_run(
             self.out,
             self.model,
+            self.tuning,
             self.spec,
-            self.sites,
-            a,
             best,
             report,
             st,

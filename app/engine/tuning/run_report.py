@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from app.engine.data.examples import Dataset, Split
+from app.engine.data.examples import Dataset
 from app.engine.data.prompting import PromptSpec
+from app.engine.data.split import Split
 from app.engine.models.catalog import ModelRef
 from app.engine.tuning.checkpoint import RunState
 from app.engine.tuning.config import TuneConfig

@@ -34,7 +34,9 @@ from app.engine.data.ngrams import fit_char_grams, fit_vocabulary
 from app.engine.events import ignore_events
 from app.engine.tuning.config import TuneConfig
 from app.engine.tuning.head import fit_head, stack
-from app.engine.tuning.tuner import RunControl, _Run, features_of
+from app.engine.tuning.run_control import RunControl
+from app.engine.tuning.scoring import features_of
+from app.engine.tuning.tuner import _Run
 from bench.hybrid import task_configs
 from bench.report import machine_facts, write_section
 
@@ -58,11 +60,11 @@ def frozen_features(cfg: TuneConfig) -> dict:
         "examples": examples,
         "row": {(e.text, e.label): i for i, e in enumerate(examples)},
         "llm": features_of(run.objective, run.params, np.arange(len(examples))),
-        "pooled": run.blocks.get("pooled"),
+        "pooled": run.heads.blocks.get("pooled"),
         "ids": run.encoded.ids,
         "y": run.encoded.label_index,
-        "start": run.label_words.head,
-        "pieces": [run.tokenizer.id_to_token(i) for i in range(run.tokenizer.get_vocab_size())],
+        "start": run.tuning.base_readout.head,
+        "pieces": run.tuning.pieces(),
         "prepare_s": time.monotonic() - t,
     }
 

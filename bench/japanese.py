@@ -57,16 +57,27 @@ def tasks(out: Path) -> dict[str, dict]:
 
 
 # --- the measurements, each in its own process ------------------------------------------------------------
-def measure_conversion(model: str) -> dict:
-    """Join (Gemma) and convert into an empty user-data folder: seconds and peak RSS of this process."""
-    home = Path(tempfile.mkdtemp(prefix="genba-bench-home-"))
+def measure_conversion(model: str, keep_in: str) -> dict:
+    """Join (Gemma) and convert into an empty user-data folder: seconds and peak RSS of this process.
+
+    The result is then moved into ``keep_in`` (the tuning runs' user-data folder), so the runs' budgets never
+    pay for a conversion.
+    """
+    home = Path(tempfile.mkdtemp(prefix="genba-bench-home-", dir=keep_in))
     os.environ["GENBA_TUNER_HOME"] = str(home)
     try:
         t = time.perf_counter()
         ref = resolve_model(model)
         joined = time.perf_counter() - t
         ensure_converted(ref)
-        return {"seconds": time.perf_counter() - t, "join_seconds": joined, "peak_rss_mb": peak_rss_mb()}
+        figures = {"seconds": time.perf_counter() - t, "join_seconds": joined, "peak_rss_mb": peak_rss_mb()}
+        for sub in ("models", "builtin"):
+            for item in (home / sub).glob("*") if (home / sub).is_dir() else ():
+                target = Path(keep_in) / sub / item.name
+                if not target.exists():
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    os.replace(item, target)
+        return figures
     finally:
         shutil.rmtree(home, ignore_errors=True)  # made by this function, above
 
@@ -148,7 +159,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.job:
         job = json.loads(args.job)
         if job["kind"] == "convert":
-            result = measure_conversion(job["model"])
+            result = measure_conversion(job["model"], job["keep_in"])
         elif job["kind"] == "export":
             result = measure_export(job["model_path"], job["data"])
         else:
@@ -169,7 +180,11 @@ def main(argv: list[str] | None = None) -> None:
     }
     all_tasks = tasks(out)
     for model in args.models.split(","):
-        entry = {"conversion": _in_subprocess({"kind": "convert", "model": model}), "tasks": {}}
+        (out / "home").mkdir(exist_ok=True)
+        entry = {
+            "conversion": _in_subprocess({"kind": "convert", "model": model, "keep_in": str(out / "home")}),
+            "tasks": {},
+        }
         print(json.dumps({model: entry["conversion"]}), flush=True)
         for name in args.tasks.split(","):
             run_dir = out / f"{model}_{name}"

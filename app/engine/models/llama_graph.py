@@ -27,6 +27,7 @@ import onnx
 from onnx import TensorProto, helper, numpy_helper
 
 from app.engine.models.adapters import PROJECTIONS
+from app.engine.models.onnx_nodes import NodeBuilder, make_adapter
 from app.engine.models.weights import Q8_BLOCK, Q8_SCALE_SUFFIX, WeightStore
 
 OPSET = 17
@@ -130,29 +131,15 @@ class AdapterSite:
         return f"lora_B.{self.key}"
 
 
-class _Graph:
-    """A tiny node-emitting helper so the network below reads like the maths."""
+class _Graph(NodeBuilder):
+    """A whole graph: nodes (``NodeBuilder``), the store's weights, inputs and outputs."""
 
     def __init__(self, store: WeightStore | None) -> None:
+        super().__init__(OPSET)
         self.store = store
-        self.nodes: list[onnx.NodeProto] = []
-        self.initializers: list[TensorProto] = []
         self.inputs: list[onnx.ValueInfoProto] = []
         self.outputs: list[onnx.ValueInfoProto] = []
         self._weights: dict[str, str] = {}
-        self._n = 0
-
-    def op(self, op_type: str, *inputs: str, **attrs) -> str:
-        self._n += 1
-        out = f"{op_type.lower()}_{self._n}"
-        self.nodes.append(helper.make_node(op_type, list(inputs), [out], **attrs))
-        return out
-
-    def const(self, value, dtype=np.int64) -> str:
-        self._n += 1
-        name = f"const_{self._n}"
-        self.initializers.append(numpy_helper.from_array(np.asarray(value, dtype=dtype), name))
-        return name
 
     def weight(self, name: str, override: dict[str, np.ndarray] | None = None) -> str:
         """An initializer from the store (external data) or, when overridden, an inline array."""
@@ -172,10 +159,6 @@ class _Graph:
     def output(self, tensor: str, name: str, elem: int, shape: list) -> None:
         self.nodes.append(helper.make_node("Identity", [tensor], [name]))
         self.outputs.append(helper.make_tensor_value_info(name, elem, shape))
-
-    def dim(self, tensor: str, start: int, end: int) -> str:
-        """Shape(tensor)[start:end] as an int64 vector."""
-        return self.op("Shape", tensor, start=start, end=end)
 
     def model(self, name: str) -> onnx.ModelProto:
         graph = helper.make_graph(self.nodes, name, self.inputs, self.outputs, self.initializers)
@@ -266,11 +249,7 @@ class _Llama:
         if (layer, proj) not in self.adapters:
             return y
         a_name, b_name = self.adapters[(layer, proj)]
-        d_in = self.cfg.proj_shape(proj)[0]
-        # x: [P*E, T, in] with copies outermost -> [P, E*T, in] so copy j meets B[j]: [P, r, out].
-        xr = g.op("Reshape", x, g.op("Concat", self.copies, g.const([-1, d_in]), axis=0))
-        delta = g.op("MatMul", g.op("MatMul", xr, a_name), b_name)  # [P, E*T, out]
-        return g.op("Add", y, g.op("Reshape", delta, g.op("Shape", y)))
+        return make_adapter(g, x, y, a_name, b_name, self.copies, self.cfg.proj_shape(proj)[0])
 
     def rope_tables(self, positions: str, local: bool = False) -> tuple[str, str]:
         """cos/sin [Bp, 1, T, hd] from float positions [Bp, T] (rotate-half layout).
@@ -438,7 +417,7 @@ def build_prefix(cfg: LlamaConfig, store: WeightStore, end_layer: int) -> onnx.M
     ids = g.input("input_ids", TensorProto.INT64, ["batch", "seq"])
     x = net.embed(ids)
     if end_layer > 0:
-        seq = g.dim(ids, 1, 2)
+        seq = g.dims(ids, 1, 2)
         cos, sin = net.rope_tables(net.arange_positions(seq))
         mask = net.causal_mask(seq)
         for layer in range(end_layer):
@@ -490,17 +469,17 @@ def build_loss_graph(
     offset = g.input("label_offset", TensorProto.FLOAT, ["batch", "labels"])
 
     first_b = adapters[(sites[0].layer, sites[0].proj)][1] if sites else None
-    net.copies = g.dim(first_b, 0, 1) if first_b else g.const([1])  # P, from the B inputs' leading dim
-    seq = g.dim(x, 1, 2)
+    net.copies = g.dims(first_b, 0, 1) if first_b else g.const([1])  # P, from the B inputs' leading dim
+    seq = g.dims(x, 1, 2)
     # Tile the examples once per copy: [E, T, H] -> [P*E, T, H], copies outermost.
     tiled = g.op(
         "Expand", g.op("Unsqueeze", x, g.const([0])), g.op("Concat", net.copies, g.const([1, 1, 1]), axis=0)
     )
-    x = g.op("Reshape", tiled, g.op("Concat", g.const([-1]), g.dim(x, 1, 3), axis=0))
+    x = g.op("Reshape", tiled, g.op("Concat", g.const([-1]), g.dims(x, 1, 3), axis=0))
     cos, sin = net.rope_tables(net.arange_positions(seq))
     mask = net.causal_mask(seq)
     # The answer position of every row, [P*E], to gather it before the LM head.
-    n_rows = g.op("Squeeze", g.dim(x, 0, 1), g.const([0]))
+    n_rows = g.op("Squeeze", g.dims(x, 0, 1), g.const([0]))
     seq_len = g.op("Squeeze", seq, g.const([0]))
     answer_tiled = g.op("Tile", answer, net.copies)
     flat_index = g.op(
@@ -530,7 +509,7 @@ def build_loss_graph(
         x = net.block(x, layer, cos, sin, mask, rows if layer == cfg.n_layers - 1 else None)
     h = net.rms_norm(g.op("Reshape", x, g.const([-1, cfg.hidden])), "norm")  # [P*E, H]
     logits = g.op("Gemm", h, head, transB=1)  # [P*E, C]
-    logits = g.op("Reshape", logits, g.op("Concat", net.copies, g.const([-1]), g.dim(head, 0, 1), axis=0))
+    logits = g.op("Reshape", logits, g.op("Concat", net.copies, g.const([-1]), g.dims(head, 0, 1), axis=0))
     logits = g.op("Add", logits, offset)  # [P, E, C] + [E, C]
     features = g.op("Reshape", h, g.op("Concat", net.copies, g.const([-1, cfg.hidden]), axis=0))
     logp = g.op("LogSoftmax", logits, axis=-1)
@@ -561,7 +540,7 @@ def build_causal_lm(
     net = _Llama(g, cfg, override=override)
     ids = g.input("input_ids", TensorProto.INT64, ["batch", "seq"])
     attn = g.input("attention_mask", TensorProto.INT64, ["batch", "seq"])
-    seq = g.dim(ids, 1, 2)
+    seq = g.dims(ids, 1, 2)
     attn_f = g.op("Cast", attn, to=TensorProto.FLOAT)
     # Positions count real tokens only, so left-padded batches match unpadded runs.
     positions = g.op("Relu", g.op("Sub", g.op("CumSum", attn_f, g.const(1)), g.const(1.0, np.float32)))
@@ -583,7 +562,7 @@ def build_causal_lm(
     flat = g.op(
         "Gemm", g.op("Reshape", x, g.const([-1, cfg.hidden])), head, transB=1
     )  # tied: no transposed copy
-    logits = g.op("Reshape", flat, g.op("Concat", g.dim(ids, 0, 2), g.const([-1]), axis=0))
+    logits = g.op("Reshape", flat, g.op("Concat", g.dims(ids, 0, 2), g.const([-1]), axis=0))
     g.output(logits, "logits", TensorProto.FLOAT, ["batch", "seq", cfg.vocab])
     if class_head is not None:
         scores = _class_logits(g, cfg, class_head, x, ids, attn_f, pooled)
@@ -620,8 +599,8 @@ def _class_logits(
 ) -> str:
     """[B, C] scores of a fitted head from the final-norm states ``x`` [B, T, H] (left or right padding)."""
     last = g.op("ArgMax", attn, axis=1, keepdims=0, select_last_index=1)  # last real token of each row
-    rows = g.op("Squeeze", g.dim(ids, 0, 1), g.const([0]))
-    seq = g.op("Squeeze", g.dim(ids, 1, 2), g.const([0]))
+    rows = g.op("Squeeze", g.dims(ids, 0, 1), g.const([0]))
+    seq = g.op("Squeeze", g.dims(ids, 1, 2), g.const([0]))
     flat_index = g.op("Add", g.op("Mul", g.op("Range", g.const(0), rows, g.const(1)), seq), last)
     h_last = g.op("Gather", g.op("Reshape", x, g.const([-1, cfg.hidden])), flat_index, axis=0)  # [B, H]
     weight = g.const(head.weight.T, np.float32)  # [H, C]

@@ -28,6 +28,7 @@ from onnx import TensorProto, helper, numpy_helper
 
 from app.engine.errors import GenbaError
 from app.engine.models.adapters import merged_delta
+from app.engine.models.onnx_nodes import NodeBuilder, make_adapter
 
 MIN_OPSET = 11  # Range and GatherElements
 LOGITS = "logits"
@@ -500,58 +501,22 @@ def find_linear_sites(model: onnx.ModelProto) -> list[LinearSite]:
 # --- writing the graph -----------------------------------------------------------------------------------
 
 
-class _Emitter:
-    """Emits nodes and constants with fresh names, in the opset of the model being edited."""
+class _Emitter(NodeBuilder):
+    """Nodes for a user's graph being edited: its opset, names it does not use, and a commit."""
 
     def __init__(self, model: onnx.ModelProto) -> None:
-        self.opset = model_opset(model)
-        if self.opset < MIN_OPSET:
+        opset = model_opset(model)
+        if opset < MIN_OPSET:
             raise GenbaError(
-                f"The model uses ONNX opset {self.opset}; tuning needs opset {MIN_OPSET} or newer. Export it "
+                f"The model uses ONNX opset {opset}; tuning needs opset {MIN_OPSET} or newer. Export it "
                 "again with a recent exporter.",
-                f"このモデルは ONNX opset {self.opset} です。調整には opset {MIN_OPSET} 以降が必要です。新しい"
+                f"このモデルは ONNX opset {opset} です。調整には opset {MIN_OPSET} 以降が必要です。新しい"
                 "エクスポーターで書き出し直してください。",
             )
         graph = model.graph
-        self.taken = {i.name for i in graph.input} | {t.name for t in graph.initializer}
-        self.taken |= {o for n in graph.node for o in n.output} | {n.name for n in graph.node}
-        self.nodes: list[onnx.NodeProto] = []
-        self.initializers: list[TensorProto] = []
-        self._n = 0
-
-    def fresh(self, stem: str) -> str:
-        while True:
-            self._n += 1
-            name = f"genba/{stem}_{self._n}"
-            if name not in self.taken:
-                self.taken.add(name)
-                return name
-
-    def op(self, op_type: str, *inputs: str, out: str | None = None, **attrs) -> str:
-        out = out or self.fresh(op_type.lower())
-        self.nodes.append(helper.make_node(op_type, list(inputs), [out], name=self.fresh(op_type), **attrs))
-        return out
-
-    def const(self, value, dtype=np.int64) -> str:
-        name = self.fresh("const")
-        self.initializers.append(numpy_helper.from_array(np.asarray(value, dtype=dtype), name))
-        return name
-
-    def unsqueeze(self, x: str, axes: list[int]) -> str:
-        if self.opset >= 13:
-            return self.op("Unsqueeze", x, self.const(axes))
-        return self.op("Unsqueeze", x, axes=axes)
-
-    def squeeze(self, x: str, axes: list[int]) -> str:
-        if self.opset >= 13:
-            return self.op("Squeeze", x, self.const(axes))
-        return self.op("Squeeze", x, axes=axes)
-
-    def dims(self, x: str, start: int, end: int) -> str:
-        """Shape(x)[start:end], int64 [end - start]."""
-        if self.opset >= 15:
-            return self.op("Shape", x, start=start, end=end)
-        return self.op("Slice", self.op("Shape", x), self.const([start]), self.const([end]), self.const([0]))
+        taken = {i.name for i in graph.input} | {t.name for t in graph.initializer}
+        taken |= {o for n in graph.node for o in n.output} | {n.name for n in graph.node}
+        super().__init__(opset, prefix="genba/", taken=taken, name_nodes=True)
 
     def commit(
         self, graph: onnx.GraphProto, before: list[onnx.NodeProto], after: list[onnx.NodeProto]
@@ -645,14 +610,19 @@ def add_adapters(
         base = e.fresh(f"{site.key}/base")
         node.output[0] = base
         body.append(node)
-        x = node.input[0]
-        # x: [P*E, T, in] (or [P*E*T, in] for a Gemm), copies outermost -> [P, E*T, in]: copy j meets B[j].
-        xr = e.op("Reshape", x, e.op("Concat", copies, e.const([-1, site.d_in]), axis=0))
-        delta = e.op("MatMul", e.op("MatMul", xr, f"lora_A.{site.key}"), site.input_name)  # [P, E*T, out]
+        # A Gemm scales x @ W by alpha; merge_adapters folds into W, so the branch is scaled too.
         alpha = float(_attr(node, "alpha", 1.0)) if node.op_type == "Gemm" else 1.0
-        if alpha != 1.0:  # Gemm scales x @ W by alpha; merge_adapters folds into W, so scale the branch too
-            delta = e.op("Mul", delta, e.const(alpha, np.float32))
-        e.op("Add", base, e.op("Reshape", delta, e.op("Shape", base)), out=site.output)
+        make_adapter(
+            e,
+            node.input[0],
+            base,
+            f"lora_A.{site.key}",
+            site.input_name,
+            copies,
+            site.d_in,
+            alpha=alpha,
+            out=site.output,
+        )
         body.extend(e.nodes)
         e.nodes = []
     if by_output:

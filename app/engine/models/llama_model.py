@@ -190,6 +190,11 @@ class LlamaModel:
     def tokenizer(self):
         return load_tokenizer_json(self.folder / "tokenizer.json")
 
+    def pieces(self) -> list[str | None]:
+        """The vocabulary's pieces by token id (what a head's character n-grams are read from)."""
+        tok = self.tokenizer()
+        return [tok.id_to_token(i) for i in range(tok.get_vocab_size())]
+
     def session(self, model: onnx.ModelProto, stem: str):
         return create_session(
             _save_graph_once(model, self.folder, stem),
@@ -315,7 +320,7 @@ class LlamaModel:
         label_words = Readout.label_words(self.label_head(encoded.label_token_ids), len(encoded))
         objective = SuffixObjective(session, cache, encoded, label_words, sites)
         a = {s.key: frozen_a(s, adapter_cfg) for s in self.site_shapes(sites)}
-        return Tuning(sites, a, objective, label_words, cache.pooled, start, info)
+        return Tuning(sites, a, objective, label_words, cache.pooled, start, self.pieces, info)
 
     def export(
         self,

@@ -48,6 +48,8 @@ class Tuning:
     # has them for free; ``pooled_layer``: the layer they enter, as the exported head recomputes them.
     pooled: Callable[[], np.ndarray] | None = None
     pooled_layer: int | None = None
+    # The tokenizer's pieces by id, if the model's graph can compute features from them (character n-grams).
+    pieces: Callable[[], list[str | None]] | None = None
     info: dict = field(default_factory=dict)  # facts for the checkpoint and the report
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from app.engine.data.ngrams import NgramVocabulary, fit_vocabulary
+from app.engine.data.ngrams import CharGrams, NgramVocabulary, fit_char_grams, fit_vocabulary
 from app.engine.data.prompting import EncodedExamples
 from app.engine.models.llama_graph import ClassHead
 from app.engine.models.objective import Readout
@@ -67,6 +67,7 @@ class RunHeads:
         # training examples picks which of them the head reads (app.engine.tuning.head).
         self.blocks: dict[str, sp.csr_matrix] = {}
         self.vocab: NgramVocabulary | None = None
+        self.chars: CharGrams | None = None
         self.pooled_layer = tuning.pooled_layer
         # A graph that reads out by itself (a user's ONNX model as exported) takes no head.
         self.enabled = head_setting != "none" and self.base is not None
@@ -82,6 +83,15 @@ class RunHeads:
                 else fit_vocabulary([encoded.ids[i] for i in train_rows])
             )
             self.blocks["ngrams"] = self.vocab.transform(encoded.ids)
+            if tuning.pieces is not None:
+                # Character n-grams inside the word pieces: the keyword model's evidence, from the token ids.
+                pieces = tuning.pieces()
+                self.chars = (
+                    CharGrams.from_arrays(_sub(saved, "chars/"), pieces)
+                    if "chars/idf" in saved
+                    else fit_char_grams(pieces, [encoded.ids[i] for i in train_rows])
+                )
+                self.blocks["chars"] = self.chars.transform(encoded.ids)
         if "bank" in saved:
             self.bank = saved["bank"]
             self.best = HeadFit.from_arrays(_sub(saved, "best_head/")) if "best_head/v" in saved else None
@@ -110,7 +120,7 @@ class RunHeads:
         if head is None:
             return None
         widths = {name: m.shape[1] for name, m in self.blocks.items()}
-        return class_head_of(head, widths, self.vocab, self.pooled_layer)
+        return class_head_of(head, widths, self.vocab, self.pooled_layer, self.chars)
 
     # --- fitting ------------------------------------------------------------------------------------------------
     def train_blocks(self) -> dict[str, sp.csr_matrix]:
@@ -126,6 +136,7 @@ class RunHeads:
             "lambda": fit.lam,
             "cv_accuracy": fit.cv_accuracy,
             "ngram_columns": int(self.blocks["ngrams"].shape[1]) if "ngrams" in self.blocks else 0,
+            "char_gram_columns": int(self.blocks["chars"].shape[1]) if "chars" in self.blocks else 0,
             "pooled_layer": self.pooled_layer if "pooled" in self.blocks else None,
             "options": options,
         }
@@ -164,6 +175,8 @@ class RunHeads:
             arrays |= _prefixed("best_head/", self.best.to_arrays())
         if self.vocab is not None:
             arrays |= _prefixed("ngrams/", self.vocab.to_arrays())
+        if self.chars is not None:
+            arrays |= _prefixed("chars/", self.chars.to_arrays())
         for k, head in enumerate(self.fold_heads):
             arrays |= _prefixed(f"fold_head{k}/", head.to_arrays())
         return arrays

@@ -24,7 +24,7 @@ from app.engine.data.prompting import PromptSpec
 from app.engine.errors import GenbaError
 from app.engine.events import StepEvent
 from app.engine.models.catalog import resolve_model
-from app.engine.models.onnx_surgery import find_linear_sites
+from app.engine.models.onnx_inspect import find_linear_sites
 from app.engine.models.onnx_tuning import OnnxTunableModel
 from app.engine.tuning import zo
 from app.engine.tuning.budget import Budget

@@ -15,8 +15,9 @@ from app.engine.data.examples import Example
 from app.engine.data.prompting import make_prompt_spec
 from app.engine.errors import GenbaError
 from app.engine.models.adapters import AdapterConfig, zero_b
+from app.engine.models.onnx_inspect import find_linear_sites
 from app.engine.models.onnx_models import OnnxLogitsModel
-from app.engine.models.onnx_surgery import add_adapters, add_label_loss, find_linear_sites, merge_adapters
+from app.engine.models.onnx_surgery import add_adapters, add_label_loss, merge_adapters
 from app.engine.models.onnx_tuning import OnnxTunableModel
 from app.engine.tuning import zo
 from tests.tiny_models import tiny_vocab

@@ -32,17 +32,13 @@ from app.engine.models.adapters import AdapterConfig, SiteShape, frozen_a
 from app.engine.models.llama_graph import ClassHead
 from app.engine.models.model_safety import check_model_file
 from app.engine.models.objective import BatchObjective
+from app.engine.models.onnx_inspect import LOGITS, LinearSite, LmHead, find_linear_sites, find_lm_head
 from app.engine.models.onnx_models import onnx_model_kind
 from app.engine.models.onnx_surgery import (
     ANSWER_INDEX,
     LABEL_IDS,
-    LOGITS,
-    LinearSite,
-    LmHead,
     add_adapters,
     add_label_loss,
-    find_linear_sites,
-    find_lm_head,
     label_head_feeds,
     merge_adapters,
     save_model,

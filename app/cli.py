@@ -333,7 +333,8 @@ def _assumptions(pairs: list[str] | None) -> dict[str, float]:
 def cmd_report(args: argparse.Namespace, lang: str) -> int:
     from dataclasses import replace
 
-    from app.engine.results.report import load_run, render_run_report, roi_inputs_for, write_report_html
+    from app.engine.results.report import render_run_report, write_report_html
+    from app.engine.results.run_record import load_run, roi_inputs_for
 
     run = load_run(args.run_dir)
     assumptions = _assumptions(args.assume)

@@ -13,17 +13,17 @@ from pathlib import Path
 import pytest
 
 from app.engine.errors import GenbaError
-from app.engine.results.report import (
-    FIELD_TEXT,
+from app.engine.results.report import build_report_html
+from app.engine.results.report_text import FIELD_TEXT
+from app.engine.results.roi import RoiInputs, compute_roi
+from app.engine.results.run_record import (
     RunRecord,
-    build_report_html,
     compare_run_held_out,
     load_run,
-    nice_ticks,
     roi_inputs_for,
     unchanged_examples,
 )
-from app.engine.results.roi import RoiInputs, compute_roi
+from app.engine.results.svg_charts import nice_ticks
 from app.engine.tuning.budget import Budget
 from app.engine.tuning.config import TuneConfig
 from app.engine.tuning.tuner import tune

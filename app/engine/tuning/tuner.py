@@ -33,7 +33,8 @@ from app.engine.events import (
 )
 from app.engine.models.adapters import AdapterConfig, zero_b
 from app.engine.models.catalog import open_tunable, resolve_model
-from app.engine.storage import RunLock, sha256_file
+from app.engine.run_lock import RunLock
+from app.engine.storage import sha256_file
 from app.engine.tuning import zo
 from app.engine.tuning.budget import PLATEAU, BudgetTracker, plateau_reached
 from app.engine.tuning.checkpoint import RunState, load_checkpoint_all, save_checkpoint

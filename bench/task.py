@@ -18,7 +18,7 @@ from app.engine.data.prompting import EncodedExamples, PromptSpec, encode_exampl
 from app.engine.data.split import split_examples
 from app.engine.models.adapters import AdapterConfig, zero_b
 from app.engine.models.catalog import ensure_converted, resolve_model
-from app.engine.models.llama_graph import AdapterSite
+from app.engine.models.llama_config import AdapterSite
 from app.engine.models.llama_model import LlamaModel
 from app.engine.tuning.budget import Budget
 from app.engine.tuning.config import TuneConfig

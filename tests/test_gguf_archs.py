@@ -17,7 +17,8 @@ import pytest
 
 from app.engine.errors import GenbaError
 from app.engine.models.gguf_import import convert_gguf, read_config
-from app.engine.models.llama_graph import AdapterSite, build_causal_lm, build_loss_graph, build_prefix
+from app.engine.models.llama_config import AdapterSite
+from app.engine.models.llama_graph import build_causal_lm, build_loss_graph, build_prefix
 from app.engine.models.weights import WeightStore
 from tests.llama_reference import LlamaHParams, llama_forward
 from tests.tiny_models import write_tiny_llama_gguf

@@ -18,7 +18,8 @@ from tokenizers import Tokenizer
 
 from app.engine.errors import GenbaError
 from app.engine.models.gguf_import import convert_gguf, read_config
-from app.engine.models.llama_graph import AdapterSite, build_causal_lm, build_loss_graph, build_prefix
+from app.engine.models.llama_config import AdapterSite
+from app.engine.models.llama_graph import build_causal_lm, build_loss_graph, build_prefix
 from tests.llama_reference import LlamaHParams, hf_to_gguf_permute, llama_forward, log_softmax
 from tests.tiny_models import write_tiny_llama_gguf
 

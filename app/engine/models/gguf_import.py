@@ -22,7 +22,7 @@ import numpy as np
 
 from app.engine.data.tokenizer import tokenizer_from_gguf
 from app.engine.errors import GenbaError
-from app.engine.models.llama_graph import LlamaConfig, weight_name
+from app.engine.models.llama_config import LlamaConfig, weight_name
 from app.engine.models.weights import Q8_BLOCK, Q8_SCALE_SUFFIX, WeightStore, WeightWriter
 
 SUPPORTED_ARCHITECTURES = ("llama", "qwen2", "qwen3", "gemma3")

@@ -20,119 +20,18 @@ position. Weight layout: every linear weight is stored transposed, ``[in, out]``
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
-from app.engine.models.adapters import PROJECTIONS
+from app.engine.models.llama_config import POOL_EPS, AdapterSite, ClassHead, LlamaConfig, weight_name
 from app.engine.models.onnx_nodes import NodeBuilder, make_adapter
 from app.engine.models.weights import Q8_BLOCK, Q8_SCALE_SUFFIX, WeightStore
 
 OPSET = 17
 _NEG = -1e9  # finite: a fully masked row (left padding) gives a uniform softmax, never NaN
-
-
-@dataclass(frozen=True)
-class LlamaConfig:
-    n_layers: int
-    hidden: int
-    ffn: int
-    n_heads: int
-    n_kv_heads: int
-    head_dim: int
-    vocab: int
-    rope_base: float = 10000.0
-    rms_eps: float = 1e-5
-    tied_embeddings: bool = True
-    context_length: int = 2048
-    # Variants of the block (defaults = plain Llama, so folders converted before these existed still load).
-    arch: str = "llama"
-    rope_freq_factors: tuple[float, ...] | None = None  # Llama 3 rope_freqs: divides pair i's frequency
-    qkv_bias: bool = False  # qwen2: biases on q, k, v
-    qk_norm: bool = False  # qwen3, gemma3: RMSNorm over each head of q and k, before RoPE
-    post_norms: bool = False  # gemma3: RMSNorm on the attention and FFN outputs before each residual add
-    ffn_act: str = "silu"  # "silu" (SwiGLU) or "gelu_tanh" (gemma3's GeGLU, tanh approximation)
-    embed_scale: float = 1.0  # gemma3: sqrt(hidden), applied after the embedding gather only
-    attn_scale: float | None = None  # query scale; None = 1/sqrt(head_dim)
-    sliding_window: int = 0  # keys at distance >= window are masked in local_layers
-    local_layers: tuple[int, ...] = ()
-    rope_base_local: float = 10000.0  # RoPE base of the local layers
-
-    def __post_init__(self) -> None:  # JSON gives lists; keep the dataclass hashable
-        if self.rope_freq_factors is not None:
-            object.__setattr__(self, "rope_freq_factors", tuple(float(f) for f in self.rope_freq_factors))
-        object.__setattr__(self, "local_layers", tuple(int(i) for i in self.local_layers))
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-    def proj_shape(self, proj: str) -> tuple[int, int]:
-        """(in, out) of a projection."""
-        h, kv = self.hidden, self.n_kv_heads * self.head_dim
-        return {
-            "q": (h, self.n_heads * self.head_dim),
-            "k": (h, kv),
-            "v": (h, kv),
-            "o": (self.n_heads * self.head_dim, h),
-            "gate": (h, self.ffn),
-            "up": (h, self.ffn),
-            "down": (self.ffn, h),
-        }[proj]
-
-    def layer_params(self) -> int:
-        norms = (4 if self.post_norms else 2) * self.hidden + (2 * self.head_dim if self.qk_norm else 0)
-        bias = (self.n_heads + 2 * self.n_kv_heads) * self.head_dim if self.qkv_bias else 0
-        return sum(i * o for i, o in map(self.proj_shape, PROJECTIONS)) + norms + bias
-
-
-POOL_EPS = 1e-6  # RMS normalisation of the states pooled for a head (PrefixCache.pooled, _pooled)
-
-
-@dataclass(frozen=True)
-class ClassHead:
-    """A fitted read-out for export: ``class_logits = h_last @ weight.T + bias (+ pooled @ pooled_weight.T)
-    (+ ngrams @ ngram_weight.T)``.
-
-    ``h_last`` is the final-norm hidden state at the last real token; ``pooled`` the states entering layer
-    ``pooled_layer``, RMS-normalised per token, averaged over the real tokens but the first and divided by
-    sqrt(H) (as ``PrefixCache.pooled``); the n-gram part is ONNX's ``TfIdfVectorizer`` over the token ids (unigrams, then
-    bigrams), L2-normalised per row, exactly as ``app.engine.data.ngrams`` computes it in tuning; the character
-    part counts the kept character n-grams of each piece through ``char_table`` (``CharGrams.transform``).
-    """
-
-    weight: np.ndarray  # [C, H]
-    bias: np.ndarray  # [C]
-    unigrams: np.ndarray | None = None  # int64 [U]
-    bigrams: np.ndarray | None = None  # int64 [B, 2]
-    idf: np.ndarray | None = None  # [U + B]
-    ngram_weight: np.ndarray | None = None  # [C, U + B]
-    pooled_weight: np.ndarray | None = None  # [C, H], on the raw pooled states
-    pooled_layer: int = 0
-    char_table: np.ndarray | None = None  # int32 [V + 1, G]: kept character n-grams of each piece (CharGrams)
-    char_idf: np.ndarray | None = None  # [F]
-    char_weight: np.ndarray | None = None  # [C, F]
-
-
-def weight_name(layer: int, proj: str) -> str:
-    return f"L{layer}.{proj}"
-
-
-@dataclass(frozen=True)
-class AdapterSite:
-    """One adapted linear layer: ``y = W x + B[copy] (A x)`` with A frozen and (alpha/r) folded into A."""
-
-    layer: int
-    proj: str
-
-    @property
-    def key(self) -> str:
-        return f"{self.layer}.{self.proj}"
-
-    @property
-    def input_name(self) -> str:
-        return f"lora_B.{self.key}"
 
 
 class _Graph(NodeBuilder):
@@ -644,7 +543,7 @@ def _char_gram_scores(g: _Graph, head: ClassHead, ids: str) -> str:
     """[B, C]: the character n-gram part of a head (``CharGrams.transform``), from ``ids`` [B, T] whose pads
     point at the table's last row (no grams)."""
     n_grams = len(head.char_idf)
-    batch = g.dim(ids, 0, 1)
+    batch = g.dims(ids, 0, 1)
     columns = g.op("Gather", g.const(head.char_table, np.int32), ids)  # [B, T, G]; n_grams where none
     columns = g.op(
         "Cast", g.op("Reshape", columns, g.op("Concat", batch, g.const([-1]), axis=0)), to=TensorProto.INT64

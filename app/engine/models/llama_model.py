@@ -32,16 +32,8 @@ from app.engine.data.task_file import write_task_file
 from app.engine.data.tokenizer import load_tokenizer_json
 from app.engine.events import EventSink, ProgressEvent
 from app.engine.models.adapters import AdapterConfig, SiteShape, frozen_a, merged_delta
-from app.engine.models.llama_graph import (
-    POOL_EPS,
-    AdapterSite,
-    ClassHead,
-    LlamaConfig,
-    build_causal_lm,
-    build_loss_graph,
-    build_prefix,
-    weight_name,
-)
+from app.engine.models.llama_config import POOL_EPS, AdapterSite, ClassHead, LlamaConfig, weight_name
+from app.engine.models.llama_graph import build_causal_lm, build_loss_graph, build_prefix
 from app.engine.models.objective import BatchObjective, Readout
 from app.engine.models.ort_runtime import create_session
 from app.engine.models.tunable import ExportedModel, Tuning

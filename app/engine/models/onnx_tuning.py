@@ -29,7 +29,7 @@ from app.engine.data.tokenizer import load_tokenizer_json
 from app.engine.errors import GenbaError
 from app.engine.events import EventSink, ProgressEvent
 from app.engine.models.adapters import AdapterConfig, SiteShape, frozen_a
-from app.engine.models.llama_graph import ClassHead
+from app.engine.models.llama_config import ClassHead
 from app.engine.models.model_safety import check_model_file
 from app.engine.models.objective import BatchObjective
 from app.engine.models.onnx_inspect import LOGITS, LinearSite, LmHead, find_linear_sites, find_lm_head

@@ -21,7 +21,7 @@ import numpy as np
 from app.engine.data.prompting import EncodedExamples, PromptSpec
 from app.engine.events import EventSink
 from app.engine.models.adapters import AdapterConfig, SiteShape
-from app.engine.models.llama_graph import ClassHead
+from app.engine.models.llama_config import ClassHead
 from app.engine.models.objective import BatchObjective, Readout, RowsObjective
 
 

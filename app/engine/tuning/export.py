@@ -19,7 +19,7 @@ import numpy as np
 
 from app.engine.data.prompting import PromptSpec
 from app.engine.data.task_file import task_contents
-from app.engine.models.llama_graph import ClassHead
+from app.engine.models.llama_config import ClassHead
 from app.engine.models.tunable import Site, TunableModel, Tuning
 from app.engine.run_files import ADAPTER_FILE, CLASS_LOGITS, EXPORT_DIR, REPORT_FILE, STEPS_FILE
 from app.engine.storage import atomic_save_npz, atomic_write_bytes, atomic_write_json, sha256_file

@@ -24,7 +24,7 @@ from app.engine.tuning.budget import Budget
 from app.engine.tuning.config import TuneConfig
 from bench.datasets import RT_LABEL_WORDS, RT_TEMPLATE
 
-ENGINE_DEFAULTS = TuneConfig(data="", out_dir="")
+ENGINE_DEFAULTS = TuneConfig.defaults()
 NEVER = 10**9  # eval_every for tune(): accuracy curves are rebuilt afterwards from the replayable step log
 
 

@@ -347,7 +347,7 @@ def test_cli_tunes_an_onnx_classifier_and_eval_of_its_export_agrees(models, tmp_
 
 
 def test_model_card_says_onnx_models_can_be_tuned(models):
-    from app.gui.model_check import check_model
+    from app.engine.results.model_check import check_model
 
     for kind in ("plain", "cache", "classifier"):
         check = check_model(lambda _done: None, str(models[kind]))
@@ -364,7 +364,7 @@ def test_model_card_says_onnx_models_can_be_tuned(models):
 
 def test_model_card_refuses_an_onnx_model_that_fails_on_the_probe_texts(models, tmp_path):
     """The cache variant without its config.json: the probe prompt exceeds its 64 positions."""
-    from app.gui.model_check import check_model
+    from app.engine.results.model_check import check_model
 
     folder = tmp_path / "no_config"
     folder.mkdir()

@@ -109,3 +109,8 @@ def encode_examples(tokenizer, spec: PromptSpec, examples, max_tokens: int = 256
         encoded.append(np.asarray(ids[-max_tokens:], dtype=np.int64))
     labels = np.array([index[ex.label] for ex in examples], dtype=np.int64)
     return EncodedExamples(tuple(encoded), labels, label_token_ids(tokenizer, spec))
+
+
+def answer_mask(ids: np.ndarray, answer: np.ndarray) -> np.ndarray:
+    """Attention mask [E, T] of right-padded rows (``EncodedExamples.batch``): 1 up to each answer position."""
+    return (np.arange(ids.shape[1])[None, :] <= answer[:, None]).astype(np.int64)

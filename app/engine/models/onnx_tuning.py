@@ -23,7 +23,7 @@ import onnx
 import onnxruntime as ort
 from onnxruntime.capi import onnxruntime_pybind11_state as _ort_state
 
-from app.engine.data.prompting import EncodedExamples, PromptSpec, encode_examples
+from app.engine.data.prompting import EncodedExamples, PromptSpec, answer_mask, encode_examples
 from app.engine.data.task_file import write_task_file
 from app.engine.data.tokenizer import load_tokenizer_json
 from app.engine.errors import GenbaError
@@ -187,7 +187,7 @@ class OnnxObjective:
     def feeds(self, rows: np.ndarray, copies: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         ids, answer, labels = self.encoded.batch(rows)
         p = next(iter(copies.values())).shape[0] if copies else 1
-        mask = (np.arange(ids.shape[1])[None, :] <= answer[:, None]).astype(np.int64)  # right padding
+        mask = answer_mask(ids, answer)
         feeds = standard_feeds(self.inputs, np.tile(ids, (p, 1)), np.tile(mask, (p, 1)))
         feeds[LABEL_IDS] = labels
         if ANSWER_INDEX in self.inputs:

@@ -13,7 +13,13 @@ from pathlib import Path
 
 import numpy as np
 
-from app.engine.data.prompting import PromptSpec, encode_examples, label_token_ids, make_prompt_spec
+from app.engine.data.prompting import (
+    PromptSpec,
+    answer_mask,
+    encode_examples,
+    label_token_ids,
+    make_prompt_spec,
+)
 from app.engine.data.tokenizer import load_tokenizer_json
 from app.engine.errors import GenbaError
 from app.engine.models.adapters import AdapterConfig
@@ -149,7 +155,7 @@ class OnnxCausalLMScorer(Scorer):
         out = []
         for s in range(0, len(texts), batch):
             ids, answer, _ = enc.batch(np.arange(s, min(s + batch, len(texts))))
-            mask = (np.arange(ids.shape[1])[None, :] <= answer[:, None]).astype(np.int64)
+            mask = answer_mask(ids, answer)
             if head_output is not None:
                 out.append(self.net.logits(ids, mask, head_output))  # [B, C]
                 continue

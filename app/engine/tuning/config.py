@@ -158,5 +158,10 @@ class TuneConfig:
             max_test=self.max_test,
         )
 
+    @classmethod
+    def defaults(cls) -> TuneConfig:
+        """The engine's default settings, with no data and no output folder (``TuneConfig.defaults().q``)."""
+        return cls(data="", out_dir="")
+
     def with_(self, **changes) -> TuneConfig:
         return replace(self, **changes)

@@ -42,6 +42,11 @@ def _available_memory(available_bytes: int | None) -> int:
     return psutil.virtual_memory().available if available_bytes is None else available_bytes
 
 
+def _unreadable(path: Path, exc: OSError, en: str, ja: str) -> GenbaError:
+    """``en`` / ``ja``: whole sentences; the system's reason follows each in brackets."""
+    return GenbaError(f"{en} ({exc.strerror}).", f"{ja}（{exc.strerror}）。", path=path, detail=repr(exc))
+
+
 def check_no_pickle(path: str | os.PathLike[str]) -> None:
     """Refuse PyTorch checkpoints and pickles, by extension or by their first bytes."""
     path = Path(path)
@@ -50,11 +55,8 @@ def check_no_pickle(path: str | os.PathLike[str]) -> None:
         with open(path, "rb") as fh:
             head = fh.read(4)
     except OSError as exc:
-        raise GenbaError(
-            f"The model file could not be read ({exc.strerror}).",
-            f"モデルファイルを読み込めませんでした（{exc.strerror}）。",
-            path=path,
-            detail=repr(exc),
+        raise _unreadable(
+            path, exc, "The model file could not be read", "モデルファイルを読み込めませんでした"
         ) from exc
     if suffix in PICKLE_EXTENSIONS:
         found = f"a '{suffix}' file"
@@ -88,11 +90,8 @@ def check_model_file(
     try:
         st = os.stat(path)
     except OSError as exc:
-        raise GenbaError(
-            f"The model file could not be opened ({exc.strerror}).",
-            f"モデルファイルを開けませんでした（{exc.strerror}）。",
-            path=path,
-            detail=repr(exc),
+        raise _unreadable(
+            path, exc, "The model file could not be opened", "モデルファイルを開けませんでした"
         ) from exc
     if not stat.S_ISREG(st.st_mode):  # a FIFO or device would block or never end
         raise GenbaError(

@@ -27,9 +27,8 @@ from app.engine.data.prompting import EncodedExamples, PromptSpec, answer_mask, 
 from app.engine.data.task_file import write_task_file
 from app.engine.data.tokenizer import load_tokenizer_json
 from app.engine.errors import GenbaError
-from app.engine.events import EventSink, ProgressEvent
+from app.engine.events import ProgressEvent
 from app.engine.models.adapters import AdapterConfig, SiteShape, frozen_a
-from app.engine.models.llama_config import ClassHead
 from app.engine.models.model_safety import check_model_file
 from app.engine.models.objective import BatchObjective
 from app.engine.models.onnx_inspect import LOGITS, LinearSite, LmHead, find_linear_sites, find_lm_head
@@ -44,7 +43,7 @@ from app.engine.models.onnx_surgery import (
     save_model,
 )
 from app.engine.models.ort_runtime import session_options
-from app.engine.models.tunable import ExportedModel, Tuning
+from app.engine.models.tunable import ExportedModel, ExportRequest, Tuning, TuningRequest
 from app.engine.run_files import ONNX_DATA_FILE
 from app.engine.storage import check_free_space, replace_folder, sha256_file
 
@@ -412,21 +411,11 @@ class OnnxTunableModel:
             self._verify_copies(objective)
         return objective
 
-    def prepare_tuning(
-        self,
-        encoded: EncodedExamples,
-        layers: list[int],
-        projections: tuple[str, ...],
-        adapter_cfg: AdapterConfig,
-        *,
-        max_layers: int,
-        saved_sites: list[str] | None,
-        sink: EventSink,
-        spill_dir: Path | None = None,
-    ) -> Tuning:
+    def prepare_tuning(self, request: TuningRequest) -> Tuning:
         """Sites (recorded in ``Tuning.info``, so a resumed run adapts the same ones), adapted graph, objective."""
+        layers, saved_sites, sink = request.layers, request.saved_sites, request.sink
         if saved_sites is None:
-            chosen = self.choose_sites(projections, layers, max_layers)
+            chosen = self.choose_sites(request.projections, layers, request.max_layers)
             if not chosen:
                 raise GenbaError(
                     f"The chosen layers {layers} hold no tunable linear layer in this model.",
@@ -446,8 +435,8 @@ class OnnxTunableModel:
         sites = [by_key[k] for k in saved_sites]
         en, ja = "Preparing the model for tuning", "モデルを調整用に準備中"
         sink(ProgressEvent("prepare", 0.0, en, ja))
-        self.adapt(sites, adapter_cfg)
-        objective = self.objective(encoded)
+        self.adapt(sites, request.adapter_cfg)
+        objective = self.objective(request.encoded)
         sink(ProgressEvent("prepare", 1.0, en, ja))
         return Tuning(sites, dict(self.a), objective, None, info={"sites": list(saved_sites)})
 
@@ -503,21 +492,13 @@ class OnnxTunableModel:
             )
 
     # --- the deliverable ----------------------------------------------------------------------------------
-    def export(
-        self,
-        tuning: Tuning,
-        b: dict[str, np.ndarray],
-        target: Path,
-        spec: PromptSpec,
-        *,
-        max_tokens: int,
-        head: ClassHead | None = None,
-        progress: Callable[[float], None] | None = None,
-    ) -> ExportedModel:
+    def export(self, tuning: Tuning, request: ExportRequest) -> ExportedModel:
         """The source graph with the adapters of ``prepare_tuning`` folded in (``export_merged``)."""
-        if head is not None:
+        if request.head is not None:
             raise ValueError("a user's ONNX graph is read out as exported; it takes no fitted head")
-        path = self.export_merged(b, target, spec, progress, max_tokens=max_tokens)
+        path = self.export_merged(
+            request.b, request.target, request.spec, request.progress, max_tokens=request.max_tokens
+        )
         files = [f for f in (path, path.with_name(ONNX_DATA_FILE)) if f.is_file()]
         hashes = {f.name: sha256_file(f) for f in files}
         return ExportedModel(path, hashes[files[-1].name], hashes)  # files[-1] holds the weights

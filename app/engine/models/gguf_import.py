@@ -137,12 +137,6 @@ def _check_keys(reader, arch: str, path: Path) -> None:
             )
 
 
-def read_config(path: str | os.PathLike[str]) -> tuple[LlamaConfig, dict]:
-    """Model config and metadata (name, architecture) from a GGUF header."""
-    path = Path(path)
-    return _config_from_reader(_open_reader(path), path)
-
-
 def _config_from_reader(reader, path: Path) -> tuple[LlamaConfig, dict]:
     arch = _field(reader, "general.architecture")
     if arch not in SUPPORTED_ARCHITECTURES:

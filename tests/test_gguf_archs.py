@@ -303,7 +303,7 @@ def test_tiny_gemma3_tunes_exports_and_evaluates_the_same(tmp_path, monkeypatch,
 
     from app.cli import main
     from app.engine.models import gguf_import
-    from tests.test_tuner import write_demo_csv
+    from tests.support import write_demo_csv
 
     monkeypatch.setattr(gguf_import, "COMPACT_EMBEDDING_BYTES", 0)
     gguf_path = tmp_path / "gemma.gguf"

@@ -1,6 +1,6 @@
 """Whole tuning runs on user ONNX models: tune -> stop/resume -> export, checked in plain onnxruntime.
 
-The tiny exporter-like models come from test_onnx_tuning: a causal LM with its weights inside model.onnx
+The tiny exporter-like models come from tests/tiny_onnx_models.py: a causal LM with its weights inside model.onnx
 ("plain"), one with position_ids, past_key_values.* inputs and weights in model.onnx.data ("cache"), and a
 BERT-like sequence classifier.
 """
@@ -31,7 +31,7 @@ from app.engine.tuning.budget import Budget
 from app.engine.tuning.checkpoint import load_checkpoint
 from app.engine.tuning.config import TuneConfig
 from app.engine.tuning.tuner import RunControl, tune
-from tests.test_onnx_tuning import (
+from tests.tiny_onnx_models import (
     TEXTS,
     build_causal_lm,
     build_classifier,

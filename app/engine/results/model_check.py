@@ -27,7 +27,8 @@ from app.engine.data.prompting import answer_mask, make_prompt_spec
 from app.engine.errors import GenbaError
 from app.engine.models.catalog import ONNX_KINDS, ensure_converted, resolve_model
 from app.engine.models.llama_model import LlamaModel
-from app.engine.models.onnx_tuning import ORT_ERRORS, OnnxTunableModel, standard_feeds
+from app.engine.models.onnx_objective import ORT_ERRORS, standard_feeds
+from app.engine.models.onnx_tuning import OnnxTunableModel
 from app.engine.models.ort_runtime import create_session
 from app.engine.results.evaluation import LlamaScorer
 from app.engine.tuning.config import TuneConfig

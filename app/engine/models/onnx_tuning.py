@@ -383,7 +383,7 @@ class OnnxTunableModel:
         Same inputs and outputs as the source. Weights go to ``model.onnx.data`` when the source kept them
         outside or they exceed 1.5 GB. The tokenizer and exporter JSON files are copied, and the prompt goes
         to ``genba_task.json`` with ``max_tokens``. Written into ``<target>.partial`` and renamed, like
-        ``export.export_merged``.
+        ``LlamaModel.export``.
         """
 
         if self.adapted is None or self.a is None:

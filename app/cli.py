@@ -247,14 +247,21 @@ def _examples_for_eval(args):
 
 
 def cmd_eval(args: argparse.Namespace, lang: str) -> int:
+    from app.engine.data.prompting import default_template
+    from app.engine.models.catalog import AUTO_MODEL, pick_builtin, resolve_model
     from app.engine.results.evaluation import open_scorer
 
     ds, examples = _examples_for_eval(args)
-    scorer = open_scorer(args.model, ds.labels, args.template, _label_words(args.label_words))
+    texts = [ex.text for ex in ds.examples]
+    model = pick_builtin(texts) if args.model == AUTO_MODEL else args.model
+    template = args.template
+    if template is None and resolve_model(model).kind == "gguf-llama":  # as tune: by the examples' language
+        template = default_template(texts)
+    scorer = open_scorer(model, ds.labels, template, _label_words(args.label_words))
     t = time.perf_counter()
     result = scorer.evaluate(examples)
     out = result.to_dict() | {
-        "model": args.model,
+        "model": model,
         "data": args.data,
         "split": args.split,
         "seconds": round(time.perf_counter() - t, 2),
@@ -363,7 +370,12 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command")
 
     def data_args(sp):
-        sp.add_argument("--model", default="default", help="'default', a .gguf or .onnx file, or a folder")
+        sp.add_argument(
+            "--model",
+            default="auto",
+            help="'auto' (the built-in that suits the examples' language: 'gemma3-270m' for Japanese, else "
+            "'default', SmolLM2), 'default', 'gemma3-270m', a .gguf or .onnx file, or a folder",
+        )
         sp.add_argument("--data", help="CSV/TSV/JSONL file or a folder of label sub-folders")
         sp.add_argument("--text-column")
         sp.add_argument("--label-column")

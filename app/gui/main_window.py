@@ -38,6 +38,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.engine.models.gemma_builtin import GEMMA_BUILTIN
 from app.gui.choices import RunOutcome
 from app.gui.i18n import LANGUAGES, current_language, resources_dir, set_language
 from app.gui.pages.budget_page import DEMO_MINUTES, BudgetPage
@@ -183,6 +184,7 @@ class MainWindow(QMainWindow):
         self.model_page.model_checked.connect(self.budget_page.set_model)
         self.examples_page.examples_changed.connect(self._push_inputs)
         self.examples_page.status_changed.connect(self._push_inputs)
+        self.examples_page.model_suggested.connect(self._suggest_model)
         self.budget_page.budget_changed.connect(self._push_inputs)
         self.tune_page.run_ended.connect(self._run_ended)
         self.results_page.continue_requested.connect(self._continue_run)
@@ -299,6 +301,23 @@ class MainWindow(QMainWindow):
             return self.results_page.comparison
         return None
 
+    @Slot(str)
+    def _suggest_model(self, spec: str) -> None:
+        """The examples' language picks the built-in model, unless the user chose one on the Model step."""
+        if self._demo_state or not self.model_page.suggest_model(spec):
+            return
+        if spec == GEMMA_BUILTIN:
+            text = self.tr(
+                "Your examples are in Japanese, so the model that reads Japanese (Gemma 3 270M) was chosen. "
+                "You can change it on the Model step."
+            )
+        else:
+            text = self.tr(
+                "Your examples are not in Japanese, so the English model (SmolLM2 135M) was chosen. You can "
+                "change it on the Model step."
+            )
+        self.examples_page.show_model_note(text)
+
     # --- demo --------------------------------------------------------------------------------------
     @Slot()
     def start_demo(self) -> None:
@@ -339,7 +358,7 @@ class MainWindow(QMainWindow):
             return False
         first = Path(paths[0])
         if first.suffix.lower() in MODEL_SUFFIXES:
-            self.model_page.open_model(str(first))
+            self.model_page.open_model(str(first), by_user=True)
             self.show_page(self.model_page)
         else:
             self.examples_page.open_examples(str(first))

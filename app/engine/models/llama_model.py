@@ -198,9 +198,66 @@ class LlamaModel:
     def site_shapes(self, sites: list[AdapterSite]) -> list[SiteShape]:
         return [SiteShape(s.key, *self.cfg.proj_shape(s.proj)) for s in sites]
 
+    @property
+    def head_name(self) -> str:
+        return "embed" if self.cfg.tied_embeddings else "lm_head"
+
     def label_head(self, token_ids: np.ndarray) -> np.ndarray:
         """LM-head rows of the label words, [C, H]."""
-        return self.store.float_rows("embed" if self.cfg.tied_embeddings else "lm_head", token_ids)
+        return self.store.float_rows(self.head_name, token_ids)
+
+    def label_continuation(
+        self, encoded: EncodedExamples, batch_size: int = 16, progress: Callable[[float], None] | None = None
+    ) -> np.ndarray:
+        """[N, C] fp32: log p(label word's later tokens | prompt, its first token) of the frozen model.
+
+        Added to the first token's logit, it scores each class by its whole word (zeros for one-token words
+        and when ``encoded`` needs no whole-word scores). Computed once at zero adapters, so it stays fixed
+        while they move: the first token carries what tuning changes. One forward pass per class and example
+        (prompt + the word but its last token) gives every later token's position; the final norm and the LM
+        head over the full vocabulary are applied here, the head in slices (Gemma's vocabulary is 262,144).
+        """
+        n, c = len(encoded), len(encoded.label_token_ids)
+        out = np.zeros((n, c), dtype=np.float32)
+        if not encoded.whole_labels:
+            return out
+        n_layers = self.cfg.n_layers
+        session = self.session(build_prefix(self.cfg, self.store, n_layers), f"prefix{n_layers}")
+        norm = np.asarray(self.store.array("norm"), dtype=np.float32)
+        prompt_len = np.array([len(ids) for ids in encoded.ids], dtype=np.int64)
+        multi = [k for k, t in enumerate(encoded.label_tokens) if len(t) > 1]
+        for done, k in enumerate(multi):
+            tokens = encoded.label_tokens[k]
+            extended = EncodedExamples(
+                tuple(np.concatenate([ids, tokens[:-1]]) for ids in encoded.ids),
+                encoded.label_index,
+                encoded.label_token_ids,
+            )
+            for start in range(0, n, batch_size):
+                rows = np.arange(start, min(start + batch_size, n))
+                ids, _, _ = extended.batch(rows)
+                hidden = session.run(["hidden"], {"input_ids": ids})[0]  # [E, T, H] before the final norm
+                for j in range(1, len(tokens)):  # position L-1+j (token j-1 of the word) predicts token j
+                    h = hidden[np.arange(len(rows)), prompt_len[rows] - 1 + j]
+                    h = h / np.sqrt(np.mean(h * h, axis=-1, keepdims=True) + self.cfg.rms_eps) * norm
+                    out[rows, k] += self._log_probs(h, int(tokens[j]))
+            if progress is not None:
+                progress((done + 1) / len(multi))
+        return out
+
+    def _log_probs(self, features: np.ndarray, token: int, rows_per_slice: int = 16384) -> np.ndarray:
+        """[E] log-softmax of the LM head's logits at ``token``, the vocabulary read in slices."""
+        vocab = self.store.shape(self.head_name)[0]
+        f = features.astype(np.float32)
+        top = np.full(len(f), -np.inf)
+        total = np.zeros(len(f))
+        for s in range(0, vocab, rows_per_slice):
+            logits = f @ self.store.float_rows(self.head_name, np.arange(s, min(s + rows_per_slice, vocab))).T
+            m = np.maximum(top, logits.max(axis=1))
+            total = total * np.exp(top - m) + np.exp(logits - m[:, None]).sum(axis=1)
+            top = m
+        chosen = f @ self.label_head(np.array([token]))[0]
+        return (chosen - top - np.log(total)).astype(np.float32)
 
     def build_prefix_cache(
         self,
@@ -253,7 +310,8 @@ class LlamaModel:
         """Any labels: each is read out through its label word's row of the LM head."""
 
     def encode(self, spec: PromptSpec, examples, max_tokens: int = 128) -> EncodedExamples:
-        return encode_examples(self.tokenizer(), spec, examples, max_tokens)
+        """Label words that start alike are kept whole (scored by ``label_continuation``)."""
+        return encode_examples(self.tokenizer(), spec, examples, max_tokens, distinct_first_tokens=False)
 
     def default_layers(self, max_layers: int) -> None:
         """None: the layers are chosen by a forward probe through the prefix cache (``probe_objective``)."""
@@ -301,7 +359,14 @@ class LlamaModel:
             "prefix_cache_storage": cache.storage + (f" ({cache.plan.note})" if cache.plan.note else ""),
         }
         session = self.loss_session(start, sites, adapter_cfg)
-        label_words = Readout.label_words(self.label_head(encoded.label_token_ids), len(encoded))
+        # Whole-word scores: the later label tokens' log-probabilities, fixed (frozen model), as the offset.
+        continuation = self.label_continuation(
+            encoded,
+            progress=lambda done: request.sink(
+                ProgressEvent("labels", float(done), "Reading the label words", "ラベル語を読み込み中")
+            ),
+        )
+        label_words = Readout(self.label_head(encoded.label_token_ids), continuation)
         objective = SuffixObjective(session, cache, encoded, label_words, sites)
         a = {s.key: frozen_a(s, adapter_cfg) for s in self.site_shapes(sites)}
         return Tuning(sites, a, objective, label_words, cache.pooled, start, self.pieces, info)

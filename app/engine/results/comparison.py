@@ -60,8 +60,13 @@ def compare_held_out(
     split = config.split(dataset.examples)
     name, rows = ("test", split.test) if split.test else ("val", split.val)
     # share_cores: ORT threads yield, for a caller (the app) whose own thread must stay responsive.
+    texts = [ex.text for ex in dataset.examples]
     base = open_scorer(
-        config.model, dataset.labels, config.template, config.label_words, share_cores=share_cores
+        config.for_examples(texts).model,
+        dataset.labels,
+        config.prompt_template(texts),
+        config.label_words,
+        share_cores=share_cores,
     )
     tuned = open_scorer(exported_model, dataset.labels, share_cores=share_cores)  # its prompt is beside it
     before, after = base.evaluate(rows), tuned.evaluate(rows)

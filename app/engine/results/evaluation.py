@@ -103,15 +103,17 @@ class LlamaScorer(Scorer):
         self.head = None
 
     def label_logits(self, texts: list[str], batch: int = 16) -> np.ndarray:
+        """[N, C]; label words that start alike are scored by their whole word (``LlamaModel.label_continuation``)."""
         fake = [_Text(t, self.spec.labels[0]) for t in texts]
-        enc = encode_examples(self.tokenizer, self.spec, fake, self.max_tokens)
+        enc = encode_examples(self.tokenizer, self.spec, fake, self.max_tokens, distinct_first_tokens=False)
+        continuation = self.model.label_continuation(enc)
         if self.head is None:
             self.head = self.model.label_head(enc.label_token_ids)
         out = []
         for s in range(0, len(texts), batch):
             ids, answer, labels = enc.batch(np.arange(s, min(s + batch, len(texts))))
             feeds = {"input_ids": ids, "answer_index": answer, "label_ids": labels, "label_head": self.head}
-            feeds["label_offset"] = np.zeros((len(answer), len(self.head)), dtype=np.float32)
+            feeds["label_offset"] = continuation[s : s + len(answer)]
             out.append(self.session.run(["label_logits"], feeds)[0][0])  # the one copy: [E, C]
         return np.concatenate(out)
 
@@ -127,14 +129,17 @@ class OnnxCausalLMScorer(Scorer):
 
         self.net = OnnxLogitsModel(path, **session_kw)
         self.spec, self.tokenizer, self.max_tokens = spec, tokenizer, max_tokens
-        self.label_ids = label_token_ids(tokenizer, spec)
+        head_output = head_output_beside(self.net.path)
+        self.head_output = head_output if head_output in self.net.output_names else None
+        # Without a head the label words' first tokens are the scores, so they must differ.
+        self.label_ids = label_token_ids(tokenizer, spec) if self.head_output is None else None
 
     def label_logits(self, texts: list[str], batch: int = 8) -> np.ndarray:
         fake = [_Text(t, self.spec.labels[0]) for t in texts]
-        enc = encode_examples(self.tokenizer, self.spec, fake, self.max_tokens)
-        head_output = head_output_beside(self.net.path)
-        if head_output not in self.net.output_names:
-            head_output = None
+        head_output = self.head_output
+        enc = encode_examples(
+            self.tokenizer, self.spec, fake, self.max_tokens, distinct_first_tokens=head_output is None
+        )
         out = []
         for s in range(0, len(texts), batch):
             ids, answer, _ = enc.batch(np.arange(s, min(s + batch, len(texts))))

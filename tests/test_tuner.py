@@ -23,7 +23,7 @@ def demo_csv(tmp_path) -> Path:
     return write_demo_csv(tmp_path / "orders.csv")
 
 
-@pytest.mark.parametrize("blocks", [None, ("pooled",), ("pooled", "ngrams")])
+@pytest.mark.parametrize("blocks", [None, ("pooled",), ("pooled", "ngrams"), ("ngrams", "chars")])
 def test_tune_reports_exports_and_the_export_reproduces_the_test_accuracy(
     tiny_gguf, demo_csv, tmp_path, monkeypatch, blocks
 ):

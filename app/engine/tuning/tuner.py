@@ -22,7 +22,7 @@ import scipy.sparse as sp
 
 from app.engine.data.examples import load_examples
 from app.engine.data.keyword_model import keyword_baseline
-from app.engine.data.ngrams import NgramVocabulary, fit_vocabulary
+from app.engine.data.ngrams import CharGrams, NgramVocabulary, fit_char_grams, fit_vocabulary
 from app.engine.data.prompting import encode_examples, make_prompt_spec
 from app.engine.errors import GenbaError
 from app.engine.events import (
@@ -333,6 +333,7 @@ class _Run:
         # training examples picks which of them the head reads (app.engine.tuning.head).
         self.blocks: dict[str, sp.csr_matrix] = {}
         self.vocab: NgramVocabulary | None = None
+        self.chars: CharGrams | None = None
         # A user's ONNX graph gives no features to fit a head on: it is read out as it was exported.
         self.uses_head = self.cfg.head != "none" and not self.is_onnx
         if not self.uses_head:
@@ -346,6 +347,14 @@ class _Run:
                 else fit_vocabulary([self.encoded.ids[i] for i in self.train_rows])
             )
             self.blocks["ngrams"] = self.vocab.transform(self.encoded.ids)
+            # Character n-grams inside the word pieces (the keyword model's evidence, from the token ids).
+            pieces = [self.tokenizer.id_to_token(i) for i in range(self.tokenizer.get_vocab_size())]
+            self.chars = (
+                CharGrams.from_arrays(_sub(self.saved_arrays, "chars/"), pieces)
+                if "chars/idf" in self.saved_arrays
+                else fit_char_grams(pieces, [self.encoded.ids[i] for i in self.train_rows])
+            )
+            self.blocks["chars"] = self.chars.transform(self.encoded.ids)
         saved = self.saved_arrays
         if "bank" in saved:
             self.bank = saved["bank"]
@@ -422,6 +431,7 @@ class _Run:
             "lambda": fit.lam,
             "cv_accuracy": fit.cv_accuracy,
             "ngram_columns": int(self.blocks["ngrams"].shape[1]) if "ngrams" in self.blocks else 0,
+            "char_gram_columns": int(self.blocks["chars"].shape[1]) if "chars" in self.blocks else 0,
             "pooled_layer": self.start_layer if "pooled" in self.blocks else None,
             "options": options,
             "seconds": round(time.perf_counter() - t, 2),
@@ -436,6 +446,8 @@ class _Run:
             arrays |= _prefixed("best_head/", self.best_head.to_arrays())
         if self.vocab is not None:
             arrays |= _prefixed("ngrams/", self.vocab.to_arrays())
+        if self.chars is not None:
+            arrays |= _prefixed("chars/", self.chars.to_arrays())
         for k, head in enumerate(self.fold_heads):
             arrays |= _prefixed(f"fold_head{k}/", head.to_arrays())
         return arrays
@@ -758,7 +770,7 @@ class _Run:
         if head is None:
             return None
         widths = {name: m.shape[1] for name, m in self.blocks.items()}
-        return class_head_of(head, widths, self.vocab, self.start_layer)
+        return class_head_of(head, widths, self.vocab, self.start_layer, self.chars)
 
     def label_words_or_none(self) -> Readout | None:
         return None if self.is_onnx else self.label_words

@@ -7,7 +7,12 @@ on the pooled examples with the same seeds and batches; a PC killed mid-run rejo
 from __future__ import annotations
 
 import json
+import os
+import signal
+import socket
 import subprocess
+import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -24,10 +29,52 @@ pytest.importorskip("flwr")
 RUN_TIMEOUT = 900  # seconds: a safety net for a hung run, not a measurement
 
 
+class RecordingProxy:
+    """A TCP relay in front of the SuperLink that keeps every byte one SuperNode sends."""
+
+    def __init__(self, upstream_port: int) -> None:
+        self.upstream = ("127.0.0.1", upstream_port)
+        self.sent = bytearray()
+        self.lock = threading.Lock()
+        self.server = socket.create_server(("127.0.0.1", 0))
+        self.port = self.server.getsockname()[1]
+        threading.Thread(target=self.accept, daemon=True).start()
+
+    def accept(self) -> None:
+        while True:
+            try:
+                client, _ = self.server.accept()
+            except OSError:  # closed
+                return
+            upstream = socket.create_connection(self.upstream)
+            threading.Thread(target=self.pump, args=(client, upstream, True), daemon=True).start()
+            threading.Thread(target=self.pump, args=(upstream, client, False), daemon=True).start()
+
+    def pump(self, src: socket.socket, dst: socket.socket, record: bool) -> None:
+        try:
+            while data := src.recv(65536):
+                if record:
+                    with self.lock:
+                        self.sent += data
+                dst.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for s in (src, dst):
+                s.close()
+
+    def close(self) -> bytes:
+        self.server.close()
+        with self.lock:
+            return bytes(self.sent)
+
+
 class Fleet:
     """A SuperLink, one SuperNode per part, and the ServerApp's run; every process stopped at the end."""
 
-    def __init__(self, root: Path, spec, parts: list[Path], min_pcs: int, round_timeout: float = 60.0):
+    def __init__(
+        self, root: Path, spec, parts: list[Path], min_pcs: int, round_timeout: float = 60.0, record_pc0=False
+    ):
         self.root, self.parts = root, parts
         self.server = root / "server"
         write_spec(self.server, spec)
@@ -37,6 +84,7 @@ class Fleet:
         self.procs: list[subprocess.Popen] = []
         self.link = self.start(launch.superlink_command(self.port, host="127.0.0.1"), root / "superlink.log")
         launch.wait_for_port("127.0.0.1", self.port, self.link)
+        self.proxy = RecordingProxy(self.port) if record_pc0 else None
         self.nodes = [self.start_node(k) for k in range(len(parts))]
         self.min_pcs, self.round_timeout = min_pcs, round_timeout
 
@@ -47,7 +95,8 @@ class Fleet:
 
     def start_node(self, k: int) -> subprocess.Popen:
         config = launch.node_config(f"pc{k}", self.parts[k], self.root / f"pc{k}")
-        cmd = launch.supernode_command(f"127.0.0.1:{self.port}", config, launch.free_port())
+        port = self.proxy.port if self.proxy is not None and k == 0 else self.port
+        cmd = launch.supernode_command(f"127.0.0.1:{port}", config, launch.free_port())
         return self.start(cmd, self.root / f"pc{k}.log")
 
     def run(self) -> subprocess.Popen:
@@ -101,3 +150,67 @@ def test_three_supernodes_equal_one_pc_on_the_pooled_examples_bit_for_bit(tmp_pa
         for key in reference:
             assert np.array_equal(pc.params[key], reference[key]), (k, key)
         pc.close()
+
+
+def wait_for(condition, what: str, timeout: float = RUN_TIMEOUT) -> None:
+    """Poll a condition on the processes' files (a safety timeout, not a synchronisation by sleeping)."""
+    end = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < end, f"timed out waiting for {what}"
+        time.sleep(0.2)
+
+
+def test_a_supernode_killed_mid_run_rejoins_by_replaying_records_and_ends_equal(tmp_path, tiny_gguf):
+    spec = tiny_spec(tiny_gguf, steps=4)
+    parts = write_parts(tmp_path, 3)
+    fleet = Fleet(tmp_path / "fleet", spec, parts, min_pcs=3, round_timeout=60.0)
+    pc2_log = fleet.root / "pc2" / MEMBER_LOG
+    try:
+        run = fleet.run()
+        wait_for(
+            lambda: pc2_log.is_file() and len(member_records(fleet.root / "pc2")) >= 1, "pc2's first record"
+        )
+        os.killpg(fleet.nodes[2].pid, signal.SIGKILL)  # the PC's SuperNode and its ClientApp die at once
+        fleet.nodes[2].wait()
+        held_when_killed = len(member_records(fleet.root / "pc2"))
+        assert held_when_killed < spec.steps
+        fleet.nodes[2] = fleet.start_node(2)  # the same PC (name, examples, folder) comes back
+        assert run.wait(timeout=RUN_TIMEOUT) == 0
+    finally:
+        fleet.close()
+    logs = [member_records(fleet.root / f"pc{k}") for k in range(3)]
+    assert len(logs[0]) == spec.steps and logs[0] == logs[1] == logs[2]
+    final = [FleetMember.from_data(spec, f"pc{k}", parts[k], fleet.root / f"pc{k}") for k in range(3)]
+    for key in final[0].params:
+        assert np.array_equal(final[0].params[key], final[2].params[key])
+        assert np.array_equal(final[1].params[key], final[2].params[key])
+    assert read_status(fleet.server)["pcs"]["pc2"]["have"] == spec.steps
+
+
+def test_a_pc_sends_no_example_text_token_id_or_feature_vector(tmp_path, tiny_gguf):
+    spec = tiny_spec(tiny_gguf, steps=2)
+    parts = write_parts(tmp_path, 2)
+    fleet = Fleet(tmp_path / "fleet", spec, parts, min_pcs=2, record_pc0=True)
+    try:
+        run = fleet.run()
+        assert run.wait(timeout=RUN_TIMEOUT) == 0
+    finally:
+        fleet.close()
+        sent = fleet.proxy.close()
+    pc0 = FleetMember.from_data(spec, "pc0", parts[0], tmp_path / "check")
+    assert b"pc0" in sent and b"val_accuracy" in sent  # the recording is readable: the PC's answers are in it
+    for example in pc0.split.train + pc0.split.val + pc0.split.test:
+        assert example.text.encode("utf-8") not in sent
+    assert b"site 0 note" not in sent
+    for ids in pc0.encoded.ids:
+        for dtype in ("<i8", "<i4"):
+            assert ids.astype(dtype).tobytes() not in sent
+        assert ", ".join(map(str, ids)).encode() not in sent and " ".join(map(str, ids)).encode() not in sent
+    cache = pc0.objective.cache
+    for r in range(len(pc0.encoded)):
+        hidden = cache.batch(np.array([r]))[0, 0, :4]  # the first hidden state of each example
+        assert hidden.astype("<f4").tobytes() not in sent and hidden.astype("<f8").tobytes() not in sent
+    pc0.close()
+    print(
+        f"\nbytes sent by one PC: {len(sent)} for {spec.steps} steps (+ final sync), {len(sent) / spec.steps:.0f}/step"
+    )

@@ -14,6 +14,8 @@ import time
 from pathlib import Path
 
 from app.engine.errors import GenbaError
+from app.engine.models.catalog import ensure_converted, resolve_model
+from app.engine.models.llama_model import LlamaModel
 from app.engine.storage import atomic_write_json
 from app.engine.tuning import zo
 from app.fleet.protocol import Combined, FleetSpec
@@ -129,3 +131,18 @@ class Coordinator:
         self.status["steps"] = self.spec.steps
         self.status["finished"] = finished
         atomic_write_json(self.folder / STATUS_FILE, self.status)
+
+
+def spec_for(model: str, labels: list[str], layers: list[int] | None = None, **settings) -> FleetSpec:
+    """The fleet's start from a model and its labels; layers default to the model's top two."""
+    ref = resolve_model(model)
+    if layers is None:
+        n = LlamaModel.open(ensure_converted(ref)).cfg.n_layers
+        layers = [n - 2, n - 1] if n > 1 else [0]
+    return FleetSpec(
+        model=str(model),
+        model_sha256=ref.sha256,
+        labels=tuple(sorted(labels)),
+        layers=tuple(layers),
+        **settings,
+    )

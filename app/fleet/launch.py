@@ -177,3 +177,53 @@ def stop(proc: subprocess.Popen, timeout: float = 20.0) -> None:
             pass
     with contextlib.suppress(ProcessLookupError, PermissionError):  # children left in the group
         os.killpg(proc.pid, 9)
+
+
+def serve_fleet(
+    folder: str | os.PathLike[str],
+    *,
+    port: int = DEFAULT_PORT,
+    host: str = "0.0.0.0",
+    tls: Tls | None = None,
+    allowed_keys: list[str] | None = None,
+    min_pcs: int = 1,
+    round_timeout: float = 120.0,
+) -> int:
+    """Coordinate a fleet whose spec is in ``folder``: start the SuperLink, allow the PCs' keys, run the
+    ServerApp until the last step (its log on this terminal), stop the SuperLink. Returns flwr run's code."""
+    folder = Path(folder).resolve()
+    env = process_env(folder / "flwr-home")
+    write_connection(folder / "flwr-home", f"127.0.0.1:{port}", tls.ca_cert if tls else None)
+    link = start(
+        superlink_command(port, host, tls, node_auth=bool(allowed_keys)), env, folder / "superlink.log"
+    )
+    try:
+        wait_for_port("127.0.0.1", port, link)
+        for key in allowed_keys or []:
+            subprocess.run(register_command(key), env=env, check=True)
+        return subprocess.run(run_command(folder, min_pcs, round_timeout), env=env).returncode
+    finally:
+        stop(link)
+
+
+def join_command(
+    superlink: str,
+    name: str,
+    data: str | os.PathLike[str],
+    folder: str | os.PathLike[str],
+    *,
+    root_certificate: str | os.PathLike[str] | None = None,
+    private_key: str | os.PathLike[str] | None = None,
+    text_column: str | None = None,
+    label_column: str | None = None,
+    threads: int = 1,
+    runtime_port: int | None = None,
+) -> list[str]:
+    """The SuperNode of this PC: its name, its examples and its fleet folder stay on it (``--node-config``)."""
+    more = {"threads": threads}
+    if text_column:
+        more["text-column"] = text_column
+    if label_column:
+        more["label-column"] = label_column
+    config = node_config(name, Path(data).resolve(), Path(folder).resolve(), **more)
+    return supernode_command(superlink, config, runtime_port or free_port(), root_certificate, private_key)

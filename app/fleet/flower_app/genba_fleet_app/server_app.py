@@ -97,6 +97,10 @@ def main(grid: Grid, context: Context) -> None:
         combined = combine(spec, step, answers_of(replies))
         for name, why in combined.rejected.items():
             print(f"step {step}: rejected PC '{name}': {why}", flush=True)
+        if not combined.used:  # nobody answered in time: the step is asked again, not logged empty
+            print(f"step {step}: no PC answered in {timeout:g} s; asking again", flush=True)
+            wait_for_pcs(grid, min_pcs, timeout=24 * 3600)
+            continue
         coord.add_step(combined, time.perf_counter() - t)
         print(
             f"step {step}: loss {combined.record.loss:.4f} from {', '.join(combined.used) or 'no PC'}",

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import app
+from app.engine.errors import GenbaError
 
 FLOWER_APP = Path(__file__).resolve().parent / "flower_app"
 CONNECTION = "genba-fleet"  # the SuperLink connection's name in the Flower CLI's config.toml
@@ -61,8 +62,14 @@ def wait_for_port(host: str, port: int, proc: subprocess.Popen, timeout: float =
 
 
 def flower_bin(name: str) -> str:
-    """A Flower executable from the environment this program runs in."""
-    return str(Path(sys.executable).parent / name)
+    """A Flower executable from the environment this program runs in (Flower is the ``fleet`` extra)."""
+    path = Path(sys.executable).parent / name
+    if not path.exists() and not path.with_suffix(".exe").exists():
+        raise GenbaError(
+            "Fleet tuning needs Flower, which is not installed: pip install 'genba-tuner[fleet]'.",
+            "フリート調整には Flower が必要ですが、インストールされていません: pip install 'genba-tuner[fleet]'",
+        )
+    return str(path)
 
 
 def process_env(flwr_home: str | os.PathLike[str]) -> dict[str, str]:
@@ -104,7 +111,17 @@ def _toml(v) -> str:
         return "true" if v else "false"
     if isinstance(v, int | float):
         return repr(v)
-    return '"' + str(v).replace("\\", "\\\\").replace('"', '\\"') + '"'
+    text = str(v)
+    # Flower's --node-config parser takes '...' or "..." with no escaped quotes inside: a literal string
+    # (no escapes, so Windows paths keep their backslashes), else a basic string.
+    if "'" not in text:
+        return f"'{text}'"
+    if '"' not in text:
+        return '"' + text.replace("\\", "\\\\") + '"'
+    raise GenbaError(
+        f"A name or path may not contain both ' and \": {text}",
+        f"名前やパスに ' と \" の両方を含めることはできません: {text}",
+    )
 
 
 def supernode_command(

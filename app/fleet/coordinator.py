@@ -23,6 +23,8 @@ from app.fleet.protocol import Combined, FleetSpec
 SPEC_FILE = "fleet.json"
 STEPS_LOG = "fleet_steps.jsonl"
 STATUS_FILE = "fleet_status.json"
+VIEW_FILE = "fleet_view.json"  # on each PC: the coordinator's latest view of the fleet, sent with every round
+VIEW_LOSSES = 1000  # the last steps' losses a view carries (for the live chart)
 
 
 def write_spec(folder: str | os.PathLike[str], spec: FleetSpec) -> Path:
@@ -62,11 +64,15 @@ def read_spec(folder: str | os.PathLike[str]) -> FleetSpec:
 
 
 def read_status(folder: str | os.PathLike[str]) -> dict | None:
-    """The coordinator's latest status, or None before the first round (or while it is being replaced)."""
-    try:
-        return json.loads((Path(folder) / STATUS_FILE).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
+    """The fleet's status in a coordinator's folder (or the view in a PC's folder); None before the first
+    round or while it is being replaced."""
+    folder = Path(folder)
+    for name in (STATUS_FILE, VIEW_FILE):
+        try:
+            return json.loads((folder / name).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+    return None
 
 
 class Coordinator:
@@ -124,6 +130,19 @@ class Coordinator:
                 acc = sum(p[f"{part}_accuracy"] * p[f"n_{part}"] for p in pcs) / n
                 self.status["pooled"][f"{part}_accuracy"] = acc
                 self.status["pooled"][f"n_{part}"] = n
+
+    def view(self) -> dict:
+        """What every PC is shown: the PCs (names, example counts, last seen, accuracies), the pooled
+        figures and the recent losses -- the same live chart everywhere."""
+        return {
+            "pcs": self.status["pcs"],
+            "pooled": self.status["pooled"],
+            "losses": self.status["losses"][-VIEW_LOSSES:],
+            "step": self.step,
+            "steps": self.spec.steps,
+            "finished": self.status["finished"],
+            "now": time.time(),
+        }
 
     def write_status(self, finished: bool = False) -> None:
         self.pool()

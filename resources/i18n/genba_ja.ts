@@ -224,17 +224,17 @@
 <context>
     <name>DemoBox</name>
     <message>
-        <location filename="../../app/gui/main_window.py" line="99"/>
+        <location filename="../../app/gui/main_window.py" line="100"/>
         <source>Demo</source>
         <translation>デモ</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="102"/>
+        <location filename="../../app/gui/main_window.py" line="103"/>
         <source>New here? The demo tunes the included model on the excavator work orders that come with the app (bucket, engine, hydraulic) for {minutes} minutes, then shows what it would be worth.</source>
         <translation>初めての方へ: デモでは、アプリに付属の油圧ショベルの作業指示（バケット・エンジン・油圧）で内蔵モデルを {minutes} 分間調整し、その効果を金額で示します。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="106"/>
+        <location filename="../../app/gui/main_window.py" line="107"/>
         <source>Run the &amp;demo</source>
         <translation>デモを実行(&amp;D)</translation>
     </message>
@@ -449,6 +449,196 @@
     </message>
 </context>
 <context>
+    <name>FleetPage</name>
+    <message>
+        <location filename="../../app/gui/pages/fleet_page.py" line="109"/>
+        <source>Fleet</source>
+        <translation>フリート</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/fleet_page.py" line="118"/>
+        <source>Tune one model together with other PCs of your plant. Each PC keeps its own examples: only step numbers and a few sums per step leave this PC, never the examples or the model.</source>
+        <translation>工場のほかの PC と一緒に 1 つのモデルを調整します。例文は各 PC に残ります。この PC から出るのは調整の回ごとの番号といくつかの合計値だけで、例文やモデルは決して出ません。</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/fleet_page.py" line="123"/>
+        <source>Coordinator address:</source>
+        <translation>取りまとめ PC のアドレス:</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/fleet_page.py" line="124"/>
+        <source>Name of this PC:</source>
+        <translation>この PC の名前:</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/fleet_page.py" line="125"/>
+        <source>Examples on this PC:</source>
+        <translation>この PC の例文:</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/fleet_page.py" line="126"/>
+        <source>Fleet folder on this PC:</source>
+        <translation>この PC のフリート用フォルダー:</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/fleet_page.py" line="127"/>
+        <source>Fleet certificate (ca.crt):</source>
+        <translation>フリートの証明書（ca.crt）:</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/fleet_page.py" line="132"/>
+        <source>Browse…</source>
+        <translation>参照…</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/fleet_page.py" line="133"/>
+        <source>No encryption (a trial on one PC only)</source>
+        <translation>暗号化しない（1 台での試験専用）</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/fleet_page.py" line="134"/>
+        <source>&amp;Join the fleet</source>
+        <translation>フリートに参加(&amp;J)</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/fleet_page.py" line="135"/>
+        <source>&amp;Leave</source>
+        <translation>抜ける(&amp;L)</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/fleet_page.py" line="138"/>
+        <source>PC</source>
+        <translation>PC</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/fleet_page.py" line="139"/>
+        <source>Training examples</source>
+        <translation>学習用の例文</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/fleet_page.py" line="140"/>
+        <source>Validation accuracy</source>
+        <translation>検証用データの正解率</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/fleet_page.py" line="141"/>
+        <source>Last seen</source>
+        <translation>最後の応答</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/fleet_page.py" line="144"/>
+        <source>Fleet loss</source>
+        <translation>フリートの損失</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/fleet_page.py" line="144"/>
+        <source>loss</source>
+        <translation>損失</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/fleet_page.py" line="144"/>
+        <source>step</source>
+        <translation>回</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/fleet_page.py" line="145"/>
+        <source>loss of the pooled batch</source>
+        <translation>全 PC 分をまとめた損失</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/fleet_page.py" line="146"/>
+        <source>&amp;Next →</source>
+        <translation>次へ(&amp;N) →</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/fleet_page.py" line="150"/>
+        <source>Examples on this PC</source>
+        <translation>この PC の例文</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/fleet_page.py" line="155"/>
+        <source>Fleet folder on this PC</source>
+        <translation>この PC のフリート用フォルダー</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/fleet_page.py" line="160"/>
+        <source>Fleet certificate (ca.crt)</source>
+        <translation>フリートの証明書（ca.crt）</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/fleet_page.py" line="168"/>
+        <source>Enter the coordinator&apos;s address as name:port, for example plant-server:9091.</source>
+        <translation>取りまとめ PC のアドレスを「名前:ポート」の形で入力してください（例: plant-server:9091）。</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/fleet_page.py" line="170"/>
+        <source>Enter a name for this PC (the other PCs see it).</source>
+        <translation>この PC の名前を入力してください（ほかの PC に表示されます）。</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/fleet_page.py" line="172"/>
+        <source>Choose the file with this PC&apos;s examples.</source>
+        <translation>この PC の例文のファイルを選んでください。</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/fleet_page.py" line="174"/>
+        <source>Choose a folder where this PC keeps its fleet records.</source>
+        <translation>この PC がフリートの記録を保存するフォルダーを選んでください。</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/fleet_page.py" line="177"/>
+        <source>Choose the fleet&apos;s certificate file, or tick &apos;No encryption&apos; for a trial on one PC.</source>
+        <translation>フリートの証明書ファイルを選ぶか、1 台での試験なら「暗号化しない」にチェックを入れてください。</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/fleet_page.py" line="184"/>
+        <location filename="../../app/gui/pages/fleet_page.py" line="201"/>
+        <location filename="../../app/gui/pages/fleet_page.py" line="235"/>
+        <source>Problem</source>
+        <translation>問題あり</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/fleet_page.py" line="207"/>
+        <source>Joined</source>
+        <translation>参加中</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/fleet_page.py" line="207"/>
+        <source>Waiting for the coordinator&apos;s next round…</source>
+        <translation>取りまとめ PC からの次の回を待っています…</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/fleet_page.py" line="236"/>
+        <source>This PC&apos;s fleet connection stopped. See supernode.log in the fleet folder.</source>
+        <translation>この PC のフリート接続が止まりました。フリート用フォルダーの supernode.log を確認してください。</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/fleet_page.py" line="255"/>
+        <source>{seconds} s ago</source>
+        <translation>{seconds} 秒前</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/fleet_page.py" line="271"/>
+        <source>Finished</source>
+        <translation>完了</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/fleet_page.py" line="272"/>
+        <source>The fleet finished all {steps} steps.</source>
+        <translation>フリートは全 {steps} 回の調整を終えました。</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/fleet_page.py" line="277"/>
+        <source>Tuning</source>
+        <translation>調整中</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/fleet_page.py" line="278"/>
+        <source>Step {step} of {steps}, {pcs} PCs.</source>
+        <translation>{steps} 回中 {step} 回目、PC {pcs} 台。</translation>
+    </message>
+</context>
+<context>
     <name>Formatting</name>
     <message>
         <location filename="../../app/gui/formatting.py" line="30"/>
@@ -464,32 +654,32 @@
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../../app/gui/main_window.py" line="261"/>
+        <location filename="../../app/gui/main_window.py" line="264"/>
         <source>{number}. {title}</source>
         <translation>{number}. {title}</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="263"/>
+        <location filename="../../app/gui/main_window.py" line="266"/>
         <source>{step}  ✓ done</source>
         <translation>{step}  ✓ 完了</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="420"/>
+        <location filename="../../app/gui/main_window.py" line="423"/>
         <source>Genba Tuner</source>
         <translation>現場チューナー</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="421"/>
+        <location filename="../../app/gui/main_window.py" line="424"/>
         <source>&amp;Language:</source>
         <translation>表示言語(&amp;L):</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="432"/>
+        <location filename="../../app/gui/main_window.py" line="435"/>
         <source>Stop tuning?</source>
         <translation>調整を止めますか？</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="434"/>
+        <location filename="../../app/gui/main_window.py" line="437"/>
         <source>A tuning run is in progress. Stop it and close? The best result so far and the checkpoint are kept, and the run can be continued later.</source>
         <translation>調整を実行中です。止めてウィンドウを閉じますか？ それまでで一番良い結果と途中経過は保存され、後で続きから再開できます。</translation>
     </message>
@@ -1423,12 +1613,12 @@
         <translation>選んだモデルはこの PC では調整できません。手順 1 をご覧ください。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="499"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="501"/>
         <source>Problem</source>
         <translation>問題あり</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="373"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="375"/>
         <source>Tune</source>
         <translation>調整</translation>
     </message>
@@ -1448,328 +1638,328 @@
         <translation>先に調整時間を決めてください（手順 3）。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="379"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="381"/>
         <source>Start the run and watch it learn. The PC may feel slower while it tunes; this window stays usable. Stop keeps the best result found so far.</source>
         <translation>調整を始めて、上達する様子を見守ります。調整中は PC が遅く感じられることがありますが、このウィンドウは使えます。途中で止めても、それまでで一番良い結果が残ります。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="383"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="385"/>
         <source>&amp;Start tuning</source>
         <translation>調整を開始(&amp;S)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="384"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="386"/>
         <source>&amp;Pause</source>
         <translation>一時停止(&amp;P)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="385"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="387"/>
         <source>Res&amp;ume</source>
         <translation>再開(&amp;U)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="386"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="388"/>
         <source>S&amp;top (keep best so far)</source>
         <translation>停止（一番良い結果を残す）(&amp;T)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="387"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="389"/>
         <source>&amp;Next: Results</source>
         <translation>次へ: 結果(&amp;N)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="389"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="391"/>
         <source>Correct answers: best (at start)</source>
         <translation>正解率: 最高（開始時）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="390"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="392"/>
         <source>Time spent</source>
         <translation>経過時間</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="396"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="398"/>
         <source>Accuracy</source>
         <translation>正解率</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="397"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="399"/>
         <source>More charts</source>
         <translation>詳しいグラフ</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="398"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="400"/>
         <source>time (min:s)</source>
         <translation>経過時間（分:秒）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="400"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="402"/>
         <source>Correct answers on the checking rows (they pick the best result)</source>
         <translation>確認用データでの正解率（一番良い結果を選ぶのに使います）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="407"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="409"/>
         <source>Error while learning (lower is better)</source>
         <translation>学習中の誤差（低いほど良い）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="407"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="409"/>
         <source>error</source>
         <translation>誤差</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="409"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="411"/>
         <source>each round</source>
         <translation>1 回ごと</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="410"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="412"/>
         <source>average</source>
         <translation>平均</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="412"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="414"/>
         <source>electricity</source>
         <translation>電力量</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="414"/>
-        <location filename="../../app/gui/pages/tune_page.py" line="417"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="416"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="419"/>
         <source>tuning</source>
         <translation>調整</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="415"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="417"/>
         <source>whole PC</source>
         <translation>PC 全体</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="416"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="418"/>
         <source>Memory used by tuning</source>
         <translation>調整が使っているメモリー</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="416"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="418"/>
         <source>MB</source>
         <translation>MB</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="434"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="436"/>
         <source>Not started</source>
         <translation>まだ始めていません</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="435"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="437"/>
         <source>Press Start tuning when the steps above are done.</source>
         <translation>手順 1〜3 が済んだら「調整を開始」を押してください。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="438"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="440"/>
         <source>Did not finish</source>
         <translation>最後まで終わりませんでした</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="438"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="440"/>
         <source>See the message above.</source>
         <translation>上のメッセージをご覧ください。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="442"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="444"/>
         <source>Stopped early</source>
         <translation>早めに終了しました</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="444"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="446"/>
         <source>Accuracy had stopped going up, so the run ended early and kept its best result.</source>
         <translation>正解率が上がらなくなったので早めに終え、一番良かった結果を残しました。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="447"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="449"/>
         <source>Finished</source>
         <translation>完了</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="447"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="449"/>
         <source>The best result is kept. See the results (step 5).</source>
         <translation>一番良かった結果が残っています。結果をご覧ください（手順 5）。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="449"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="451"/>
         <source>Paused</source>
         <translation>一時停止中</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="449"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="451"/>
         <source>Press Resume to continue.</source>
         <translation>「再開」を押すと続きます。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="451"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="453"/>
         <source>Stopping</source>
         <translation>停止中</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="451"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="453"/>
         <source>Keeping the best result so far.</source>
         <translation>それまでで一番良い結果を残しています。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="455"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="457"/>
         <source>Getting ready</source>
         <translation>準備中</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="456"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="458"/>
         <source>The first check of accuracy comes after a few rounds.</source>
         <translation>数回調整したあとで、最初の正解率が出ます。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="463"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="465"/>
         <source>Stops early if nothing improves for another {left}.</source>
         <translation>あと {left} のあいだ良くならなければ、早めに終えます。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="465"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="467"/>
         <source>Early stop is off: it runs for the whole time.</source>
         <translation>早めに終える設定はオフです。最後まで調整します。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="470"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="472"/>
         <source>Levelling off: safe to stop</source>
         <translation>頭打ち：止めても大丈夫</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="471"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="473"/>
         <source>No better result for {since}. {stop}</source>
         <translation>{since} のあいだ良くなっていません。{stop}</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="476"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="478"/>
         <source>Improving steadily</source>
         <translation>順調に上達中</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="477"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="479"/>
         <source>Up from {start}% to {best}%. {stop}</source>
         <translation>{start}% から {best}% に上がりました。{stop}</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="485"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="487"/>
         <source>Learning, no gain yet</source>
         <translation>学習中（まだ伸びていません）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="486"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="488"/>
         <source>Gains often come after a few minutes. {stop}</source>
         <translation>伸び始めるまで数分かかることがよくあります。{stop}</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="508"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="510"/>
         <source>{model} learns from {n} rows of your data ({labels}); tuning time: {budget}.</source>
         <translation>{model} が学習データ {n} 件（{labels}）から学習します。調整時間: {budget}。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="526"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="528"/>
         <source>Paused after {step} rounds. Press Resume to continue.</source>
         <translation>{step} 回の調整のあとで一時停止中です。「再開」を押すと続きます。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="537"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="539"/>
         <source>Tuning. The bar shows how much of the tuning time is used.</source>
         <translation>調整中です。バーは調整時間のうち使った割合です。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="574"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="576"/>
         <source>{wh} Wh, {yen} (measured)</source>
         <translation>{wh} Wh、{yen}（実測）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="576"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="578"/>
         <source>{wh} Wh, {yen} (estimated)</source>
         <translation>{wh} Wh、{yen}（推定）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="391"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="393"/>
         <source>Time left</source>
         <translation>残り時間</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="392"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="394"/>
         <source>Electricity so far</source>
         <translation>これまでの電力量（電気代）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="401"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="403"/>
         <source>% correct</source>
         <translation>正解率 %</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="404"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="406"/>
         <source>while tuning</source>
         <translation>調整中</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="405"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="407"/>
         <source>before tuning</source>
         <translation>調整前</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="411"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="413"/>
         <source>Electricity used</source>
         <translation>使った電力量</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="411"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="413"/>
         <source>Wh</source>
         <translation>Wh</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="413"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="415"/>
         <source>Processor load (whole PC = 100%)</source>
         <translation>CPU の使用率（PC 全体 = 100%）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="413"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="415"/>
         <source>%</source>
         <translation>%</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="519"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="521"/>
         <source>Ready.</source>
         <translation>準備ができました。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="521"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="523"/>
         <source>The run did not finish.</source>
         <translation>調整は最後まで終わりませんでした。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="523"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="525"/>
         <source>Finished: see the results (step 5).</source>
         <translation>終了しました。結果をご覧ください（手順 5）。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="528"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="530"/>
         <source>Stopping: checking the best result and writing the model…</source>
         <translation>停止中: 一番良い結果を確かめて、モデルを書き出しています…</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="531"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="533"/>
         <source>Preparing: {message}…</source>
         <translation>準備中: {message}…</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="534"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="536"/>
         <source>Preparing…</source>
         <translation>準備中…</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="555"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="557"/>
         <source>{left} (at {time})</source>
         <translation>{left}（{time} ごろ）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="564"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="566"/>
         <source>{best}% ({start}%)</source>
         <translation>{best}%（{start}%）</translation>
     </message>

@@ -6,9 +6,13 @@ The SuperNode's ``--node-config`` names the PC, its example file and that folder
 
 from __future__ import annotations
 
+import json
+
 from flwr.app import ConfigRecord, Context, Message, RecordDict
 from flwr.clientapp import ClientApp
 
+from app.engine.storage import atomic_write_json
+from app.fleet.coordinator import VIEW_FILE
 from app.fleet.member import FleetMember
 from app.fleet.protocol import FleetSpec, records_from_json
 
@@ -30,6 +34,8 @@ def train(msg: Message, context: Context) -> Message:
         threads=int(cfg.get("threads", 1)),
     )
     try:
+        if "view" in ask:  # the coordinator's view of the fleet, for this PC's window
+            atomic_write_json(member.state_dir / VIEW_FILE, json.loads(str(ask["view"])))
         answer: dict = {"name": member.name}
         first = int(ask["first"])
         if first <= len(member.records):  # else: a gap; say what we hold and the server resends

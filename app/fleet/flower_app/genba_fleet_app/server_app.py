@@ -7,6 +7,7 @@ that round and sent the records it missed when it is back.
 
 from __future__ import annotations
 
+import json
 import time
 
 from flwr.app import ConfigRecord, Context, Message, RecordDict
@@ -58,6 +59,7 @@ def main(grid: Grid, context: Context) -> None:
             "step": step,
             "evaluate": evaluate,
             "final": final,
+            "view": json.dumps(coord.view()),
         }
         return Message(RecordDict({"fleet": ConfigRecord(content)}), dst_node_id=node, message_type="train")
 
@@ -108,6 +110,7 @@ def main(grid: Grid, context: Context) -> None:
         )
 
     # Final sync: every PC (at least min-pcs of them) gets the records it lacks and reports its accuracies.
+    coord.status["finished"] = True  # the PCs' views say so too
     nodes = wait_for_pcs(grid, min_pcs, timeout=timeout)
     for _ in range(3):  # a PC that reported a gap is sent its missing records again
         answers_of(exchange(grid, [message(n, -1, True, True) for n in nodes], timeout))

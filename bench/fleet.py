@@ -23,6 +23,7 @@ import numpy as np
 
 from app.engine.data.examples import Example, Split, split_examples
 from app.engine.models.catalog import resolve_model
+from app.engine.tuning import zo
 from app.fleet.member import FleetMember
 from app.fleet.protocol import FleetSpec, combine
 from tests.tiny_models import write_tiny_llama_gguf
@@ -97,6 +98,57 @@ def run(k: int, spec: FleetSpec, split: Split, folder: Path, eval_every: int) ->
     }
 
 
+def local_seeds(spec: FleetSpec, rnd: int, pc: int, j: int) -> tuple[int, ...]:
+    return tuple(
+        int(np.random.SeedSequence([spec.seed, rnd, pc, j, i]).generate_state(1, np.uint32)[0])
+        for i in range(spec.q)
+    )
+
+
+def run_local(
+    k: int, local: int, rounds: int, spec: FleetSpec, split: Split, folder: Path, eval_every: int
+) -> dict:
+    """``local`` steps per PC per round, each PC on its own seeds and batches from the common start; the server
+    applies every PC's records with lr weighted by its share of the examples. local=1 with shared seeds is
+    the synchronous protocol; here local=1 still uses per-PC seeds (one record per PC per round)."""
+    parts = [split.train[i::k] for i in range(k)]
+    pcs = [
+        FleetMember(spec, f"pc{i}", Split(p, (), ()), folder / f"L{local}k{k}pc{i}")
+        for i, p in enumerate(parts)
+    ]
+    judge = FleetMember(spec, "judge", Split((), split.val, ()), folder / f"L{local}k{k}judge")
+    start = {key: v.copy() for key, v in judge.params.items()}
+    common = start
+    compute_s = 0.0
+    curve = [{"round": 0, "compute_s": 0.0, "val_accuracy": judge.accuracy("val")}]
+    for rnd in range(rounds):
+        records, times = [], []
+        for i, m in enumerate(pcs):
+            m.params = {key: v.copy() for key, v in common.items()}
+            t = time.perf_counter()
+            for j in range(local):
+                step = rnd * local + j
+                seeds = local_seeds(spec, rnd, i, j)
+                report = m.report(step, seeds=seeds)
+                grads = report.projected_grads(spec.eps)
+                m.params = zo.apply_update(m.params, seeds, grads, spec.lr)
+                share = len(m.train_rows) / sum(len(p) for p in parts)
+                records.append(zo.StepRecord(step, seeds, grads, spec.lr * share * k, 0.0, True))
+            times.append(time.perf_counter() - t)
+        # every PC's records from the common start: the mean of the PCs' local moves, weighted by examples
+        common = zo.replay(
+            common,
+            [zo.StepRecord(r.step, r.seeds, r.projected_grads, r.lr / k, r.loss, True) for r in records],
+        )
+        compute_s += max(times)
+        judge.params = common
+        if (rnd + 1) % eval_every == 0:
+            curve.append({"round": rnd + 1, "compute_s": compute_s, "val_accuracy": judge.accuracy("val")})
+    for m in [*pcs, judge]:
+        m.close()
+    return {"pcs": k, "local_steps": local, "rounds": rounds, "curve": curve}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--clients", default="1,3,10")
@@ -104,6 +156,8 @@ def main() -> None:
     ap.add_argument("--batch", type=int, default=4, help="examples per PC per step")
     ap.add_argument("--per-label", type=int, default=100)
     ap.add_argument("--eval-every", type=int, default=10)
+    ap.add_argument("--local", default="", help="also: local steps per round to compare, e.g. 1,5,10")
+    ap.add_argument("--rounds", type=int, default=40)
     ap.add_argument("--out", default=None)
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
@@ -132,6 +186,15 @@ def main() -> None:
                 f"one PC (pooled, same batches) {r['one_pc_seconds_per_step'] * 1000:.0f} ms/step; "
                 f"answer {r['answer_bytes_per_step']} B/step; val acc by step "
                 + ", ".join(f"{c['step']}:{c['val_accuracy']:.3f}" for c in r["curve"]),
+                flush=True,
+            )
+        for local in (int(x) for x in args.local.split(",") if x):
+            r = run_local(3, local, args.rounds, spec, split, Path(tmp), args.eval_every)
+            results.append(r)
+            print(
+                f"3 PCs, {local} local steps/round: val acc by round "
+                + ", ".join(f"{c['round']}:{c['val_accuracy']:.3f}" for c in r["curve"])
+                + f"; compute {r['curve'][-1]['compute_s']:.2f} s",
                 flush=True,
             )
     if args.out:

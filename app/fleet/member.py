@@ -149,11 +149,14 @@ class FleetMember:
         """This PC's examples of a step: a pure function of (seed, step, its training examples)."""
         return batch_rows(self.spec.seed, step, len(self.train_rows), self.spec.batch_size)
 
-    def report(self, step: int, rows: np.ndarray | None = None) -> ClientReport:
-        """Exact loss sums of the step's 2q copies over this PC's batch (``rows``: override, for tests)."""
+    def report(
+        self, step: int, rows: np.ndarray | None = None, seeds: tuple[int, ...] | None = None
+    ) -> ClientReport:
+        """Exact loss sums of the step's 2q copies over this PC's batch (``rows``, ``seeds``: overrides for
+        the pooled reference and the local-steps benchmark)."""
         spec = self.spec
         rows = self.batch(step) if rows is None else np.asarray(rows)
-        seeds = spec.seeds(step)
+        seeds = spec.seeds(step) if seeds is None else seeds
         zs = [zo.perturbation(s, self.params) for s in seeds]
         eps32 = np.float32(spec.eps)
         signs = [(+1.0, z) for z in zs] + [(-1.0, z) for z in zs]

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,7 +27,9 @@ from app.engine.data.prompting import EncodedExamples, PromptSpec, encode_exampl
 from app.engine.data.task_file import write_task_file
 from app.engine.data.tokenizer import load_tokenizer_json
 from app.engine.errors import GenbaError
+from app.engine.events import EventSink, ProgressEvent
 from app.engine.models.adapters import AdapterConfig, SiteShape, frozen_a
+from app.engine.models.llama_graph import ClassHead
 from app.engine.models.model_safety import check_model_file
 from app.engine.models.objective import BatchObjective
 from app.engine.models.onnx_models import onnx_model_kind
@@ -46,7 +48,9 @@ from app.engine.models.onnx_surgery import (
     save_model,
 )
 from app.engine.models.ort_runtime import session_options
-from app.engine.storage import check_free_space, replace_folder
+from app.engine.models.tunable import ExportedModel, Tuning
+from app.engine.run_files import ONNX_DATA_FILE
+from app.engine.storage import check_free_space, replace_folder, sha256_file
 
 # Files an exporter puts beside model.onnx that a user of the merged model needs too.
 COMPANION_FILES = (
@@ -181,6 +185,7 @@ class OnnxObjective:
         self.sites = sites
         self.head_feeds = head_feeds
         self.inputs = {i.name: i for i in session.get_inputs()}
+        self.readout = None  # read out as exported: the graph's own logits
         self.forward_examples = 0  # example-forwards run so far (per copy)
 
     def feeds(self, rows: np.ndarray, copies: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -224,7 +229,7 @@ class OnnxObjective:
         self.forward_examples += p * len(rows)
         return loss, logits, None
 
-    def on(self, rows: np.ndarray) -> BatchObjective:
+    def on(self, rows: np.ndarray, readout: None = None) -> BatchObjective:
         """The ZO objective of one batch: copies -> mean loss per copy [P]."""
         return BatchObjective(self, np.asarray(rows))
 
@@ -304,6 +309,16 @@ class OnnxTunableModel:
     def top_layers(self, max_layers: int) -> list[int]:
         n = self.n_layers
         return [] if n is None else list(range(max(0, n - max_layers), n))
+
+    def default_layers(self, max_layers: int) -> tuple[list[int], dict]:
+        """The top layers, unprobed: a probe needs the frozen-prefix cache our own Llama graphs have."""
+        layers = self.top_layers(max_layers)
+        reason = {"method": "top layers of a user ONNX model (no probe)", "n_layers": self.n_layers}
+        if not layers:
+            reason["method"] = (
+                "last linear layers of a user ONNX model (its names carry no layer numbers; no probe)"
+            )
+        return layers, reason
 
     def choose_sites(
         self, projections: tuple[str, ...] = ("q", "v"), layers: list[int] | None = None, max_layers: int = 4
@@ -401,7 +416,46 @@ class OnnxTunableModel:
             self._verify_copies(objective)
         return objective
 
-    def check_labels(self, labels) -> None:
+    def prepare_tuning(
+        self,
+        encoded: EncodedExamples,
+        layers: list[int],
+        projections: tuple[str, ...],
+        adapter_cfg: AdapterConfig,
+        *,
+        max_layers: int,
+        saved_sites: list[str] | None,
+        sink: EventSink,
+        spill_dir: Path | None = None,
+    ) -> Tuning:
+        """Sites (recorded in ``Tuning.info``, so a resumed run adapts the same ones), adapted graph, objective."""
+        if saved_sites is None:
+            chosen = self.choose_sites(projections, layers, max_layers)
+            if not chosen:
+                raise GenbaError(
+                    f"The chosen layers {layers} hold no tunable linear layer in this model.",
+                    f"指定した層 {layers} には、このモデルで調整できる線形層がありません。",
+                    path=self.path,
+                    field="tuned_layers",
+                )
+            saved_sites = [s.key for s in chosen]
+        by_key = {s.key: s for s in self.sites}
+        missing = [k for k in saved_sites if k not in by_key]
+        if missing:
+            raise GenbaError(
+                f"Cannot resume: the model no longer has the tuned layers {', '.join(missing)}.",
+                f"再開できません: 調整していた層 {', '.join(missing)} がモデルにありません。",
+                path=self.path,
+            )
+        sites = [by_key[k] for k in saved_sites]
+        en, ja = "Preparing the model for tuning", "モデルを調整用に準備中"
+        sink(ProgressEvent("prepare", 0.0, en, ja))
+        self.adapt(sites, adapter_cfg)
+        objective = self.objective(encoded)
+        sink(ProgressEvent("prepare", 1.0, en, ja))
+        return Tuning(sites, dict(self.a), objective, None, info={"sites": list(saved_sites)})
+
+    def check_labels(self, labels: Sequence[str]) -> None:
         """A classifier must have one class per label (class i is the i-th label in sorted order)."""
         labels = list(labels)
         n = len(labels)
@@ -453,6 +507,25 @@ class OnnxTunableModel:
             )
 
     # --- the deliverable ----------------------------------------------------------------------------------
+    def export(
+        self,
+        tuning: Tuning,
+        b: dict[str, np.ndarray],
+        target: Path,
+        spec: PromptSpec,
+        *,
+        max_tokens: int,
+        head: ClassHead | None = None,
+        progress: Callable[[float], None] | None = None,
+    ) -> ExportedModel:
+        """The source graph with the adapters of ``prepare_tuning`` folded in (``export_merged``)."""
+        if head is not None:
+            raise ValueError("a user's ONNX graph is read out as exported; it takes no fitted head")
+        path = self.export_merged(b, target, spec, progress, max_tokens=max_tokens)
+        files = [f for f in (path, path.with_name(ONNX_DATA_FILE)) if f.is_file()]
+        hashes = {f.name: sha256_file(f) for f in files}
+        return ExportedModel(path, hashes[files[-1].name], hashes)  # files[-1] holds the weights
+
     def export_merged(
         self,
         b: dict[str, np.ndarray],

@@ -21,7 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
-from app.engine.data.examples import Example, Split, split_examples
+from app.engine.data.examples import Example
+from app.engine.data.split import Split, split_examples
 from app.engine.models.catalog import resolve_model
 from app.engine.tuning import zo
 from app.fleet.member import FleetMember

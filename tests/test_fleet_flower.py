@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from app.engine.data.examples import Split
+from app.engine.data.split import Split
 from app.fleet.coordinator import STEPS_LOG, read_status
 from app.fleet.member import MEMBER_LOG, FleetMember
 from app.fleet.protocol import combine

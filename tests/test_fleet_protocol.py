@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from app.engine.data.examples import Split
+from app.engine.data.split import Split
 from app.engine.tuning import zo
 from app.fleet.coordinator import Coordinator, write_spec
 from app.fleet.member import FleetMember

@@ -16,8 +16,9 @@ from pathlib import Path
 
 import numpy as np
 
-from app.engine.data.examples import Example, Split, load_examples, split_examples
+from app.engine.data.examples import Example, load_examples
 from app.engine.data.prompting import encode_examples, make_prompt_spec
+from app.engine.data.split import Split, split_examples
 from app.engine.errors import GenbaError
 from app.engine.models.adapters import AdapterConfig, zero_b
 from app.engine.models.catalog import ensure_converted, resolve_model
@@ -25,7 +26,8 @@ from app.engine.models.llama_graph import AdapterSite
 from app.engine.models.llama_model import LlamaModel, Readout, SuffixObjective
 from app.engine.storage import atomic_write_json
 from app.engine.tuning import zo
-from app.engine.tuning.tuner import batch_rows, evaluate
+from app.engine.tuning.schedule import batch_rows
+from app.engine.tuning.scoring import evaluate
 from app.fleet.protocol import ClientReport, FleetSpec, exact_units
 
 MEMBER_LOG = "member_log.json"

@@ -104,11 +104,16 @@ class Fleet:
         self.env = launch.process_env(root / "flwr-home")
         launch.write_connection(root / "flwr-home", f"127.0.0.1:{self.port}")
         self.procs: list[subprocess.Popen] = []
-        self.link = self.start(launch.superlink_command(self.port, host="127.0.0.1"), root / "superlink.log")
-        launch.wait_for_port("127.0.0.1", self.port, self.link)
+        self.restart_link()
         self.proxy = RecordingProxy(self.port) if record_pc0 else None
         self.nodes = [self.start_node(k) for k in range(len(parts))]
         self.min_pcs, self.round_timeout = min_pcs, round_timeout
+
+    def restart_link(self) -> None:
+        self.link = self.start(
+            launch.superlink_command(self.port, host="127.0.0.1"), self.root / "superlink.log"
+        )
+        launch.wait_for_port("127.0.0.1", self.port, self.link)
 
     def start(self, cmd, log) -> subprocess.Popen:
         proc = launch.start(cmd, self.env, log)

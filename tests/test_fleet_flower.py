@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 
 from app.engine.data.split import Split
+from app.fleet import launch
 from app.fleet.coordinator import STEPS_LOG, read_status
 from app.fleet.member import MEMBER_LOG, FleetMember
 from app.fleet.protocol import combine
@@ -131,3 +132,33 @@ def test_a_pc_sends_no_example_text_token_id_or_feature_vector(tmp_path, tiny_gg
     print(
         f"\nbytes sent by one PC: {len(sent)} for {spec.steps} steps (+ final sync), {len(sent) / spec.steps:.0f}/step"
     )
+
+
+def test_a_restarted_coordinator_continues_from_its_step_log(tmp_path, tiny_gguf):
+    spec = tiny_spec(tiny_gguf, steps=3)
+    parts = write_parts(tmp_path, 2)
+    fleet = Fleet(tmp_path / "fleet", spec, parts, min_pcs=2)
+    try:
+        run = fleet.run()
+        wait_for(lambda: steps_logged(fleet.server) >= 1, "the first step")
+        os.killpg(fleet.link.pid, signal.SIGKILL)  # the SuperLink and the ServerApp it started
+        fleet.link.wait()
+        launch.stop(run)  # its log stream lost the SuperLink
+        before = (fleet.server / STEPS_LOG).read_text().splitlines()
+        fleet.restart_link()  # same port: the SuperNodes reconnect by themselves
+        assert fleet.run().wait(timeout=RUN_TIMEOUT) == 0
+    finally:
+        fleet.close()
+    after = (fleet.server / STEPS_LOG).read_text().splitlines()
+    assert len(after) == spec.steps and after[: len(before)] == before
+    logs = [member_records(fleet.root / f"pc{k}") for k in range(2)]
+    assert logs[0] == logs[1] and [r[0] for r in logs[0]] == list(range(spec.steps))
+    reference = pooled_reference(spec, parts, tmp_path / "reference")
+    pc = FleetMember.from_data(spec, "pc0", parts[0], fleet.root / "pc0")
+    assert all(np.array_equal(pc.params[key], reference[key]) for key in reference)
+    pc.close()
+
+
+def steps_logged(server: Path) -> int:
+    path = server / STEPS_LOG
+    return len(path.read_text().splitlines()) if path.is_file() else 0

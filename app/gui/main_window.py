@@ -43,6 +43,7 @@ from app.gui.choices import RunOutcome
 from app.gui.i18n import LANGUAGES, current_language, resources_dir, set_language
 from app.gui.pages.budget_page import DEMO_MINUTES, BudgetPage
 from app.gui.pages.examples_page import ExamplesPage
+from app.gui.pages.fleet_page import FleetPage
 from app.gui.pages.model_page import DEFAULT_SPEC, MODEL_SUFFIXES, ModelPage
 from app.gui.pages.page import Page, make_button, wrapping_label
 from app.gui.pages.results_page import ResultsPage
@@ -131,6 +132,7 @@ class MainWindow(QMainWindow):
         self.tune_page = TunePage(self.pool, self.settings)
         self.results_page = ResultsPage(self.pool, self.settings)
         self.roi_page = RoiPage(self.pool, self.settings)
+        self.fleet_page = FleetPage()  # tuning with other PCs: beside the steps, not one of them
         self.roi_page.comparison_source = self._comparison_for
         # The demo offer belongs on the start screen, under the model page's introduction.
         self.demo_box = DemoBox(self.model_page.body)
@@ -176,6 +178,7 @@ class MainWindow(QMainWindow):
             self.tune_page,
             self.results_page,
             self.roi_page,
+            self.fleet_page,
         ):
             self.add_step(page)
 
@@ -463,5 +466,6 @@ class MainWindow(QMainWindow):
         self.settings.geometry = self.saveGeometry()
         self.settings.sync()
         self.results_page.shutdown()
+        self.fleet_page.shutdown()
         self.pool.wait_all()
         super().closeEvent(event)

@@ -212,3 +212,8 @@ def encode_examples(
     tokens = label_tokens(tokenizer, spec)
     whole = tokens if first_tokens_collide(tokens) else ()
     return EncodedExamples(tuple(encoded), labels, firsts, whole)
+
+
+def answer_mask(ids: np.ndarray, answer: np.ndarray) -> np.ndarray:
+    """Attention mask [E, T] of right-padded rows (``EncodedExamples.batch``): 1 up to each answer position."""
+    return (np.arange(ids.shape[1])[None, :] <= answer[:, None]).astype(np.int64)

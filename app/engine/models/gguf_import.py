@@ -23,7 +23,7 @@ import numpy as np
 
 from app.engine.data.tokenizer import tokenizer_from_gguf
 from app.engine.errors import GenbaError
-from app.engine.models.llama_graph import LlamaConfig, weight_name
+from app.engine.models.llama_config import LlamaConfig, weight_name
 from app.engine.models.weights import Q8_BLOCK, Q8_SCALE_SUFFIX, WeightStore, WeightWriter
 
 SUPPORTED_ARCHITECTURES = ("llama", "qwen2", "qwen3", "gemma3")
@@ -136,12 +136,6 @@ def _check_keys(reader, arch: str, path: Path) -> None:
                 f"Mixture-of-experts models ('{arch}.{key}') are not supported.",
                 f"Mixture-of-Experts（MoE）モデル（「{arch}.{key}」）には対応していません。",
             )
-
-
-def read_config(path: str | os.PathLike[str]) -> tuple[LlamaConfig, dict]:
-    """Model config and metadata (name, architecture) from a GGUF header."""
-    path = Path(path)
-    return _config_from_reader(_open_reader(path), path)
 
 
 def _config_from_reader(reader, path: Path) -> tuple[LlamaConfig, dict]:

@@ -30,21 +30,13 @@ import psutil
 from app.engine.data.prompting import EncodedExamples, PromptSpec, encode_examples
 from app.engine.data.task_file import write_task_file
 from app.engine.data.tokenizer import load_tokenizer_json
-from app.engine.events import EventSink, ProgressEvent
+from app.engine.events import ProgressEvent
 from app.engine.models.adapters import AdapterConfig, SiteShape, frozen_a, merged_delta
-from app.engine.models.llama_graph import (
-    POOL_EPS,
-    AdapterSite,
-    ClassHead,
-    LlamaConfig,
-    build_causal_lm,
-    build_loss_graph,
-    build_prefix,
-    weight_name,
-)
+from app.engine.models.llama_config import POOL_EPS, AdapterSite, LlamaConfig, weight_name
+from app.engine.models.llama_graph import build_causal_lm, build_loss_graph, build_prefix
 from app.engine.models.objective import BatchObjective, Readout
 from app.engine.models.ort_runtime import create_session
-from app.engine.models.tunable import ExportedModel, Tuning
+from app.engine.models.tunable import ExportedModel, ExportRequest, Tuning, TuningRequest
 from app.engine.models.weights import WeightStore, WeightWriter
 from app.engine.run_files import CLASS_LOGITS
 from app.engine.storage import replace_folder, sha256_file
@@ -344,31 +336,23 @@ class LlamaModel:
         readout = Readout.label_words(self.label_head(sub.label_token_ids), len(rows))
         return SuffixObjective(session, cache, sub, readout, sites).on(np.arange(len(rows))), sites
 
-    def prepare_tuning(
-        self,
-        encoded: EncodedExamples,
-        layers: list[int],
-        projections: tuple[str, ...],
-        adapter_cfg: AdapterConfig,
-        *,
-        max_layers: int,
-        saved_sites: list[str] | None,
-        sink: EventSink,
-        spill_dir: Path | None = None,
-    ) -> Tuning:
-        """Adapters on ``projections`` of ``layers``; the layers below the lowest one cached once.
-
-        ``spill_dir``: where a cache over its memory budget is memory-mapped from a temporary file.
-        """
+    def prepare_tuning(self, request: TuningRequest) -> Tuning:
+        """Adapters on the projections of the layers; the layers below the lowest one cached once."""
+        encoded, layers, projections, adapter_cfg = (
+            request.encoded,
+            request.layers,
+            request.projections,
+            request.adapter_cfg,
+        )
         start = min(layers)
         sites = [AdapterSite(layer, p) for layer in layers for p in projections]
         cache = self.build_prefix_cache(
             encoded,
             start,
-            lambda done: sink(
+            lambda done: request.sink(
                 ProgressEvent("cache", float(done), "Caching the frozen layers", "固定層の出力をキャッシュ中")
             ),
-            spill_dir=spill_dir,
+            spill_dir=request.spill_dir,
         )
         info = {
             "prefix_cache_mb": round(cache.nbytes / 2**20, 2),
@@ -378,7 +362,7 @@ class LlamaModel:
         # Whole-word scores: the later label tokens' log-probabilities, fixed (frozen model), as the offset.
         continuation = self.label_continuation(
             encoded,
-            progress=lambda done: sink(
+            progress=lambda done: request.sink(
                 ProgressEvent("labels", float(done), "Reading the label words", "ラベル語を読み込み中")
             ),
         )
@@ -387,31 +371,20 @@ class LlamaModel:
         a = {s.key: frozen_a(s, adapter_cfg) for s in self.site_shapes(sites)}
         return Tuning(sites, a, objective, label_words, cache.pooled, start, self.pieces, info)
 
-    def export(
-        self,
-        tuning: Tuning,
-        b: dict[str, np.ndarray],
-        target: Path,
-        spec: PromptSpec,
-        *,
-        max_tokens: int,
-        head: ClassHead | None = None,
-        progress: Callable[[float], None] | None = None,
-    ) -> ExportedModel:
+    def export(self, tuning: Tuning, request: ExportRequest) -> ExportedModel:
         """``target/model.onnx`` rebuilt from our graph over merged weights (+ weights.bin, tokenizer.json,
         genba_task.json).
 
         Everything is written into ``<target>.partial`` first and renamed at the end: a full disk or a kill
         mid-export leaves the previous export untouched and never a half-written one under the final name.
         """
-        replace_folder(
-            target, lambda staging: self._write_merged(tuning, b, spec, max_tokens, staging, progress, head)
-        )
-        if progress is not None:
-            progress(1.0)
-        return ExportedModel(target / "model.onnx", sha256_file(target / "weights.bin"))
+        replace_folder(request.target, lambda staging: self._write_merged(tuning, request, staging))
+        if request.progress is not None:
+            request.progress(1.0)
+        return ExportedModel(request.target / "model.onnx", sha256_file(request.target / "weights.bin"))
 
-    def _write_merged(self, tuning: Tuning, b, spec, max_tokens, staging: Path, progress, head) -> None:
+    def _write_merged(self, tuning: Tuning, request: ExportRequest, staging: Path) -> None:
+        b, progress, head = request.b, request.progress, request.head
         deltas = {weight_name(s.layer, s.proj): merged_delta(tuning.a[s.key], b[s.key]) for s in tuning.sites}
         source = self.store
         writer = WeightWriter(staging)
@@ -424,7 +397,7 @@ class LlamaModel:
         store: WeightStore = writer.close()
         onnx.save(build_causal_lm(self.cfg, store, class_head=head), str(staging / "model.onnx"))
         shutil.copyfile(self.folder / "tokenizer.json", staging / "tokenizer.json")
-        write_task_file(staging, spec, max_tokens, CLASS_LOGITS if head is not None else None)
+        write_task_file(staging, request.spec, request.max_tokens, CLASS_LOGITS if head is not None else None)
 
 
 class SuffixObjective:

@@ -160,6 +160,11 @@ class TuneConfig:
             max_test=self.max_test,
         )
 
+    @classmethod
+    def defaults(cls) -> TuneConfig:
+        """The engine's default settings, with no data and no output folder (``TuneConfig.defaults().q``)."""
+        return cls(data="", out_dir="")
+
     def for_examples(self, texts) -> TuneConfig:
         """'auto' made concrete: the built-in model that suits the examples' language."""
         return replace(self, model=pick_builtin(texts)) if self.model == AUTO_MODEL else self

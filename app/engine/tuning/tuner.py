@@ -33,7 +33,9 @@ from app.engine.events import (
 )
 from app.engine.models.adapters import AdapterConfig, zero_b
 from app.engine.models.catalog import open_tunable, resolve_model
-from app.engine.storage import RunLock, sha256_file
+from app.engine.models.tunable import TuningRequest
+from app.engine.run_lock import RunLock
+from app.engine.storage import sha256_file
 from app.engine.tuning import zo
 from app.engine.tuning.budget import PLATEAU, BudgetTracker, plateau_reached
 from app.engine.tuning.checkpoint import RunState, load_checkpoint_all, save_checkpoint
@@ -139,16 +141,17 @@ class _Run:
             self.state.info["layers"] = list(layers)
             self.state.info["layer_reason"] = reason
         layers = self.state.info["layers"]
-        self.tuning = self.model.prepare_tuning(
+        request = TuningRequest(
             self.encoded,
             layers,
             cfg.projections,
             self.adapter_cfg,
-            max_layers=cfg.max_tuned_layers,
+            cfg.max_tuned_layers,
             saved_sites=self.state.info.get("sites"),
             sink=self.sink,
             spill_dir=self.out,  # over its memory budget a prefix cache is memory-mapped from a temp file here
         )
+        self.tuning = self.model.prepare_tuning(request)
         self.state.info |= self.tuning.info
         self.sites, self.objective = self.tuning.sites, self.tuning.objective
         if not cfg.resume:

@@ -15,9 +15,9 @@ from PySide6.QtWidgets import (
 )
 
 from app.engine.models.gemma_builtin import GEMMA_BUILTIN, gemma_terms_files
+from app.engine.results.model_check import ModelCheck, check_model
 from app.gui.formatting import data_size
 from app.gui.i18n import current_language
-from app.gui.model_check import ModelCheck, check_model
 from app.gui.pages.page import DetailsFold, Page, StatusLine, make_button, wrapping_label
 from app.gui.settings import Settings
 from app.gui.worker import ErrorInfo, FunctionWorker, ThreadPool

@@ -202,7 +202,13 @@ def main(argv: list[str] | None = None) -> None:
                     home,
                 )
             print(json.dumps({model: {name: entry["tasks"][name]}}, ensure_ascii=False), flush=True)
+            doc["models"][model] = entry
+            _write(doc, out)  # after every run, so a stopped benchmark keeps what it measured
         doc["models"][model] = entry
+        _write(doc, out)
+
+
+def _write(doc: dict, out: Path) -> None:
     doc["load_end"] = round(os.getloadavg()[0], 2)
     (out / "japanese.json").write_text(json.dumps(doc, indent=2, ensure_ascii=False), encoding="utf-8")
     write_section(DOC, markdown(doc), BEGIN, END)

@@ -175,3 +175,12 @@ def test_demo_file_is_cp932_with_japanese_columns_and_fifty_rows():
     assert "factory_work_orders_ja.csv" in (ROOT / "resources" / "demo" / "SOURCE.md").read_text(
         encoding="utf-8"
     )
+
+
+def test_weights_read_through_the_file_equal_the_mapped_ones(model):
+    store = model.store
+    for name in store.index:
+        read, mapped = store.read(name), store.array(name)
+        assert read.dtype == mapped.dtype and read.shape == mapped.shape
+        assert read.tobytes() == mapped.tobytes()
+        assert not isinstance(read, np.memmap)

@@ -390,7 +390,7 @@ class LlamaModel:
         writer = WeightWriter(staging)
         names = list(source.index)
         for i, name in enumerate(names):
-            w = source.array(name)
+            w = source.read(name)  # through the file: a mapped pass over every tensor stays resident
             writer.add(name, w + deltas[name] if name in deltas else w)
             if progress is not None:
                 progress(0.9 * (i + 1) / len(names))

@@ -22,7 +22,7 @@ from pathlib import Path
 from app.engine.errors import GenbaError
 from app.engine.results.comparison import compare_held_out
 from app.engine.results.held_out import HeldOutAccuracy
-from app.engine.results.roi import RoiInputs, RoiResult, compute_roi, sensitivity
+from app.engine.results.roi import RoiInputs, RoiResult, compute_roi, savings_range, sensitivity
 from app.engine.run_files import CHECKPOINT, EXPORT_DIR, REPORT_FILE
 from app.engine.storage import atomic_write_bytes
 from app.engine.tuning.budget import Budget
@@ -31,6 +31,8 @@ from app.engine.tuning.config import TuneConfig
 
 CHART_MONTHS = 24
 SENSITIVITY_DELTA = 0.2
+SENSITIVITY_ROWS = 6  # the inputs that move the savings most; the app's chart shows them all
+ROI_CHART_SCALE = 0.8  # the ROI's two charts and its tables on one page, so the report keeps to four
 
 # Okabe-Ito colours, as in the app's plots (app/gui/plots.py); every series also differs by line style.
 BLUE, ORANGE, GREEN, VERMILION, GREY = "#0072B2", "#E69F00", "#009E73", "#D55E00", "#777777"
@@ -60,59 +62,81 @@ TEXT: dict[str, tuple[str, str]] = {
     "estimated": ("estimated", "推定"),
     "summary_note": (
         "Accuracy is measured on test rows kept aside and never used for tuning or for choosing the result "
-        "(the chart below shows the validation rows that chose it). Money figures come from the ROI model "
-        "below; inputs marked 'example' are placeholders to be replaced with the site's own figures.",
+        "(the chart below shows the checking rows that chose it). The money is compared with keeping the "
+        "model as it came: labour saved on fewer misclassified documents, minus electricity. The range is "
+        "where 95 % of outcomes would fall from the number of test rows alone.",
         "正解率は、調整にも結果選びにも使わずに取っておいた最終テスト用のデータで測った値です（下のグラフは結果を"
-        "選ぶのに使った確認用データの値です）。金額は下の投資対効果（ROI）モデルによるもので、「例」と記した入力値は"
-        "各現場の数値に置き換えるための仮の値です。",
+        "選ぶのに使った確認用データの値です）。金額は「モデルをそのまま使い続けた場合」との比較で、誤分類が減って"
+        "省ける作業費から電気代を引いたものです。幅は、テスト件数だけから見て 95 % の結果が入る範囲です。",
     ),
+    "assumptions": ("Assumptions behind the money", "金額の前提"),
+    "assumptions_value": (
+        "{docs} documents a month on {pcs} PC(s), {minutes} minutes to fix one misclassified document, "
+        "labour {labour} an hour, setup {setup}; compared with keeping the model as it came.",
+        "PC {pcs} 台で月 {docs} 件の文書、誤分類 1 件の修正に {minutes} 分、人件費 1 時間 {labour}、"
+        "導入費用 {setup}。比較の相手は「モデルをそのまま使い続けた場合」です。",
+    ),
+    "example_banner": (
+        "Calculated with example figures: {fields} are examples, not your site's. Enter your own figures in "
+        "the app's Payback step before using these amounts.",
+        "例の値で計算中: {fields} は例の値で、現場の数値ではありません。この金額を使う前に、アプリの"
+        "「費用対効果」の画面で自社の数値を入力してください。",
+    ),
+    "savings_range": ("{low} to {high}", "{low}〜{high}"),
     "run": ("The run", "実行内容"),
     "model": ("Model", "モデル"),
     "model_file": ("Model file", "モデルファイル"),
     "model_size": ("{size} MB", "{size} MB"),
-    "data": ("Examples file", "例文ファイル"),
-    "examples": ("Examples", "例文の数"),
+    "data": ("Training data", "学習データ"),
+    "data_value": ("{first} and {more} more files in {folder}", "{folder} の {first} ほか {more} ファイル"),
+    "examples": ("Rows", "データの件数"),
     "examples_value": (
-        "{train} for tuning, {val} for validation ({skipped} rows skipped)",
-        "調整用 {train} 件・検証用 {val} 件（読み飛ばした行 {skipped} 件）",
+        "{train} for tuning, {val} for checking, {test} for the final test ({skipped} rows skipped)",
+        "調整用 {train} 件・確認用 {val} 件・最終テスト用 {test} 件（読み飛ばした行 {skipped} 件）",
     ),
+    "rows_per_label": ("Rows per label", "ラベルごとの件数"),
     "labels": ("Labels", "ラベル"),
-    "budget": ("Budget", "予算"),
-    "steps": ("Tuning steps", "調整ステップ数"),
+    "budget": ("Tuning time", "調整時間"),
+    "steps": ("Tuning rounds", "調整の回数"),
     "time": ("Time", "所要時間"),
     "stopped_because": ("Ended because", "終了理由"),
     "energy": ("Electricity", "電力量"),
     "energy_basis": ("How the energy was obtained", "電力量の求め方"),
     "peak_memory": ("Peak memory", "最大メモリー使用量"),
-    "tuned_layers": ("Tuned layers", "調整した層"),
+    "tuned_layers": ("Tuned parts of the model", "調整したモデルの部分"),
     "accuracy": ("Accuracy before and after tuning", "調整前後の正解率"),
-    "accuracy_chart_title": ("Validation accuracy while tuning", "調整中の検証正解率"),
+    "accuracy_chart_title": (
+        "Correct answers on the checking rows while tuning",
+        "調整中の確認用データの正解率",
+    ),
     "accuracy_axis": ("% correct", "正解率 (%)"),
-    "step_axis": ("step", "ステップ"),
+    "step_axis": ("round", "回"),
     "while_tuning": ("while tuning", "調整中"),
     "before_tuning": ("before tuning", "調整前"),
     "after_tuning": ("after tuning", "調整後"),
     "no_evals": (
-        "The validation history is not available (no checkpoint in the run folder).",
-        "検証の履歴がありません（実行フォルダーにチェックポイントがありません）。",
+        "The history of the checking rows is not available (no checkpoint in the run folder).",
+        "確認用データの履歴がありません（実行フォルダーにチェックポイントがありません）。",
     ),
-    "confusion": ("Confusion matrix", "混同行列"),
+    "confusion": ("Right answers and model answers", "正解と予測の対応表"),
     "confusion_of": ("{which}: {correct} of {total} correct", "{which}: {total} 件中 {correct} 件正解"),
     "confusion_note": (
-        "Rows: the true label. Columns: the model's answer. The diagonal (bold, tinted) is correct.",
-        "行は正しいラベル、列はモデルの答えです。対角線上（太字・色付き）が正解です。",
+        "Rows: the right label. Columns: the model's answer (numbered as the rows). The diagonal (bold, "
+        "tinted) is correct.",
+        "行は正しいラベル、列はモデルの答えです（番号は行と同じ）。対角線上（太字・色付き）が正解です。",
     ),
     "true_predicted": ("true＼answer", "正解＼答え"),
     "no_confusion": (
-        "The confusion matrix is not available: {reason}",
-        "混同行列は作成できませんでした: {reason}",
+        "The table of right and model answers is not available: {reason}",
+        "正解と予測の対応表は作成できませんでした: {reason}",
     ),
-    "roi": ("Return on investment", "投資対効果（ROI）"),
+    "roi": ("Is it worth it?", "費用対効果"),
     "roi_intro": (
-        "Tuning on this PC instead of a cloud service: electricity is the running cost; the benefits are "
-        "fewer misclassified documents to fix by hand and no cloud fees, transfers or compliance work.",
-        "クラウドサービスではなくこの PC で調整した場合の比較です。運用費は電気代で、効果は手作業で直す誤分類の"
-        "減少と、クラウドの利用料・データ転送・コンプライアンス対応が不要になることです。",
+        "Compared with keeping the model as it came: the benefit is fewer misclassified documents to fix by "
+        "hand; the costs are the setup and the electricity. The data never leaves this PC, so there are no "
+        "transfer or contract costs either; they are not added as a saving.",
+        "「モデルをそのまま使い続けた場合」との比較です。効果は手で直す誤分類が減ることで、費用は導入費用と"
+        "電気代です。データはこの PC の外に出ないので転送や契約の費用もかかりませんが、節約額には加えていません。",
     ),
     "inputs": ("Inputs", "入力値"),
     "input": ("Input", "項目"),
@@ -126,7 +150,6 @@ TEXT: dict[str, tuple[str, str]] = {
     "out_energy_month": ("Electricity cost per month", "月あたりの電気代"),
     "out_errors": ("Misclassified documents avoided per month", "月あたりに減る誤分類の件数"),
     "out_labour": ("Labour saved per month", "月あたりに減る作業費"),
-    "out_cloud": ("Cloud costs avoided per month", "月あたりに不要になるクラウド費用"),
     "out_net": ("Net savings per month", "月あたりの純節約額"),
     "out_payback": ("Payback of the setup cost", "導入費用の回収期間"),
     "months": ("{n} months", "{n} か月"),
@@ -138,7 +161,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "cumulative_axis": ("yen", "円"),
     "month_axis": ("months", "経過月数"),
     "cost": ("cost: setup + electricity", "費用: 導入費＋電気代"),
-    "benefit": ("benefit: labour saved + cloud avoided", "効果: 作業費の削減＋クラウド費用の回避"),
+    "benefit": ("benefit: labour saved", "効果: 減った作業費"),
     "payback_marker": ("payback", "回収"),
     "sensitivity_title": (
         "What moves the monthly savings (each input 20 % lower or higher)",
@@ -153,8 +176,8 @@ TEXT: dict[str, tuple[str, str]] = {
     ),
     "privacy": ("What stayed on this PC", "この PC の外に出なかったもの"),
     "privacy_data": (
-        "The examples never left this PC: they were read from the file above and used only here.",
-        "例文はこの PC の外に出ていません。上記のファイルから読み込み、この PC の中だけで使いました。",
+        "The training data never left this PC: it was read from the files above and used only here.",
+        "学習データはこの PC の外に出ていません。上記のファイルから読み込み、この PC の中だけで使いました。",
     ),
     "privacy_network": (
         "No network was used: the model, the tuning, the evaluation and this report all ran offline on "
@@ -168,15 +191,15 @@ TEXT: dict[str, tuple[str, str]] = {
         "SHA-256 の指紋値で、使ったモデルとデータを正確に特定できます。ファイルから誰でも再計算できます。",
     ),
     "hash_model": ("Model file", "モデルファイル"),
-    "hash_data": ("Examples", "例文"),
-    "hash_adapters": ("Adapters (the tuned part)", "アダプター（調整した部分）"),
+    "hash_data": ("Training data", "学習データ"),
+    "hash_adapters": ("The tuned part", "調整した部分"),
     "hash_exported": ("Exported model weights", "書き出したモデルの重み"),
     "duration": ("{m} min {s} s", "{m} 分 {s} 秒"),
     "duration_hours": ("{h} h {m} min", "{h} 時間 {m} 分"),
     "not_available": ("not available", "なし"),
-    "reason_minutes": ("the time budget was used up", "時間の予算を使い切った"),
-    "reason_steps": ("the step budget was used up", "ステップ数の予算を使い切った"),
-    "reason_energy": ("the energy budget was used up", "電力量の予算を使い切った"),
+    "reason_minutes": ("the tuning time was used up", "調整時間を使い切った"),
+    "reason_steps": ("the set number of rounds was done", "決めた回数を終えた"),
+    "reason_energy": ("the electricity limit was reached", "電力量の上限に達した"),
     "reason_stopped": ("it was stopped by hand", "手動で停止した"),
     "reason_diverged": ("the numbers became unstable", "数値が不安定になった"),
     "reason_plateau": (
@@ -206,17 +229,10 @@ FIELD_TEXT: dict[str, tuple[str, str]] = {
     "documents_per_month": ("Documents per month, per PC", "PC 1 台あたりの月間文書数"),
     "minutes_per_misclassified": ("Minutes to fix one misclassified document", "誤分類 1 件の修正時間（分）"),
     "labour_yen_per_hour": ("Labour cost (yen/hour)", "人件費（円/時）"),
-    "cloud_fee_yen_per_run": ("Cloud fine-tuning fee per run", "クラウドでの調整 1 回あたりの料金"),
-    "cloud_transfer_and_compliance_yen_per_month": (
-        "Cloud data transfer and compliance per month",
-        "クラウドのデータ転送・コンプライアンス費用（月あたり）",
-    ),
     "setup_cost_yen": ("Setup cost", "導入費用"),
 }
 # Shown as money (the other captions carry their unit).
-YEN_FIELDS = frozenset(
-    {"cloud_fee_yen_per_run", "cloud_transfer_and_compliance_yen_per_month", "setup_cost_yen"}
-)
+YEN_FIELDS = frozenset({"setup_cost_yen"})
 
 
 def text(key: str, lang: str, **values: object) -> str:
@@ -509,9 +525,9 @@ def tornado_svg(
     return _svg(width, height, body)
 
 
-def svg_image(svg: str, alt: str) -> str:
+def svg_image(svg: str, alt: str, scale: float = 1.0) -> str:
     """An ``<img>`` holding ``svg`` as a base64 data URI (browsers and Qt's rich text both show it)."""
-    width, height = re.search(r'width="(\d+)" height="(\d+)"', svg).groups()
+    width, height = (round(int(v) * scale) for v in re.search(r'width="(\d+)" height="(\d+)"', svg).groups())
     data = base64.b64encode(svg.encode("utf-8")).decode("ascii")
     return (
         f'<img src="data:image/svg+xml;base64,{data}" width="{width}" height="{height}" alt="{escape(alt)}">'
@@ -557,7 +573,7 @@ def sensitivity_chart(inputs: RoiInputs, lang: str) -> str:
         (field_caption(r.field, lang), r.change_at_low_yen, r.change_at_high_yen)
         for r in sensitivity(inputs, SENSITIVITY_DELTA)
         if r.swing_yen > 0
-    ]
+    ][:SENSITIVITY_ROWS]
     return tornado_svg(
         rows,
         title=text("sensitivity_title", lang),
@@ -586,7 +602,16 @@ code { font-size: 7pt; }
 td.caption { color: #555; font-size: 9pt; }
 td.correct { font-weight: bold; background-color: #DCEFE6; }
 span.example { color: #8A5A00; }
+p.banner { background-color: #FFF3CD; color: #6B4400; border: 2px solid #E69F00; padding: 6px; font-weight: bold; }
+table.confusion td, table.confusion th { font-size: 8pt; padding: 2px; }
 """
+
+# Up to this many labels the answer columns are headed by the labels; more are numbered as the rows, so a
+# table of 20 labels still fits the width of an A4 page.
+NAMED_COLUMNS_UP_TO = 4
+# Past this many labels only the after-tuning table is printed (the before one is its count of correct
+# answers): two 20 x 20 tables made the PDF five pages (the app shows both).
+BOTH_TABLES_UP_TO = 10
 
 
 def _row(caption: str, value: str, raw: bool = False) -> str:
@@ -596,9 +621,11 @@ def _row(caption: str, value: str, raw: bool = False) -> str:
 def _confusion_table(labels: Sequence[str], matrix: Sequence[Sequence[int]], lang: str) -> str:
     # nowrap: Qt's table layout otherwise breaks a label like "hydraulic" to fit the page.
     th = "<th style='white-space: nowrap'>{}</th>".format
-    head = "".join(th(escape(lab)) for lab in labels)
+    numbered = len(labels) > NAMED_COLUMNS_UP_TO
+    head = "".join(th(str(k + 1) if numbered else escape(lab)) for k, lab in enumerate(labels))
     rows = []
-    for i, (lab, counts) in enumerate(zip(labels, matrix, strict=True)):
+    for i, (label, counts) in enumerate(zip(labels, matrix, strict=True)):
+        lab = f"{i + 1} {label}" if numbered else label
         cells = "".join(
             f'<td align="center" class="correct" bgcolor="#DCEFE6"><b>{n}</b></td>'
             if i == j
@@ -627,17 +654,59 @@ def _table(rows: Sequence[str], css: str = "facts") -> str:
     return f'<table class="{css}" width="100%" border="1" cellspacing="0" cellpadding="4">{"".join(rows)}</table>'
 
 
-def _summary_section(run: RunRecord, result: RoiResult, lang: str) -> list[str]:
-    """The four figures management asks about first."""
+def _headline_yen(value: float, lang: str) -> str:
+    """Money in a headline: three significant figures (a range from a few dozen test rows is not exact)."""
+    if abs(value) < 1000:
+        return _yen(round(value), lang)
+    digits = int(math.floor(math.log10(abs(value)))) - 2
+    return _yen(round(value, -digits), lang)
+
+
+def example_banner(inputs: RoiInputs, lang: str) -> list[str]:
+    """The amber "example figures" banner, or nothing once every example input was replaced.
+
+    Every place that shows money (the summary and the ROI pages) starts with this, so no money headline is
+    ever printed without it while it is built on the examples' own figures.
+    """
+    examples = unchanged_examples(inputs)
+    if not examples:
+        return []
+    names = "、".join if lang == "ja" else ", ".join
+    listed = names(field_caption(f.name, lang) for f in fields(RoiInputs) if f.name in examples)
+    return [f'<p class="banner">⚠ {escape(text("example_banner", lang, fields=listed))}</p>']
+
+
+def _assumptions_line(inputs: RoiInputs, lang: str) -> str:
+    values = text(
+        "assumptions_value",
+        lang,
+        docs=_number(inputs.documents_per_month),
+        pcs=_number(inputs.pcs),
+        minutes=_number(
+            inputs.minutes_per_misclassified, 0 if inputs.minutes_per_misclassified % 1 == 0 else 1
+        ),
+        labour=_yen(inputs.labour_yen_per_hour, lang),
+        setup=_yen(inputs.setup_cost_yen, lang),
+    )
+    return f"<p><b>{escape(text('assumptions', lang))}:</b> {escape(values)}</p>"
+
+
+def _summary_section(run: RunRecord, inputs: RoiInputs, result: RoiResult, lang: str) -> list[str]:
+    """The four figures management asks about first, after the banner and assumptions they rest on."""
     r = run.report
     held_out = HeldOutAccuracy.of(r)
     before, after = _percent(held_out.before, lang), _percent(held_out.after, lang)
+    savings = _headline_yen(result.monthly_net_savings_yen, lang)
+    spread = savings_range(inputs, held_out.examples if held_out.split == "test" else 0)
+    if spread is not None:
+        low, high = (_headline_yen(v, lang) for v in spread)
+        savings = f"{savings}\n({text('savings_range', lang, low=low, high=high)})"
     figures = [
         (
             text(f"accuracy_{held_out.split}", lang, n=held_out.examples),
             text("before_to_after", lang, before=before, after=after),
         ),
-        (text("monthly_savings", lang), _yen(result.monthly_net_savings_yen, lang)),
+        (text("monthly_savings", lang), savings),
         (text("payback", lang), _months(result.payback_months, lang)),
         (text("energy_per_run", lang), _energy_text(r, result, lang)),
     ]
@@ -646,11 +715,15 @@ def _summary_section(run: RunRecord, result: RoiResult, lang: str) -> list[str]:
         f'<td class="caption" width="{w}">{escape(c)}</td>' for w, (c, _) in zip(widths, figures, strict=True)
     )
     values = "".join(
-        f'<td class="figure">{escape(v)}</td>' if i < 3 else f"<td><b>{escape(v)}</b></td>"
+        f'<td class="figure">{escape(v).replace(chr(10), "<br>")}</td>'
+        if i < 3
+        else f"<td><b>{escape(v)}</b></td>"
         for i, (_, v) in enumerate(figures)
     )
     out = [
         f"<h2>{escape(text('summary', lang))}</h2>",
+        *example_banner(inputs, lang),
+        _assumptions_line(inputs, lang),
         _table([f"<tr>{captions}</tr>", f"<tr>{values}</tr>"], "big"),
     ]
     if held_out.keyword is not None:
@@ -680,10 +753,25 @@ def _accuracy_section(run: RunRecord, comparison: dict | None, comparison_error:
         correct = sum(matrix[i][i] for i in range(len(labels)))
         total = sum(sum(row) for row in matrix)
         caption = text("confusion_of", lang, which=text(which, lang), correct=correct, total=total)
-        cells.append(f"<td><b>{escape(caption)}</b><br>{_confusion_table(labels, matrix, lang)}</td>")
-    out.append(f'<table cellpadding="6"><tr>{"".join(cells)}</tr></table>')
+        if which == "before_tuning" and len(labels) > BOTH_TABLES_UP_TO:
+            cells.append(f"<p><b>{escape(caption)}</b></p>")
+        else:
+            cells.append(f"<p><b>{escape(caption)}</b></p>{_confusion_table(labels, matrix, lang)}")
+    out.extend(cells)  # one under the other: side by side, five labels already overflowed the page
     out.append(f'<p class="note">{escape(text("confusion_note", lang))}</p>')
     return out
+
+
+def _sources_text(sources: Sequence[str], lang: str) -> str:
+    """One file by its path; a folder of many files by its folder, its first file and how many more."""
+    if len(sources) <= 2:
+        return ", ".join(sources)
+    paths = [Path(s) for s in sources]
+    folder = paths[0].parent
+    for p in paths[1:]:
+        while folder not in p.parents and folder != folder.parent:
+            folder = folder.parent
+    return text("data_value", lang, first=paths[0].name, more=_number(len(paths) - 1), folder=str(folder))
 
 
 def _run_section(run: RunRecord, result: RoiResult, lang: str) -> list[str]:
@@ -703,14 +791,21 @@ def _run_section(run: RunRecord, result: RoiResult, lang: str) -> list[str]:
         lang,
         train=_number(r.get("examples_train", 0)),
         val=_number(r.get("examples_val", 0)),
+        test=_number(r.get("examples_test", 0)),
         skipped=_number(r.get("rows_skipped", 0)),
+    )
+    per_label = r.get("rows_per_label") or {}
+    labels = (
+        ", ".join(f"{label} {_number(n)}" for label, n in per_label.items())
+        if per_label
+        else ", ".join(r.get("labels", []))
     )
     rows = [
         ("model", model_value),
         ("model_file", str(r.get("model_file", ""))),
-        ("data", ", ".join(r.get("data", []))),
+        ("data", _sources_text(r.get("data", []), lang)),
         ("examples", examples),
-        ("labels", ", ".join(r.get("labels", []))),
+        ("rows_per_label" if per_label else "labels", labels),
         ("budget", budget),
         ("steps", _number(r.get("steps", 0))),
         ("time", _duration(float(r.get("seconds", 0.0)), lang)),
@@ -721,7 +816,7 @@ def _run_section(run: RunRecord, result: RoiResult, lang: str) -> list[str]:
         ("tuned_layers", ", ".join(str(x) for x in r.get("tuned_layers", []))),
     ]
     return [
-        f'<h2 style="page-break-before: always">{escape(text("run", lang))}</h2>',
+        f"<h2>{escape(text('run', lang))}</h2>",  # straight after the tables: no half-empty page
         _table([_row(text(key, lang), value) for key, value in rows]),
     ]
 
@@ -773,19 +868,19 @@ def _roi_section(inputs: RoiInputs, result: RoiResult, lang: str) -> list[str]:
         _row(text("out_energy_month", lang), _yen(result.energy_cost_yen_per_month, lang)),
         _row(text("out_errors", lang), _number(result.errors_avoided_per_month, 1)),
         _row(text("out_labour", lang), _yen(result.labour_saved_yen_per_month, lang)),
-        _row(text("out_cloud", lang), _yen(result.cloud_cost_avoided_yen_per_month, lang)),
         _row(text("out_net", lang), net, raw=True),
         _row(text("out_payback", lang), payback, raw=True),
     ]
     return [
-        f'<h2 style="page-break-before: always">{escape(text("roi", lang))}</h2>',
+        f"<h2>{escape(text('roi', lang))}</h2>",  # no page break: a half-empty page made a fifth
+        *example_banner(inputs, lang),
         f"<p>{escape(text('roi_intro', lang))}</p>",
         f"<h3>{escape(text('inputs', lang))}</h3>",
         _table(input_rows),
         f"<h3>{escape(text('outputs', lang))}</h3>",
         _table(output_rows),
-        f"<p>{svg_image(cumulative_chart(result, lang), text('cumulative_title', lang))}</p>",
-        f"<p>{svg_image(sensitivity_chart(inputs, lang), text('sensitivity_title', lang))}</p>",
+        f"<p>{svg_image(cumulative_chart(result, lang), text('cumulative_title', lang), ROI_CHART_SCALE)}</p>",
+        f"<p>{svg_image(sensitivity_chart(inputs, lang), text('sensitivity_title', lang), ROI_CHART_SCALE)}</p>",
         f'<p class="note">{escape(text("sensitivity_note", lang))}</p>',
     ]
 
@@ -819,7 +914,7 @@ def build_report_html(
     # Page 1: the summary and the accuracy evidence; then the facts of the run; the ROI on its own pages.
     return "\n".join(
         head
-        + _summary_section(run, result, lang)
+        + _summary_section(run, inputs, result, lang)
         + _accuracy_section(run, comparison, comparison_error, lang)
         + _run_section(run, result, lang)
         + _privacy_section(run, lang)

@@ -30,8 +30,8 @@ from PySide6.QtWidgets import (
 )
 
 from app.engine.errors import GenbaError
-from app.engine.results.report import load_run, render_run_report, unchanged_examples, write_report_html
 from app.engine.results.held_out import HeldOutAccuracy
+from app.engine.results.report import load_run, render_run_report, unchanged_examples, write_report_html
 from app.engine.results.roi import (
     RoiInputs,
     RoiResult,

@@ -9,21 +9,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFileDialog
 
 from app.engine.results.rows_csv import neutralize_cell, write_rows_csv
-from tests.gui.conftest import load_examples, open_tiny_model
-
-
-def finished_run(window, qtbot, tiny_gguf, orders_csv, monkeypatch):
-    open_tiny_model(window, qtbot, tiny_gguf, monkeypatch)
-    load_examples(window, qtbot, orders_csv)
-    window.budget_page.radios["steps"].click()
-    window.budget_page.steps_spin.setValue(10)
-    window.tune_page.extra_config = {"eval_every": 5, "checkpoint_every": 5, "max_tuned_layers": 2}
-    window.go_to_step(3)
-    with qtbot.waitSignal(window.tune_page.run_ended, timeout=180_000):
-        qtbot.mouseClick(window.tune_page.start_button, Qt.MouseButton.LeftButton)
-    results = window.results_page
-    qtbot.waitUntil(lambda: results.comparison is not None, timeout=120_000)
-    return results
+from tests.gui.conftest import finish_a_short_run
 
 
 def click_cell(qtbot, table, row: int, column: int) -> None:
@@ -34,7 +20,9 @@ def click_cell(qtbot, table, row: int, column: int) -> None:
 def test_clicking_a_matrix_cell_lists_exactly_those_rows_and_saves_them_for_excel(
     window, qtbot, tiny_gguf, orders_csv, tmp_path, monkeypatch
 ):
-    results = finished_run(window, qtbot, tiny_gguf, orders_csv, monkeypatch)
+    finish_a_short_run(window, qtbot, tiny_gguf, orders_csv, monkeypatch)
+    results = window.results_page
+    qtbot.waitUntil(lambda: results.comparison is not None, timeout=120_000)
     c = results.comparison
     labels, table = c["labels"], results.confusion_table
     n = len(c["texts"])
@@ -90,3 +78,17 @@ def test_rows_csv_neutralises_formulas_and_keeps_japanese_for_excel(tmp_path):
         ["'\t=1", "油漏れ"],
         ["-3", "0.5"],  # numbers stay numbers
     ]
+
+
+def test_the_keyword_model_is_a_dotted_reference_line_with_a_plain_legend(
+    window, qtbot, tiny_gguf, orders_csv, monkeypatch
+):
+    tune = window.tune_page
+    assert not tune.keyword_line.isVisible()  # before a run: nothing to compare with
+    outcome = finish_a_short_run(window, qtbot, tiny_gguf, orders_csv, monkeypatch)
+    # The engine's BaselineEvent carried the keyword model's accuracy on the checking rows.
+    assert tune.keyword_accuracy == outcome.report["keyword_val_accuracy"]
+    assert tune.keyword_line.value() == 100 * outcome.report["keyword_val_accuracy"]
+    assert tune.keyword_line.pen.style() == Qt.PenStyle.DotLine
+    assert tune.keyword_line.isVisible()
+    assert "┈┈┈</span>&nbsp;simple keyword model (the bar to beat)" in tune.accuracy_plot.legend.text()

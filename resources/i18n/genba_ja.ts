@@ -1425,7 +1425,7 @@
     <message>
         <location filename="../../app/gui/pages/roi_page.py" line="632"/>
         <source>⚠ Calculated with example figures: {fields} are examples, not your site&apos;s. Enter your own figures below before you rely on these amounts.</source>
-        <translation>⚠ 例の値で計算中: {fields} は例の値で、現場の数値ではありません。この金額を使う前に、下の欄に自社の数値を入力してください。</translation>
+        <translation>⚠ 例の値で計算中: {fields}は例の値で、現場の数値ではありません。この金額を使う前に、下の欄に自社の数値を入力してください。</translation>
     </message>
     <message>
         <location filename="../../app/gui/pages/roi_page.py" line="654"/>

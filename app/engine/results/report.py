@@ -79,7 +79,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "example_banner": (
         "Calculated with example figures: {fields} are examples, not your site's. Enter your own figures in "
         "the app's Payback step before using these amounts.",
-        "例の値で計算中: {fields} は例の値で、現場の数値ではありません。この金額を使う前に、アプリの"
+        "例の値で計算中: {fields}は例の値で、現場の数値ではありません。この金額を使う前に、アプリの"
         "「費用対効果」の画面で自社の数値を入力してください。",
     ),
     "savings_range": ("{low} to {high}", "{low}〜{high}"),
@@ -757,7 +757,10 @@ def _accuracy_section(run: RunRecord, comparison: dict | None, comparison_error:
             cells.append(f"<p><b>{escape(caption)}</b></p>")
         else:
             cells.append(f"<p><b>{escape(caption)}</b></p>{_confusion_table(labels, matrix, lang)}")
-    out.extend(cells)  # one under the other: side by side, five labels already overflowed the page
+    if len(labels) <= NAMED_COLUMNS_UP_TO:  # small tables side by side: page 1 keeps both whole
+        out.append(f'<table cellpadding="6"><tr>{"".join(f"<td>{c}</td>" for c in cells)}</tr></table>')
+    else:  # one under the other: side by side, five labels already overflowed the page
+        out.extend(cells)
     out.append(f'<p class="note">{escape(text("confusion_note", lang))}</p>')
     return out
 

@@ -125,6 +125,10 @@ TEXT: dict[str, tuple[str, str]] = {
         "tinted) is correct.",
         "行は正しいラベル、列はモデルの答えです（番号は行と同じ）。対角線上（太字・色付き）が正解です。",
     ),
+    "confusion_note_named": (
+        "Rows: the right label. Columns: the model's answer. The diagonal (bold, tinted) is correct.",
+        "行は正しいラベル、列はモデルの答えです。対角線上（太字・色付き）が正解です。",
+    ),
     "true_predicted": ("true＼answer", "正解＼答え"),
     "no_confusion": (
         "The table of right and model answers is not available: {reason}",
@@ -761,7 +765,8 @@ def _accuracy_section(run: RunRecord, comparison: dict | None, comparison_error:
         out.append(f'<table cellpadding="6"><tr>{"".join(f"<td>{c}</td>" for c in cells)}</tr></table>')
     else:  # one under the other: side by side, five labels already overflowed the page
         out.extend(cells)
-    out.append(f'<p class="note">{escape(text("confusion_note", lang))}</p>')
+    note = "confusion_note_named" if len(labels) <= NAMED_COLUMNS_UP_TO else "confusion_note"
+    out.append(f'<p class="note">{escape(text(note, lang))}</p>')
     return out
 
 

@@ -4,8 +4,9 @@
     .venv/bin/python scripts/screenshots.py --real     # included SmolLM2 135M and the demo work orders
     .venv/bin/python scripts/screenshots.py --roi-run runs/demo15
                                                        # only the ROI page and report of an earlier run
-    QT_SCALE_FACTOR=1.5 .venv/bin/python scripts/screenshots.py --size 911x512 --out /tmp/s150
-                                                       # a 1366×768 screen at 150% scaling
+    QT_SCALE_FACTOR=1.5 .venv/bin/python scripts/screenshots.py --real --size 911x512 \
+        --out docs/screenshots/scale150                # a 1366×768 screen at 150% scaling
+    .venv/bin/python scripts/screenshots.py --real --rounds 30     # short real runs, whatever the load
 
 Writes docs/screenshots/{ja,en}/NN_step.png, including page 1 of the PDF report (09_report_page1.png,
 rendered by poppler's ``pdftoppm``). Settings go to a temporary .ini; with the tiny model the
@@ -111,7 +112,16 @@ def run_roi_only(app, lang: str, run_dir: Path, out: Path, size, scratch: Path) 
 
 
 def run_language(
-    app, lang: str, model: str, examples: Path, real: bool, out: Path, size, scratch: Path
+    app,
+    lang: str,
+    model: str,
+    examples: Path,
+    real: bool,
+    out: Path,
+    size,
+    scratch: Path,
+    minutes: float | None = None,
+    rounds: int | None = None,
 ) -> None:
     from app.gui.i18n import set_language
     from app.gui.main_window import MainWindow
@@ -143,6 +153,12 @@ def run_language(
     window.go_to_step(2)
     budget = window.budget_page
     budget.use_demo()
+    if minutes is not None:
+        budget.minutes_spin.setValue(minutes)
+    if rounds is not None:  # a fixed number of rounds: on a loaded PC a short time goes on preparation
+        budget.radios["steps"].click()
+        budget.steps_spin.setValue(rounds)
+        window.tune_page.extra_config = {"eval_every": max(rounds // 6, 1)}
     if not real:  # before the shot, so the budget page and the Tune page show the same time
         budget.minutes_spin.setValue(0.3)  # the tiny model makes thousands of steps in 18 s
         window.tune_page.extra_config = {"eval_every": 100, "max_tuned_layers": 2}
@@ -151,7 +167,7 @@ def run_language(
     window.go_to_step(3)
     tune = window.tune_page
     tune.start_run()
-    wait_until(app, lambda: tune._budget_fraction >= 0.6 or not tune.is_running(), 900, "the run")
+    wait_until(app, lambda: tune._budget_fraction >= 0.6 or not tune.is_running(), 1800, "the run")
     shoot(app, window, folder, "05_tune")
     wait_until(app, lambda: not tune.is_running(), 900, "the end of the run")
 
@@ -162,6 +178,12 @@ def run_language(
     wait_until(app, lambda: results.prediction is not None, 60, "the try-it answer")
     shoot(app, window, folder, "06_results")
     results.scroll.verticalScrollBar().setValue(results.scroll.verticalScrollBar().maximum())
+    if results.comparison is not None:  # list the rows of the largest mistake, as a click on its cell does
+        matrix = results.comparison["confusion_after"]
+        n = len(matrix)
+        wrong = [(matrix[i][j], i, j) for i in range(n) for j in range(n) if i != j and matrix[i][j]]
+        if wrong:
+            results.show_cell(*max(wrong)[1:])
     shoot(app, window, folder, "07_results_details")
     shoot_roi_and_report(app, window, folder, scratch)
 
@@ -177,6 +199,8 @@ def main() -> int:
     parser.add_argument("--lang", nargs="+", default=["ja", "en"], choices=["ja", "en"])
     parser.add_argument("--out", type=Path, default=REPO / "docs" / "screenshots")
     parser.add_argument("--size", default="x".join(map(str, SIZE)), help="window size in logical pixels, WxH")
+    parser.add_argument("--minutes", type=float, help="tuning time of each run (default: the demo's)")
+    parser.add_argument("--rounds", type=int, help="tune for this many rounds instead of a time")
     parser.add_argument("--roi-run", type=Path, help="only 08/09: the ROI page and report of this run folder")
     args = parser.parse_args()
 
@@ -202,7 +226,9 @@ def main() -> int:
         write_tiny_llama_gguf(Path(model))
         examples = write_tiny_examples(scratch / "work_orders.csv")
     for lang in args.lang:
-        run_language(app, lang, model, examples, args.real, args.out, size, scratch)
+        run_language(
+            app, lang, model, examples, args.real, args.out, size, scratch, args.minutes, args.rounds
+        )
     return 0
 
 

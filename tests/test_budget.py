@@ -44,10 +44,10 @@ def test_valid_budget_validates_to_itself():
 
 def test_describe_in_both_languages():
     assert Budget(minutes=10.0).describe() == "up to 10 min"
-    assert Budget(minutes=10.0, steps=500).describe("en") == "10 min or 500 steps, whichever comes first"
-    assert Budget(steps=500, energy_wh=2.5).describe("ja") == "500 ステップ・2.5 Wh のうち先に達するまで"
+    assert Budget(minutes=10.0, steps=500).describe("en") == "10 min or 500 rounds, whichever comes first"
+    assert Budget(steps=500, energy_wh=2.5).describe("ja") == "500 回・2.5 Wh のうち先に達するまで"
     assert Budget(minutes=1.5).describe("ja") == "1.5 分まで"
-    assert Budget(minutes=5, steps=10).describe("ja") == "5 分・10 ステップのうち先に達するまで"
+    assert Budget(minutes=5, steps=10).describe("ja") == "5 分・10 回のうち先に達するまで"
 
 
 def test_minutes_limit():

@@ -186,10 +186,10 @@ def test_japanese_report_is_in_japanese(run_dir, comparison):
     run = load_run(run_dir)
     page = parse(build_report_html(run, roi_inputs_for(run), "ja", comparison))
     text = page.all_text()
-    assert "調整レポート" in text and "混同行列" in text and "この PC の外に出なかったもの" in text
+    assert "調整レポート" in text and "正解と予測の対応表" in text and "この PC の外に出なかったもの" in text
     assert run.report["energy_assumption"]["ja"] in text
     assert "例（自社の数値に置き換えてください）" in text
-    assert "Confusion matrix" not in text
+    assert "Right answers and model answers" not in text and "混同行列" not in text
 
 
 def test_report_says_why_when_the_confusion_matrix_and_history_are_missing(run_dir, tmp_path):
@@ -200,8 +200,8 @@ def test_report_says_why_when_the_confusion_matrix_and_history_are_missing(run_d
     with pytest.raises(GenbaError):
         compare_run_held_out(run)
     text = parse(build_report_html(run, roi_inputs_for(run), "en", comparison_error="no model")).all_text()
-    assert "The confusion matrix is not available: no model" in text
-    assert "The validation history is not available" in text
+    assert "The table of right and model answers is not available: no model" in text
+    assert "The history of the checking rows is not available" in text
 
 
 def test_a_folder_without_report_json_is_a_clear_error(tmp_path):
@@ -212,16 +212,11 @@ def test_a_folder_without_report_json_is_a_clear_error(tmp_path):
 
 def test_no_payback_is_said_in_words():
     report = {"energy_wh": 10.0, "val_accuracy_before": 0.9, "val_accuracy_after": 0.8}
-    inputs = RoiInputs.from_report(
-        report, cloud_fee_yen_per_run=0, cloud_transfer_and_compliance_yen_per_month=0
-    )
+    inputs = RoiInputs.from_report(report, setup_cost_yen=100_000)
     run = RunRecord("x", report, (), None)
     text = parse(build_report_html(run, inputs, "en")).all_text()
     assert "no payback" in text
-    assert unchanged_examples(inputs) == RoiInputs.EXAMPLE_FIELDS - {
-        "cloud_fee_yen_per_run",
-        "cloud_transfer_and_compliance_yen_per_month",
-    }
+    assert unchanged_examples(inputs) == RoiInputs.EXAMPLE_FIELDS - {"setup_cost_yen"}
 
 
 def test_nice_ticks_are_round_and_cover_the_range():
@@ -261,7 +256,7 @@ def test_cli_report_writes_html_and_pdf_without_a_display(run_dir, tmp_path):
     assert done.stdout.split() == [str(html), str(pdf)]
     assert pdf.read_bytes().startswith(b"%PDF")
     text = parse(html.read_text(encoding="utf-8")).all_text()
-    assert "調整レポート" in text and "混同行列" in text
+    assert "調整レポート" in text and "正解と予測の対応表" in text
     labour = next(t for t in parse(html.read_text(encoding="utf-8")).tables if t and t[0][0] == "項目")
     assert ["人件費（円/時）", "2,800", "入力値"] in labour
 

@@ -61,6 +61,16 @@ class EvalEvent(Event):
 
 
 @dataclass(frozen=True)
+class BaselineEvent(Event):
+    """A reference the run is measured against, scored once on the validation rows (faces draw a line)."""
+
+    kind = "baseline"
+    model: str  # "keyword": a simple keyword model fitted on the training rows (data/keyword_model.py)
+    val_accuracy: float
+    seconds: float
+
+
+@dataclass(frozen=True)
 class ResourceEvent(Event):
     kind = "resources"
     seconds: float

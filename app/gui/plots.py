@@ -174,7 +174,7 @@ class LivePlot(QWidget):
     def _update_legend(self) -> None:
         parts = []
         for key, (colour, style, symbol) in self._styles.items():
-            sample = "━━━" if style == Qt.PenStyle.SolidLine else "╺╺╺"
+            sample = {Qt.PenStyle.SolidLine: "━━━", Qt.PenStyle.DotLine: "┈┈┈"}.get(style, "╺╺╺")
             if symbol:
                 sample = "━●━"
             parts.append(

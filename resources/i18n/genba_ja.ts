@@ -654,42 +654,42 @@
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../../app/gui/main_window.py" line="266"/>
+        <location filename="../../app/gui/main_window.py" line="268"/>
         <source>{number}. {title}</source>
         <translation>{number}. {title}</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="268"/>
+        <location filename="../../app/gui/main_window.py" line="270"/>
         <source>{step}  ✓ done</source>
         <translation>{step}  ✓ 完了</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="314"/>
+        <location filename="../../app/gui/main_window.py" line="316"/>
         <source>Your examples are in Japanese, so the model that reads Japanese (Gemma 3 270M) was chosen. You can change it on the Model step.</source>
         <translation>学習データが日本語なので、日本語が読めるモデル（Gemma 3 270M）を選びました。「モデル」の手順で変更できます。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="319"/>
+        <location filename="../../app/gui/main_window.py" line="321"/>
         <source>Your examples are not in Japanese, so the English model (SmolLM2 135M) was chosen. You can change it on the Model step.</source>
         <translation>学習データが日本語ではないので、英語用のモデル（SmolLM2 135M）を選びました。「モデル」の手順で変更できます。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="442"/>
+        <location filename="../../app/gui/main_window.py" line="444"/>
         <source>Genba Tuner</source>
         <translation>現場チューナー</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="443"/>
+        <location filename="../../app/gui/main_window.py" line="445"/>
         <source>&amp;Language:</source>
         <translation>表示言語(&amp;L):</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="454"/>
+        <location filename="../../app/gui/main_window.py" line="456"/>
         <source>Stop tuning?</source>
         <translation>調整を止めますか？</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="456"/>
+        <location filename="../../app/gui/main_window.py" line="458"/>
         <source>A tuning run is in progress. Stop it and close? The best result so far and the checkpoint are kept, and the run can be continued later.</source>
         <translation>調整を実行中です。止めてウィンドウを閉じますか？ それまでで一番良い結果と途中経過は保存され、後で続きから再開できます。</translation>
     </message>
@@ -939,365 +939,416 @@
 <context>
     <name>ResultsPage</name>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="243"/>
+        <location filename="../../app/gui/pages/results_page.py" line="262"/>
         <source>Asking both models…</source>
         <translation>両方のモデルに問い合わせています…</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="259"/>
+        <location filename="../../app/gui/pages/results_page.py" line="278"/>
         <source>Export the tuned model to…</source>
         <translation>調整済みモデルの書き出し先</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="339"/>
+        <location filename="../../app/gui/pages/results_page.py" line="361"/>
         <source>✔ now right</source>
         <translation>✔ 正解になった</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="341"/>
+        <location filename="../../app/gui/pages/results_page.py" line="363"/>
         <source>✘ now wrong</source>
         <translation>✘ 不正解になった</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="342"/>
+        <location filename="../../app/gui/pages/results_page.py" line="364"/>
         <source>changed, still wrong</source>
         <translation>変化（不正解のまま）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="390"/>
+        <location filename="../../app/gui/pages/results_page.py" line="419"/>
+        <source>Save these rows</source>
+        <translation>この行を保存</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/results_page.py" line="419"/>
+        <source>CSV file (*.csv)</source>
+        <translation>CSV ファイル (*.csv)</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/results_page.py" line="437"/>
+        <location filename="../../app/gui/pages/results_page.py" line="566"/>
+        <source>Sure</source>
+        <translation>確信度</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/results_page.py" line="459"/>
+        <source>Saved</source>
+        <translation>保存しました</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/results_page.py" line="460"/>
+        <source>{n} rows saved to {file}.</source>
+        <translation>{n} 行を {file} に保存しました。</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/results_page.py" line="483"/>
+        <source>{n} rows whose right label is {right} and the model answered {answer}.</source>
+        <translation>正解が「{right}」で、モデルが「{answer}」と答えた {n} 行です。</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/results_page.py" line="490"/>
+        <source>Click a number in the table to list those rows.</source>
+        <translation>表の数字を押すと、その行が一覧に出ます。</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/results_page.py" line="524"/>
         <source>Results</source>
         <translation>結果</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="396"/>
+        <location filename="../../app/gui/pages/results_page.py" line="530"/>
         <source>How much better the tuned model answers the rows kept for the final test (never used while tuning), and the tuned model to take away.</source>
         <translation>最終テスト用に取っておいたデータ（調整中は一度も使っていません）で、調整済みモデルがどれだけ正しく答えるようになったかを示します。調整済みモデルはここから持ち出せます。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="401"/>
+        <location filename="../../app/gui/pages/results_page.py" line="535"/>
         <source>Summary</source>
         <translation>まとめ</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="405"/>
+        <location filename="../../app/gui/pages/results_page.py" line="539"/>
         <source>Simple keyword model</source>
         <translation>簡単なキーワード方式</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="407"/>
+        <location filename="../../app/gui/pages/results_page.py" line="541"/>
         <source>Time</source>
         <translation>時間</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="408"/>
+        <location filename="../../app/gui/pages/results_page.py" line="542"/>
         <source>Electricity</source>
         <translation>電力量（電気代）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="413"/>
+        <location filename="../../app/gui/pages/results_page.py" line="547"/>
         <source>Tuned model</source>
         <translation>調整済みモデル</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="414"/>
+        <location filename="../../app/gui/pages/results_page.py" line="548"/>
         <source>&amp;Export…</source>
         <translation>書き出す(&amp;E)…</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="415"/>
+        <location filename="../../app/gui/pages/results_page.py" line="549"/>
         <source>Open run &amp;folder</source>
         <translation>実行フォルダーを開く(&amp;F)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="416"/>
+        <location filename="../../app/gui/pages/results_page.py" line="550"/>
         <source>&amp;Continue this run</source>
         <translation>この実行を再開する(&amp;C)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="417"/>
+        <location filename="../../app/gui/pages/results_page.py" line="551"/>
         <source>Rows kept for the final test</source>
         <translation>最終テスト用のデータ</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="419"/>
+        <location filename="../../app/gui/pages/results_page.py" line="553"/>
         <source>after tuning</source>
         <translation>調整後</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="420"/>
+        <location filename="../../app/gui/pages/results_page.py" line="554"/>
         <source>before tuning</source>
         <translation>調整前</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="424"/>
+        <location filename="../../app/gui/pages/results_page.py" line="558"/>
         <source>Each final-test row</source>
         <translation>最終テスト用データ 1 件ごとの結果</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="427"/>
+        <location filename="../../app/gui/pages/results_page.py" line="433"/>
+        <location filename="../../app/gui/pages/results_page.py" line="562"/>
         <source>Text</source>
         <translation>本文</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="427"/>
+        <location filename="../../app/gui/pages/results_page.py" line="435"/>
+        <location filename="../../app/gui/pages/results_page.py" line="564"/>
         <source>Before</source>
         <translation>調整前</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="427"/>
+        <location filename="../../app/gui/pages/results_page.py" line="436"/>
+        <location filename="../../app/gui/pages/results_page.py" line="565"/>
         <source>After</source>
         <translation>調整後</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="427"/>
+        <location filename="../../app/gui/pages/results_page.py" line="567"/>
         <source>Change</source>
         <translation>変化</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="429"/>
+        <location filename="../../app/gui/pages/results_page.py" line="573"/>
         <source>Try it</source>
         <translation>試してみる</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="430"/>
+        <location filename="../../app/gui/pages/results_page.py" line="574"/>
         <source>Type a text as it would appear in your data…</source>
         <translation>データにありそうな文章を入力してください…</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="431"/>
+        <location filename="../../app/gui/pages/results_page.py" line="575"/>
         <source>&amp;Ask both models</source>
         <translation>両方のモデルに聞く(&amp;A)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="441"/>
+        <location filename="../../app/gui/pages/results_page.py" line="585"/>
         <source>you stopped it</source>
         <translation>手動で止めた</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="442"/>
+        <location filename="../../app/gui/pages/results_page.py" line="586"/>
         <source>the numbers became unstable, so it stopped early</source>
         <translation>計算が不安定になり、早めに停止した</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="454"/>
+        <location filename="../../app/gui/pages/results_page.py" line="598"/>
         <source>chosen by a short trial before tuning: the layers whose adjustment moved the answers most for the computing time they cost</source>
         <translation>調整前の短い試行で、計算時間あたりに答えへの影響が最も大きい層を選びました</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="458"/>
+        <location filename="../../app/gui/pages/results_page.py" line="602"/>
         <source>chosen by you</source>
         <translation>自分で指定</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="460"/>
+        <location filename="../../app/gui/pages/results_page.py" line="604"/>
         <source>the top layers of the model</source>
         <translation>モデルの最上位の層</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="518"/>
+        <location filename="../../app/gui/pages/results_page.py" line="662"/>
         <source>{rows}, correct answers went from {before} to {after}. The run ended because {reason}.</source>
         <translation>{rows}、正解率が {before} から {after} に上がりました。終了理由: {reason}。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="400"/>
+        <location filename="../../app/gui/pages/results_page.py" line="534"/>
         <source>&amp;Next: Payback</source>
         <translation>次へ: 費用対効果(&amp;N)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="403"/>
+        <location filename="../../app/gui/pages/results_page.py" line="537"/>
         <source>Correct before</source>
         <translation>調整前の正解率</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="404"/>
+        <location filename="../../app/gui/pages/results_page.py" line="538"/>
         <source>Correct after</source>
         <translation>調整後の正解率</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="406"/>
+        <location filename="../../app/gui/pages/results_page.py" line="540"/>
         <source>Tuning rounds</source>
         <translation>調整の回数</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="412"/>
+        <location filename="../../app/gui/pages/results_page.py" line="546"/>
         <source>Details</source>
         <translation>詳細</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="418"/>
+        <location filename="../../app/gui/pages/results_page.py" line="552"/>
         <source>&amp;Right answers and model answers:</source>
         <translation>正解と予測の対応表(&amp;R):</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="422"/>
+        <location filename="../../app/gui/pages/results_page.py" line="556"/>
         <source>Each row is the right label, each column what the model answered. Bold: answered right.</source>
         <translation>行が正解のラベル、列がモデルの答えです。太字が正しく答えた件数です。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="425"/>
+        <location filename="../../app/gui/pages/results_page.py" line="559"/>
         <source>Only rows whose answer &amp;changed</source>
         <translation>答えが変わったものだけ表示(&amp;C)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="427"/>
+        <location filename="../../app/gui/pages/results_page.py" line="434"/>
+        <location filename="../../app/gui/pages/results_page.py" line="563"/>
         <source>Right label</source>
         <translation>正解のラベル</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="437"/>
+        <location filename="../../app/gui/pages/results_page.py" line="570"/>
+        <source>Show &amp;all rows</source>
+        <translation>すべての行を表示(&amp;A)</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/results_page.py" line="571"/>
+        <source>&amp;Save these rows (CSV)…</source>
+        <translation>この行を保存（CSV）(&amp;S)…</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/results_page.py" line="581"/>
         <source>the tuning time was used up</source>
         <translation>調整時間を使い切った</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="438"/>
+        <location filename="../../app/gui/pages/results_page.py" line="582"/>
         <source>the set number of rounds was done</source>
         <translation>決めた回数の調整を終えた</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="439"/>
+        <location filename="../../app/gui/pages/results_page.py" line="583"/>
         <source>the electricity limit was reached</source>
         <translation>決めた電力量に達した</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="440"/>
+        <location filename="../../app/gui/pages/results_page.py" line="584"/>
         <source>accuracy had stopped going up, so it stopped early</source>
         <translation>正解率が上がらなくなったので早めに終えた</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="461"/>
+        <location filename="../../app/gui/pages/results_page.py" line="605"/>
         <source>Tuned layers of the model: {layers} ({why}).</source>
         <translation>調整したモデルの層: {layers}（{why}）。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="466"/>
+        <location filename="../../app/gui/pages/results_page.py" line="610"/>
         <source>{p}%</source>
         <translation>{p}%</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="483"/>
+        <location filename="../../app/gui/pages/results_page.py" line="627"/>
         <source>No results yet: run the tuning in step 4.</source>
         <translation>まだ結果はありません。手順 4 で調整を実行してください。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="490"/>
+        <location filename="../../app/gui/pages/results_page.py" line="634"/>
         <source>The checkpoint was kept in {folder}. Press Continue this run to carry on from it.</source>
         <translation>途中経過は {folder} に保存されています。「この実行を再開する」を押すと続きから再開できます。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="493"/>
+        <location filename="../../app/gui/pages/results_page.py" line="637"/>
         <source>Nothing was kept: the run stopped before its first checkpoint.</source>
         <translation>保存されたものはありません。最初の途中保存より前に止まりました。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="497"/>
+        <location filename="../../app/gui/pages/results_page.py" line="641"/>
         <source>Run failed</source>
         <translation>最後まで実行できませんでした</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="498"/>
+        <location filename="../../app/gui/pages/results_page.py" line="642"/>
         <source>{message}
 {kept}</source>
         <translation>{message}
 {kept}</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="501"/>
+        <location filename="../../app/gui/pages/results_page.py" line="645"/>
         <source>Run folder: {folder}</source>
         <translation>実行フォルダー: {folder}</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="507"/>
+        <location filename="../../app/gui/pages/results_page.py" line="651"/>
         <source>On {n} rows kept for the final test (never used while tuning)</source>
         <translation>調整中に一度も使っていない最終テスト用の {n} 件で</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="510"/>
+        <location filename="../../app/gui/pages/results_page.py" line="654"/>
         <source>On {n} rows used to pick the best result (too few rows for a separate final test)</source>
         <translation>一番良い結果を選ぶのに使った {n} 件で（データが少ないため、別の最終テスト用データは取れませんでした）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="516"/>
+        <location filename="../../app/gui/pages/results_page.py" line="660"/>
         <source>Improved</source>
         <translation>改善しました</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="555"/>
+        <location filename="../../app/gui/pages/results_page.py" line="699"/>
         <source>{wh} Wh, {yen} (measured)</source>
         <translation>{wh} Wh、{yen}（実測）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="557"/>
+        <location filename="../../app/gui/pages/results_page.py" line="701"/>
         <source>{wh} Wh, {yen} (estimated)</source>
         <translation>{wh} Wh、{yen}（推定）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="563"/>
+        <location filename="../../app/gui/pages/results_page.py" line="707"/>
         <source>The run folder {folder} holds the tuned model, ready to use, and a report. Export copies them to a folder you choose, for example a USB stick.</source>
         <translation>実行フォルダー {folder} に、すぐに使える調整済みモデルとレポートがあります。「書き出す」で、USB メモリーなどお好きなフォルダーにコピーできます。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="526"/>
+        <location filename="../../app/gui/pages/results_page.py" line="670"/>
         <source>No gain</source>
         <translation>改善なし</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="528"/>
+        <location filename="../../app/gui/pages/results_page.py" line="672"/>
         <source>{rows}, tuning did not raise the share of correct answers ({before}); the exported model is the unchanged model. The run ended because {reason}. Try a longer tuning time or more training data.</source>
         <translation>{rows}、調整しても正解率は上がりませんでした（{before}）。書き出すモデルは調整前と同じです。終了理由: {reason}。調整時間を長くするか、学習データを増やしてみてください。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="536"/>
+        <location filename="../../app/gui/pages/results_page.py" line="680"/>
         <source>The tuned model answers better than a simple keyword model ({keyword}).</source>
         <translation>調整済みモデルは、簡単なキーワード方式（{keyword}）より正しく答えます。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="539"/>
+        <location filename="../../app/gui/pages/results_page.py" line="683"/>
         <source>A simple keyword model answers as well or better ({keyword}): the tuned model adds nothing over it on these rows.</source>
         <translation>簡単なキーワード方式でも同じかそれ以上に正しく答えます（{keyword}）。このデータでは、調整済みモデルを使う利点はありません。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="570"/>
+        <location filename="../../app/gui/pages/results_page.py" line="714"/>
         <source>Exported</source>
         <translation>書き出し完了</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="570"/>
+        <location filename="../../app/gui/pages/results_page.py" line="714"/>
         <source>Copied to {folder}.</source>
         <translation>{folder} にコピーしました。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="574"/>
-        <location filename="../../app/gui/pages/results_page.py" line="585"/>
+        <location filename="../../app/gui/pages/results_page.py" line="454"/>
+        <location filename="../../app/gui/pages/results_page.py" line="718"/>
+        <location filename="../../app/gui/pages/results_page.py" line="729"/>
         <source>Problem</source>
         <translation>問題あり</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="577"/>
+        <location filename="../../app/gui/pages/results_page.py" line="721"/>
         <source>Copying…</source>
         <translation>コピーしています…</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="589"/>
+        <location filename="../../app/gui/pages/results_page.py" line="733"/>
         <source>Checking</source>
         <translation>確認中</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="589"/>
+        <location filename="../../app/gui/pages/results_page.py" line="733"/>
         <source>Asking both models about the final-test rows…</source>
         <translation>最終テスト用のデータを両方のモデルに答えさせています…</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="594"/>
+        <location filename="../../app/gui/pages/results_page.py" line="738"/>
         <source>{n} rows kept for the final test; the answer changed for {changed}.</source>
         <translation>最終テスト用のデータ {n} 件のうち、{changed} 件で答えが変わりました。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="596"/>
+        <location filename="../../app/gui/pages/results_page.py" line="740"/>
         <source>{n} rows used to pick the best result; the answer changed for {changed}.</source>
         <translation>一番良い結果を選ぶのに使ったデータ {n} 件のうち、{changed} 件で答えが変わりました。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="617"/>
+        <location filename="../../app/gui/pages/results_page.py" line="761"/>
         <source>Before tuning: {before} ({pb}%)    After tuning: {after} ({pa}%)</source>
         <translation>調整前: {before}（{pb}%）    調整後: {after}（{pa}%）</translation>
     </message>
@@ -1305,319 +1356,319 @@
 <context>
     <name>RoiPage</name>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="283"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="299"/>
         <source>Open a run folder</source>
         <translation>実行フォルダーを開く</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="363"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="379"/>
         <source>Save the report as…</source>
         <translation>レポートの保存先…</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="363"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="379"/>
         <source>PDF report (*.pdf)</source>
         <translation>PDF レポート (*.pdf)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="431"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="447"/>
         <source>Electricity per run</source>
         <translation>1 回あたりの電力量</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="426"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="442"/>
         <source>Payback</source>
         <translation>費用対効果</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="432"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="448"/>
         <source>Correct before tuning (final test)</source>
         <translation>調整前の正解率（最終テスト）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="433"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="449"/>
         <source>Correct after tuning (final test)</source>
         <translation>調整後の正解率（最終テスト）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="434"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="450"/>
         <source>PCs or lines</source>
         <translation>PC・ラインの数</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="435"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="451"/>
         <source>Tuning runs per month, per PC</source>
         <translation>PC 1 台あたりの月間調整回数</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="436"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="452"/>
         <source>Electricity price</source>
         <translation>電気料金</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="437"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="453"/>
         <source>Documents per month, per PC</source>
         <translation>PC 1 台あたりの月間文書数</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="438"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="454"/>
         <source>Minutes to fix one misclassified document</source>
         <translation>誤分類 1 件の修正にかかる時間</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="439"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="455"/>
         <source>Labour cost</source>
         <translation>人件費</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="440"/>
-        <source>Cloud fine-tuning fee per run</source>
-        <translation>クラウドでの調整 1 回あたりの料金</translation>
-    </message>
-    <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="441"/>
-        <source>Cloud data transfer and compliance</source>
-        <translation>クラウドのデータ転送・コンプライアンス費用</translation>
-    </message>
-    <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="442"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="456"/>
         <source>Setup cost</source>
         <translation>導入費用</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="447"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="461"/>
         <source>Is it worth it?</source>
         <translation>費用対効果の見積もり</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="450"/>
-        <source>What tuning on this PC is worth compared with a cloud service. The run&apos;s electricity and accuracy are filled in; every other figure is an example until you enter your own. The results change as you type.</source>
-        <translation>この PC で調整する価値を、クラウドサービスと比べて示します。電力量と正解率は実行結果から入力済みです。その他の数値は、自社の数値を入力するまでは例です。入力するとすぐに結果が変わります。</translation>
-    </message>
-    <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="455"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="469"/>
         <source>Your figures</source>
         <translation>入力値</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="458"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="472"/>
         <source>yen</source>
         <translation>円</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="458"/>
-        <source>yen per month</source>
-        <translation>円／月</translation>
-    </message>
-    <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="460"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="474"/>
         <source>Wh</source>
         <translation>Wh</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="461"/>
-        <location filename="../../app/gui/pages/roi_page.py" line="462"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="475"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="476"/>
         <source>%</source>
         <translation>%</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="465"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="479"/>
         <source>yen per kWh</source>
         <translation>円／kWh</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="467"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="481"/>
         <source>minutes</source>
         <translation>分</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="468"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="482"/>
         <source>yen per hour</source>
         <translation>円／時</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="475"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="487"/>
         <source>Reset the e&amp;xamples</source>
         <translation>例の値に戻す(&amp;X)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="476"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="488"/>
         <source>What it gives</source>
         <translation>効果</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="478"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="490"/>
         <source>Electricity cost per run</source>
         <translation>1 回あたりの電気代</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="479"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="491"/>
         <source>Net savings per month</source>
         <translation>月あたりの純節約額</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="480"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="492"/>
         <source>Setup cost paid back after</source>
         <translation>導入費用の回収期間</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="481"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="493"/>
         <source>Electricity per month:</source>
         <translation>月あたりの電気代:</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="482"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="495"/>
         <source>Labour saved per month:</source>
         <translation>月あたりに減る作業費:</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="483"/>
-        <source>Cloud costs avoided per month:</source>
-        <translation>月あたりに不要になるクラウド費用:</translation>
-    </message>
-    <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="484"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="496"/>
         <source>Misclassified documents avoided per month:</source>
         <translation>月あたりに減る誤分類の件数:</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="489"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="501"/>
         <source>Cumulative cost and benefit</source>
         <translation>累積の費用と効果</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="489"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="501"/>
         <source>thousand yen</source>
         <translation>千円</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="489"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="501"/>
         <source>months</source>
         <translation>経過月数</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="491"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="503"/>
         <source>cost: setup + electricity</source>
         <translation>費用: 導入費＋電気代</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="492"/>
-        <source>benefit: labour saved + cloud avoided</source>
-        <translation>効果: 作業費の削減＋クラウド費用の回避</translation>
+        <location filename="../../app/gui/pages/roi_page.py" line="464"/>
+        <source>What tuning is worth compared with keeping the model as it came: the labour saved on fewer wrong answers, minus electricity. The run&apos;s electricity and accuracy are filled in; every other figure is an example until you enter your own. The results change as you type.</source>
+        <translation>調整の効果を、モデルをそのまま使い続けた場合と比べます。間違いが減って省ける作業費から電気代を引いた金額です。電力量と正解率はこの実行の結果が入っています。ほかの数値は、自社の数値を入れるまでは例の値です。入力するとすぐに結果が変わります。</translation>
     </message>
     <message>
         <location filename="../../app/gui/pages/roi_page.py" line="494"/>
+        <source>Likely range, from the number of test rows:</source>
+        <translation>テスト件数から見た金額の幅:</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/roi_page.py" line="504"/>
+        <source>benefit: labour saved</source>
+        <translation>効果: 減った作業費</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/roi_page.py" line="506"/>
         <source>What moves the monthly savings (each input 20% lower or higher)</source>
         <translation>月あたりの節約額を左右する入力（各入力を 20% 増減）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="498"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="510"/>
         <source>&lt;span style=&quot;color:{low}; font-weight:bold&quot;&gt;■&lt;/span&gt;&amp;nbsp;input 20% lower&amp;nbsp;&amp;nbsp; &lt;span style=&quot;color:{high}; font-weight:bold&quot;&gt;■&lt;/span&gt;&amp;nbsp;input 20% higher</source>
         <translation>&lt;span style=&quot;color:{low}; font-weight:bold&quot;&gt;■&lt;/span&gt;&amp;nbsp;入力 20% 減&amp;nbsp;&amp;nbsp; &lt;span style=&quot;color:{high}; font-weight:bold&quot;&gt;■&lt;/span&gt;&amp;nbsp;入力 20% 増</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="502"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="514"/>
         <source>Report for management</source>
         <translation>経営層向けレポート</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="505"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="517"/>
         <source>One PDF and one HTML file with the run, the share of correct answers before and after (with the table of right and model answers), these figures and charts, and what stayed on this PC. They are written in the language of the window.</source>
         <translation>実行の内容、調整前後の正解率（正解と予測の対応表付き）、この画面の数値とグラフ、この PC の外に出なかったものをまとめた PDF と HTML を 1 つずつ作ります。画面と同じ言語で書き出します。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="510"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="522"/>
         <source>Save &amp;report (PDF + HTML)…</source>
         <translation>レポートを保存（PDF＋HTML）(&amp;R)…</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="511"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="523"/>
         <source>&amp;Open the report</source>
         <translation>レポートを開く(&amp;O)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="512"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="524"/>
         <source>Use an &amp;earlier run…</source>
         <translation>以前の実行を使う(&amp;E)…</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="519"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="531"/>
         <source>{n} yen</source>
         <translation>{n} 円</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="544"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="562"/>
         <source>No run yet: tune in step 4, or press Run the demo in step 1, or use an earlier run.</source>
         <translation>まだ実行結果がありません。手順 4 で調整するか、手順 1 で「デモを実行」を押すか、以前の実行を使ってください。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="549"/>
-        <location filename="../../app/gui/pages/roi_page.py" line="577"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="568"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="596"/>
         <source>Problem</source>
         <translation>問題あり</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="555"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="574"/>
         <source>measured</source>
         <translation>実測</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="557"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="576"/>
         <source>estimated</source>
         <translation>推定</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="561"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="580"/>
         <source>Electricity of this run: {wh} Wh — {assumption}</source>
         <translation>この実行の電力量: {wh} Wh — {assumption}</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="572"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="591"/>
         <source>Saved</source>
         <translation>保存しました</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="581"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="600"/>
         <source>Writing the report (asking both models about the final-test rows)…</source>
         <translation>レポートを作成中（最終テスト用のデータを両方のモデルに答えさせています）…</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="598"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="618"/>
         <source>from this run</source>
         <translation>この実行の結果</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="599"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="619"/>
         <source>Measured in the run; change it to see what if.</source>
         <translation>実行で測った値です。変えると「もし〜なら」を試せます。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="601"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="621"/>
         <source>example</source>
         <translation>例</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="602"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="622"/>
         <source>An example figure, not your site&apos;s: replace it with your own.</source>
         <translation>自社の数値ではなく例です。自社の数値に置き換えてください。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="620"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="630"/>
+        <source>, </source>
+        <translation>、</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/roi_page.py" line="633"/>
+        <source>⚠ Calculated with example figures: {fields} are examples, not your site&apos;s. Enter your own figures below before you rely on these amounts.</source>
+        <translation>⚠ 例の値で計算中: {fields}は例の値で、現場の数値ではありません。この金額を使う前に、下の欄に自社の数値を入力してください。</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/roi_page.py" line="655"/>
         <source>no payback</source>
         <translation>回収できません</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="621"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="656"/>
         <source>The monthly savings do not exceed the costs.</source>
         <translation>月々の節約額が費用を上回りません。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="623"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="658"/>
         <source>{n} months</source>
         <translation>{n} か月</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="641"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="665"/>
+        <source>{low} to {high}</source>
+        <translation>{low}〜{high}</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/roi_page.py" line="684"/>
         <source>change in net savings per month (yen)</source>
         <translation>月あたりの純節約額の変化（円）</translation>
     </message>
@@ -1633,363 +1684,368 @@
 <context>
     <name>TunePage</name>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="193"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="201"/>
         <source>Choose a model first (step 1).</source>
         <translation>先にモデルを選んでください（手順 1）。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="195"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="203"/>
         <source>The chosen model cannot be tuned on this PC; see step 1.</source>
         <translation>選んだモデルはこの PC では調整できません。手順 1 をご覧ください。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="501"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="516"/>
         <source>Problem</source>
         <translation>問題あり</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="375"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="389"/>
         <source>Tune</source>
         <translation>調整</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="197"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="205"/>
         <source>Choose your training data first (step 2).</source>
         <translation>先に学習データを選んでください（手順 2）。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="199"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="207"/>
         <source>Fix the answer words in step 2 first.</source>
         <translation>先に手順 2 で、答える言葉を直してください。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="201"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="209"/>
         <source>Set the tuning time first (step 3).</source>
         <translation>先に調整時間を決めてください（手順 3）。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="381"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="395"/>
         <source>Start the run and watch it learn. The PC may feel slower while it tunes; this window stays usable. Stop keeps the best result found so far.</source>
         <translation>調整を始めて、上達する様子を見守ります。調整中は PC が遅く感じられることがありますが、このウィンドウは使えます。途中で止めても、それまでで一番良い結果が残ります。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="385"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="399"/>
         <source>&amp;Start tuning</source>
         <translation>調整を開始(&amp;S)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="386"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="400"/>
         <source>&amp;Pause</source>
         <translation>一時停止(&amp;P)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="387"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="401"/>
         <source>Res&amp;ume</source>
         <translation>再開(&amp;U)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="388"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="402"/>
         <source>S&amp;top (keep best so far)</source>
         <translation>停止（一番良い結果を残す）(&amp;T)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="389"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="403"/>
         <source>&amp;Next: Results</source>
         <translation>次へ: 結果(&amp;N)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="391"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="405"/>
         <source>Correct answers: best (at start)</source>
         <translation>正解率: 最高（開始時）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="392"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="406"/>
         <source>Time spent</source>
         <translation>経過時間</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="398"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="412"/>
         <source>Accuracy</source>
         <translation>正解率</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="399"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="413"/>
         <source>More charts</source>
         <translation>詳しいグラフ</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="400"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="414"/>
         <source>time (min:s)</source>
         <translation>経過時間（分:秒）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="402"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="416"/>
         <source>Correct answers on the checking rows (they pick the best result)</source>
         <translation>確認用データでの正解率（一番良い結果を選ぶのに使います）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="409"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="422"/>
+        <source>simple keyword model (the bar to beat)</source>
+        <translation>簡単なキーワード方式（超えたい目標）</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/tune_page.py" line="424"/>
         <source>Error while learning (lower is better)</source>
         <translation>学習中の誤差（低いほど良い）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="409"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="424"/>
         <source>error</source>
         <translation>誤差</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="411"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="426"/>
         <source>each round</source>
         <translation>1 回ごと</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="412"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="427"/>
         <source>average</source>
         <translation>平均</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="414"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="429"/>
         <source>electricity</source>
         <translation>電力量</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="416"/>
-        <location filename="../../app/gui/pages/tune_page.py" line="419"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="431"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="434"/>
         <source>tuning</source>
         <translation>調整</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="417"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="432"/>
         <source>whole PC</source>
         <translation>PC 全体</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="418"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="433"/>
         <source>Memory used by tuning</source>
         <translation>調整が使っているメモリー</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="418"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="433"/>
         <source>MB</source>
         <translation>MB</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="436"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="451"/>
         <source>Not started</source>
         <translation>まだ始めていません</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="437"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="452"/>
         <source>Press Start tuning when the steps above are done.</source>
         <translation>手順 1〜3 が済んだら「調整を開始」を押してください。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="440"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="455"/>
         <source>Did not finish</source>
         <translation>最後まで終わりませんでした</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="440"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="455"/>
         <source>See the message above.</source>
         <translation>上のメッセージをご覧ください。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="444"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="459"/>
         <source>Stopped early</source>
         <translation>早めに終了しました</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="446"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="461"/>
         <source>Accuracy had stopped going up, so the run ended early and kept its best result.</source>
         <translation>正解率が上がらなくなったので早めに終え、一番良かった結果を残しました。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="449"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="464"/>
         <source>Finished</source>
         <translation>完了</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="449"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="464"/>
         <source>The best result is kept. See the results (step 5).</source>
         <translation>一番良かった結果が残っています。結果をご覧ください（手順 5）。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="451"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="466"/>
         <source>Paused</source>
         <translation>一時停止中</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="451"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="466"/>
         <source>Press Resume to continue.</source>
         <translation>「再開」を押すと続きます。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="453"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="468"/>
         <source>Stopping</source>
         <translation>停止中</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="453"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="468"/>
         <source>Keeping the best result so far.</source>
         <translation>それまでで一番良い結果を残しています。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="457"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="472"/>
         <source>Getting ready</source>
         <translation>準備中</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="458"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="473"/>
         <source>The first check of accuracy comes after a few rounds.</source>
         <translation>数回調整したあとで、最初の正解率が出ます。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="465"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="480"/>
         <source>Stops early if nothing improves for another {left}.</source>
         <translation>あと {left} のあいだ良くならなければ、早めに終えます。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="467"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="482"/>
         <source>Early stop is off: it runs for the whole time.</source>
         <translation>早めに終える設定はオフです。最後まで調整します。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="472"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="487"/>
         <source>Levelling off: safe to stop</source>
         <translation>頭打ち：止めても大丈夫</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="473"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="488"/>
         <source>No better result for {since}. {stop}</source>
         <translation>{since} のあいだ良くなっていません。{stop}</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="478"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="493"/>
         <source>Improving steadily</source>
         <translation>順調に上達中</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="479"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="494"/>
         <source>Up from {start}% to {best}%. {stop}</source>
         <translation>{start}% から {best}% に上がりました。{stop}</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="487"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="502"/>
         <source>Learning, no gain yet</source>
         <translation>学習中（まだ伸びていません）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="488"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="503"/>
         <source>Gains often come after a few minutes. {stop}</source>
         <translation>伸び始めるまで数分かかることがよくあります。{stop}</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="510"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="525"/>
         <source>{model} learns from {n} rows of your data ({labels}); tuning time: {budget}.</source>
         <translation>{model} が学習データ {n} 件（{labels}）から学習します。調整時間: {budget}。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="528"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="543"/>
         <source>Paused after {step} rounds. Press Resume to continue.</source>
         <translation>{step} 回の調整のあとで一時停止中です。「再開」を押すと続きます。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="539"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="554"/>
         <source>Tuning. The bar shows how much of the tuning time is used.</source>
         <translation>調整中です。バーは調整時間のうち使った割合です。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="576"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="591"/>
         <source>{wh} Wh, {yen} (measured)</source>
         <translation>{wh} Wh、{yen}（実測）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="578"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="593"/>
         <source>{wh} Wh, {yen} (estimated)</source>
         <translation>{wh} Wh、{yen}（推定）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="393"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="407"/>
         <source>Time left</source>
         <translation>残り時間</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="394"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="408"/>
         <source>Electricity so far</source>
         <translation>これまでの電力量（電気代）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="403"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="417"/>
         <source>% correct</source>
         <translation>正解率 %</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="406"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="420"/>
         <source>while tuning</source>
         <translation>調整中</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="407"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="421"/>
         <source>before tuning</source>
         <translation>調整前</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="413"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="428"/>
         <source>Electricity used</source>
         <translation>使った電力量</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="413"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="428"/>
         <source>Wh</source>
         <translation>Wh</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="415"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="430"/>
         <source>Processor load (whole PC = 100%)</source>
         <translation>CPU の使用率（PC 全体 = 100%）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="415"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="430"/>
         <source>%</source>
         <translation>%</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="521"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="536"/>
         <source>Ready.</source>
         <translation>準備ができました。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="523"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="538"/>
         <source>The run did not finish.</source>
         <translation>調整は最後まで終わりませんでした。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="525"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="540"/>
         <source>Finished: see the results (step 5).</source>
         <translation>終了しました。結果をご覧ください（手順 5）。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="530"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="545"/>
         <source>Stopping: checking the best result and writing the model…</source>
         <translation>停止中: 一番良い結果を確かめて、モデルを書き出しています…</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="533"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="548"/>
         <source>Preparing: {message}…</source>
         <translation>準備中: {message}…</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="536"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="551"/>
         <source>Preparing…</source>
         <translation>準備中…</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="557"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="572"/>
         <source>{left} (at {time})</source>
         <translation>{left}（{time} ごろ）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="566"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="581"/>
         <source>{best}% ({start}%)</source>
         <translation>{best}%（{start}%）</translation>
     </message>

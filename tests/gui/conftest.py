@@ -109,3 +109,16 @@ def load_examples(window, qtbot, path: Path) -> None:
     page = window.examples_page
     with qtbot.waitSignal(page.examples_changed, timeout=30_000):
         drop_files(window, [path])
+
+
+def finish_a_short_run(window, qtbot, tiny_gguf: Path, orders_csv: Path, monkeypatch, steps: int = 10):
+    """The tiny model tuned for ``steps`` rounds from the window; returns the run's outcome."""
+    open_tiny_model(window, qtbot, tiny_gguf, monkeypatch)
+    load_examples(window, qtbot, orders_csv)
+    window.budget_page.radios["steps"].click()
+    window.budget_page.steps_spin.setValue(steps)
+    window.tune_page.extra_config = {"eval_every": 5, "checkpoint_every": 5, "max_tuned_layers": 2}
+    window.go_to_step(3)
+    with qtbot.waitSignal(window.tune_page.run_ended, timeout=180_000) as ended:
+        qtbot.mouseClick(window.tune_page.start_button, Qt.MouseButton.LeftButton)
+    return ended.args[0]

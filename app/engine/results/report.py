@@ -9,6 +9,7 @@ CSS subset ``QTextDocument`` understands. Its words are in ``report_text``, its 
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Sequence
 from dataclasses import fields
@@ -28,7 +29,7 @@ from app.engine.results.report_text import (
     text,
     yen,
 )
-from app.engine.results.roi import RoiInputs, RoiResult, compute_roi, sensitivity
+from app.engine.results.roi import RoiInputs, RoiResult, compute_roi, savings_range, sensitivity
 from app.engine.results.run_record import RunRecord, compare_run_held_out, roi_inputs_for, unchanged_examples
 from app.engine.results.svg_charts import (
     BLUE,
@@ -44,6 +45,14 @@ from app.engine.tuning.budget import Budget
 
 CHART_MONTHS = 24
 SENSITIVITY_DELTA = 0.2
+SENSITIVITY_ROWS = 6  # the inputs that move the savings most; the app's chart shows them all
+ROI_CHART_SCALE = 0.8  # the ROI's two charts and its tables on one page, so the report keeps to four
+# Up to this many labels the answer columns are headed by the labels; more are numbered as the rows, so a
+# table of 20 labels still fits the width of an A4 page.
+NAMED_COLUMNS_UP_TO = 4
+# Past this many labels only the after-tuning table is printed (the before one is its count of correct
+# answers): two 20 x 20 tables made the PDF five pages (the app shows both).
+BOTH_TABLES_UP_TO = 10
 
 
 def accuracy_chart(evals: Sequence[dict], before: float, lang: str) -> str:
@@ -85,7 +94,7 @@ def sensitivity_chart(inputs: RoiInputs, lang: str) -> str:
         (field_caption(r.field, lang), r.change_at_low_yen, r.change_at_high_yen)
         for r in sensitivity(inputs, SENSITIVITY_DELTA)
         if r.swing_yen > 0
-    ]
+    ][:SENSITIVITY_ROWS]
     return tornado_svg(
         rows,
         title=text("sensitivity_title", lang),
@@ -114,6 +123,8 @@ code { font-size: 7pt; }
 td.caption { color: #555; font-size: 9pt; }
 td.correct { font-weight: bold; background-color: #DCEFE6; }
 span.example { color: #8A5A00; }
+p.banner { background-color: #FFF3CD; color: #6B4400; border: 2px solid #E69F00; padding: 6px; font-weight: bold; }
+table.confusion td, table.confusion th { font-size: 8pt; padding: 2px; }
 """
 
 
@@ -124,9 +135,11 @@ def _row(caption: str, value: str, raw: bool = False) -> str:
 def _confusion_table(labels: Sequence[str], matrix: Sequence[Sequence[int]], lang: str) -> str:
     # nowrap: Qt's table layout otherwise breaks a label like "hydraulic" to fit the page.
     th = "<th style='white-space: nowrap'>{}</th>".format
-    head = "".join(th(escape(lab)) for lab in labels)
+    numbered = len(labels) > NAMED_COLUMNS_UP_TO
+    head = "".join(th(str(k + 1) if numbered else escape(lab)) for k, lab in enumerate(labels))
     rows = []
-    for i, (lab, counts) in enumerate(zip(labels, matrix, strict=True)):
+    for i, (label, counts) in enumerate(zip(labels, matrix, strict=True)):
+        lab = f"{i + 1} {label}" if numbered else label
         cells = "".join(
             f'<td align="center" class="correct" bgcolor="#DCEFE6"><b>{n}</b></td>'
             if i == j
@@ -155,17 +168,59 @@ def _table(rows: Sequence[str], css: str = "facts") -> str:
     return f'<table class="{css}" width="100%" border="1" cellspacing="0" cellpadding="4">{"".join(rows)}</table>'
 
 
-def _summary_section(run: RunRecord, result: RoiResult, lang: str) -> list[str]:
-    """The four figures management asks about first."""
+def _headline_yen(value: float, lang: str) -> str:
+    """Money in a headline: three significant figures (a range from a few dozen test rows is not exact)."""
+    if abs(value) < 1000:
+        return yen(round(value), lang)
+    digits = int(math.floor(math.log10(abs(value)))) - 2
+    return yen(round(value, -digits), lang)
+
+
+def example_banner(inputs: RoiInputs, lang: str) -> list[str]:
+    """The amber "example figures" banner, or nothing once every example input was replaced.
+
+    Every place that shows money (the summary and the ROI pages) starts with this, so no money headline is
+    ever printed without it while it is built on the examples' own figures.
+    """
+    examples = unchanged_examples(inputs)
+    if not examples:
+        return []
+    names = "、".join if lang == "ja" else ", ".join
+    listed = names(field_caption(f.name, lang) for f in fields(RoiInputs) if f.name in examples)
+    return [f'<p class="banner">⚠ {escape(text("example_banner", lang, fields=listed))}</p>']
+
+
+def _assumptions_line(inputs: RoiInputs, lang: str) -> str:
+    values = text(
+        "assumptions_value",
+        lang,
+        docs=number(inputs.documents_per_month),
+        pcs=number(inputs.pcs),
+        minutes=number(
+            inputs.minutes_per_misclassified, 0 if inputs.minutes_per_misclassified % 1 == 0 else 1
+        ),
+        labour=yen(inputs.labour_yen_per_hour, lang),
+        setup=yen(inputs.setup_cost_yen, lang),
+    )
+    return f"<p><b>{escape(text('assumptions', lang))}:</b> {escape(values)}</p>"
+
+
+def _summary_section(run: RunRecord, inputs: RoiInputs, result: RoiResult, lang: str) -> list[str]:
+    """The four figures management asks about first, after the banner and assumptions they rest on."""
     r = run.report
     held_out = HeldOutAccuracy.of(r)
     before, after = percent(held_out.before, lang), percent(held_out.after, lang)
+    savings = _headline_yen(result.monthly_net_savings_yen, lang)
+    spread = savings_range(inputs, held_out.examples if held_out.split == "test" else 0)
+    if spread is not None:
+        low, high = (_headline_yen(v, lang) for v in spread)
+        savings = f"{savings}\n({text('savings_range', lang, low=low, high=high)})"
     figures = [
         (
             text(f"accuracy_{held_out.split}", lang, n=held_out.examples),
             text("before_to_after", lang, before=before, after=after),
         ),
-        (text("monthly_savings", lang), yen(result.monthly_net_savings_yen, lang)),
+        (text("monthly_savings", lang), savings),
         (text("payback", lang), months(result.payback_months, lang)),
         (text("energy_per_run", lang), _energy_text(r, result, lang)),
     ]
@@ -174,11 +229,15 @@ def _summary_section(run: RunRecord, result: RoiResult, lang: str) -> list[str]:
         f'<td class="caption" width="{w}">{escape(c)}</td>' for w, (c, _) in zip(widths, figures, strict=True)
     )
     values = "".join(
-        f'<td class="figure">{escape(v)}</td>' if i < 3 else f"<td><b>{escape(v)}</b></td>"
+        f'<td class="figure">{escape(v).replace(chr(10), "<br>")}</td>'
+        if i < 3
+        else f"<td><b>{escape(v)}</b></td>"
         for i, (_, v) in enumerate(figures)
     )
     out = [
         f"<h2>{escape(text('summary', lang))}</h2>",
+        *example_banner(inputs, lang),
+        _assumptions_line(inputs, lang),
         _table([f"<tr>{captions}</tr>", f"<tr>{values}</tr>"], "big"),
     ]
     if held_out.keyword is not None:
@@ -208,10 +267,29 @@ def _accuracy_section(run: RunRecord, comparison: dict | None, comparison_error:
         correct = sum(matrix[i][i] for i in range(len(labels)))
         total = sum(sum(row) for row in matrix)
         caption = text("confusion_of", lang, which=text(which, lang), correct=correct, total=total)
-        cells.append(f"<td><b>{escape(caption)}</b><br>{_confusion_table(labels, matrix, lang)}</td>")
-    out.append(f'<table cellpadding="6"><tr>{"".join(cells)}</tr></table>')
-    out.append(f'<p class="note">{escape(text("confusion_note", lang))}</p>')
+        if which == "before_tuning" and len(labels) > BOTH_TABLES_UP_TO:
+            cells.append(f"<p><b>{escape(caption)}</b></p>")
+        else:
+            cells.append(f"<p><b>{escape(caption)}</b></p>{_confusion_table(labels, matrix, lang)}")
+    if len(labels) <= NAMED_COLUMNS_UP_TO:  # small tables side by side: page 1 keeps both whole
+        out.append(f'<table cellpadding="6"><tr>{"".join(f"<td>{c}</td>" for c in cells)}</tr></table>')
+    else:  # one under the other: side by side, five labels already overflowed the page
+        out.extend(cells)
+    note = "confusion_note_named" if len(labels) <= NAMED_COLUMNS_UP_TO else "confusion_note"
+    out.append(f'<p class="note">{escape(text(note, lang))}</p>')
     return out
+
+
+def _sources_text(sources: Sequence[str], lang: str) -> str:
+    """One file by its path; a folder of many files by its folder, its first file and how many more."""
+    if len(sources) <= 2:
+        return ", ".join(sources)
+    paths = [Path(s) for s in sources]
+    folder = paths[0].parent
+    for p in paths[1:]:
+        while folder not in p.parents and folder != folder.parent:
+            folder = folder.parent
+    return text("data_value", lang, first=paths[0].name, more=number(len(paths) - 1), folder=str(folder))
 
 
 def _run_section(run: RunRecord, result: RoiResult, lang: str) -> list[str]:
@@ -231,14 +309,21 @@ def _run_section(run: RunRecord, result: RoiResult, lang: str) -> list[str]:
         lang,
         train=number(r.get("examples_train", 0)),
         val=number(r.get("examples_val", 0)),
+        test=number(r.get("examples_test", 0)),
         skipped=number(r.get("rows_skipped", 0)),
+    )
+    per_label = r.get("rows_per_label") or {}
+    labels = (
+        ", ".join(f"{label} {number(n)}" for label, n in per_label.items())
+        if per_label
+        else ", ".join(r.get("labels", []))
     )
     rows = [
         ("model", model_value),
         ("model_file", str(r.get("model_file", ""))),
-        ("data", ", ".join(r.get("data", []))),
+        ("data", _sources_text(r.get("data", []), lang)),
         ("examples", examples),
-        ("labels", ", ".join(r.get("labels", []))),
+        ("rows_per_label" if per_label else "labels", labels),
         ("budget", budget),
         ("steps", number(r.get("steps", 0))),
         ("time", duration(float(r.get("seconds", 0.0)), lang)),
@@ -249,7 +334,7 @@ def _run_section(run: RunRecord, result: RoiResult, lang: str) -> list[str]:
         ("tuned_layers", ", ".join(str(x) for x in r.get("tuned_layers", []))),
     ]
     return [
-        f'<h2 style="page-break-before: always">{escape(text("run", lang))}</h2>',
+        f"<h2>{escape(text('run', lang))}</h2>",  # straight after the tables: no half-empty page
         _table([_row(text(key, lang), value) for key, value in rows]),
     ]
 
@@ -301,19 +386,19 @@ def _roi_section(inputs: RoiInputs, result: RoiResult, lang: str) -> list[str]:
         _row(text("out_energy_month", lang), yen(result.energy_cost_yen_per_month, lang)),
         _row(text("out_errors", lang), number(result.errors_avoided_per_month, 1)),
         _row(text("out_labour", lang), yen(result.labour_saved_yen_per_month, lang)),
-        _row(text("out_cloud", lang), yen(result.cloud_cost_avoided_yen_per_month, lang)),
         _row(text("out_net", lang), net, raw=True),
         _row(text("out_payback", lang), payback, raw=True),
     ]
     return [
-        f'<h2 style="page-break-before: always">{escape(text("roi", lang))}</h2>',
+        f"<h2>{escape(text('roi', lang))}</h2>",  # no page break: a half-empty page made a fifth
+        *example_banner(inputs, lang),
         f"<p>{escape(text('roi_intro', lang))}</p>",
         f"<h3>{escape(text('inputs', lang))}</h3>",
         _table(input_rows),
         f"<h3>{escape(text('outputs', lang))}</h3>",
         _table(output_rows),
-        f"<p>{svg_image(cumulative_chart(result, lang), text('cumulative_title', lang))}</p>",
-        f"<p>{svg_image(sensitivity_chart(inputs, lang), text('sensitivity_title', lang))}</p>",
+        f"<p>{svg_image(cumulative_chart(result, lang), text('cumulative_title', lang), ROI_CHART_SCALE)}</p>",
+        f"<p>{svg_image(sensitivity_chart(inputs, lang), text('sensitivity_title', lang), ROI_CHART_SCALE)}</p>",
         f'<p class="note">{escape(text("sensitivity_note", lang))}</p>',
     ]
 
@@ -347,7 +432,7 @@ def build_report_html(
     # Page 1: the summary and the accuracy evidence; then the facts of the run; the ROI on its own pages.
     return "\n".join(
         head
-        + _summary_section(run, result, lang)
+        + _summary_section(run, inputs, result, lang)
         + _accuracy_section(run, comparison, comparison_error, lang)
         + _run_section(run, result, lang)
         + _privacy_section(run, lang)

@@ -31,59 +31,85 @@ TEXT: dict[str, tuple[str, str]] = {
     "estimated": ("estimated", "推定"),
     "summary_note": (
         "Accuracy is measured on test rows kept aside and never used for tuning or for choosing the result "
-        "(the chart below shows the validation rows that chose it). Money figures come from the ROI model "
-        "below; inputs marked 'example' are placeholders to be replaced with the site's own figures.",
+        "(the chart below shows the checking rows that chose it). The money is compared with keeping the "
+        "model as it came: labour saved on fewer misclassified documents, minus electricity. The range is "
+        "where 95 % of outcomes would fall from the number of test rows alone.",
         "正解率は、調整にも結果選びにも使わずに取っておいた最終テスト用のデータで測った値です（下のグラフは結果を"
-        "選ぶのに使った確認用データの値です）。金額は下の投資対効果（ROI）モデルによるもので、「例」と記した入力値は"
-        "各現場の数値に置き換えるための仮の値です。",
+        "選ぶのに使った確認用データの値です）。金額は「モデルをそのまま使い続けた場合」との比較で、誤分類が減って"
+        "省ける作業費から電気代を引いたものです。幅は、テスト件数だけから見て 95 % の結果が入る範囲です。",
     ),
+    "assumptions": ("Assumptions behind the money", "金額の前提"),
+    "assumptions_value": (
+        "{docs} documents a month on {pcs} PC(s), {minutes} minutes to fix one misclassified document, "
+        "labour {labour} an hour, setup {setup}; compared with keeping the model as it came.",
+        "PC {pcs} 台で月 {docs} 件の文書、誤分類 1 件の修正に {minutes} 分、人件費 1 時間 {labour}、"
+        "導入費用 {setup}。比較の相手は「モデルをそのまま使い続けた場合」です。",
+    ),
+    "example_banner": (
+        "Calculated with example figures: {fields} are examples, not your site's. Enter your own figures in "
+        "the app's Payback step before using these amounts.",
+        "例の値で計算中: {fields}は例の値で、現場の数値ではありません。この金額を使う前に、アプリの"
+        "「費用対効果」の画面で自社の数値を入力してください。",
+    ),
+    "savings_range": ("{low} to {high}", "{low}〜{high}"),
     "run": ("The run", "実行内容"),
     "model": ("Model", "モデル"),
     "model_file": ("Model file", "モデルファイル"),
     "model_size": ("{size} MB", "{size} MB"),
-    "data": ("Examples file", "例文ファイル"),
-    "examples": ("Examples", "例文の数"),
+    "data": ("Training data", "学習データ"),
+    "data_value": ("{first} and {more} more files in {folder}", "{folder} の {first} ほか {more} ファイル"),
+    "examples": ("Rows", "データの件数"),
     "examples_value": (
-        "{train} for tuning, {val} for validation ({skipped} rows skipped)",
-        "調整用 {train} 件・検証用 {val} 件（読み飛ばした行 {skipped} 件）",
+        "{train} for tuning, {val} for checking, {test} for the final test ({skipped} rows skipped)",
+        "調整用 {train} 件・確認用 {val} 件・最終テスト用 {test} 件（読み飛ばした行 {skipped} 件）",
     ),
+    "rows_per_label": ("Rows per label", "ラベルごとの件数"),
     "labels": ("Labels", "ラベル"),
-    "budget": ("Budget", "予算"),
-    "steps": ("Tuning steps", "調整ステップ数"),
+    "budget": ("Tuning time", "調整時間"),
+    "steps": ("Tuning rounds", "調整の回数"),
     "time": ("Time", "所要時間"),
     "stopped_because": ("Ended because", "終了理由"),
     "energy": ("Electricity", "電力量"),
     "energy_basis": ("How the energy was obtained", "電力量の求め方"),
     "peak_memory": ("Peak memory", "最大メモリー使用量"),
-    "tuned_layers": ("Tuned layers", "調整した層"),
+    "tuned_layers": ("Tuned parts of the model", "調整したモデルの部分"),
     "accuracy": ("Accuracy before and after tuning", "調整前後の正解率"),
-    "accuracy_chart_title": ("Validation accuracy while tuning", "調整中の検証正解率"),
+    "accuracy_chart_title": (
+        "Correct answers on the checking rows while tuning",
+        "調整中の確認用データの正解率",
+    ),
     "accuracy_axis": ("% correct", "正解率 (%)"),
-    "step_axis": ("step", "ステップ"),
+    "step_axis": ("round", "回"),
     "while_tuning": ("while tuning", "調整中"),
     "before_tuning": ("before tuning", "調整前"),
     "after_tuning": ("after tuning", "調整後"),
     "no_evals": (
-        "The validation history is not available (no checkpoint in the run folder).",
-        "検証の履歴がありません（実行フォルダーにチェックポイントがありません）。",
+        "The history of the checking rows is not available (no checkpoint in the run folder).",
+        "確認用データの履歴がありません（実行フォルダーにチェックポイントがありません）。",
     ),
-    "confusion": ("Confusion matrix", "混同行列"),
+    "confusion": ("Right answers and model answers", "正解と予測の対応表"),
     "confusion_of": ("{which}: {correct} of {total} correct", "{which}: {total} 件中 {correct} 件正解"),
     "confusion_note": (
-        "Rows: the true label. Columns: the model's answer. The diagonal (bold, tinted) is correct.",
+        "Rows: the right label. Columns: the model's answer (numbered as the rows). The diagonal (bold, "
+        "tinted) is correct.",
+        "行は正しいラベル、列はモデルの答えです（番号は行と同じ）。対角線上（太字・色付き）が正解です。",
+    ),
+    "confusion_note_named": (
+        "Rows: the right label. Columns: the model's answer. The diagonal (bold, tinted) is correct.",
         "行は正しいラベル、列はモデルの答えです。対角線上（太字・色付き）が正解です。",
     ),
     "true_predicted": ("true＼answer", "正解＼答え"),
     "no_confusion": (
-        "The confusion matrix is not available: {reason}",
-        "混同行列は作成できませんでした: {reason}",
+        "The table of right and model answers is not available: {reason}",
+        "正解と予測の対応表は作成できませんでした: {reason}",
     ),
-    "roi": ("Return on investment", "投資対効果（ROI）"),
+    "roi": ("Is it worth it?", "費用対効果"),
     "roi_intro": (
-        "Tuning on this PC instead of a cloud service: electricity is the running cost; the benefits are "
-        "fewer misclassified documents to fix by hand and no cloud fees, transfers or compliance work.",
-        "クラウドサービスではなくこの PC で調整した場合の比較です。運用費は電気代で、効果は手作業で直す誤分類の"
-        "減少と、クラウドの利用料・データ転送・コンプライアンス対応が不要になることです。",
+        "Compared with keeping the model as it came: the benefit is fewer misclassified documents to fix by "
+        "hand; the costs are the setup and the electricity. The data never leaves this PC, so there are no "
+        "transfer or contract costs either; they are not added as a saving.",
+        "「モデルをそのまま使い続けた場合」との比較です。効果は手で直す誤分類が減ることで、費用は導入費用と"
+        "電気代です。データはこの PC の外に出ないので転送や契約の費用もかかりませんが、節約額には加えていません。",
     ),
     "inputs": ("Inputs", "入力値"),
     "input": ("Input", "項目"),
@@ -97,7 +123,6 @@ TEXT: dict[str, tuple[str, str]] = {
     "out_energy_month": ("Electricity cost per month", "月あたりの電気代"),
     "out_errors": ("Misclassified documents avoided per month", "月あたりに減る誤分類の件数"),
     "out_labour": ("Labour saved per month", "月あたりに減る作業費"),
-    "out_cloud": ("Cloud costs avoided per month", "月あたりに不要になるクラウド費用"),
     "out_net": ("Net savings per month", "月あたりの純節約額"),
     "out_payback": ("Payback of the setup cost", "導入費用の回収期間"),
     "months": ("{n} months", "{n} か月"),
@@ -109,7 +134,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "cumulative_axis": ("yen", "円"),
     "month_axis": ("months", "経過月数"),
     "cost": ("cost: setup + electricity", "費用: 導入費＋電気代"),
-    "benefit": ("benefit: labour saved + cloud avoided", "効果: 作業費の削減＋クラウド費用の回避"),
+    "benefit": ("benefit: labour saved", "効果: 減った作業費"),
     "payback_marker": ("payback", "回収"),
     "sensitivity_title": (
         "What moves the monthly savings (each input 20 % lower or higher)",
@@ -124,8 +149,8 @@ TEXT: dict[str, tuple[str, str]] = {
     ),
     "privacy": ("What stayed on this PC", "この PC の外に出なかったもの"),
     "privacy_data": (
-        "The examples never left this PC: they were read from the file above and used only here.",
-        "例文はこの PC の外に出ていません。上記のファイルから読み込み、この PC の中だけで使いました。",
+        "The training data never left this PC: it was read from the files above and used only here.",
+        "学習データはこの PC の外に出ていません。上記のファイルから読み込み、この PC の中だけで使いました。",
     ),
     "privacy_network": (
         "No network was used: the model, the tuning, the evaluation and this report all ran offline on "
@@ -139,15 +164,15 @@ TEXT: dict[str, tuple[str, str]] = {
         "SHA-256 の指紋値で、使ったモデルとデータを正確に特定できます。ファイルから誰でも再計算できます。",
     ),
     "hash_model": ("Model file", "モデルファイル"),
-    "hash_data": ("Examples", "例文"),
-    "hash_adapters": ("Adapters (the tuned part)", "アダプター（調整した部分）"),
+    "hash_data": ("Training data", "学習データ"),
+    "hash_adapters": ("The tuned part", "調整した部分"),
     "hash_exported": ("Exported model weights", "書き出したモデルの重み"),
     "duration": ("{m} min {s} s", "{m} 分 {s} 秒"),
     "duration_hours": ("{h} h {m} min", "{h} 時間 {m} 分"),
     "not_available": ("not available", "なし"),
-    "reason_minutes": ("the time budget was used up", "時間の予算を使い切った"),
-    "reason_steps": ("the step budget was used up", "ステップ数の予算を使い切った"),
-    "reason_energy": ("the energy budget was used up", "電力量の予算を使い切った"),
+    "reason_minutes": ("the tuning time was used up", "調整時間を使い切った"),
+    "reason_steps": ("the set number of rounds was done", "決めた回数を終えた"),
+    "reason_energy": ("the electricity limit was reached", "電力量の上限に達した"),
     "reason_stopped": ("it was stopped by hand", "手動で停止した"),
     "reason_diverged": ("the numbers became unstable", "数値が不安定になった"),
     "reason_plateau": (
@@ -177,17 +202,10 @@ FIELD_TEXT: dict[str, tuple[str, str]] = {
     "documents_per_month": ("Documents per month, per PC", "PC 1 台あたりの月間文書数"),
     "minutes_per_misclassified": ("Minutes to fix one misclassified document", "誤分類 1 件の修正時間（分）"),
     "labour_yen_per_hour": ("Labour cost (yen/hour)", "人件費（円/時）"),
-    "cloud_fee_yen_per_run": ("Cloud fine-tuning fee per run", "クラウドでの調整 1 回あたりの料金"),
-    "cloud_transfer_and_compliance_yen_per_month": (
-        "Cloud data transfer and compliance per month",
-        "クラウドのデータ転送・コンプライアンス費用（月あたり）",
-    ),
     "setup_cost_yen": ("Setup cost", "導入費用"),
 }
 # Shown as money (the other captions carry their unit).
-YEN_FIELDS = frozenset(
-    {"cloud_fee_yen_per_run", "cloud_transfer_and_compliance_yen_per_month", "setup_cost_yen"}
-)
+YEN_FIELDS = frozenset({"setup_cost_yen"})
 
 
 def text(key: str, lang: str, **values: object) -> str:

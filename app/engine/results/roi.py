@@ -1,4 +1,9 @@
-"""Return on investment of tuning on the factory PC instead of in the cloud, for a management walkthrough.
+"""Return on investment of tuning on the factory PC, for a management walkthrough.
+
+One alternative, named wherever money is shown: keeping the model as it came. The benefit is the labour of
+the misclassified documents the tuned model avoids; the cost is the setup and the electricity. (Cloud fees
+are not counted as well: a cloud tuning would give the same gain, so counting both the labour saved against
+the untuned model and the fees avoided against a cloud service would count one saving twice.)
 
 Energy and accuracy come from a real run; every other input is a site-specific assumption whose default
 is only an example (listed in ``RoiInputs.EXAMPLE_FIELDS``) for the user to replace with their own figures.
@@ -26,8 +31,6 @@ class RoiInputs:
             "documents_per_month",
             "minutes_per_misclassified",
             "labour_yen_per_hour",
-            "cloud_fee_yen_per_run",
-            "cloud_transfer_and_compliance_yen_per_month",
             "setup_cost_yen",
         }
     )
@@ -42,8 +45,6 @@ class RoiInputs:
     documents_per_month: float = 2000.0  # per PC, classified by the tuned model
     minutes_per_misclassified: float = 5.0  # staff time to notice and fix one wrong label
     labour_yen_per_hour: float = 3000.0
-    cloud_fee_yen_per_run: float = 50000.0  # what the same tuning would cost as a cloud service
-    cloud_transfer_and_compliance_yen_per_month: float = 100000.0  # data transfer, contracts, audits
     setup_cost_yen: float = 300000.0  # PC, licence, staff time to set up
 
     @classmethod
@@ -90,7 +91,6 @@ class RoiResult:
     energy_cost_yen_per_month: float
     errors_avoided_per_month: float  # negative if the tuned model is worse
     labour_saved_yen_per_month: float
-    cloud_cost_avoided_yen_per_month: float
     monthly_net_savings_yen: float
     payback_months: float | None  # None: the savings never pay the setup back
     setup_cost_yen: float
@@ -98,10 +98,9 @@ class RoiResult:
     def cumulative(self, months: int) -> list[tuple[int, float, float]]:
         """``(month, cumulative cost, cumulative benefit)`` for months 0..``months``, for the chart.
 
-        Cost is the setup plus electricity; benefit is labour saved plus cloud cost avoided. The lines
-        cross at ``payback_months``.
+        Cost is the setup plus electricity; benefit is the labour saved. The lines cross at ``payback_months``.
         """
-        benefit = self.labour_saved_yen_per_month + self.cloud_cost_avoided_yen_per_month
+        benefit = self.labour_saved_yen_per_month
         return [
             (m, self.setup_cost_yen + self.energy_cost_yen_per_month * m, benefit * m)
             for m in range(months + 1)
@@ -124,6 +123,30 @@ class SensitivityRow:
         return abs(self.change_at_high_yen - self.change_at_low_yen)
 
 
+def _yen_per_error(inputs: RoiInputs) -> float:
+    return inputs.minutes_per_misclassified / 60.0 * inputs.labour_yen_per_hour
+
+
+# 95 % of a normal distribution lies within 1.96 standard deviations.
+Z_95 = 1.96
+
+
+def savings_range(inputs: RoiInputs, rows: int) -> tuple[float, float] | None:
+    """A 95 % range of the monthly net savings from the accuracies having been measured on ``rows`` rows.
+
+    Before and after are shares of the same test rows; their difference is treated as two independent
+    binomial shares (standard error sqrt((b(1-b) + a(1-a)) / n)), which overstates the spread of a paired
+    difference, so the range errs wide. None without test rows. The other inputs are taken as exact.
+    """
+    if rows <= 0:
+        return None
+    net = compute_roi(inputs).monthly_net_savings_yen
+    b, a = inputs.accuracy_before, inputs.accuracy_after
+    gain_error = Z_95 * math.sqrt((b * (1 - b) + a * (1 - a)) / rows)
+    spread = gain_error * inputs.documents_per_month * inputs.pcs * _yen_per_error(inputs)
+    return net - spread, net + spread
+
+
 def compute_roi(inputs: RoiInputs) -> RoiResult:
     """Monthly costs and savings of tuning on site, from validated inputs."""
     inputs.validate()
@@ -133,16 +156,13 @@ def compute_roi(inputs: RoiInputs) -> RoiResult:
     errors_avoided = (
         inputs.documents_per_month * inputs.pcs * (inputs.accuracy_after - inputs.accuracy_before)
     )
-    labour_saved = errors_avoided * inputs.minutes_per_misclassified / 60.0 * inputs.labour_yen_per_hour
-    # Transfer and compliance are per site, not per run or per PC.
-    cloud_avoided = inputs.cloud_fee_yen_per_run * runs + inputs.cloud_transfer_and_compliance_yen_per_month
-    net = labour_saved + cloud_avoided - energy_per_month
+    labour_saved = errors_avoided * _yen_per_error(inputs)
+    net = labour_saved - energy_per_month
     return RoiResult(
         energy_cost_yen_per_run=energy_per_run,
         energy_cost_yen_per_month=energy_per_month,
         errors_avoided_per_month=errors_avoided,
         labour_saved_yen_per_month=labour_saved,
-        cloud_cost_avoided_yen_per_month=cloud_avoided,
         monthly_net_savings_yen=net,
         payback_months=inputs.setup_cost_yen / net if net > 0 else None,
         setup_cost_yen=inputs.setup_cost_yen,

@@ -188,9 +188,9 @@ def tornado_svg(
     return _svg(width, height, body)
 
 
-def svg_image(svg: str, alt: str) -> str:
+def svg_image(svg: str, alt: str, scale: float = 1.0) -> str:
     """An ``<img>`` holding ``svg`` as a base64 data URI (browsers and Qt's rich text both show it)."""
-    width, height = re.search(r'width="(\d+)" height="(\d+)"', svg).groups()
+    width, height = (round(int(v) * scale) for v in re.search(r'width="(\d+)" height="(\d+)"', svg).groups())
     data = base64.b64encode(svg.encode("utf-8")).decode("ascii")
     return (
         f'<img src="data:image/svg+xml;base64,{data}" width="{width}" height="{height}" alt="{escape(alt)}">'

@@ -63,13 +63,13 @@ class Budget:
         return self
 
     def describe(self, lang: str = "en") -> str:
-        """One line for the UI, e.g. ``10 min or 500 steps, whichever comes first``."""
+        """One line for the UI, e.g. ``10 min or 500 rounds, whichever comes first``."""
         ja = lang == "ja"
         parts = []
         if self.minutes is not None:
             parts.append(f"{self.minutes:g} 分" if ja else f"{self.minutes:g} min")
         if self.steps is not None:
-            parts.append(f"{self.steps} ステップ" if ja else f"{self.steps} steps")
+            parts.append(f"{self.steps} 回" if ja else f"{self.steps} rounds")  # the app's word for a step
         if self.energy_wh is not None:
             parts.append(f"{self.energy_wh:g} Wh")
         if not parts:
@@ -77,7 +77,7 @@ class Budget:
         if not ja:
             return f"up to {parts[0]}" if len(parts) == 1 else f"{' or '.join(parts)}, whichever comes first"
         text = parts[0] if len(parts) == 1 else "・".join(parts)
-        # Japanese puts a space between a Latin unit and kana ("5 Wh まで") but not after 分/ステップ.
+        # Japanese puts a space between a Latin unit and kana ("5 Wh まで") but not after 分/回.
         gap = " " if text[-1].isascii() else ""
         return f"{text}{gap}まで" if len(parts) == 1 else f"{text}{gap}のうち先に達するまで"
 

@@ -19,7 +19,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.engine.errors import GenbaError
 from app.engine.results.held_out import HeldOutAccuracy
+from app.engine.results.rows_csv import write_rows_csv
 from app.gui.choices import RunOutcome
 from app.gui.comparison import ComparisonWorker
 from app.gui.deliverables import copy_deliverables
@@ -140,7 +142,22 @@ class ResultsPage(Page):
         self.confusion_table.verticalHeader().setVisible(True)
         self.confusion_table.horizontalHeader().setStretchLastSection(False)
         self.confusion_table.setMinimumHeight(160)
+        self.confusion_table.cellClicked.connect(self.show_cell)
         detail.addWidget(self.confusion_table, 2, 0)
+        # A clicked cell lists its rows on the right, with a way back and a CSV of just those rows.
+        cell_bar = QHBoxLayout()
+        self.cell_line = wrapping_label(self.detail_box)
+        self.show_all_button = make_button(self.detail_box)
+        self.show_all_button.clicked.connect(self.show_all_rows)
+        self.save_rows_button = make_button(self.detail_box)
+        self.save_rows_button.clicked.connect(self.choose_rows_csv)
+        cell_bar.addWidget(self.cell_line, 1)
+        cell_bar.addWidget(self.show_all_button)
+        cell_bar.addWidget(self.save_rows_button)
+        detail.addLayout(cell_bar, 3, 0, 1, 2)
+        self.cell_status = StatusLine(self.detail_box)
+        detail.addWidget(self.cell_status, 4, 0, 1, 2)
+        self.cell: tuple[int, int] | None = None  # (right label, answer) of the clicked cell
 
         examples_head = QHBoxLayout()
         self.examples_caption = QLabel(self.detail_box)
@@ -151,11 +168,11 @@ class ResultsPage(Page):
         examples_head.addStretch(1)
         examples_head.addWidget(self.changed_only)
         detail.addLayout(examples_head, 0, 1)
-        self.examples_table = read_only_table(self.detail_box, 5)
+        self.examples_table = read_only_table(self.detail_box, 6)
         header = self.examples_table.horizontalHeader()
         header.setStretchLastSection(False)
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        for c in range(1, 5):
+        for c in range(1, 6):
             header.setSectionResizeMode(c, QHeaderView.ResizeMode.ResizeToContents)
         self.examples_table.setMinimumHeight(260)
         detail.addWidget(self.examples_table, 1, 1, 2, 1)
@@ -188,6 +205,8 @@ class ResultsPage(Page):
         self.exported_to = None
         self.examples_table.setRowCount(0)
         self.confusion_table.setRowCount(0)
+        self.cell = None
+        self.cell_status.set_message("info", "", "")
         self.export_progress.hide()
         exported = (outcome.report or {}).get("exported_model")
         if exported:
@@ -326,7 +345,10 @@ class ResultsPage(Page):
                 if col in (2, 3) and value == truth:
                     item.setBackground(QBrush(CORRECT_BACKGROUND))
                 table.setItem(r, col, item)
-            table.setItem(r, 4, QTableWidgetItem(""))
+            sure = QTableWidgetItem(self._sure_text(r))
+            sure.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
+            table.setItem(r, 4, sure)
+            table.setItem(r, 5, QTableWidgetItem(""))
         self._refresh_change_column()
         self._apply_filter()
 
@@ -345,18 +367,127 @@ class ResultsPage(Page):
         if self.comparison is None:
             return
         for r in range(self.examples_table.rowCount()):
-            self.examples_table.item(r, 4).setText(self._change_text(r))
+            self.examples_table.item(r, 5).setText(self._change_text(r))
 
     def changed_rows(self) -> list[int]:
         c = self.comparison or {"before": [], "after": []}
         return [r for r, (b, a) in enumerate(zip(c["before"], c["after"], strict=True)) if b != a]
 
+    def _sure_text(self, r: int) -> str:
+        sure = (self.comparison or {}).get("confidence_after") or []
+        return self._percent(sure[r]) if r < len(sure) else "—"
+
+    def _answers(self) -> list[str]:
+        """The answers the confusion table shows: after tuning, or before (its combo)."""
+        c = self.comparison or {"after": [], "before": []}
+        return c["after"] if self.confusion_combo.currentIndex() == 0 else c["before"]
+
+    def rows_in_cell(self, truth: int, answer: int) -> list[int]:
+        """The rows whose right label is ``labels[truth]`` and whose shown answer is ``labels[answer]``."""
+        c = self.comparison
+        if c is None:
+            return []
+        right, said = c["labels"][truth], c["labels"][answer]
+        return [
+            r
+            for r, (t, a) in enumerate(zip(c["truth"], self._answers(), strict=True))
+            if t == right and a == said
+        ]
+
+    @Slot(int, int)
+    def show_cell(self, truth: int, answer: int) -> None:
+        """List exactly the rows of one cell of the right-answers table."""
+        if self.comparison is None:
+            return
+        self.cell = (truth, answer)
+        self.changed_only.setChecked(False)
+        self.cell_status.set_message("info", "", "")
+        self._apply_filter()
+
+    @Slot()
+    def show_all_rows(self) -> None:
+        self.cell = None
+        self.cell_status.set_message("info", "", "")
+        self._apply_filter()
+
+    def visible_rows(self) -> list[int]:
+        return [r for r in range(self.examples_table.rowCount()) if not self.examples_table.isRowHidden(r)]
+
+    @Slot()
+    def choose_rows_csv(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(
+            self, self.tr("Save these rows"), self.settings.export_folder, self.tr("CSV file (*.csv)")
+        )
+        if path:
+            if not path.lower().endswith(".csv"):
+                path += ".csv"
+            self.export_rows_to(path)
+
+    def export_rows_to(self, path: str) -> None:
+        """Write the rows on screen (text, right label, answers, confidence) to ``path`` for Excel."""
+        c = self.comparison
+        if c is None:
+            return
+        sure = c.get("confidence_after") or [None] * len(c["texts"])
+        header = [
+            self.tr("Text"),
+            self.tr("Right label"),
+            self.tr("Before"),
+            self.tr("After"),
+            self.tr("Sure"),
+        ]
+        rows = [
+            [
+                c["texts"][r],
+                c["truth"][r],
+                c["before"][r],
+                c["after"][r],
+                "" if sure[r] is None else round(sure[r], 3),
+            ]
+            for r in self.visible_rows()
+        ]
+        try:
+            write_rows_csv(path, header, rows)
+        except GenbaError as exc:
+            error = ErrorInfo.from_exception(exc)
+            self.cell_status.set_message(
+                "error", self.tr("Problem"), error.message(current_language()), error
+            )
+            return
+        self.cell_status.set_message(
+            "ok",
+            self.tr("Saved"),
+            self.tr("{n} rows saved to {file}.").format(n=QLocale().toString(len(rows)), file=path),
+        )
+
     @Slot()
     def _apply_filter(self) -> None:
         changed = set(self.changed_rows())
         only = self.changed_only.isChecked()
+        in_cell = set(self.rows_in_cell(*self.cell)) if self.cell is not None else None
         for r in range(self.examples_table.rowCount()):
-            self.examples_table.setRowHidden(r, only and r not in changed)
+            hidden = (only and r not in changed) or (in_cell is not None and r not in in_cell)
+            self.examples_table.setRowHidden(r, hidden)
+        self._refresh_cell_line()
+
+    def _refresh_cell_line(self) -> None:
+        c = self.comparison
+        has_cell = self.cell is not None and c is not None
+        self.show_all_button.setVisible(has_cell)
+        self.save_rows_button.setEnabled(c is not None)
+        if c is None:
+            self.cell_line.setText("")
+        elif has_cell:
+            truth, answer = self.cell
+            self.cell_line.setText(
+                self.tr("{n} rows whose right label is {right} and the model answered {answer}.").format(
+                    n=QLocale().toString(len(self.visible_rows())),
+                    right=c["labels"][truth],
+                    answer=c["labels"][answer],
+                )
+            )
+        else:
+            self.cell_line.setText(self.tr("Click a number in the table to list those rows."))
 
     def visible_example_rows(self) -> int:
         return sum(not self.examples_table.isRowHidden(r) for r in range(self.examples_table.rowCount()))
@@ -367,6 +498,9 @@ class ResultsPage(Page):
         if c is None:
             return
         matrix = c["confusion_after"] if self.confusion_combo.currentIndex() == 0 else c["confusion_before"]
+        if self.cell is not None:  # the other table's cell would list other rows
+            self.cell = None
+            self._apply_filter()
         labels = c["labels"]
         table = self.confusion_table
         table.setRowCount(len(labels))
@@ -424,8 +558,18 @@ class ResultsPage(Page):
         self.examples_caption.setText(self.tr("Each final-test row"))
         self.changed_only.setText(self.tr("Only rows whose answer &changed"))
         self.examples_table.setHorizontalHeaderLabels(
-            [self.tr("Text"), self.tr("Right label"), self.tr("Before"), self.tr("After"), self.tr("Change")]
+            [
+                self.tr("Text"),
+                self.tr("Right label"),
+                self.tr("Before"),
+                self.tr("After"),
+                self.tr("Sure"),
+                self.tr("Change"),
+            ]
         )
+        self.show_all_button.setText(self.tr("Show &all rows"))
+        self.save_rows_button.setText(self.tr("&Save these rows (CSV)…"))
+        self._refresh_cell_line()
         self.try_box.setTitle(self.tr("Try it"))
         self.try_edit.setPlaceholderText(self.tr("Type a text as it would appear in your data…"))
         self.try_button.setText(self.tr("&Ask both models"))

@@ -7,6 +7,7 @@ run; the other inputs start at the engine's example values and say so until the 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import fields
 from pathlib import Path
@@ -29,8 +30,16 @@ from PySide6.QtWidgets import (
 )
 
 from app.engine.errors import GenbaError
+from app.engine.results.held_out import HeldOutAccuracy
 from app.engine.results.report import render_run_report, write_report_html
-from app.engine.results.roi import RoiInputs, RoiResult, SensitivityRow, compute_roi, sensitivity
+from app.engine.results.roi import (
+    RoiInputs,
+    RoiResult,
+    SensitivityRow,
+    compute_roi,
+    savings_range,
+    sensitivity,
+)
 from app.engine.results.run_record import load_run, unchanged_examples
 from app.gui.i18n import current_language
 from app.gui.pages.page import Page, StatusLine, make_button, wrapping_label
@@ -54,8 +63,6 @@ SPIN_LIMITS: dict[str, tuple[float, int]] = {
     "documents_per_month": (1e8, 0),
     "minutes_per_misclassified": (10_000, 1),
     "labour_yen_per_hour": (1e6, 0),
-    "cloud_fee_yen_per_run": (1e10, 0),
-    "cloud_transfer_and_compliance_yen_per_month": (1e10, 0),
     "setup_cost_yen": (1e11, 0),
 }
 
@@ -133,6 +140,15 @@ class RoiPage(Page):
         self.layout_.addWidget(self.status)
         self.energy_label = wrapping_label(self.body, selectable=True)
         self.layout_.addWidget(self.energy_label)
+        # Amber, above every money figure, while any input still holds the examples' own figure.
+        self.example_banner = wrapping_label(self.body)
+        self.example_banner.setObjectName("exampleBanner")
+        self.example_banner.setStyleSheet(
+            "#exampleBanner { background: #FFF3CD; color: #6B4400; border: 2px solid #E69F00; "
+            "border-radius: 4px; padding: 8px; font-weight: bold; }"
+        )
+        self.example_banner.hide()
+        self.layout_.addWidget(self.example_banner)
 
         top = QVBoxLayout()  # inputs above, outputs and chart side by side below: fits 1366 px at 13 pt
         top.setSpacing(16)
@@ -184,7 +200,7 @@ class RoiPage(Page):
         big.setBold(True)
         self.output_captions: dict[str, QLabel] = {}
         self.output_values: dict[str, QLabel] = {}
-        keys = ("energy_run", "net", "payback", "energy_month", "labour", "cloud", "errors")
+        keys = ("energy_run", "net", "payback", "range", "energy_month", "labour", "errors")
         for row, key in enumerate(keys):
             caption = wrapping_label(self.outputs_box)
             value = QLabel(self.outputs_box)  # one line: a figure never wraps between number and unit
@@ -437,8 +453,6 @@ class RoiPage(Page):
             "documents_per_month": self.tr("Documents per month, per PC"),
             "minutes_per_misclassified": self.tr("Minutes to fix one misclassified document"),
             "labour_yen_per_hour": self.tr("Labour cost"),
-            "cloud_fee_yen_per_run": self.tr("Cloud fine-tuning fee per run"),
-            "cloud_transfer_and_compliance_yen_per_month": self.tr("Cloud data transfer and compliance"),
             "setup_cost_yen": self.tr("Setup cost"),
         }
 
@@ -447,15 +461,15 @@ class RoiPage(Page):
         self.heading.setText(self.tr("Is it worth it?"))
         self.intro.setText(
             self.tr(
-                "What tuning on this PC is worth compared with a cloud service. The run's electricity and "
-                "accuracy are filled in; every other figure is an example until you enter your own. The "
-                "results change as you type."
+                "What tuning is worth compared with keeping the model as it came: the labour saved on "
+                "fewer wrong answers, minus electricity. The run's electricity and accuracy are filled in; "
+                "every other figure is an example until you enter your own. The results change as you type."
             )
         )
         self.inputs_box.setTitle(self.tr("Your figures"))
         for name, caption in self.field_captions().items():
             self.captions[name].setText(caption)
-        yen, yen_month = self.tr("yen"), self.tr("yen per month")
+        yen = self.tr("yen")
         units = {
             "energy_wh_per_run": self.tr("Wh"),
             "accuracy_before": self.tr("%"),
@@ -466,8 +480,6 @@ class RoiPage(Page):
             "documents_per_month": "",
             "minutes_per_misclassified": self.tr("minutes"),
             "labour_yen_per_hour": self.tr("yen per hour"),
-            "cloud_fee_yen_per_run": yen,
-            "cloud_transfer_and_compliance_yen_per_month": yen_month,
             "setup_cost_yen": yen,
         }
         for name, unit in units.items():
@@ -479,8 +491,8 @@ class RoiPage(Page):
             "net": self.tr("Net savings per month"),
             "payback": self.tr("Setup cost paid back after"),
             "energy_month": self.tr("Electricity per month:"),
+            "range": self.tr("Likely range, from the number of test rows:"),
             "labour": self.tr("Labour saved per month:"),
-            "cloud": self.tr("Cloud costs avoided per month:"),
             "errors": self.tr("Misclassified documents avoided per month:"),
         }
         for key, label in self.output_captions.items():
@@ -489,7 +501,7 @@ class RoiPage(Page):
             self.tr("Cumulative cost and benefit"), self.tr("thousand yen"), self.tr("months")
         )
         self.cumulative_plot.set_series_name("cost", self.tr("cost: setup + electricity"))
-        self.cumulative_plot.set_series_name("benefit", self.tr("benefit: labour saved + cloud avoided"))
+        self.cumulative_plot.set_series_name("benefit", self.tr("benefit: labour saved"))
         self.tornado.getPlotItem().setTitle(
             self.tr("What moves the monthly savings (each input 20% lower or higher)"), size="11pt"
         )
@@ -518,6 +530,12 @@ class RoiPage(Page):
         decimals = 0 if size >= 100 or size == 0 else 2 if size >= 0.01 else 4  # a run can cost 0.002 yen
         return self.tr("{n} yen").format(n=QLocale().toString(float(yen), "f", decimals))
 
+    def _headline_money(self, yen: float) -> str:
+        """Monthly amounts to three significant figures: a range from a few dozen test rows is not exact."""
+        if abs(yen) < 1000:
+            return self._money(round(yen))
+        return self._money(round(yen, 2 - int(math.floor(math.log10(abs(yen))))))
+
     def _refresh(self) -> None:
         locale = QLocale()
         lang = current_language()
@@ -545,6 +563,7 @@ class RoiPage(Page):
                 ),
             )
             self.energy_label.setText("")
+            self.example_banner.hide()
         elif self.error is not None:
             self.status.set_message("error", self.tr("Problem"), self.error.message(lang))
         else:
@@ -591,6 +610,7 @@ class RoiPage(Page):
         except GenbaError:
             return
         examples = unchanged_examples(inputs)
+        self._refresh_banner(examples)
         for name, tag in self.tags.items():
             if name in RUN_FIELDS:
                 run_value = self._run_value(name)
@@ -605,6 +625,21 @@ class RoiPage(Page):
                 tag.setToolTip("")
             self.spins[name].setToolTip(tag.toolTip())
 
+    def _refresh_banner(self, examples: frozenset[str]) -> None:
+        captions = self.field_captions()
+        listed = self.tr(", ").join(captions[f.name] for f in fields(RoiInputs) if f.name in examples)
+        self.example_banner.setText(
+            self.tr(
+                "⚠ Calculated with example figures: {fields} are examples, not your site's. Enter your own "
+                "figures below before you rely on these amounts."
+            ).format(fields=listed)
+        )
+        self.example_banner.setVisible(bool(examples))
+
+    def example_banner_shown(self) -> bool:
+        """True while the amber banner stands above the money (not isVisible: the page may be hidden)."""
+        return not self.example_banner.isHidden()
+
     def _refresh_outputs(self) -> None:
         r = self.result
         v = self.output_values
@@ -615,7 +650,7 @@ class RoiPage(Page):
             return
         locale = QLocale()
         v["energy_run"].setText(self._money(r.energy_cost_yen_per_run))
-        v["net"].setText(self._money(r.monthly_net_savings_yen))
+        v["net"].setText(self._headline_money(r.monthly_net_savings_yen))
         if r.payback_months is None:
             v["payback"].setText(self.tr("no payback"))
             v["payback"].setToolTip(self.tr("The monthly savings do not exceed the costs."))
@@ -624,7 +659,15 @@ class RoiPage(Page):
             v["payback"].setToolTip("")
         v["energy_month"].setText(self._money(r.energy_cost_yen_per_month))
         v["labour"].setText(self._money(r.labour_saved_yen_per_month))
-        v["cloud"].setText(self._money(r.cloud_cost_avoided_yen_per_month))
+        held_out = HeldOutAccuracy.of(self.report)
+        spread = savings_range(self.inputs(), held_out.examples if held_out.split == "test" else 0)
+        v["range"].setText(
+            self.tr("{low} to {high}").format(
+                low=self._headline_money(spread[0]), high=self._headline_money(spread[1])
+            )
+            if spread is not None
+            else "—"
+        )
         v["errors"].setText(locale.toString(r.errors_avoided_per_month, "f", 1))
 
         plot = self.cumulative_plot

@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.engine.events import EvalEvent, FinishedEvent, ProgressEvent, ResourceEvent, StepEvent
+from app.engine.events import BaselineEvent, EvalEvent, FinishedEvent, ProgressEvent, ResourceEvent, StepEvent
 from app.engine.results.model_check import ModelCheck
 from app.engine.storage import user_data_dir
 from app.engine.tuning.budget import DEFAULT_PATIENCE_MINUTES, minutes_without_improvement
@@ -145,6 +145,14 @@ class TunePage(Page):
         self.accuracy_plot.add_series(
             "zero", VERMILION, style=Qt.PenStyle.DashLine
         )  # drawn as the line above
+        # The simple keyword model (the engine's BaselineEvent): the bar the tuned model has to beat.
+        self.keyword_line = pg.InfiniteLine(
+            angle=0, movable=False, pen=pg.mkPen(GREY, width=2, style=Qt.PenStyle.DotLine)
+        )
+        self.keyword_line.setVisible(False)
+        self.accuracy_plot.addItem(self.keyword_line)
+        self.keyword_accuracy: float | None = None
+        self.accuracy_plot.add_series("keyword", GREY, style=Qt.PenStyle.DotLine)  # drawn as the line above
         self.tabs.addTab(self.accuracy_plot, "")
         # The four smaller charts scroll inside their tab, so they never force the page to scroll.
         more_scroll = QScrollArea(self.tabs)
@@ -250,6 +258,8 @@ class TunePage(Page):
         for plot in self.plots:
             plot.clear_data()
         self.zero_shot_line.setVisible(False)
+        self.keyword_line.setVisible(False)
+        self.keyword_accuracy: float | None = None
         lower_priority = self.budget is not None and self.budget.leave_core_free
         worker = TuneWorker(config, lower_priority=lower_priority)
         worker.events.connect(self._on_events)
@@ -325,6 +335,10 @@ class TunePage(Page):
                     self.zero_shot_line.setPos(100 * event.val_accuracy)
                     self.zero_shot_line.setVisible(True)
                 self._best = event.best_accuracy
+            elif isinstance(event, BaselineEvent) and event.model == "keyword":
+                self.keyword_accuracy = event.val_accuracy
+                self.keyword_line.setPos(100 * event.val_accuracy)
+                self.keyword_line.setVisible(True)
             elif isinstance(event, ResourceEvent):
                 t = event.seconds
                 self.cpu_plot.append("process", t, event.process_cpu_percent / self._logical_cores)
@@ -405,6 +419,7 @@ class TunePage(Page):
         )
         self.accuracy_plot.set_series_name("val", self.tr("while tuning"))
         self.accuracy_plot.set_series_name("zero", self.tr("before tuning"))
+        self.accuracy_plot.set_series_name("keyword", self.tr("simple keyword model (the bar to beat)"))
         self.loss_plot.set_labels(
             self.tr("Error while learning (lower is better)"), self.tr("error"), time_axis
         )

@@ -1390,234 +1390,239 @@
         <translation>費用対効果の見積もり</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="450"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="448"/>
+        <source>&amp;Next: Fleet (several PCs)</source>
+        <translation>次へ: フリート（複数の PC）(&amp;N)</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/roi_page.py" line="451"/>
         <source>What tuning on this PC is worth compared with a cloud service. The run&apos;s electricity and accuracy are filled in; every other figure is an example until you enter your own. The results change as you type.</source>
         <translation>この PC で調整する価値を、クラウドサービスと比べて示します。電力量と正解率は実行結果から入力済みです。その他の数値は、自社の数値を入力するまでは例です。入力するとすぐに結果が変わります。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="455"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="456"/>
         <source>Your figures</source>
         <translation>入力値</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="458"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="459"/>
         <source>yen</source>
         <translation>円</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="458"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="459"/>
         <source>yen per month</source>
         <translation>円／月</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="460"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="461"/>
         <source>Wh</source>
         <translation>Wh</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="461"/>
         <location filename="../../app/gui/pages/roi_page.py" line="462"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="463"/>
         <source>%</source>
         <translation>%</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="465"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="466"/>
         <source>yen per kWh</source>
         <translation>円／kWh</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="467"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="468"/>
         <source>minutes</source>
         <translation>分</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="468"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="469"/>
         <source>yen per hour</source>
         <translation>円／時</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="475"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="476"/>
         <source>Reset the e&amp;xamples</source>
         <translation>例の値に戻す(&amp;X)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="476"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="477"/>
         <source>What it gives</source>
         <translation>効果</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="478"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="479"/>
         <source>Electricity cost per run</source>
         <translation>1 回あたりの電気代</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="479"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="480"/>
         <source>Net savings per month</source>
         <translation>月あたりの純節約額</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="480"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="481"/>
         <source>Setup cost paid back after</source>
         <translation>導入費用の回収期間</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="481"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="482"/>
         <source>Electricity per month:</source>
         <translation>月あたりの電気代:</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="482"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="483"/>
         <source>Labour saved per month:</source>
         <translation>月あたりに減る作業費:</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="483"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="484"/>
         <source>Cloud costs avoided per month:</source>
         <translation>月あたりに不要になるクラウド費用:</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="484"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="485"/>
         <source>Misclassified documents avoided per month:</source>
         <translation>月あたりに減る誤分類の件数:</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="489"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="490"/>
         <source>Cumulative cost and benefit</source>
         <translation>累積の費用と効果</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="489"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="490"/>
         <source>thousand yen</source>
         <translation>千円</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="489"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="490"/>
         <source>months</source>
         <translation>経過月数</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="491"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="492"/>
         <source>cost: setup + electricity</source>
         <translation>費用: 導入費＋電気代</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="492"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="493"/>
         <source>benefit: labour saved + cloud avoided</source>
         <translation>効果: 作業費の削減＋クラウド費用の回避</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="494"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="495"/>
         <source>What moves the monthly savings (each input 20% lower or higher)</source>
         <translation>月あたりの節約額を左右する入力（各入力を 20% 増減）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="498"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="499"/>
         <source>&lt;span style=&quot;color:{low}; font-weight:bold&quot;&gt;■&lt;/span&gt;&amp;nbsp;input 20% lower&amp;nbsp;&amp;nbsp; &lt;span style=&quot;color:{high}; font-weight:bold&quot;&gt;■&lt;/span&gt;&amp;nbsp;input 20% higher</source>
         <translation>&lt;span style=&quot;color:{low}; font-weight:bold&quot;&gt;■&lt;/span&gt;&amp;nbsp;入力 20% 減&amp;nbsp;&amp;nbsp; &lt;span style=&quot;color:{high}; font-weight:bold&quot;&gt;■&lt;/span&gt;&amp;nbsp;入力 20% 増</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="502"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="503"/>
         <source>Report for management</source>
         <translation>経営層向けレポート</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="505"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="506"/>
         <source>One PDF and one HTML file with the run, the share of correct answers before and after (with the table of right and model answers), these figures and charts, and what stayed on this PC. They are written in the language of the window.</source>
         <translation>実行の内容、調整前後の正解率（正解と予測の対応表付き）、この画面の数値とグラフ、この PC の外に出なかったものをまとめた PDF と HTML を 1 つずつ作ります。画面と同じ言語で書き出します。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="510"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="511"/>
         <source>Save &amp;report (PDF + HTML)…</source>
         <translation>レポートを保存（PDF＋HTML）(&amp;R)…</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="511"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="512"/>
         <source>&amp;Open the report</source>
         <translation>レポートを開く(&amp;O)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="512"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="513"/>
         <source>Use an &amp;earlier run…</source>
         <translation>以前の実行を使う(&amp;E)…</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="519"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="520"/>
         <source>{n} yen</source>
         <translation>{n} 円</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="544"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="545"/>
         <source>No run yet: tune in step 4, or press Run the demo in step 1, or use an earlier run.</source>
         <translation>まだ実行結果がありません。手順 4 で調整するか、手順 1 で「デモを実行」を押すか、以前の実行を使ってください。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="549"/>
-        <location filename="../../app/gui/pages/roi_page.py" line="577"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="550"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="578"/>
         <source>Problem</source>
         <translation>問題あり</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="555"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="556"/>
         <source>measured</source>
         <translation>実測</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="557"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="558"/>
         <source>estimated</source>
         <translation>推定</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="561"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="562"/>
         <source>Electricity of this run: {wh} Wh — {assumption}</source>
         <translation>この実行の電力量: {wh} Wh — {assumption}</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="572"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="573"/>
         <source>Saved</source>
         <translation>保存しました</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="581"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="582"/>
         <source>Writing the report (asking both models about the final-test rows)…</source>
         <translation>レポートを作成中（最終テスト用のデータを両方のモデルに答えさせています）…</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="598"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="599"/>
         <source>from this run</source>
         <translation>この実行の結果</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="599"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="600"/>
         <source>Measured in the run; change it to see what if.</source>
         <translation>実行で測った値です。変えると「もし〜なら」を試せます。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="601"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="602"/>
         <source>example</source>
         <translation>例</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="602"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="603"/>
         <source>An example figure, not your site&apos;s: replace it with your own.</source>
         <translation>自社の数値ではなく例です。自社の数値に置き換えてください。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="620"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="621"/>
         <source>no payback</source>
         <translation>回収できません</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="621"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="622"/>
         <source>The monthly savings do not exceed the costs.</source>
         <translation>月々の節約額が費用を上回りません。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="623"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="624"/>
         <source>{n} months</source>
         <translation>{n} か月</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="641"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="642"/>
         <source>change in net savings per month (yen)</source>
         <translation>月あたりの純節約額の変化（円）</translation>
     </message>

@@ -445,6 +445,7 @@ class RoiPage(Page):
     def retranslate(self) -> None:
         super().retranslate()
         self.heading.setText(self.tr("Is it worth it?"))
+        self.next_button.setText(self.tr("&Next: Fleet (several PCs)"))
         self.intro.setText(
             self.tr(
                 "What tuning on this PC is worth compared with a cloud service. The run's electricity and "

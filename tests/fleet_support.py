@@ -110,9 +110,8 @@ class Fleet:
         self.min_pcs, self.round_timeout = min_pcs, round_timeout
 
     def restart_link(self) -> None:
-        self.link = self.start(
-            launch.superlink_command(self.port, host="127.0.0.1"), self.root / "superlink.log"
-        )
+        command = launch.superlink_command(self.port, host="127.0.0.1", database=self.root / "superlink.db")
+        self.link = self.start(command, self.root / "superlink.log")
         launch.wait_for_port("127.0.0.1", self.port, self.link)
 
     def start(self, cmd, log) -> subprocess.Popen:

@@ -86,10 +86,17 @@ def process_env(flwr_home: str | os.PathLike[str]) -> dict[str, str]:
 
 
 def superlink_command(
-    port: int, host: str = "0.0.0.0", tls: Tls | None = None, node_auth: bool = False
+    port: int,
+    host: str = "0.0.0.0",
+    tls: Tls | None = None,
+    node_auth: bool = False,
+    database: str | os.PathLike[str] | None = None,
 ) -> list[str]:
+    """``database``: where the SuperLink keeps the PCs it knows, so a restarted coordinator is found again
+    by the SuperNodes (with Flower's in-memory state they are strangers to it and retry forever)."""
     cmd = [flower_bin("flower-superlink"), "--host", host, "--port", str(port)]
-    cmd += ["--database", ":flwr-in-memory:", "--disable-runtime-dependency-installation"]
+    cmd += ["--database", str(database) if database else ":flwr-in-memory:"]
+    cmd.append("--disable-runtime-dependency-installation")
     if tls is None:
         cmd.append("--insecure")
     else:

@@ -1431,244 +1431,249 @@
         <translation>費用対効果の見積もり</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="469"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="462"/>
+        <source>&amp;Next: Fleet (several PCs)</source>
+        <translation>次へ: フリート（複数の PC）(&amp;N)</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/roi_page.py" line="470"/>
         <source>Your figures</source>
         <translation>入力値</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="472"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="473"/>
         <source>yen</source>
         <translation>円</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="474"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="475"/>
         <source>Wh</source>
         <translation>Wh</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="475"/>
         <location filename="../../app/gui/pages/roi_page.py" line="476"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="477"/>
         <source>%</source>
         <translation>%</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="479"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="480"/>
         <source>yen per kWh</source>
         <translation>円／kWh</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="481"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="482"/>
         <source>minutes</source>
         <translation>分</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="482"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="483"/>
         <source>yen per hour</source>
         <translation>円／時</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="487"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="488"/>
         <source>Reset the e&amp;xamples</source>
         <translation>例の値に戻す(&amp;X)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="488"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="489"/>
         <source>What it gives</source>
         <translation>効果</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="490"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="491"/>
         <source>Electricity cost per run</source>
         <translation>1 回あたりの電気代</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="491"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="492"/>
         <source>Net savings per month</source>
         <translation>月あたりの純節約額</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="492"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="493"/>
         <source>Setup cost paid back after</source>
         <translation>導入費用の回収期間</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="493"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="494"/>
         <source>Electricity per month:</source>
         <translation>月あたりの電気代:</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="495"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="496"/>
         <source>Labour saved per month:</source>
         <translation>月あたりに減る作業費:</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="496"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="497"/>
         <source>Misclassified documents avoided per month:</source>
         <translation>月あたりに減る誤分類の件数:</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="501"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="502"/>
         <source>Cumulative cost and benefit</source>
         <translation>累積の費用と効果</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="501"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="502"/>
         <source>thousand yen</source>
         <translation>千円</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="501"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="502"/>
         <source>months</source>
         <translation>経過月数</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="503"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="504"/>
         <source>cost: setup + electricity</source>
         <translation>費用: 導入費＋電気代</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="464"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="465"/>
         <source>What tuning is worth compared with keeping the model as it came: the labour saved on fewer wrong answers, minus electricity. The run&apos;s electricity and accuracy are filled in; every other figure is an example until you enter your own. The results change as you type.</source>
         <translation>調整の効果を、モデルをそのまま使い続けた場合と比べます。間違いが減って省ける作業費から電気代を引いた金額です。電力量と正解率はこの実行の結果が入っています。ほかの数値は、自社の数値を入れるまでは例の値です。入力するとすぐに結果が変わります。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="494"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="495"/>
         <source>Likely range, from the number of test rows:</source>
         <translation>テスト件数から見た金額の幅:</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="504"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="505"/>
         <source>benefit: labour saved</source>
         <translation>効果: 減った作業費</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="506"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="507"/>
         <source>What moves the monthly savings (each input 20% lower or higher)</source>
         <translation>月あたりの節約額を左右する入力（各入力を 20% 増減）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="510"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="511"/>
         <source>&lt;span style=&quot;color:{low}; font-weight:bold&quot;&gt;■&lt;/span&gt;&amp;nbsp;input 20% lower&amp;nbsp;&amp;nbsp; &lt;span style=&quot;color:{high}; font-weight:bold&quot;&gt;■&lt;/span&gt;&amp;nbsp;input 20% higher</source>
         <translation>&lt;span style=&quot;color:{low}; font-weight:bold&quot;&gt;■&lt;/span&gt;&amp;nbsp;入力 20% 減&amp;nbsp;&amp;nbsp; &lt;span style=&quot;color:{high}; font-weight:bold&quot;&gt;■&lt;/span&gt;&amp;nbsp;入力 20% 増</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="514"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="515"/>
         <source>Report for management</source>
         <translation>経営層向けレポート</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="517"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="518"/>
         <source>One PDF and one HTML file with the run, the share of correct answers before and after (with the table of right and model answers), these figures and charts, and what stayed on this PC. They are written in the language of the window.</source>
         <translation>実行の内容、調整前後の正解率（正解と予測の対応表付き）、この画面の数値とグラフ、この PC の外に出なかったものをまとめた PDF と HTML を 1 つずつ作ります。画面と同じ言語で書き出します。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="522"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="523"/>
         <source>Save &amp;report (PDF + HTML)…</source>
         <translation>レポートを保存（PDF＋HTML）(&amp;R)…</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="523"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="524"/>
         <source>&amp;Open the report</source>
         <translation>レポートを開く(&amp;O)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="524"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="525"/>
         <source>Use an &amp;earlier run…</source>
         <translation>以前の実行を使う(&amp;E)…</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="531"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="532"/>
         <source>{n} yen</source>
         <translation>{n} 円</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="562"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="563"/>
         <source>No run yet: tune in step 4, or press Run the demo in step 1, or use an earlier run.</source>
         <translation>まだ実行結果がありません。手順 4 で調整するか、手順 1 で「デモを実行」を押すか、以前の実行を使ってください。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="568"/>
-        <location filename="../../app/gui/pages/roi_page.py" line="596"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="569"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="597"/>
         <source>Problem</source>
         <translation>問題あり</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="574"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="575"/>
         <source>measured</source>
         <translation>実測</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="576"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="577"/>
         <source>estimated</source>
         <translation>推定</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="580"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="581"/>
         <source>Electricity of this run: {wh} Wh — {assumption}</source>
         <translation>この実行の電力量: {wh} Wh — {assumption}</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="591"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="592"/>
         <source>Saved</source>
         <translation>保存しました</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="600"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="601"/>
         <source>Writing the report (asking both models about the final-test rows)…</source>
         <translation>レポートを作成中（最終テスト用のデータを両方のモデルに答えさせています）…</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="618"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="619"/>
         <source>from this run</source>
         <translation>この実行の結果</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="619"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="620"/>
         <source>Measured in the run; change it to see what if.</source>
         <translation>実行で測った値です。変えると「もし〜なら」を試せます。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="621"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="622"/>
         <source>example</source>
         <translation>例</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="622"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="623"/>
         <source>An example figure, not your site&apos;s: replace it with your own.</source>
         <translation>自社の数値ではなく例です。自社の数値に置き換えてください。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="630"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="631"/>
         <source>, </source>
         <translation>、</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="633"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="634"/>
         <source>⚠ Calculated with example figures: {fields} are examples, not your site&apos;s. Enter your own figures below before you rely on these amounts.</source>
         <translation>⚠ 例の値で計算中: {fields}は例の値で、現場の数値ではありません。この金額を使う前に、下の欄に自社の数値を入力してください。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="655"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="656"/>
         <source>no payback</source>
         <translation>回収できません</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="656"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="657"/>
         <source>The monthly savings do not exceed the costs.</source>
         <translation>月々の節約額が費用を上回りません。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="658"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="659"/>
         <source>{n} months</source>
         <translation>{n} か月</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="665"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="666"/>
         <source>{low} to {high}</source>
         <translation>{low}〜{high}</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="684"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="685"/>
         <source>change in net savings per month (yen)</source>
         <translation>月あたりの純節約額の変化（円）</translation>
     </message>

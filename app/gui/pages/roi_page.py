@@ -459,6 +459,7 @@ class RoiPage(Page):
     def retranslate(self) -> None:
         super().retranslate()
         self.heading.setText(self.tr("Is it worth it?"))
+        self.next_button.setText(self.tr("&Next: Fleet (several PCs)"))
         self.intro.setText(
             self.tr(
                 "What tuning is worth compared with keeping the model as it came: the labour saved on "

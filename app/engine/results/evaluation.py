@@ -13,7 +13,13 @@ from pathlib import Path
 
 import numpy as np
 
-from app.engine.data.prompting import PromptSpec, encode_examples, label_token_ids, make_prompt_spec
+from app.engine.data.prompting import (
+    LONG_TEXT,
+    PromptSpec,
+    encode_examples,
+    label_token_ids,
+    make_prompt_spec,
+)
 from app.engine.data.tokenizer import load_tokenizer_json
 from app.engine.errors import GenbaError
 from app.engine.models.adapters import AdapterConfig
@@ -24,6 +30,7 @@ from app.engine.run_files import TASK_FILE
 from app.engine.tuning.config import TuneConfig
 
 DEFAULT_MAX_TOKENS = TuneConfig.max_tokens  # what a model without genba_task.json is scored with
+DEFAULT_LONG_TEXT = TuneConfig.long_text  # how a base model cuts long texts, as a run's zero-shot does
 
 
 @dataclass(frozen=True)
@@ -98,8 +105,9 @@ class LlamaScorer(Scorer):
         sites=None,
         adapter_cfg=None,
         max_tokens: int = 128,
+        long_text: str = "truncate",
     ) -> None:
-        self.model, self.spec, self.max_tokens = model, spec, max_tokens
+        self.model, self.spec, self.max_tokens, self.long_text = model, spec, max_tokens, long_text
         self.tokenizer = model.tokenizer()
         self.sites = sites or []
         self.adapters = adapters or [{}]
@@ -110,7 +118,7 @@ class LlamaScorer(Scorer):
     def all_logits(self, texts: list[str], batch: int = 16) -> np.ndarray:
         """[copies, N, C]: one row block per adapter set given to the constructor."""
         fake = [_Text(t, self.spec.labels[0]) for t in texts]
-        enc = encode_examples(self.tokenizer, self.spec, fake, self.max_tokens)
+        enc = encode_examples(self.tokenizer, self.spec, fake, self.max_tokens, self.long_text)
         if self.head is None:
             self.head = self.model.label_head(enc.label_token_ids)
         copies = {s.key: np.stack([a[s.key] for a in self.adapters]) for s in self.sites}
@@ -134,15 +142,24 @@ class OnnxCausalLMScorer(Scorer):
     genba_task.json ("output"); those are read instead of the label-word logits.
     """
 
-    def __init__(self, path: Path, spec: PromptSpec, tokenizer, max_tokens: int = 128, **session_kw) -> None:
+    def __init__(
+        self,
+        path: Path,
+        spec: PromptSpec,
+        tokenizer,
+        max_tokens: int = 128,
+        long_text: str = "truncate",
+        **session_kw,
+    ) -> None:
 
         self.net = OnnxLogitsModel(path, **session_kw)
         self.spec, self.tokenizer, self.max_tokens = spec, tokenizer, max_tokens
+        self.long_text = long_text
         self.label_ids = label_token_ids(tokenizer, spec)
 
     def label_logits(self, texts: list[str], batch: int = 8) -> np.ndarray:
         fake = [_Text(t, self.spec.labels[0]) for t in texts]
-        enc = encode_examples(self.tokenizer, self.spec, fake, self.max_tokens)
+        enc = encode_examples(self.tokenizer, self.spec, fake, self.max_tokens, self.long_text)
         head_output = head_output_beside(self.net.path)
         if head_output not in self.net.output_names:
             head_output = None
@@ -231,6 +248,21 @@ def head_output_beside(model_path: Path) -> str | None:
     return output
 
 
+def long_text_beside(model_path: Path) -> str | None:
+    """How an exported model's run cut long texts ("long_text" in genba_task.json; absent: "truncate")."""
+
+    f = Path(model_path).parent / TASK_FILE
+    if not f.is_file():
+        return None
+    try:
+        long_text = json.loads(f.read_text(encoding="utf-8")).get("long_text", "truncate")
+    except (OSError, ValueError, AttributeError) as exc:
+        raise _task_error(f, repr(exc)) from exc
+    if long_text not in LONG_TEXT:
+        raise _task_error(f, f"long_text={long_text!r}", field="long_text")
+    return long_text
+
+
 def task_beside(model_path: Path) -> PromptSpec | None:
     """The prompt an exported model was tuned with, if it carries one."""
     carried = task_file_beside(model_path)
@@ -245,11 +277,13 @@ def open_scorer(
     *,
     progress=None,
     max_tokens: int | None = None,
+    long_text: str | None = None,
     **session_kw,
 ) -> Scorer:
     """A scorer for 'default', a GGUF, an ONNX causal LM (tokenizer.json beside it) or an ONNX classifier.
 
-    ``max_tokens`` defaults to the one an exported model was tuned with (genba_task.json), else 128.
+    ``max_tokens`` and ``long_text`` default to those an exported model was tuned with (genba_task.json),
+    else the tuner's defaults.
     """
 
     ref = resolve_model(model_spec)
@@ -260,9 +294,13 @@ def open_scorer(
         spec = make_prompt_spec(labels, template, label_words)
     if max_tokens is None:
         max_tokens = carried[1] if carried is not None and carried[1] is not None else DEFAULT_MAX_TOKENS
+    if long_text is None:
+        carried_cut = long_text_beside(ref.source) if ref.kind != "gguf-llama" else None
+        long_text = carried_cut or DEFAULT_LONG_TEXT
     if ref.kind == "gguf-llama":
         folder = ensure_converted(ref, progress)
-        return LlamaScorer(LlamaModel.open(folder, **session_kw), spec, max_tokens=max_tokens)
+        model = LlamaModel.open(folder, **session_kw)
+        return LlamaScorer(model, spec, max_tokens=max_tokens, long_text=long_text)
     tok_file = ref.source.parent / "tokenizer.json"
     if not tok_file.is_file():
         raise GenbaError(
@@ -271,5 +309,8 @@ def open_scorer(
             path=ref.source,
         )
     tokenizer = load_tokenizer_json(tok_file)
-    cls = OnnxCausalLMScorer if ref.kind == "onnx-causal-lm" else OnnxClassifierScorer
-    return cls(ref.source, spec, tokenizer, max_tokens=max_tokens, **session_kw)
+    if ref.kind == "onnx-causal-lm":
+        return OnnxCausalLMScorer(
+            ref.source, spec, tokenizer, max_tokens=max_tokens, long_text=long_text, **session_kw
+        )
+    return OnnxClassifierScorer(ref.source, spec, tokenizer, max_tokens=max_tokens, **session_kw)

@@ -6,6 +6,7 @@ import math
 from dataclasses import asdict, dataclass, field, replace
 
 from app.engine.data.examples import Split, split_examples
+from app.engine.data.prompting import LONG_TEXT
 from app.engine.errors import GenbaError
 from app.engine.models.adapters import PROJECTIONS
 from app.engine.tuning.budget import Budget
@@ -58,6 +59,9 @@ class TuneConfig:
     checkpoint_every: int = 25
     copies_per_run: int | None = None  # None: measured at start-up
     max_tokens: int = 128
+    # How a text longer than max_tokens is cut: "truncate" keeps its beginning, "head_tail" its beginning and
+    # end (app.engine.data.prompting.prompt_ends). Measured on SpamAssassin e-mails (docs/BENCHMARKS.md).
+    long_text: str = "truncate"
     threads: int | None = None
     share_cores: bool = False  # True when a GUI shares the cores
     export: bool = True
@@ -108,6 +112,12 @@ class TuneConfig:
                 "test_fraction",
                 "The test share must be at least 0 and leave room for training examples.",
                 "テスト用データの割合は 0 以上で、学習用データが残るようにしてください。",
+            )
+        if self.long_text not in LONG_TEXT:
+            raise bad(
+                "long_text",
+                f"long_text must be one of {', '.join(LONG_TEXT)}.",
+                f"long_text は {', '.join(LONG_TEXT)} のいずれかにしてください。",
             )
         if self.head not in HEADS:
             raise bad(

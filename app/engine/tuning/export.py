@@ -56,6 +56,7 @@ def export_merged(
     progress: Callable[[float], None] | None = None,
     max_tokens: int = TuneConfig.max_tokens,
     head: ClassHead | None = None,
+    long_text: str = TuneConfig.long_text,
 ) -> Path:
     """Write ``target/model.onnx`` (+ weights.bin, tokenizer.json, genba_task.json); returns model.onnx.
 
@@ -63,14 +64,18 @@ def export_merged(
     mid-export leaves the previous export untouched and never a half-written one under the final name.
     """
     replace_folder(
-        target, lambda staging: _write_merged(model, sites, a, b, spec, max_tokens, staging, progress, head)
+        target,
+        lambda staging: _write_merged(
+            model, sites, a, b, spec, (max_tokens, long_text), staging, progress, head
+        ),
     )
     if progress is not None:
         progress(1.0)
     return target / "model.onnx"
 
 
-def _write_merged(model, sites, a, b, spec, max_tokens, staging: Path, progress, head=None) -> None:
+def _write_merged(model, sites, a, b, spec, cut, staging: Path, progress, head=None) -> None:
+    """``cut``: (max_tokens, long_text), as the run encoded its examples."""
     deltas = {weight_name(s.layer, s.proj): merged_delta(a[s.key], b[s.key]) for s in sites}
     source = model.store
     writer = WeightWriter(staging)
@@ -83,7 +88,9 @@ def _write_merged(model, sites, a, b, spec, max_tokens, staging: Path, progress,
     store: WeightStore = writer.close()
     onnx.save(build_causal_lm(model.cfg, store, class_head=head), str(staging / "model.onnx"))
     shutil.copyfile(model.folder / "tokenizer.json", staging / "tokenizer.json")
-    write_task_file(staging, spec, max_tokens, CLASS_LOGITS if head is not None else None)
+    max_tokens, long_text = cut
+    output = CLASS_LOGITS if head is not None else None
+    write_task_file(staging, spec, max_tokens, output, long_text, model.tokenizer())
 
 
 def save_adapters(
@@ -120,8 +127,12 @@ def export_run(
     """
     out = Path(out)
     max_tokens = state.info["config"]["max_tokens"]
-    # Scores are reproduced only with the same token limit and read-out.
-    task = task_contents(spec, max_tokens, CLASS_LOGITS if head is not None else None)
+    # A user's ONNX model is encoded with its own truncation (OnnxTunableModel.encode) and exported as it was.
+    own_graph = not isinstance(model, OnnxTunableModel)
+    long_text = state.info["config"].get("long_text", "truncate") if own_graph else "truncate"
+    tokenizer = model.tokenizer() if long_text != "truncate" else None
+    # Scores are reproduced only with the same token limit, cut and read-out.
+    task = task_contents(spec, max_tokens, CLASS_LOGITS if head is not None else None, long_text, tokenizer)
     meta = {
         "model_sha256": report["model_sha256"],
         "sites": [s.key for s in sites],
@@ -143,7 +154,9 @@ def export_run(
         report["exported_model_sha256"] = hashes[files[-1].name]  # the file that holds the weights
         report["exported_files_sha256"] = hashes
     elif export_model:
-        path = export_merged(model, sites, a, best, spec, out / EXPORT_DIR, progress, max_tokens, head)
+        path = export_merged(
+            model, sites, a, best, spec, out / EXPORT_DIR, progress, max_tokens, head, long_text
+        )
         report["exported_model"] = str(path)
         report["exported_model_sha256"] = sha256_file(path.with_name("weights.bin"))
     atomic_write_json(out / REPORT_FILE, report)

@@ -143,11 +143,14 @@ def main(argv: list[str] | None = None) -> None:
     c.add_argument("--windows", type=int, default=3)
     c.add_argument("--n-train", type=int, default=300, help="training rows used (of the split's 1,000)")
     c.add_argument("--max-tokens", type=int, default=128)
+    c.add_argument("--threads", type=int, default=1)
     c.add_argument("--out", default="bench/out.longtext")
     args = ap.parse_args(argv)
     out = Path(args.out)
     cfg = spam_config(out, max_tokens=args.max_tokens)
-    model = LlamaModel.open(ensure_converted(resolve_model(cfg.model)))
+    # One ORT thread, no spinning: with 10+ runnable jobs on the 2 cores, a second thread mostly waited at
+    # barriers for a descheduled partner (as torch's 2 OpenMP threads were 4x slower than 1, bench/README.md).
+    model = LlamaModel.open(ensure_converted(resolve_model(cfg.model)), threads=args.threads, share_cores=True)
     reuse: dict = {}
     for variant in args.variants.split(","):
         result = score_variant(model, cfg, variant, args.layer, args.windows, args.n_train, reuse)

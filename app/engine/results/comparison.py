@@ -44,7 +44,13 @@ def compare_held_out(
     name, rows = ("test", split.test) if split.test else ("val", split.val)
     # share_cores: ORT threads yield, for a caller (the app) whose own thread must stay responsive.
     base = open_scorer(
-        config.model, dataset.labels, config.template, config.label_words, share_cores=share_cores
+        config.model,
+        dataset.labels,
+        config.template,
+        config.label_words,
+        max_tokens=config.max_tokens,  # the run's zero-shot saw its texts cut this way
+        long_text=config.long_text,
+        share_cores=share_cores,
     )
     tuned = open_scorer(exported_model, dataset.labels, share_cores=share_cores)  # its prompt is beside it
     before, after = base.evaluate(rows), tuned.evaluate(rows)

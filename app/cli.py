@@ -229,7 +229,8 @@ def summary_lines(r: dict, stop_reason: str, lang: str) -> list[str]:
 
 
 def _examples_for_eval(args):
-    from app.engine.data.examples import load_examples, split_examples
+    from app.engine.data.examples import load_examples
+    from app.engine.data.split import split_examples
 
     ds = load_examples(args.data, text_column=args.text_column, label_column=args.label_column)
     if args.split in ("val", "test"):

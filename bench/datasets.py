@@ -81,7 +81,9 @@ def spam_assassin_messages(cache: Path = CACHE) -> list[tuple[str, str, str]]:
                 text = raw.decode("utf-8")
             except UnicodeDecodeError:
                 text = raw.decode("latin-1")  # ISO-8859 bodies; every byte is a character
-            out.append((f"{folder.name}/{path.name}", text, "spam" if folder.name.startswith("spam") else "ham"))
+            out.append(
+                (f"{folder.name}/{path.name}", text, "spam" if folder.name.startswith("spam") else "ham")
+            )
     return out
 
 

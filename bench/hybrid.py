@@ -33,7 +33,8 @@ from app.engine.models.catalog import ensure_converted, resolve_model
 from app.engine.models.llama_model import LlamaModel, Readout, SuffixObjective
 from app.engine.tuning.budget import Budget
 from app.engine.tuning.config import TuneConfig
-from app.engine.tuning.tuner import features_of, tune
+from app.engine.tuning.scoring import features_of
+from app.engine.tuning.tuner import tune
 from bench.datasets import RT_LABEL_WORDS, RT_TEMPLATE, rotten_tomatoes_split
 from bench.report import machine_facts, write_section
 

@@ -34,7 +34,7 @@ from app.engine.models.catalog import ensure_converted, resolve_model
 from app.engine.models.llama_model import LlamaModel, Readout, SuffixObjective
 from app.engine.tuning.config import TuneConfig
 from app.engine.tuning.head import fit_head, stack
-from app.engine.tuning.tuner import features_of
+from app.engine.tuning.scoring import features_of
 from bench.datasets import SPAM_TEMPLATE, spam_assassin_sample
 
 N_EMAILS = 1500
@@ -150,7 +150,9 @@ def main(argv: list[str] | None = None) -> None:
     cfg = spam_config(out, max_tokens=args.max_tokens)
     # One ORT thread, no spinning: with 10+ runnable jobs on the 2 cores, a second thread mostly waited at
     # barriers for a descheduled partner (as torch's 2 OpenMP threads were 4x slower than 1, bench/README.md).
-    model = LlamaModel.open(ensure_converted(resolve_model(cfg.model)), threads=args.threads, share_cores=True)
+    model = LlamaModel.open(
+        ensure_converted(resolve_model(cfg.model)), threads=args.threads, share_cores=True
+    )
     reuse: dict = {}
     for variant in args.variants.split(","):
         result = score_variant(model, cfg, variant, args.layer, args.windows, args.n_train, reuse)

@@ -28,7 +28,9 @@ from app.engine.models.llama_model import PrefixCache, Readout, SuffixObjective
 from app.engine.models.ort_runtime import physical_cores
 from app.engine.tuning import zo
 from app.engine.tuning.monitor import peak_rss_mb
-from app.engine.tuning.tuner import batch_rows, evaluate, queries_at, tune
+from app.engine.tuning.schedule import batch_rows, queries_at
+from app.engine.tuning.scoring import evaluate
+from app.engine.tuning.tuner import tune
 from bench.task import BenchSpec, QSchedule, Task, by_length, load_task, subset
 
 EVAL_PREFIX_FILE = "eval_prefix.npz"

@@ -13,8 +13,9 @@ from pathlib import Path
 
 import numpy as np
 
-from app.engine.data.examples import load_examples, split_examples
+from app.engine.data.examples import load_examples
 from app.engine.data.prompting import EncodedExamples, PromptSpec, encode_examples, make_prompt_spec
+from app.engine.data.split import split_examples
 from app.engine.models.adapters import AdapterConfig, zero_b
 from app.engine.models.catalog import ensure_converted, resolve_model
 from app.engine.models.llama_graph import AdapterSite

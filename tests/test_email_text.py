@@ -61,7 +61,9 @@ def test_texts_that_are_not_emails_are_left_alone():
 
 
 def test_a_broken_message_never_raises():
-    broken = "From: a@example.com\nSubject: x\nContent-Type: multipart/mixed; boundary=\n\n--\x00\x01\nnot closed"
+    broken = (
+        "From: a@example.com\nSubject: x\nContent-Type: multipart/mixed; boundary=\n\n--\x00\x01\nnot closed"
+    )
     assert isinstance(email_text(broken), str)
 
 
@@ -74,7 +76,10 @@ def test_load_examples_reads_emails_as_subject_and_body_unless_raw_is_asked(tmp_
         w.writerows([(HTML_ONLY.replace("Offer", "Deal"), "spam"), ("a short note", "ham")])
     body = load_examples(path)
     assert body.emails == 4
-    assert body.examples[0].text == "Subject: Résumé of the pump repair The pump was repaired on Tuesday. Café closed."
+    assert (
+        body.examples[0].text
+        == "Subject: Résumé of the pump repair The pump was repaired on Tuesday. Café closed."
+    )
     assert body.examples[4].text == "a short note"
     raw = load_examples(path, emails="raw")
     assert raw.emails == 0 and "Return-Path" in raw.examples[0].text

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import importlib.util
 import json
 import subprocess
@@ -20,11 +19,9 @@ from app.engine.data.examples import (
     Example,
     SkippedRow,
     load_examples,
-    neutralize_cell,
     preview_table,
-    split_examples,
-    write_csv,
 )
+from app.engine.data.split import split_examples
 from app.engine.errors import GenbaError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -520,45 +517,6 @@ def test_split_refuses_impossible_settings(kwargs):
     with pytest.raises(GenbaError) as err:
         split_examples(examples_with_counts({"a": 4, "b": 4}), **kwargs)
     assert err.value.field in ("val_fraction", "max_val") and err.value.ja
-
-
-# --- files we write --------------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize("value", ["=HYPERLINK(1)", "+x", "-1+1", "@SUM(A1)", "\tcmd", "\rcmd"])
-def test_formula_like_cells_get_a_leading_apostrophe(value):
-    assert neutralize_cell(value) == "'" + value
-
-
-@pytest.mark.parametrize("value", ["normal", "", "油圧 = 高い", "1-2"])
-def test_ordinary_cells_are_left_alone(value):
-    assert neutralize_cell(value) == value
-
-
-def test_written_csv_has_a_bom_neutralised_cells_and_reads_back(tmp_path):
-    out = tmp_path / "results.csv"
-    out.write_text("old contents")
-    write_csv(
-        out,
-        ["本文", "ラベル", "score"],
-        [["=cmd|' /C calc'!A0", "+x", -1.5], *[(t, lab, 0.5) for t, lab in JA_ROWS]],
-    )
-    raw = out.read_bytes()
-    assert raw.startswith(b"\xef\xbb\xbf")
-    with out.open(encoding="utf-8-sig", newline="") as f:
-        rows = list(csv.reader(f))
-    assert rows[0] == ["本文", "ラベル", "score"]
-    assert rows[1] == ["'=cmd|' /C calc'!A0", "'+x", "'-1.5"]
-    assert [tuple(r) for r in rows[2:]] == [(t, lab, "0.5") for t, lab in JA_ROWS]
-    assert [p.name for p in tmp_path.iterdir()] == ["results.csv"]  # no temporary file left behind
-    ds = load_examples(out, text_column="本文", label_column="ラベル")
-    assert ds.encoding == "utf-8-sig" and ds.counts() == JA_COUNTS  # the single '+x row is skipped
-
-
-def test_writing_into_a_missing_folder_raises_a_user_facing_error(tmp_path):
-    with pytest.raises(GenbaError) as err:
-        write_csv(tmp_path / "no" / "such" / "out.csv", ["a"], [["b"]])
-    assert err.value.ja and "out.csv" in err.value.message("en")
 
 
 # --- preview ---------------------------------------------------------------------------------------------

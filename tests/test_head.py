@@ -8,7 +8,7 @@ import scipy.sparse as sp
 from onnx import TensorProto, helper
 
 from app.engine.data.keyword_model import keyword_baseline
-from app.engine.data.ngrams import fit_vocabulary
+from app.engine.data.ngrams import fit_char_grams, fit_vocabulary, piece_text
 from app.engine.data.prompting import EncodedExamples
 from app.engine.models.adapters import AdapterConfig
 from app.engine.models.catalog import ensure_converted, resolve_model
@@ -117,7 +117,31 @@ def tiny_model(tiny_gguf):
     return LlamaModel.open(ensure_converted(resolve_model(tiny_gguf)), threads=1)
 
 
-@pytest.mark.parametrize("blocks", [(), ("ngrams",), ("pooled",), ("pooled", "ngrams")])
+def test_char_grams_count_the_pieces_grams_even_of_pieces_unseen_in_training():
+    pieces = ["\u0120CYL", "INDER", "\u2581leak", "ing", "\u0120cy", "xyz"]
+    train = [np.array([0, 1]), np.array([2, 3]), np.array([0, 3]), np.array([2, 1])]
+    chars = fit_char_grams(pieces, train)
+    assert piece_text(pieces[0]) == " cyl" and piece_text(pieces[2]) == " leak"
+    x = chars.transform([np.array([0, 1, 0]), np.array([4]), np.array([5])]).toarray()
+    column = {g: i for i, g in enumerate(chars.grams.tolist())}
+    # Independent: (1 + ln count) x idf over the kept grams of " cyl", "inder", " cyl", L2-normalised.
+    counts = {}
+    for text in (" cyl", "inder", " cyl"):
+        for n in (2, 3, 4):
+            for k in range(len(text) - n + 1):
+                if text[k : k + n] in column:
+                    counts[text[k : k + n]] = counts.get(text[k : k + n], 0) + 1
+    expected = np.zeros(chars.size)
+    for g, c in counts.items():
+        expected[column[g]] = (1 + np.log(c)) * chars.idf[column[g]]
+    np.testing.assert_allclose(x[0], expected / np.linalg.norm(expected), rtol=1e-6)
+    # " cy" was never in a training text, yet its gram " c" (kept from " cyl") is counted; "xyz" has none.
+    assert x[1, column[" c"]] > 0 and not x[2].any()
+
+
+@pytest.mark.parametrize(
+    "blocks", [(), ("ngrams",), ("pooled",), ("chars",), ("pooled", "ngrams"), ("pooled", "ngrams", "chars")]
+)
 def test_exported_class_logits_equal_the_head_on_tuning_features(tiny_model, blocks):
     """The export (built by ``class_head_of``, as the tuner does) scores as tuning did, for right- and
     left-padded batches: final-norm features, the pooled frozen states and the n-grams."""
@@ -126,9 +150,15 @@ def test_exported_class_logits_equal_the_head_on_tuning_features(tiny_model, blo
     ids = tuple(rng.integers(3, model.cfg.vocab, size=int(rng.integers(4, 11))) for _ in range(6))
     enc = EncodedExamples(ids, np.zeros(6, dtype=np.int64), np.array([5, 9], dtype=np.int64))
     vocab = fit_vocabulary(ids)
+    pieces = [f"\u0120{'abcdefgh'[i % 8]}{'xyz'[i % 3]}{i % 5}" for i in range(model.cfg.vocab)]
+    chars = fit_char_grams(pieces, ids[:4])  # the last two examples also hold pieces unseen in training
     start = model.cfg.n_layers - 1  # tuning reads the pooled states from the cache of the tuned suffix
     cache = model.build_prefix_cache(enc, start)
-    available = {"pooled": sp.csr_matrix(cache.pooled().astype(np.float64)), "ngrams": vocab.transform(ids)}
+    available = {
+        "pooled": sp.csr_matrix(cache.pooled().astype(np.float64)),
+        "ngrams": vocab.transform(ids),
+        "chars": chars.transform(ids),
+    }
     widths = {name: m.shape[1] for name, m in available.items()}
     x = stack(available, blocks)
     # Weights large enough that each block moves the scores well beyond the tolerance below.
@@ -138,7 +168,7 @@ def test_exported_class_logits_equal_the_head_on_tuning_features(tiny_model, blo
     session = model.loss_session(start, [], AdapterConfig())
     objective = SuffixObjective(session, cache, enc, Readout(fit.head(), fit.offsets(x, len(ids))), [])
     _, tuned, features = objective.run(np.arange(6), {})
-    head = class_head_of(fit, widths, vocab, start)
+    head = class_head_of(fit, widths, vocab, start, chars)
     path = (
         model.folder / f"test-class-head-{'-'.join(blocks)}.onnx"
     )  # beside weights.bin, which it references

@@ -23,7 +23,7 @@ def demo_csv(tmp_path) -> Path:
     return write_demo_csv(tmp_path / "orders.csv")
 
 
-@pytest.mark.parametrize("blocks", [None, ("pooled",), ("pooled", "ngrams")])
+@pytest.mark.parametrize("blocks", [None, ("pooled",), ("pooled", "ngrams"), ("ngrams", "chars")])
 def test_tune_reports_exports_and_the_export_reproduces_the_test_accuracy(
     tiny_gguf, demo_csv, tmp_path, monkeypatch, blocks
 ):
@@ -180,9 +180,13 @@ def test_zo_steps_read_out_through_a_head_that_never_saw_their_batch(
 
     def recording(self, step):
         batch = original(self, step)
-        k = step % len(self.fold_heads)
+        heads = self.heads
+        k = step % len(heads.fold_heads)
         seen.append(
-            (set(batch.rows) <= set(np.flatnonzero(self.folds == k)), batch.readout is self.fold_readouts[k])
+            (
+                set(batch.rows) <= set(np.flatnonzero(heads.folds == k)),
+                batch.readout is heads.fold_readouts[k],
+            )
         )
         return batch
 

@@ -26,14 +26,10 @@ and stripped. No label value is special ("NA" is a label like any other; callers
 
 from __future__ import annotations
 
-import codecs
 import csv
 import io
 import json
 import os
-import re
-import stat
-import tempfile
 import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Iterator
@@ -45,6 +41,7 @@ from typing import TextIO
 import numpy as np
 
 from app.engine.data.email_text import email_text
+from app.engine.data.text_files import UNDECODABLE, detect_encoding, open_text, read_error, size_text
 from app.engine.errors import GenbaError
 
 # Compared after NFKC + lower-casing, so full-width "ＬＡＢＥＬ" and "Label" match too.
@@ -94,18 +91,8 @@ LABEL_WORDS = ("label", "category", "class", "ラベル", "分類", "カテゴ�
 TABLE_SUFFIXES = (".csv", ".tsv", ".tab", ".txt", ".jsonl")
 DELIMITERS = (",", "\t", ";")
 
-_CHUNK = 1 << 20
-_BINARY_HEAD = 1024
-_UTF8_EVIDENCE = 8  # random CP932 bytes almost never form 8 valid UTF-8 characters in a row
 _GUESS_ROWS = 2000
 _MAX_LABEL_VALUES = 50
-# Bytes that are unassigned in Shift_JIS but which Python's cp932 maps to U+0080 and U+F8F0..U+F8F3;
-# Excel never writes them, so decoding one means the file is not CP932.
-_NOT_CP932 = re.compile("[\x80\uf8f0-\uf8f3]")
-# Undecodable bytes in a row become this lone surrogate, which decoding valid text can never produce.
-_UNDECODABLE = "\udcff"
-_MARK_ERRORS = "genba_examples_undecodable"
-codecs.register_error(_MARK_ERRORS, lambda exc: (_UNDECODABLE, exc.end))
 
 
 @dataclass(frozen=True)
@@ -146,189 +133,6 @@ class Dataset:
         return {label: c[label] for label in sorted(c)}
 
 
-@dataclass(frozen=True)
-class Split:
-    """Train / validation / held-out test. Validation picks checkpoints and settings; test is read once."""
-
-    train: tuple[Example, ...]
-    val: tuple[Example, ...]
-    test: tuple[Example, ...] = ()
-    duplicates_removed: int = 0  # repeated (text, label) rows dropped before splitting
-    test_note_en: str = ""  # why the test split is small or missing, if it is
-    test_note_ja: str = ""
-
-
-# --- whole files ---------------------------------------------------------------------------------------
-
-
-def _size_text(n: int) -> str:
-    if n >= 1 << 20:
-        return f"{n / (1 << 20):.1f} MB"
-    if n >= 1 << 10:
-        return f"{n / (1 << 10):.1f} KB"
-    return f"{n} B"
-
-
-def _check_file(path: Path, max_bytes: int) -> int:
-    """The file's size; refuses missing, unreadable, non-regular, empty and too-large files (stat only)."""
-    try:
-        st = path.stat()
-    except FileNotFoundError as exc:
-        raise GenbaError(
-            "The file was not found.", "ファイルが見つかりません。", path=path, detail=repr(exc)
-        ) from exc
-    except OSError as exc:
-        raise GenbaError(
-            "The file cannot be read.", "ファイルを読み込めません。", path=path, detail=repr(exc)
-        ) from exc
-    if not stat.S_ISREG(st.st_mode):
-        raise GenbaError("This is not a regular file.", "通常のファイルではありません。", path=path)
-    if st.st_size == 0:
-        raise GenbaError("The file is empty.", "ファイルが空です。", path=path)
-    if st.st_size > max_bytes:
-        raise _too_large(path, st.st_size, max_bytes)
-    return st.st_size
-
-
-def _too_large(path: Path, size: int, max_bytes: int) -> GenbaError:
-    size_text, limit = _size_text(size), _size_text(max_bytes)
-    return GenbaError(
-        f"The file is too large ({size_text}; the limit is {limit}). Split it or use a sample of it.",
-        f"ファイルが大きすぎます（{size_text}、上限 {limit}）。分割するか、一部を抜き出してください。",
-        path=path,
-    )
-
-
-def _read_error(path: Path, exc: OSError) -> GenbaError:
-    if isinstance(exc, PermissionError):
-        return GenbaError(
-            "The file cannot be read: it may be open in another program (e.g. Excel). Close it and try again.",
-            "ファイルを読み込めません。ほかのプログラム（Excel など）で開いている場合は閉じてから、もう一度試してください。",
-            path=path,
-            detail=repr(exc),
-        )
-    return GenbaError("The file cannot be read.", "ファイルを読み込めません。", path=path, detail=repr(exc))
-
-
-def _refuse_binary(path: Path, head: bytes) -> None:
-    if head.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0")):
-        raise GenbaError(
-            "This is an Excel workbook or another binary file, not text. In Excel use "
-            "'Save As' > 'CSV UTF-8 (Comma delimited)' and choose the .csv file.",
-            "Excel ブックなどのバイナリファイルで、テキストではありません。Excel の「名前を付けて保存」で"
-            "「CSV UTF-8 (コンマ区切り)」を選び、その .csv ファイルを指定してください。",
-            path=path,
-        )
-    nul = head.count(0)
-    control = sum(b < 9 or 13 < b < 32 for b in head)
-    # A stray NUL or two is a damaged row (skipped later); more than that is a binary file.
-    if nul > 2 + len(head) // 100 or control > 0.3 * len(head):
-        raise GenbaError(
-            "This is not a text file (it contains binary data). Save the data as CSV and try again.",
-            "テキストファイルではありません（バイナリデータを含みます）。CSV で保存し直してください。",
-            path=path,
-        )
-
-
-@dataclass(frozen=True)
-class _Scan:
-    ok: bool
-    line: int  # first undecodable line when not ok
-    non_ascii: int  # non-ASCII characters decoded before it
-
-
-def _non_ascii(text: str) -> int:
-    return len(text) - len(text.encode("ascii", "ignore"))
-
-
-def _scan(path: Path, codec: str, max_bytes: int) -> _Scan:
-    """Decode the whole file strictly, a chunk of whole lines at a time."""
-    lines = non_ascii = total = 0
-    with path.open("rb") as f:
-        while chunk := f.read(_CHUNK):
-            if not chunk.endswith(b"\n"):
-                chunk += f.readline()  # b"\n" never occurs inside a UTF-8 or CP932 character
-            total += len(chunk)
-            if total > max_bytes:  # the file grew after it was measured
-                raise _too_large(path, total, max_bytes)
-            try:
-                text = chunk.decode(codec)
-            except UnicodeDecodeError as exc:
-                good = chunk[: exc.start].decode(codec, "replace")
-                return _Scan(False, lines + good.count("\n") + 1, non_ascii + _non_ascii(good))
-            bad = _NOT_CP932.search(text) if codec == "cp932" else None
-            if bad:
-                good = text[: bad.start()]
-                return _Scan(False, lines + good.count("\n") + 1, non_ascii + _non_ascii(good))
-            lines += text.count("\n")
-            non_ascii += _non_ascii(text)
-    return _Scan(True, 0, non_ascii)
-
-
-def _detect_encoding(path: Path, max_bytes: int, *, jsonl: bool) -> str:
-    """The codec to open the file with (also the name reported in ``Dataset.encoding``)."""
-    _check_file(path, max_bytes)
-    try:
-        with path.open("rb") as f:
-            head = f.read(_BINARY_HEAD)
-        if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) and not head.startswith(
-            codecs.BOM_UTF32_LE
-        ):
-            return "utf-16"  # Excel's "Unicode text" (tab-separated); its NUL bytes are not binary
-        _refuse_binary(path, head)
-        if head.startswith(codecs.BOM_UTF8):
-            return "utf-8-sig"
-        utf8 = _scan(path, "utf-8", max_bytes)
-        if utf8.ok or utf8.non_ascii >= _UTF8_EVIDENCE:
-            return "utf-8"
-        sjis = _scan(path, "cp932", max_bytes)
-    except OSError as exc:
-        raise _read_error(path, exc) from exc
-    if sjis.ok:
-        return "cp932"
-    if jsonl:
-        return "utf-8"  # JSON is UTF-8 (RFC 8259): the undecodable lines are skipped one by one
-    line = max(utf8.line, sjis.line)  # where the likelier encoding broke
-    raise GenbaError(
-        f"The file is neither UTF-8 nor Shift_JIS (CP932) text (first undecodable line: {line}). "
-        "Save it as 'CSV UTF-8' and try again.",
-        f"ファイルの文字コードが UTF-8 でも Shift_JIS（CP932）でもありません（最初に読めない行: {line}）。"
-        "「CSV UTF-8」で保存し直してください。",
-        path=path,
-        line=line,
-    )
-
-
-class _Capped(io.RawIOBase):
-    """A binary file read as if it ended after ``limit`` bytes, in case it grows while it is read."""
-
-    def __init__(self, path: Path, limit: int) -> None:
-        super().__init__()
-        self._file = path.open("rb", buffering=0)
-        self._left = limit
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: bytearray | memoryview) -> int:
-        if self._left <= 0:
-            return 0
-        n = self._file.readinto(memoryview(buffer)[: self._left]) or 0
-        self._left -= n
-        return n
-
-    def close(self) -> None:
-        self._file.close()
-        super().close()
-
-
-def _open_text(path: Path, encoding: str, newline: str, max_bytes: int) -> TextIO:
-    """Text stream of at most ``max_bytes`` bytes; undecodable bytes become ``_UNDECODABLE``."""
-    return io.TextIOWrapper(
-        io.BufferedReader(_Capped(path, max_bytes)), encoding=encoding, errors=_MARK_ERRORS, newline=newline
-    )
-
-
 # --- rows ----------------------------------------------------------------------------------------------
 
 
@@ -349,7 +153,7 @@ def _skip_truncated(skipped: list[SkippedRow], path: Path, line: int, max_rows: 
 def _damaged(values: Iterable[str]) -> tuple[str, str] | None:
     """(en, ja) reason when a row holds undecodable bytes or NUL characters."""
     for v in values:
-        if _UNDECODABLE in v:
+        if UNDECODABLE in v:
             return (
                 "The row contains bytes that cannot be decoded as text.",
                 "この行には文字として読めないバイトが含まれています。",
@@ -399,7 +203,7 @@ def _iter_csv(f: TextIO, delimiter: str) -> Iterator[tuple[int, int, list[str] |
 
 def _header(fields: list[str]) -> list[str]:
     """Stripped names; trailing blanks dropped (Excel pads), other blanks and duplicates renamed."""
-    names = [f.replace(_UNDECODABLE, "\ufffd").replace("\0", "").strip() for f in fields]
+    names = [f.replace(UNDECODABLE, "\ufffd").replace("\0", "").strip() for f in fields]
     while names and not names[-1]:
         names.pop()
     out: list[str] = []
@@ -418,12 +222,12 @@ def _read_csv(
     if path.suffix.lower() in (".tsv", ".tab"):
         delimiter = "\t"
     else:
-        with _open_text(path, encoding, "", max_bytes) as f:
+        with open_text(path, encoding, "", max_bytes) as f:
             delimiter = _sniff_delimiter(f.read(65536))
     records: list[tuple[int, dict[str, str]]] = []
     header: list[str] = []
     n_rows = 0
-    with _open_text(path, encoding, "", max_bytes) as f:
+    with open_text(path, encoding, "", max_bytes) as f:
         for line, end, fields, error in _iter_csv(f, delimiter):
             joined = "".join(fields) if fields is not None else None
             if joined is not None and not joined.strip():
@@ -492,7 +296,7 @@ def _read_jsonl(
     records: list[tuple[int, dict[str, str]]] = []
     n_rows = 0
     # Split on "\n" only: U+2028 and friends may appear raw inside JSON strings.
-    with _open_text(path, encoding, "\n", max_bytes) as f:
+    with open_text(path, encoding, "\n", max_bytes) as f:
         for n, raw in enumerate(f, start=1):
             if not raw.strip():
                 continue
@@ -533,14 +337,14 @@ def _read_table(
 ) -> tuple[list[str], list[tuple[int, dict[str, str]]], str]:
     """Columns, (line, row) pairs and encoding of one CSV/TSV/JSONL file; bad rows go to ``skipped``."""
     jsonl = path.suffix.lower() == ".jsonl"
-    encoding = _detect_encoding(path, max_bytes, jsonl=jsonl)
+    encoding = detect_encoding(path, max_bytes, jsonl=jsonl)
     try:
         if jsonl:
             columns, records = _read_jsonl(path, encoding, max_bytes, max_rows, skipped)
         else:
             columns, records = _read_csv(path, encoding, max_bytes, max_rows, skipped)
     except OSError as exc:
-        raise _read_error(path, exc) from exc
+        raise read_error(path, exc) from exc
     return columns, records, encoding
 
 
@@ -649,7 +453,7 @@ def _folder_contents(folder: Path) -> tuple[list[Path], Path | None]:
         labels = _label_folders(folder)
         return (labels, None) if labels else ([], _single_data_file(folder))
     except OSError as exc:
-        raise _read_error(folder, exc) from exc
+        raise read_error(folder, exc) from exc
 
 
 def _folder_examples(
@@ -659,7 +463,7 @@ def _folder_examples(
     files = [(sub, f) for sub in label_folders for f in _txt_files(sub)]
     total = sum(f.stat().st_size for _, f in files)
     if total > max_bytes:
-        size, limit = _size_text(total), _size_text(max_bytes)
+        size, limit = size_text(total), size_text(max_bytes)
         raise GenbaError(
             f"The .txt files in this folder are too large together ({size}; the limit is {limit}).",
             f"このフォルダーの .txt ファイルの合計が大きすぎます（{size}、上限 {limit}）。",
@@ -674,14 +478,14 @@ def _folder_examples(
             break
         sources.append(str(f))
         try:
-            encoding = _detect_encoding(f, max_bytes, jsonl=False)
-            with _open_text(f, encoding, "", max_bytes) as fh:
+            encoding = detect_encoding(f, max_bytes, jsonl=False)
+            with open_text(f, encoding, "", max_bytes) as fh:
                 text = fh.read()
         except GenbaError as exc:
             _skip(skipped, f, 1, exc.en, exc.ja)
             continue
         except OSError as exc:
-            err = _read_error(f, exc)
+            err = read_error(f, exc)
             _skip(skipped, f, 1, err.en, err.ja)
             continue
         encodings.add(encoding)
@@ -751,7 +555,7 @@ def load_examples(
         try:
             raw, sources, encoding = _folder_examples(path, label_folders, max_bytes, max_rows, skipped)
         except OSError as exc:
-            raise _read_error(path, exc) from exc
+            raise read_error(path, exc) from exc
     else:
         columns, records, encoding = _read_table(path, max_bytes, max_rows, skipped)
         tc, lc = _choose_columns(
@@ -819,14 +623,14 @@ def _preview_folders(folder: Path, label_folders: list[Path], max_rows: int) -> 
                 if len(rows) >= max_rows:
                     return rows
                 try:
-                    encoding = _detect_encoding(f, 1 << 20, jsonl=False)
-                    with _open_text(f, encoding, "", 1 << 20) as fh:
-                        text = _clean_text(fh.read(2000).replace(_UNDECODABLE, "\ufffd"))
+                    encoding = detect_encoding(f, 1 << 20, jsonl=False)
+                    with open_text(f, encoding, "", 1 << 20) as fh:
+                        text = _clean_text(fh.read(2000).replace(UNDECODABLE, "\ufffd"))
                 except (GenbaError, OSError):
                     text = ""  # load_examples reports why
                 rows.append((_clean_label(sub.name), text, f.name))
     except OSError as exc:
-        raise _read_error(folder, exc) from exc
+        raise read_error(folder, exc) from exc
     return rows
 
 
@@ -842,162 +646,3 @@ def preview_table(
         path = data_file
     columns, records, _ = _read_table(path, 200 * 1024 * 1024, max_rows, [])
     return tuple(columns), [tuple(r.get(c, "") for c in columns) for _, r in records[:max_rows]]
-
-
-def _part_sizes(sizes: dict[str, int], fraction: float, cap: int | None, keep: int) -> dict[str, int]:
-    """Examples per label for one held-out part: proportional, >= 1 and <= n - ``keep`` each, capped."""
-    total = sum(sizes.values())
-    scale = min(1.0, cap / (total * fraction)) if cap is not None and total else 1.0
-    quota = {label: n * fraction * scale for label, n in sizes.items()}
-    n_part = {label: min(max(round(quota[label]), 1), n - keep) for label, n in sizes.items()}
-    # Rounding and the one-per-label floor can overshoot the cap: take back from the most rounded-up
-    # labels. If the cap is below the number of labels, one per label wins over the cap.
-    while cap is not None and sum(n_part.values()) > cap:
-        over = [label for label, k in n_part.items() if k > 1]
-        if not over:
-            break
-        n_part[max(over, key=lambda label: (n_part[label] - quota[label], label))] -= 1
-    return n_part
-
-
-def normalized_text(text: str) -> str:
-    """The text as duplicates are recognised: NFKC, case-folded, white space collapsed."""
-    return " ".join(unicodedata.normalize("NFKC", text).casefold().split())
-
-
-def _groups(examples: list[Example]) -> tuple[dict[str, list[list[int]]], int]:
-    """Examples grouped by normalised text (same text never on two sides), filed under their first label.
-
-    Rows repeating an earlier row's text *and* label are dropped (counted); the same text under another
-    label stays, in the same group, so the split cannot put it on both sides.
-    """
-    seen: set[tuple[str, str]] = set()
-    group_of: dict[str, list[int]] = {}
-    by_label: dict[str, list[list[int]]] = {}
-    dropped = 0
-    for i, e in enumerate(examples):
-        key = normalized_text(e.text)
-        if (key, e.label) in seen:
-            dropped += 1
-            continue
-        seen.add((key, e.label))
-        if key in group_of:
-            group_of[key].append(i)
-        else:
-            group_of[key] = [i]
-            by_label.setdefault(e.label, []).append(group_of[key])
-    return by_label, dropped
-
-
-MIN_TEST_EXAMPLES = 20  # below this a test accuracy moves by 5 points per example: say so
-
-
-def split_examples(
-    examples: Iterable[Example],
-    *,
-    val_fraction: float = 0.2,
-    test_fraction: float = 0.0,
-    seed: int = 0,
-    max_val: int | None = None,
-    max_test: int | None = None,
-) -> Split:
-    """Stratified, seeded split into train, validation and (``test_fraction`` > 0) a held-out test part.
-
-    Identical texts are grouped so none sits on two sides, and repeats are dropped. Per label: with three
-    or more texts each part gets at least one; with two, train and validation; with one, train. All parts
-    keep the input order.
-    """
-    if not 0.0 < val_fraction < 1.0:
-        raise GenbaError(
-            "The validation share must be between 0 and 1.",
-            "検証データの割合は 0 から 1 の間にしてください。",
-            field="val_fraction",
-        )
-    if not 0.0 <= test_fraction < 1.0 or val_fraction + test_fraction >= 1.0:
-        raise GenbaError(
-            "The test share must be at least 0 and leave room for training examples.",
-            "テスト用データの割合は 0 以上で、学習用データが残るようにしてください。",
-            field="test_fraction",
-        )
-    for name, cap in (("max_val", max_val), ("max_test", max_test)):
-        if cap is not None and cap < 1:
-            raise GenbaError(
-                "The size limit of a held-out part must be at least 1.",
-                "確認用データの上限は 1 以上にしてください。",
-                field=name,
-            )
-    examples = list(examples)
-    by_label, dropped = _groups(examples)
-    sizes = {label: len(groups) for label, groups in by_label.items()}
-    testable = {label: n for label, n in sizes.items() if n >= 3}
-    n_test = _part_sizes(testable, test_fraction, max_test, keep=2) if test_fraction > 0 else {}
-    # Validation comes from what test leaves, at its share of the whole; every label keeps one for training.
-    left = {label: n - n_test.get(label, 0) for label, n in sizes.items()}
-    valid = {label: n for label, n in left.items() if n >= 2}
-    n_val = _part_sizes(valid, val_fraction / (1 - test_fraction), max_val, keep=1)
-    rng = np.random.default_rng(seed)
-    parts: dict[str, list[int]] = {"train": [], "val": [], "test": []}
-    for label in sorted(by_label):
-        groups = by_label[label]
-        order = [groups[j] for j in rng.permutation(len(groups))]
-        k_test, k_val = n_test.get(label, 0), n_val.get(label, 0)
-        for j, group in enumerate(order):
-            part = "test" if j < k_test else "val" if j < k_test + k_val else "train"
-            parts[part] += group
-    train, val, test = (tuple(examples[i] for i in sorted(parts[p])) for p in ("train", "val", "test"))
-    note_en = note_ja = ""
-    if test_fraction > 0:
-        missing = sorted(set(sizes) - {e.label for e in test})
-        if len(test) < MIN_TEST_EXAMPLES:
-            note_en = (
-                f"Only {len(test)} examples could be held out for the final test: its accuracy is rough. "
-                "Add more examples for a reliable figure."
-            )
-            note_ja = (
-                f"最終確認用に取り分けられたデータは {len(test)} 件だけのため、正解率は目安です。"
-                "確かな数字にはデータを増やしてください。"
-            )
-        elif missing:
-            note_en = f"Labels with fewer than 3 examples are not in the final test: {', '.join(missing)}."
-            note_ja = f"3 件未満のラベルは最終確認に含まれていません: {', '.join(missing)}。"
-    return Split(train, val, test, dropped, note_en, note_ja)
-
-
-def neutralize_cell(value: str) -> str:
-    """Guard against CSV injection in files we write: a formula-looking cell gets a leading apostrophe."""
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
-
-
-def write_csv(
-    path: str | os.PathLike[str], header: Iterable[object], rows: Iterable[Iterable[object]]
-) -> None:
-    """Write UTF-8 with BOM (Excel opens it correctly), every cell neutralised; atomic replace."""
-    path = Path(path)
-    tmp: str | None = None
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        with os.fdopen(fd, "w", encoding="utf-8-sig", newline="") as f:
-            writer = csv.writer(f)
-            writer.writerow([neutralize_cell(str(h)) for h in header])
-            for row in rows:
-                writer.writerow([neutralize_cell(str(c)) for c in row])
-        os.chmod(tmp, 0o644)  # mkstemp creates 0600; this file is for people to open
-        os.replace(tmp, path)
-        tmp = None
-    except PermissionError as exc:
-        raise GenbaError(
-            "Cannot write the file: it may be open in another program (e.g. Excel). Close it and try again.",
-            "ファイルに書き込めません。ほかのプログラム（Excel など）で開いている場合は閉じてから、もう一度試してください。",
-            path=path,
-            detail=repr(exc),
-        ) from exc
-    except OSError as exc:
-        raise GenbaError(
-            "Cannot write the file (is the folder there and the disk not full?).",
-            "ファイルに書き込めません（フォルダーがあるか、ディスクに空きがあるか確認してください）。",
-            path=path,
-            detail=repr(exc),
-        ) from exc
-    finally:
-        if tmp is not None:
-            Path(tmp).unlink(missing_ok=True)

@@ -17,10 +17,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from app.engine.errors import GenbaError
+from app.engine.events import EventSink, ProgressEvent
 from app.engine.models.gemma_builtin import GEMMA_BUILTIN, GEMMA_DISPLAY_NAME, join_gemma_gguf
 from app.engine.models.gguf_import import convert_gguf
+from app.engine.models.llama_model import LlamaModel
 from app.engine.models.model_safety import check_model_file
 from app.engine.models.onnx_models import onnx_model_kind
+from app.engine.models.onnx_tuning import OnnxTunableModel
+from app.engine.models.tunable import TunableModel
 from app.engine.storage import sha256_file, user_data_dir
 
 DEFAULT_MODEL = "default"
@@ -140,3 +144,21 @@ def ensure_converted(ref: ModelRef, progress: Callable[[float], None] | None = N
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return target
+
+
+def open_tunable(
+    ref: ModelRef, sink: EventSink, *, threads: int | None = None, share_cores: bool = False
+) -> TunableModel:
+    """The model a run tunes: a GGUF model converted to our Llama graphs (first use converts it), or a
+    user's ONNX causal LM or classifier as its exporter wrote it."""
+    if ref.kind in ONNX_KINDS:
+        return OnnxTunableModel.open(ref.source, threads=threads, share_cores=share_cores, kind=ref.kind)
+    if ref.kind == "gguf-llama":
+        en, ja = "Converting the model (first use only)", "モデルを変換中（初回のみ）"
+        folder = ensure_converted(ref, lambda done: sink(ProgressEvent("convert", float(done), en, ja)))
+        return LlamaModel.open(folder, threads=threads, share_cores=share_cores)
+    raise GenbaError(
+        f"'{ref.source.name}' is an {ref.kind}, which cannot be tuned.",
+        f"「{ref.source.name}」は {ref.kind} のため、調整できません。",
+        path=ref.source,
+    )

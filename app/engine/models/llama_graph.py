@@ -97,7 +97,8 @@ class ClassHead:
     ``h_last`` is the final-norm hidden state at the last real token; ``pooled`` the states entering layer
     ``pooled_layer``, RMS-normalised per token, averaged over the real tokens but the first and divided by
     sqrt(H) (as ``PrefixCache.pooled``); the n-gram part is ONNX's ``TfIdfVectorizer`` over the token ids (unigrams, then
-    bigrams), L2-normalised per row, exactly as ``app.engine.data.ngrams`` computes it in tuning.
+    bigrams), L2-normalised per row, exactly as ``app.engine.data.ngrams`` computes it in tuning; the character
+    part counts the kept character n-grams of each piece through ``char_table`` (``CharGrams.transform``).
     """
 
     weight: np.ndarray  # [C, H]
@@ -108,6 +109,9 @@ class ClassHead:
     ngram_weight: np.ndarray | None = None  # [C, U + B]
     pooled_weight: np.ndarray | None = None  # [C, H], on the raw pooled states
     pooled_layer: int = 0
+    char_table: np.ndarray | None = None  # int32 [V + 1, G]: kept character n-grams of each piece (CharGrams)
+    char_idf: np.ndarray | None = None  # [F]
+    char_weight: np.ndarray | None = None  # [C, F]
 
 
 def weight_name(layer: int, proj: str) -> str:
@@ -628,10 +632,16 @@ def _class_logits(
     logits = g.op("Add", g.op("MatMul", h_last, weight), g.const(head.bias, np.float32))
     if pooled is not None:
         logits = g.op("Add", logits, g.op("MatMul", pooled, g.const(head.pooled_weight.T, np.float32)))
+    real = g.op("Cast", attn, to=TensorProto.BOOL)
+    if head.char_weight is not None:
+        logits = g.op(
+            "Add",
+            logits,
+            _char_gram_scores(g, head, g.op("Where", real, ids, g.const(len(head.char_table) - 1))),
+        )
     if head.ngram_weight is None:
         return logits
     # Pads become -1, which no kept n-gram contains.
-    real = g.op("Cast", attn, to=TensorProto.BOOL)
     masked = g.op("Where", real, ids, g.const(-1))
     n_uni = len(head.unigrams)
     counts = g.op(
@@ -649,3 +659,32 @@ def _class_logits(
     norm = g.op("Sqrt", g.op("ReduceSum", g.op("Mul", counts, counts), g.const([1]), keepdims=1))
     unit = g.op("Div", counts, g.op("Max", norm, g.const(1e-12, np.float32)))
     return g.op("Add", logits, g.op("MatMul", unit, g.const(head.ngram_weight.T, np.float32)))
+
+
+def _char_gram_scores(g: _Graph, head: ClassHead, ids: str) -> str:
+    """[B, C]: the character n-gram part of a head (``CharGrams.transform``), from ``ids`` [B, T] whose pads
+    point at the table's last row (no grams)."""
+    n_grams = len(head.char_idf)
+    batch = g.dim(ids, 0, 1)
+    columns = g.op("Gather", g.const(head.char_table, np.int32), ids)  # [B, T, G]; n_grams where none
+    columns = g.op(
+        "Cast", g.op("Reshape", columns, g.op("Concat", batch, g.const([-1]), axis=0)), to=TensorProto.INT64
+    )
+    ones = g.op(
+        "ConstantOfShape", g.op("Shape", columns), value=numpy_helper.from_array(np.ones(1, np.float32))
+    )
+    zeros = g.op(
+        "ConstantOfShape",
+        g.op("Concat", batch, g.const([n_grams + 1]), axis=0),
+        value=numpy_helper.from_array(np.zeros(1, np.float32)),
+    )
+    counts = g.op("ScatterElements", zeros, columns, ones, axis=1, reduction="add")
+    counts = g.op("Slice", counts, g.const([0]), g.const([n_grams]), g.const([1]))  # drop the "none" column
+    seen = g.op("Greater", counts, g.const(0.0, np.float32))
+    tf = g.op("Add", g.op("Log", g.op("Max", counts, g.const(1.0, np.float32))), g.const(1.0, np.float32))
+    weighted = g.op(
+        "Mul", g.op("Where", seen, tf, g.const(0.0, np.float32)), g.const(head.char_idf, np.float32)
+    )
+    norm = g.op("Sqrt", g.op("ReduceSum", g.op("Mul", weighted, weighted), g.const([1]), keepdims=1))
+    unit = g.op("Div", weighted, g.op("Max", norm, g.const(1e-12, np.float32)))
+    return g.op("MatMul", unit, g.const(head.char_weight.T, np.float32))

@@ -16,38 +16,38 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 import onnx
 import psutil
 
-from app.engine.data.prompting import EncodedExamples
+from app.engine.data.prompting import EncodedExamples, PromptSpec, encode_examples
+from app.engine.data.task_file import write_task_file
 from app.engine.data.tokenizer import load_tokenizer_json
-from app.engine.models.adapters import AdapterConfig, SiteShape, frozen_a
+from app.engine.events import EventSink, ProgressEvent
+from app.engine.models.adapters import AdapterConfig, SiteShape, frozen_a, merged_delta
 from app.engine.models.llama_graph import (
     POOL_EPS,
     AdapterSite,
+    ClassHead,
     LlamaConfig,
     build_causal_lm,
     build_loss_graph,
     build_prefix,
+    weight_name,
 )
-from app.engine.models.objective import BatchObjective
+from app.engine.models.objective import BatchObjective, Readout
 from app.engine.models.ort_runtime import create_session
-from app.engine.models.weights import WeightStore
-
-
-def site_key(layer: int, proj: str) -> str:
-    return f"{layer}.{proj}"
-
-
-def parse_site_key(key: str) -> AdapterSite:
-    layer, proj = key.split(".", 1)
-    return AdapterSite(int(layer), proj)
+from app.engine.models.tunable import ExportedModel, Tuning
+from app.engine.models.weights import WeightStore, WeightWriter
+from app.engine.run_files import CLASS_LOGITS
+from app.engine.storage import replace_folder, sha256_file
 
 
 def _save_graph_once(model: onnx.ModelProto, folder: Path, stem: str) -> Path:
@@ -190,6 +190,11 @@ class LlamaModel:
     def tokenizer(self):
         return load_tokenizer_json(self.folder / "tokenizer.json")
 
+    def pieces(self) -> list[str | None]:
+        """The vocabulary's pieces by token id (what a head's character n-grams are read from)."""
+        tok = self.tokenizer()
+        return [tok.id_to_token(i) for i in range(tok.get_vocab_size())]
+
     def session(self, model: onnx.ModelProto, stem: str):
         return create_session(
             _save_graph_once(model, self.folder, stem),
@@ -245,21 +250,125 @@ class LlamaModel:
     def causal_lm_graph(self, override: dict[str, np.ndarray] | None = None) -> onnx.ModelProto:
         return build_causal_lm(self.cfg, self.store, override)
 
+    # --- TunableModel (app.engine.models.tunable) -----------------------------------------------------------
+    external_files: ClassVar[tuple[str, ...]] = ()  # the converted folder is ours, hashed through the GGUF
 
-@dataclass(frozen=True)
-class Readout:
-    """How the final hidden state becomes class scores: ``features @ head.T + offset[example]``.
+    @property
+    def n_layers(self) -> int:
+        return self.cfg.n_layers
 
-    The label-word read-out is the LM head's label-word rows with zero offsets; a fitted head
-    (``app.engine.tuning.head``) brings its own weights and, per example, its bias plus its n-gram part.
-    """
+    def check_labels(self, labels: Sequence[str]) -> None:
+        """Any labels: each is read out through its label word's row of the LM head."""
 
-    head: np.ndarray  # [C, H] fp32
-    offset: np.ndarray  # [N, C] fp32, one row per encoded example
+    def encode(
+        self, spec: PromptSpec, examples, max_tokens: int = 128, long_text: str = "truncate"
+    ) -> EncodedExamples:
+        return encode_examples(self.tokenizer(), spec, examples, max_tokens, long_text)
 
-    @classmethod
-    def label_words(cls, label_head: np.ndarray, n_examples: int) -> Readout:
-        return cls(label_head, np.zeros((n_examples, label_head.shape[0]), dtype=np.float32))
+    def default_layers(self, max_layers: int) -> None:
+        """None: the layers are chosen by a forward probe through the prefix cache (``probe_objective``)."""
+        return None
+
+    def probe_objective(
+        self,
+        encoded: EncodedExamples,
+        rows: np.ndarray,
+        layers: list[int],
+        projections: tuple[str, ...],
+        adapter_cfg: AdapterConfig,
+    ) -> tuple[BatchObjective, list[AdapterSite]]:
+        """The label-word objective of ``rows`` with adapters on ``projections`` of ``layers``."""
+        floor = min(layers)
+        sub = EncodedExamples(
+            tuple(encoded.ids[r] for r in rows), encoded.label_index[rows], encoded.label_token_ids
+        )
+        cache = self.build_prefix_cache(sub, floor)
+        sites = [AdapterSite(layer, p) for layer in layers for p in projections]
+        session = self.loss_session(floor, sites, adapter_cfg)
+        readout = Readout.label_words(self.label_head(sub.label_token_ids), len(rows))
+        return SuffixObjective(session, cache, sub, readout, sites).on(np.arange(len(rows))), sites
+
+    def prepare_tuning(
+        self,
+        encoded: EncodedExamples,
+        layers: list[int],
+        projections: tuple[str, ...],
+        adapter_cfg: AdapterConfig,
+        *,
+        max_layers: int,
+        saved_sites: list[str] | None,
+        sink: EventSink,
+        spill_dir: Path | None = None,
+    ) -> Tuning:
+        """Adapters on ``projections`` of ``layers``; the layers below the lowest one cached once.
+
+        ``spill_dir``: where a cache over its memory budget is memory-mapped from a temporary file.
+        """
+        start = min(layers)
+        sites = [AdapterSite(layer, p) for layer in layers for p in projections]
+        cache = self.build_prefix_cache(
+            encoded,
+            start,
+            lambda done: sink(
+                ProgressEvent("cache", float(done), "Caching the frozen layers", "固定層の出力をキャッシュ中")
+            ),
+            spill_dir=spill_dir,
+        )
+        info = {
+            "prefix_cache_mb": round(cache.nbytes / 2**20, 2),
+            "prefix_cache_storage": cache.storage + (f" ({cache.plan.note})" if cache.plan.note else ""),
+        }
+        session = self.loss_session(start, sites, adapter_cfg)
+        label_words = Readout.label_words(self.label_head(encoded.label_token_ids), len(encoded))
+        objective = SuffixObjective(session, cache, encoded, label_words, sites)
+        a = {s.key: frozen_a(s, adapter_cfg) for s in self.site_shapes(sites)}
+        return Tuning(sites, a, objective, label_words, cache.pooled, start, self.pieces, info)
+
+    def export(
+        self,
+        tuning: Tuning,
+        b: dict[str, np.ndarray],
+        target: Path,
+        spec: PromptSpec,
+        *,
+        max_tokens: int,
+        head: ClassHead | None = None,
+        progress: Callable[[float], None] | None = None,
+        long_text: str = "truncate",
+    ) -> ExportedModel:
+        """``target/model.onnx`` rebuilt from our graph over merged weights (+ weights.bin, tokenizer.json,
+        genba_task.json).
+
+        Everything is written into ``<target>.partial`` first and renamed at the end: a full disk or a kill
+        mid-export leaves the previous export untouched and never a half-written one under the final name.
+        """
+        replace_folder(
+            target,
+            lambda staging: self._write_merged(
+                tuning, b, spec, (max_tokens, long_text), staging, progress, head
+            ),
+        )
+        if progress is not None:
+            progress(1.0)
+        return ExportedModel(target / "model.onnx", sha256_file(target / "weights.bin"))
+
+    def _write_merged(self, tuning: Tuning, b, spec, cut, staging: Path, progress, head) -> None:
+        """``cut``: (max_tokens, long_text), as the run encoded its examples."""
+        deltas = {weight_name(s.layer, s.proj): merged_delta(tuning.a[s.key], b[s.key]) for s in tuning.sites}
+        source = self.store
+        writer = WeightWriter(staging)
+        names = list(source.index)
+        for i, name in enumerate(names):
+            w = source.array(name)
+            writer.add(name, w + deltas[name] if name in deltas else w)
+            if progress is not None:
+                progress(0.9 * (i + 1) / len(names))
+        store: WeightStore = writer.close()
+        onnx.save(build_causal_lm(self.cfg, store, class_head=head), str(staging / "model.onnx"))
+        shutil.copyfile(self.folder / "tokenizer.json", staging / "tokenizer.json")
+        max_tokens, long_text = cut
+        output = CLASS_LOGITS if head is not None else None
+        write_task_file(staging, spec, max_tokens, output, long_text, self.tokenizer())
 
 
 class SuffixObjective:

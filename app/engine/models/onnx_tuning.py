@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,7 +27,9 @@ from app.engine.data.prompting import EncodedExamples, PromptSpec, encode_exampl
 from app.engine.data.task_file import write_task_file
 from app.engine.data.tokenizer import load_tokenizer_json
 from app.engine.errors import GenbaError
+from app.engine.events import EventSink, ProgressEvent
 from app.engine.models.adapters import AdapterConfig, SiteShape, frozen_a
+from app.engine.models.llama_graph import ClassHead
 from app.engine.models.model_safety import check_model_file
 from app.engine.models.objective import BatchObjective
 from app.engine.models.onnx_models import onnx_model_kind
@@ -46,7 +48,9 @@ from app.engine.models.onnx_surgery import (
     save_model,
 )
 from app.engine.models.ort_runtime import session_options
-from app.engine.storage import check_free_space, replace_folder
+from app.engine.models.tunable import ExportedModel, Tuning
+from app.engine.run_files import ONNX_DATA_FILE
+from app.engine.storage import check_free_space, replace_folder, sha256_file
 
 # Files an exporter puts beside model.onnx that a user of the merged model needs too.
 COMPANION_FILES = (
@@ -181,6 +185,7 @@ class OnnxObjective:
         self.sites = sites
         self.head_feeds = head_feeds
         self.inputs = {i.name: i for i in session.get_inputs()}
+        self.readout = None  # read out as exported: the graph's own logits
         self.forward_examples = 0  # example-forwards run so far (per copy)
 
     def feeds(self, rows: np.ndarray, copies: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -224,7 +229,7 @@ class OnnxObjective:
         self.forward_examples += p * len(rows)
         return loss, logits, None
 
-    def on(self, rows: np.ndarray) -> BatchObjective:
+    def on(self, rows: np.ndarray, readout: None = None) -> BatchObjective:
         """The ZO objective of one batch: copies -> mean loss per copy [P]."""
         return BatchObjective(self, np.asarray(rows))
 
@@ -305,6 +310,16 @@ class OnnxTunableModel:
         n = self.n_layers
         return [] if n is None else list(range(max(0, n - max_layers), n))
 
+    def default_layers(self, max_layers: int) -> tuple[list[int], dict]:
+        """The top layers, unprobed: a probe needs the frozen-prefix cache our own Llama graphs have."""
+        layers = self.top_layers(max_layers)
+        reason = {"method": "top layers of a user ONNX model (no probe)", "n_layers": self.n_layers}
+        if not layers:
+            reason["method"] = (
+                "last linear layers of a user ONNX model (its names carry no layer numbers; no probe)"
+            )
+        return layers, reason
+
     def choose_sites(
         self, projections: tuple[str, ...] = ("q", "v"), layers: list[int] | None = None, max_layers: int = 4
     ) -> list[LinearSite]:
@@ -336,12 +351,15 @@ class OnnxTunableModel:
         values = [config.get(k) for k in _MAX_POSITION_KEYS] if isinstance(config, dict) else []
         return next((v for v in values if isinstance(v, int) and not isinstance(v, bool) and v > 0), None)
 
-    def encode(self, spec: PromptSpec, examples, max_tokens: int = 128) -> EncodedExamples:
-        """Token ids per example. A causal LM reads the prompt; a classifier the raw text with the
-        tokenizer's own special tokens, class i being the i-th label (as ``OnnxClassifierScorer``)."""
+    def encode(
+        self, spec: PromptSpec, examples, max_tokens: int = 128, long_text: str = "truncate"
+    ) -> EncodedExamples:
+        """Token ids per example. A causal LM reads the prompt (cut as ``long_text`` says); a classifier the
+        raw text with the tokenizer's own special tokens, cut at ``max_tokens``, class i being the i-th label
+        (as ``OnnxClassifierScorer``)."""
         tokenizer = self.tokenizer()
         if self.kind == "onnx-causal-lm":
-            return encode_examples(tokenizer, spec, examples, max_tokens)
+            return encode_examples(tokenizer, spec, examples, max_tokens, long_text)
         index = {lab: i for i, lab in enumerate(spec.labels)}
         ids = tuple(
             np.asarray(tokenizer.encode(ex.text).ids[:max_tokens] or [0], dtype=np.int64) for ex in examples
@@ -401,7 +419,46 @@ class OnnxTunableModel:
             self._verify_copies(objective)
         return objective
 
-    def check_labels(self, labels) -> None:
+    def prepare_tuning(
+        self,
+        encoded: EncodedExamples,
+        layers: list[int],
+        projections: tuple[str, ...],
+        adapter_cfg: AdapterConfig,
+        *,
+        max_layers: int,
+        saved_sites: list[str] | None,
+        sink: EventSink,
+        spill_dir: Path | None = None,
+    ) -> Tuning:
+        """Sites (recorded in ``Tuning.info``, so a resumed run adapts the same ones), adapted graph, objective."""
+        if saved_sites is None:
+            chosen = self.choose_sites(projections, layers, max_layers)
+            if not chosen:
+                raise GenbaError(
+                    f"The chosen layers {layers} hold no tunable linear layer in this model.",
+                    f"指定した層 {layers} には、このモデルで調整できる線形層がありません。",
+                    path=self.path,
+                    field="tuned_layers",
+                )
+            saved_sites = [s.key for s in chosen]
+        by_key = {s.key: s for s in self.sites}
+        missing = [k for k in saved_sites if k not in by_key]
+        if missing:
+            raise GenbaError(
+                f"Cannot resume: the model no longer has the tuned layers {', '.join(missing)}.",
+                f"再開できません: 調整していた層 {', '.join(missing)} がモデルにありません。",
+                path=self.path,
+            )
+        sites = [by_key[k] for k in saved_sites]
+        en, ja = "Preparing the model for tuning", "モデルを調整用に準備中"
+        sink(ProgressEvent("prepare", 0.0, en, ja))
+        self.adapt(sites, adapter_cfg)
+        objective = self.objective(encoded)
+        sink(ProgressEvent("prepare", 1.0, en, ja))
+        return Tuning(sites, dict(self.a), objective, None, info={"sites": list(saved_sites)})
+
+    def check_labels(self, labels: Sequence[str]) -> None:
         """A classifier must have one class per label (class i is the i-th label in sorted order)."""
         labels = list(labels)
         n = len(labels)
@@ -453,6 +510,26 @@ class OnnxTunableModel:
             )
 
     # --- the deliverable ----------------------------------------------------------------------------------
+    def export(
+        self,
+        tuning: Tuning,
+        b: dict[str, np.ndarray],
+        target: Path,
+        spec: PromptSpec,
+        *,
+        max_tokens: int,
+        head: ClassHead | None = None,
+        progress: Callable[[float], None] | None = None,
+        long_text: str = "truncate",
+    ) -> ExportedModel:
+        """The source graph with the adapters of ``prepare_tuning`` folded in (``export_merged``)."""
+        if head is not None:
+            raise ValueError("a user's ONNX graph is read out as exported; it takes no fitted head")
+        path = self.export_merged(b, target, spec, progress, max_tokens=max_tokens, long_text=long_text)
+        files = [f for f in (path, path.with_name(ONNX_DATA_FILE)) if f.is_file()]
+        hashes = {f.name: sha256_file(f) for f in files}
+        return ExportedModel(path, hashes[files[-1].name], hashes)  # files[-1] holds the weights
+
     def export_merged(
         self,
         b: dict[str, np.ndarray],
@@ -460,6 +537,7 @@ class OnnxTunableModel:
         spec: PromptSpec | None = None,
         progress: Callable[[float], None] | None = None,
         max_tokens: int = 128,
+        long_text: str = "truncate",
     ) -> Path:
         """Write ``target/model.onnx`` with the adapters folded in; returns its path.
 
@@ -487,8 +565,10 @@ class OnnxTunableModel:
             for name in COMPANION_FILES:
                 if (self.folder / name).is_file():
                     shutil.copyfile(self.folder / name, staging / name)
-            if spec is not None:
-                write_task_file(staging, spec, max_tokens)
+            if spec is not None:  # a classifier reads the raw text, always cut at its end (``encode``)
+                cut = long_text if self.kind == "onnx-causal-lm" else "truncate"
+                tokenizer = self.tokenizer() if cut != "truncate" else None
+                write_task_file(staging, spec, max_tokens, None, cut, tokenizer)
 
         replace_folder(target, write)
         if progress is not None:

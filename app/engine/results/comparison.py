@@ -11,10 +11,10 @@ import os
 from dataclasses import dataclass
 
 from app.engine.data.examples import load_examples
+from app.engine.data.fingerprint import data_fingerprint
 from app.engine.errors import GenbaError
 from app.engine.results.evaluation import Scorer, open_scorer
 from app.engine.tuning.config import TuneConfig
-from app.engine.tuning.tuner import data_fingerprint
 
 DATA_CHANGED = (
     "The examples file changed since this run, so its split cannot be rebuilt for the comparison.",

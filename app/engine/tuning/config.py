@@ -5,8 +5,8 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass, field, replace
 
-from app.engine.data.examples import Split, split_examples
 from app.engine.data.prompting import LONG_TEXT
+from app.engine.data.split import Split, split_examples
 from app.engine.errors import GenbaError
 from app.engine.models.adapters import PROJECTIONS
 from app.engine.tuning.budget import Budget

@@ -27,7 +27,7 @@ import scipy.optimize
 import scipy.sparse as sp
 from threadpoolctl import threadpool_limits
 
-from app.engine.data.ngrams import NgramVocabulary
+from app.engine.data.ngrams import CharGrams, NgramVocabulary
 from app.engine.models.llama_graph import ClassHead
 
 LAMBDAS = (1e-2, 1e-3, 1e-4, 1e-5, 1e-6)  # strongest first: each fold's path is warm-started
@@ -98,12 +98,19 @@ def stack(blocks: dict[str, sp.csr_matrix], names: tuple[str, ...]) -> sp.csr_ma
 
 
 def class_head_of(
-    fit: HeadFit, widths: dict[str, int], vocab: NgramVocabulary | None, pooled_layer: int
+    fit: HeadFit,
+    widths: dict[str, int],
+    vocab: NgramVocabulary | None,
+    pooled_layer: int,
+    chars: CharGrams | None = None,
 ) -> ClassHead:
     """``fit`` in the exported graph's terms: the blocks it reads become the graph's own computations
-    (``pooled``: the states entering ``pooled_layer``, as ``PrefixCache.pooled``; ``ngrams``: ``vocab``)."""
+    (``pooled``: the states entering ``pooled_layer``, as ``PrefixCache.pooled``; ``ngrams``: ``vocab``;
+    ``chars``: the character n-grams of ``chars``)."""
     parts = fit.block_weights(widths)
     extra = {}
+    if "chars" in parts:
+        extra |= {"char_table": chars.table, "char_idf": chars.idf, "char_weight": parts["chars"]}
     if "ngrams" in parts:
         extra |= {"unigrams": vocab.unigrams, "bigrams": vocab.bigrams, "idf": vocab.idf}
         extra["ngram_weight"] = parts["ngrams"]

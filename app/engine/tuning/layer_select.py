@@ -18,13 +18,12 @@ import numpy as np
 
 from app.engine.data.prompting import EncodedExamples
 from app.engine.models.adapters import AdapterConfig, zero_b
-from app.engine.models.llama_graph import AdapterSite
-from app.engine.models.llama_model import LlamaModel, Readout, SuffixObjective
+from app.engine.models.tunable import ProbedModel
 from app.engine.tuning import zo
 
 
 def probe_layer_sensitivity(
-    model: LlamaModel,
+    model: ProbedModel,
     encoded: EncodedExamples,
     rows: np.ndarray,
     candidates: list[int],
@@ -36,15 +35,7 @@ def probe_layer_sensitivity(
     seed: int = 0,
 ) -> dict[int, float]:
     """Root-mean-square projected gradient of each candidate layer's adapters on a probe batch."""
-    floor = min(candidates)
-    sub = EncodedExamples(
-        tuple(encoded.ids[r] for r in rows), encoded.label_index[rows], encoded.label_token_ids
-    )
-    cache = model.build_prefix_cache(sub, floor)
-    sites = [AdapterSite(layer, p) for layer in candidates for p in projections]
-    session = model.loss_session(floor, sites, adapter_cfg)
-    readout = Readout.label_words(model.label_head(sub.label_token_ids), len(rows))
-    objective = SuffixObjective(session, cache, sub, readout, sites).on(np.arange(len(rows)))
+    objective, sites = model.probe_objective(encoded, rows, candidates, projections, adapter_cfg)
     base = zero_b(model.site_shapes(sites), adapter_cfg)
     sensitivity = {}
     for layer in candidates:
@@ -82,7 +73,7 @@ def pick_layers(sensitivity: dict[int, float], n_layers: int, max_layers: int) -
 
 
 def choose_layers(
-    model: LlamaModel,
+    model: ProbedModel,
     encoded: EncodedExamples,
     train_rows: np.ndarray,
     projections: tuple[str, ...],
@@ -93,7 +84,7 @@ def choose_layers(
     probe_examples: int = 16,
 ) -> tuple[list[int], dict]:
     """The ``max_layers`` layers (of the top ``2 * max_layers``) with the best signal per cost, and why."""
-    n = model.cfg.n_layers
+    n = model.n_layers
     max_layers = min(max_layers, n)
     candidates = list(range(max(0, n - 2 * max_layers), n))
     rng = np.random.default_rng([seed, 0x1A7E5])

@@ -1,0 +1,140 @@
+"""The one interface a tuning run drives: ``TunableModel``, and what a model hands the run.
+
+Two kinds implement it today: a converted GGUF model on our own Llama graphs (``llama_model.LlamaModel``:
+a forward probe picks the layers, the frozen layers below them are cached once, the final hidden state
+feeds a fitted head) and a user's ONNX causal LM or classifier tuned as its exporter wrote it
+(``onnx_tuning.OnnxTunableModel``: top layers, the whole graph each step, read out as exported). The run
+(``app.engine.tuning.tuner``) knows only this module's names, so a new kind (an ONNX encoder whose features
+are pooled ``last_hidden_state``, say) plugs in by implementing the protocol: its ``prepare_tuning`` returns
+an objective whose ``run`` gives those pooled states as features and a ``base_readout`` for the head.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from app.engine.data.prompting import EncodedExamples, PromptSpec
+from app.engine.events import EventSink
+from app.engine.models.adapters import AdapterConfig, SiteShape
+from app.engine.models.llama_graph import ClassHead
+from app.engine.models.objective import BatchObjective, Readout, RowsObjective
+
+
+class Site(Protocol):
+    """An adapted linear layer: its key in the adapter arrays and the graph input that feeds its B copies."""
+
+    @property
+    def key(self) -> str: ...
+
+    @property
+    def input_name(self) -> str: ...
+
+
+@dataclass
+class Tuning:
+    """What a model hands the run once its layers are chosen: adapted sites, frozen A, the objective."""
+
+    sites: list  # Site objects, in the order the adapter file lists them
+    a: dict[str, np.ndarray]  # site key -> frozen A_scaled [in, r]
+    objective: RowsObjective
+    # The untuned read-out a fitted head starts from; None: the graph reads out by itself and takes no head.
+    base_readout: Readout | None
+    # [N, H] states of the frozen layers pooled over each text (a head's extra feature block), if the model
+    # has them for free; ``pooled_layer``: the layer they enter, as the exported head recomputes them.
+    pooled: Callable[[], np.ndarray] | None = None
+    pooled_layer: int | None = None
+    # The tokenizer's pieces by id, if the model's graph can compute features from them (character n-grams).
+    pieces: Callable[[], list[str | None]] | None = None
+    info: dict = field(default_factory=dict)  # facts for the checkpoint and the report
+
+
+@dataclass(frozen=True)
+class ExportedModel:
+    """A merged model written by ``TunableModel.export``."""
+
+    path: Path  # model.onnx
+    sha256: str  # of the file that holds the weights
+    files_sha256: dict[str, str] | None = None  # every file written, when there may be several
+
+
+class TunableModel(Protocol):
+    """A model a run can tune: layers, encoding, default layers, the objective, features, export."""
+
+    folder: Path
+    external_files: tuple[str, ...]  # files beside the model its weights live in (hashed for resume)
+
+    @property
+    def n_layers(self) -> int | None:
+        """Number of layers that can be named, or None when the graph's names carry no layer numbers."""
+        ...
+
+    def check_labels(self, labels: Sequence[str]) -> None:
+        """Raise GenbaError when the model cannot read out these labels (a classifier's class count)."""
+        ...
+
+    def encode(
+        self, spec: PromptSpec, examples, max_tokens: int, long_text: str = "truncate"
+    ) -> EncodedExamples:
+        """Token ids, answer position and label of each example, as the model reads them; a text over
+        ``max_tokens`` is cut as ``long_text`` says (``app.engine.data.prompting.encode_examples``)."""
+        ...
+
+    def default_layers(self, max_layers: int) -> tuple[list[int], dict] | None:
+        """The layers to tune when the user names none, and why; None: probe them (``ProbedModel``)."""
+        ...
+
+    def prepare_tuning(
+        self,
+        encoded: EncodedExamples,
+        layers: list[int],
+        projections: tuple[str, ...],
+        adapter_cfg: AdapterConfig,
+        *,
+        max_layers: int,
+        saved_sites: list[str] | None,
+        sink: EventSink,
+        spill_dir: Path | None = None,
+    ) -> Tuning:
+        """Adapt the chosen layers and build the objective on ``encoded`` (once per run).
+
+        ``saved_sites``: the site keys a resumed run adapted (``Tuning.info`` may record them).
+        """
+        ...
+
+    def site_shapes(self, sites: list) -> list[SiteShape]: ...
+
+    def export(
+        self,
+        tuning: Tuning,
+        b: dict[str, np.ndarray],
+        target: Path,
+        spec: PromptSpec,
+        *,
+        max_tokens: int,
+        head: ClassHead | None = None,
+        progress: Callable[[float], None] | None = None,
+        long_text: str = "truncate",
+    ) -> ExportedModel:
+        """Write ``target/model.onnx`` with the adapters folded in, atomically (``storage.replace_folder``);
+        ``genba_task.json`` beside it says how texts were cut (``max_tokens``, ``long_text``)."""
+        ...
+
+
+class ProbedModel(TunableModel, Protocol):
+    """A model whose layers are chosen by a forward probe (``app.engine.tuning.layer_select``)."""
+
+    def probe_objective(
+        self,
+        encoded: EncodedExamples,
+        rows: np.ndarray,
+        layers: list[int],
+        projections: tuple[str, ...],
+        adapter_cfg: AdapterConfig,
+    ) -> tuple[BatchObjective, list]:
+        """The ZO objective of ``rows`` with adapters on every projection of ``layers``, and those sites."""
+        ...

@@ -1,0 +1,182 @@
+"""The fitted read-outs of one run: the head ZO steps go through, its fold heads, and the features they follow.
+
+``app.engine.tuning.head`` fits a head; this module keeps a run's heads in step with the adapters. The head
+reads the final hidden state (``bank``: the latest features of each training example, updated by every
+accepted step without another forward) and fixed feature blocks the adapters cannot move (pooled frozen
+states, n-grams), chosen by cross-validation. With cross-fitting, step s draws from fold s % k only and
+reads out through the head fitted without that fold.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+
+from app.engine.data.ngrams import CharGrams, NgramVocabulary, fit_char_grams, fit_vocabulary
+from app.engine.data.prompting import EncodedExamples
+from app.engine.models.llama_graph import ClassHead
+from app.engine.models.objective import Readout
+from app.engine.models.tunable import Tuning
+from app.engine.tuning.head import (
+    FOLDS,
+    HeadFit,
+    class_head_of,
+    fit_fold_heads,
+    fold_of,
+    refit_head,
+    stack,
+)
+
+
+def _sub(arrays: dict[str, np.ndarray], prefix: str) -> dict[str, np.ndarray]:
+    """The arrays saved under ``prefix``, without it (the inverse of ``_prefixed``)."""
+    return {k[len(prefix) :]: v for k, v in arrays.items() if k.startswith(prefix)}
+
+
+def _prefixed(prefix: str, arrays: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    return {prefix + k: v for k, v in arrays.items()}
+
+
+class RunHeads:
+    """A run's heads; ``enabled`` is False when the run reads out through the base read-out only."""
+
+    def __init__(
+        self,
+        tuning: Tuning,
+        encoded: EncodedExamples,
+        train_rows: np.ndarray,
+        *,
+        head_setting: str,
+        cross_fit: bool,
+        seed: int,
+        saved: dict[str, np.ndarray],
+    ) -> None:
+        self.objective = tuning.objective
+        self.base = tuning.base_readout  # the label words (None: the graph reads out by itself)
+        self.n_examples = len(encoded)
+        self.train_rows = train_rows
+        self.labels = encoded.label_index[train_rows]  # [n_train] class of each training example
+        self.cross_fit = cross_fit
+        self.head: HeadFit | None = None  # the read-out ZO steps go through (None: the base read-out)
+        self.best: HeadFit | None = None  # the read-out of the best adapters
+        self.bank: np.ndarray | None = None  # [n_train, H] latest features of each training example
+        self.fold_heads: list[HeadFit] = []  # head k: fitted without fold k, read out by ZO steps on fold k
+        self.fold_readouts: list[Readout] = []
+        self.folds = fold_of(self.labels, seed)
+        # Features of every encoded example that the adapters cannot move, by name; cross-validation on the
+        # training examples picks which of them the head reads (app.engine.tuning.head).
+        self.blocks: dict[str, sp.csr_matrix] = {}
+        self.vocab: NgramVocabulary | None = None
+        self.chars: CharGrams | None = None
+        self.pooled_layer = tuning.pooled_layer
+        # A graph that reads out by itself (a user's ONNX model as exported) takes no head.
+        self.enabled = head_setting != "none" and self.base is not None
+        if not self.enabled:
+            return
+        if head_setting == "auto":
+            if tuning.pooled is not None:
+                # The frozen layers' states over the whole text (free from the prefix cache, for one).
+                self.blocks["pooled"] = sp.csr_matrix(tuning.pooled().astype(np.float64))
+            self.vocab = (
+                NgramVocabulary.from_arrays(_sub(saved, "ngrams/"))
+                if "ngrams/idf" in saved
+                else fit_vocabulary([encoded.ids[i] for i in train_rows])
+            )
+            self.blocks["ngrams"] = self.vocab.transform(encoded.ids)
+            if tuning.pieces is not None:
+                # Character n-grams inside the word pieces: the keyword model's evidence, from the token ids.
+                pieces = tuning.pieces()
+                self.chars = (
+                    CharGrams.from_arrays(_sub(saved, "chars/"), pieces)
+                    if "chars/idf" in saved
+                    else fit_char_grams(pieces, [encoded.ids[i] for i in train_rows])
+                )
+                self.blocks["chars"] = self.chars.transform(encoded.ids)
+        if "bank" in saved:
+            self.bank = saved["bank"]
+            self.best = HeadFit.from_arrays(_sub(saved, "best_head/")) if "best_head/v" in saved else None
+            k, folds = 0, []
+            while f"fold_head{k}/v" in saved:
+                folds.append(HeadFit.from_arrays(_sub(saved, f"fold_head{k}/")))
+                k += 1
+            self._set(HeadFit.from_arrays(_sub(saved, "head/")), folds)
+
+    # --- reading out ------------------------------------------------------------------------------------------
+    def readout(self, head: HeadFit | None) -> Readout | None:
+        """The read-out through ``head``; None: the base read-out."""
+        if head is None:
+            return self.base
+        return Readout(head.head(), head.offsets(stack(self.blocks, head.blocks), self.n_examples))
+
+    def fold_of_step(self, step: int) -> tuple[np.ndarray, Readout] | None:
+        """Cross-fitting: the training rows step ``step`` may draw from and their read-out (None: all rows)."""
+        if not self.fold_heads:
+            return None
+        k = step % len(self.fold_heads)
+        return np.flatnonzero(self.folds == k), self.fold_readouts[k]
+
+    def class_head(self, head: HeadFit | None) -> ClassHead | None:
+        """The fitted head in the exported graph's terms (None: the label words are the read-out)."""
+        if head is None:
+            return None
+        widths = {name: m.shape[1] for name, m in self.blocks.items()}
+        return class_head_of(head, widths, self.vocab, self.pooled_layer, self.chars)
+
+    # --- fitting ------------------------------------------------------------------------------------------------
+    def train_blocks(self) -> dict[str, sp.csr_matrix]:
+        """Every fixed block, training examples only (what ``head.fit_head`` chooses among)."""
+        return {name: m[self.train_rows] for name, m in self.blocks.items()}
+
+    def start(self, fit: HeadFit, features: np.ndarray, options: list) -> dict:
+        """Adopt the first head, fitted on the frozen model's ``features``; returns its facts for the report."""
+        self.bank = features.astype(np.float32)
+        self.adopt(fit, features)
+        return {
+            "features": fit.name,
+            "lambda": fit.lam,
+            "cv_accuracy": fit.cv_accuracy,
+            "ngram_columns": int(self.blocks["ngrams"].shape[1]) if "ngrams" in self.blocks else 0,
+            "char_gram_columns": int(self.blocks["chars"].shape[1]) if "chars" in self.blocks else 0,
+            "pooled_layer": self.pooled_layer if "pooled" in self.blocks else None,
+            "options": options,
+        }
+
+    def adopt(self, head: HeadFit, features: np.ndarray) -> None:
+        """Read out through ``head``; when cross-fitting, also through one head per fold fitted from it."""
+        x = self._train_stack(head)
+        cross_fit = self.cross_fit and np.bincount(self.folds, minlength=FOLDS).min() >= 1
+        folds = (
+            fit_fold_heads(head, features, self.labels, self.base.head, x, self.folds) if cross_fit else []
+        )
+        self._set(head, folds)
+
+    def refit(self) -> None:
+        """The head (and the fold heads) refitted to the latest features the steps computed (``bank``)."""
+        x = self._train_stack(self.head)
+        self.adopt(refit_head(self.head, self.bank, self.labels, self.base.head, x), self.bank)
+
+    def _train_stack(self, head: HeadFit) -> sp.csr_matrix | None:
+        """The fixed blocks ``head`` reads, training examples only (None: it reads none)."""
+        x = stack(self.blocks, head.blocks)
+        return x[self.train_rows] if x is not None else None
+
+    def _set(self, head: HeadFit, fold_heads: list[HeadFit]) -> None:
+        self.head, self.fold_heads = head, fold_heads
+        self.objective.readout = self.readout(head)
+        self.fold_readouts = [self.readout(h) for h in fold_heads]
+
+    # --- the checkpoint -----------------------------------------------------------------------------------------
+    def arrays(self) -> dict[str, np.ndarray]:
+        """Everything a resumed run needs to carry on with the same heads, by checkpoint key."""
+        if self.head is None:
+            return {}
+        arrays = {"bank": self.bank} | _prefixed("head/", self.head.to_arrays())
+        if self.best is not None:
+            arrays |= _prefixed("best_head/", self.best.to_arrays())
+        if self.vocab is not None:
+            arrays |= _prefixed("ngrams/", self.vocab.to_arrays())
+        if self.chars is not None:
+            arrays |= _prefixed("chars/", self.chars.to_arrays())
+        for k, head in enumerate(self.fold_heads):
+            arrays |= _prefixed(f"fold_head{k}/", head.to_arrays())
+        return arrays

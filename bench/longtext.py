@@ -11,7 +11,8 @@ accuracy, once. Wall clock counts the text preparation, encoding, the frozen for
 - ``truncate``: Subject + body (``app.engine.data.email_text``), cut at ``max_tokens``;
 - ``head_tail``: Subject + body, first and last tokens kept (``prompting.prompt_ends``);
 - ``chunks``: as ``truncate`` for the answer state, but the pooled block averages the states of up to
-  ``--windows`` successive windows of the text (the extra windows through the frozen layers only).
+  ``--windows`` successive windows of the text (the extra windows through the frozen layers only; run
+  ``windows`` and ``truncate`` first, in parallel if you like, then ``chunks``).
 
 Writes OUT/longtext_compare.jsonl (one line per variant).
 """
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import time
 from pathlib import Path
 
@@ -36,6 +38,7 @@ from app.engine.tuning.config import TuneConfig
 from app.engine.tuning.head import fit_head, stack
 from app.engine.tuning.scoring import features_of
 from bench.datasets import SPAM_TEMPLATE, spam_assassin_sample
+from bench.hybrid import linear_probe, run_legs
 
 N_EMAILS = 1500
 # 1,500 rows -> 1,000 train / 200 validation / 300 test in the engine's own split.
@@ -48,9 +51,13 @@ def spam_config(out: Path, **kw) -> TuneConfig:
 
 
 def score_variant(
-    model: LlamaModel, cfg: TuneConfig, variant: str, layer: int, windows: int, n_train: int, reuse: dict
-) -> dict:
-    """``reuse``: the "truncate" variant leaves its features here; "chunks" adds windows to them."""
+    model: LlamaModel, cfg: TuneConfig, variant: str, layer: int, windows: int, n_train: int, out: Path
+) -> dict | None:
+    """Features of one variant, saved to OUT/features_<variant>.npz, and the head's test accuracy.
+
+    "windows" computes only the pooled states of the windows after the first (saved, no score); "chunks"
+    then adds them to "truncate"'s first window, so the two can run in parallel processes.
+    """
     t0 = time.monotonic()
     data = load_examples(cfg.data, emails="raw" if variant == "raw" else "body")
     split = cfg.split(data.examples)
@@ -64,9 +71,33 @@ def score_variant(
     enc = encode_examples(tok, spec, everything, cfg.max_tokens, long_text)
     t_encode = time.monotonic() - t0
     label_words = Readout.label_words(model.label_head(enc.label_token_ids), len(enc))
-    if variant == "chunks" and "truncate" in reuse:  # the same first window: its cost is added below
-        feats, pooled, before = reuse["truncate"]
-        t0 -= before
+    n_windows = np.ones(len(enc))
+    if variant == "windows":
+        extra, owner = [], []
+        for r, ex in enumerate(everything):
+            for w in text_windows(tok, spec, ex.text, cfg.max_tokens, windows)[1:]:
+                extra.append(w)
+                owner.append(r)
+        more = model.build_prefix_cache(
+            EncodedExamples(tuple(extra), np.zeros(len(extra), np.int64), enc.label_token_ids), layer
+        )
+        pooled_sum = np.zeros((len(enc), model.cfg.hidden), np.float32)
+        np.add.at(pooled_sum, np.array(owner), more.pooled())
+        np.add.at(n_windows, np.array(owner), 1)
+        np.savez(
+            out / "features_windows.npz",
+            pooled_sum=pooled_sum,
+            n_windows=n_windows,
+            seconds=time.monotonic() - t0 - t_encode,
+        )
+        return None
+    if variant == "chunks":  # the first window is "truncate"'s; its forward time is added to this one
+        first = np.load(out / "features_truncate.npz")
+        rest = np.load(out / "features_windows.npz")
+        feats = first["feats"]
+        n_windows = rest["n_windows"]
+        pooled = (first["pooled"] + rest["pooled_sum"]) / n_windows[:, None].astype(np.float32)
+        t0 -= float(first["seconds"]) + float(rest["seconds"])
         t_prefix = t_features = time.monotonic() - t0
     else:
         cache = model.build_prefix_cache(enc, layer)
@@ -76,22 +107,7 @@ def score_variant(
         feats = features_of(objective, {}, np.arange(len(enc)))
         pooled = cache.pooled()
         t_features = time.monotonic() - t0
-        reuse[variant] = (feats, pooled.copy(), t_features - t_encode)
-    n_windows = np.ones(len(enc))
-    if variant == "chunks":
-        extra, owner = [], []
-        for r, ex in enumerate(everything):
-            for w in text_windows(tok, spec, ex.text, cfg.max_tokens, windows)[1:]:
-                extra.append(w)
-                owner.append(r)
-        if extra:
-            more = model.build_prefix_cache(
-                EncodedExamples(tuple(extra), np.zeros(len(extra), np.int64), enc.label_token_ids), layer
-            )
-            owner = np.array(owner)
-            np.add.at(pooled, owner, more.pooled())
-            np.add.at(n_windows, owner, 1)
-            pooled = pooled / n_windows[:, None].astype(np.float32)
+        np.savez(out / f"features_{variant}.npz", feats=feats, pooled=pooled, seconds=t_features - t_encode)
     t_chunks = time.monotonic() - t0
     n_tr, n_va = len(train), 0
     tr, te = np.arange(n_tr), np.arange(n_tr, len(enc))
@@ -134,6 +150,29 @@ def score_variant(
     }
 
 
+def side_by_side(out: Path, n: int, legs: list[float], long_text: str, threads: int | None) -> dict:
+    """Zero-shot, keyword model and the hybrid at each leg (bench.hybrid.run_legs), then the linear probe,
+    on the engine's own split of ``n`` e-mails (test 300, validation 200 at most, the rest training)."""
+    data = spam_assassin_sample(out, n=n)
+    split = {"val_fraction": 200 / n, "test_fraction": 300 / n, "max_val": 200, "max_test": 300}
+    cfg = TuneConfig(
+        data=str(data),
+        out_dir=str(out / f"side_{n}_{long_text}"),
+        template=SPAM_TEMPLATE,
+        long_text=long_text,
+        threads=threads,
+        **split,
+    )
+    started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    result = {"started": started, "n": n, "long_text": long_text, "load_start": os.getloadavg()[0]}
+    result["hybrid"] = run_legs(cfg, legs)
+    result["probe"] = linear_probe(cfg)
+    result["load_end"] = os.getloadavg()[0]
+    with (out / "longtext_side.jsonl").open("a", encoding="utf-8") as f:
+        f.write(json.dumps(result) + "\n")
+    return result
+
+
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(prog="python -m bench.longtext")
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -145,17 +184,28 @@ def main(argv: list[str] | None = None) -> None:
     c.add_argument("--max-tokens", type=int, default=128)
     c.add_argument("--threads", type=int, default=1)
     c.add_argument("--out", default="bench/out.longtext")
+    b = sub.add_parser("side")
+    b.add_argument("--n", type=int, default=1500, help="e-mails in the sample the engine splits")
+    b.add_argument("--legs", default="5,15")
+    b.add_argument("--long-text", default="head_tail")
+    b.add_argument("--threads", type=int, default=1)
+    b.add_argument("--out", default="bench/out.longtext")
     args = ap.parse_args(argv)
     out = Path(args.out)
+    if args.cmd == "side":
+        legs = [float(x) for x in args.legs.split(",")]
+        print(json.dumps(side_by_side(out, args.n, legs, args.long_text, args.threads)), flush=True)
+        return
     cfg = spam_config(out, max_tokens=args.max_tokens)
     # One ORT thread, no spinning: with 10+ runnable jobs on the 2 cores, a second thread mostly waited at
     # barriers for a descheduled partner (as torch's 2 OpenMP threads were 4x slower than 1, bench/README.md).
     model = LlamaModel.open(
         ensure_converted(resolve_model(cfg.model)), threads=args.threads, share_cores=True
     )
-    reuse: dict = {}
     for variant in args.variants.split(","):
-        result = score_variant(model, cfg, variant, args.layer, args.windows, args.n_train, reuse)
+        result = score_variant(model, cfg, variant, args.layer, args.windows, args.n_train, out)
+        if result is None:
+            continue
         print(json.dumps({k: v for k, v in result.items() if k != "options"}), flush=True)
         with (out / "longtext_compare.jsonl").open("a", encoding="utf-8") as f:
             f.write(json.dumps(result) + "\n")

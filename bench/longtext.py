@@ -1,20 +1,21 @@
 """Long texts (issue 11 item 6): how a long e-mail should reach the model, measured on SpamAssassin.
 
-    python -m bench.longtext compare [--variants raw,truncate,head_tail,chunks] [--layer 22]
+    python -m bench.longtext compare --variants truncate   # one process per variant; run them side by side
+    python -m bench.longtext side --n 1500 --legs 5,15      # zero-shot, keyword, hybrid legs, linear probe
 
-Every variant is scored the way a run's first model is made: features of the frozen model (final-norm state
-at the answer position, states entering ``--layer`` pooled over the text, word-piece n-grams), the exact head
-(``app.engine.tuning.head.fit_head``: blocks and strength by 3-fold CV on training rows only), then test
-accuracy, once. Wall clock counts the text preparation, encoding, the frozen forwards and the head fit.
+``compare`` scores how the text is prepared, on the same seeded rows of the engine's split of a fixed
+1,500-e-mail sample (default 200 training / 200 test rows, because the 2-core machine is shared):
 
 - ``raw``: the whole message, headers included, cut at ``max_tokens`` (the engine before this change);
 - ``truncate``: Subject + body (``app.engine.data.email_text``), cut at ``max_tokens``;
-- ``head_tail``: Subject + body, first and last tokens kept (``prompting.prompt_ends``);
-- ``chunks``: as ``truncate`` for the answer state, but the pooled block averages the states of up to
-  ``--windows`` successive windows of the text (the extra windows through the frozen layers only; run
-  ``windows`` and ``truncate`` first, in parallel if you like, then ``chunks``).
+- ``head_tail``: Subject + body, the prompt's first and last tokens kept (``prompting.prompt_ends``);
+- ``chunks``: Subject + body in up to ``--windows`` successive windows (``prompting.text_windows``), each
+  through the frozen layers, the pooled states averaged over the windows.
 
-Writes OUT/longtext_compare.jsonl (one line per variant).
+Each variant runs the frozen layers below ``--layer`` once per window and reads out with logistic
+regression (C by 3-fold CV on the training rows) on the pooled states, on those plus the word-piece
+n-grams, and the keyword model on the prepared texts. Wall clock counts text preparation, encoding, the
+frozen forwards and the fits. Writes OUT/longtext_compare.jsonl (one line per variant).
 """
 
 from __future__ import annotations
@@ -27,16 +28,17 @@ from pathlib import Path
 
 import numpy as np
 import scipy.sparse as sp
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import cross_val_score
+from threadpoolctl import threadpool_limits
 
 from app.engine.data.examples import load_examples
+from app.engine.data.keyword_model import _vectorize
 from app.engine.data.ngrams import fit_vocabulary
 from app.engine.data.prompting import EncodedExamples, encode_examples, make_prompt_spec, text_windows
-from app.engine.models.adapters import AdapterConfig
 from app.engine.models.catalog import ensure_converted, resolve_model
-from app.engine.models.llama_model import LlamaModel, Readout, SuffixObjective
+from app.engine.models.llama_model import LlamaModel
 from app.engine.tuning.config import TuneConfig
-from app.engine.tuning.head import fit_head, stack
-from app.engine.tuning.scoring import features_of
 from bench.datasets import SPAM_TEMPLATE, spam_assassin_sample
 from bench.hybrid import linear_probe, run_legs
 
@@ -50,103 +52,90 @@ def spam_config(out: Path, **kw) -> TuneConfig:
     return TuneConfig(data=str(data), out_dir=str(out / "run"), template=SPAM_TEMPLATE, **SPLIT, **kw)
 
 
-def score_variant(
-    model: LlamaModel, cfg: TuneConfig, variant: str, layer: int, windows: int, n_train: int, out: Path
-) -> dict | None:
-    """Features of one variant, saved to OUT/features_<variant>.npz, and the head's test accuracy.
-
-    "windows" computes only the pooled states of the windows after the first (saved, no score); "chunks"
-    then adds them to "truncate"'s first window, so the two can run in parallel processes.
-    """
-    t0 = time.monotonic()
+def _rows(cfg: TuneConfig, variant: str, n_train: int, n_test: int):
+    """The engine's split of the sample; seeded subsamples of its training and test rows (time: the
+    machine is shared), the same rows for every variant."""
     data = load_examples(cfg.data, emails="raw" if variant == "raw" else "body")
     split = cfg.split(data.examples)
+    rng = np.random.default_rng(0)
+    train = [split.train[i] for i in np.sort(rng.permutation(len(split.train))[:n_train])]
+    test = [split.test[i] for i in np.sort(rng.permutation(len(split.test))[:n_test])]
+    return data, train, test
+
+
+def _cv_logistic(x_train, y_train, x_test, y_test) -> dict:
+    """Logistic regression, C by 3-fold CV on the training rows, scored once on the test rows."""
+    cv = [
+        (cross_val_score(LogisticRegression(C=c, max_iter=3000), x_train, y_train, cv=3).mean(), c)
+        for c in (0.1, 1.0, 10.0, 100.0)
+    ]
+    cv_acc, c = max(cv)
+    model = LogisticRegression(C=c, max_iter=3000).fit(x_train, y_train)
+    return {"test_accuracy": float((model.predict(x_test) == y_test).mean()), "c": c, "cv_accuracy": cv_acc}
+
+
+@threadpool_limits.wrap(limits=1, user_api="blas")
+def score_variant(
+    model: LlamaModel, cfg: TuneConfig, variant: str, layer: int, windows: int, n_train: int, n_test: int
+) -> dict:
+    """Text preparation + the frozen layers below ``layer`` on one variant, then three read-outs.
+
+    The read-outs, each a logistic regression with C chosen by 3-fold CV on the training rows: the states
+    entering ``layer`` pooled over the text (``PrefixCache.pooled``, averaged over windows for "chunks"),
+    those plus the word-piece n-grams of the tokens the model read (``data.ngrams``), and the keyword model
+    on the prepared texts (TF-IDF char 2-4 + words).
+    """
+    t0 = time.monotonic()
+    data, train, test = _rows(cfg, variant, n_train, n_test)
     spec = make_prompt_spec(data.labels, cfg.template, cfg.label_words)
-    # The engine's split; a seeded subsample of its training rows (the machine is shared: time) and all of test.
-    picked = np.sort(np.random.default_rng(0).permutation(len(split.train))[:n_train])
-    train = tuple(split.train[i] for i in picked)
-    everything = train + split.test
+    everything = train + test
     tok = model.tokenizer()
     long_text = "head_tail" if variant == "head_tail" else "truncate"
     enc = encode_examples(tok, spec, everything, cfg.max_tokens, long_text)
+    windows_of = [[ids] for ids in enc.ids]
+    if variant == "chunks":
+        windows_of = [text_windows(tok, spec, ex.text, cfg.max_tokens, windows) for ex in everything]
+    flat = [w for ws in windows_of for w in ws]
+    owner = np.repeat(np.arange(len(everything)), [len(ws) for ws in windows_of])
     t_encode = time.monotonic() - t0
-    label_words = Readout.label_words(model.label_head(enc.label_token_ids), len(enc))
-    n_windows = np.ones(len(enc))
-    if variant == "windows":
-        extra, owner = [], []
-        for r, ex in enumerate(everything):
-            for w in text_windows(tok, spec, ex.text, cfg.max_tokens, windows)[1:]:
-                extra.append(w)
-                owner.append(r)
-        more = model.build_prefix_cache(
-            EncodedExamples(tuple(extra), np.zeros(len(extra), np.int64), enc.label_token_ids), layer
-        )
-        pooled_sum = np.zeros((len(enc), model.cfg.hidden), np.float32)
-        np.add.at(pooled_sum, np.array(owner), more.pooled())
-        np.add.at(n_windows, np.array(owner), 1)
-        np.savez(
-            out / "features_windows.npz",
-            pooled_sum=pooled_sum,
-            n_windows=n_windows,
-            seconds=time.monotonic() - t0 - t_encode,
-        )
-        return None
-    if variant == "chunks":  # the first window is "truncate"'s; its forward time is added to this one
-        first = np.load(out / "features_truncate.npz")
-        rest = np.load(out / "features_windows.npz")
-        feats = first["feats"]
-        n_windows = rest["n_windows"]
-        pooled = (first["pooled"] + rest["pooled_sum"]) / n_windows[:, None].astype(np.float32)
-        t0 -= float(first["seconds"]) + float(rest["seconds"])
-        t_prefix = t_features = time.monotonic() - t0
-    else:
-        cache = model.build_prefix_cache(enc, layer)
-        t_prefix = time.monotonic() - t0
-        session = model.loss_session(layer, [], AdapterConfig())
-        objective = SuffixObjective(session, cache, enc, label_words, [])
-        feats = features_of(objective, {}, np.arange(len(enc)))
-        pooled = cache.pooled()
-        t_features = time.monotonic() - t0
-        np.savez(out / f"features_{variant}.npz", feats=feats, pooled=pooled, seconds=t_features - t_encode)
-    t_chunks = time.monotonic() - t0
-    n_tr, n_va = len(train), 0
-    tr, te = np.arange(n_tr), np.arange(n_tr, len(enc))
-    y = enc.label_index
-    vocab = fit_vocabulary([enc.ids[i] for i in tr])
-    blocks = {"pooled": sp.csr_matrix(pooled.astype(np.float64)), "ngrams": vocab.transform(enc.ids)}
-    fit, options = fit_head(feats[tr], y[tr], label_words.head, {k: m[tr] for k, m in blocks.items()})
-    test_acc = float(
-        (
-            fit.logits(feats[te], stack(blocks, fit.blocks)[te] if fit.blocks else None).argmax(1) == y[te]
-        ).mean()
+    cache = model.build_prefix_cache(
+        EncodedExamples(tuple(flat), np.zeros(len(flat), np.int64), enc.label_token_ids), layer
     )
-    zero_shot = float(((feats[te] @ label_words.head.T).argmax(1) == y[te]).mean())
+    pooled = np.zeros((len(everything), model.cfg.hidden), np.float32)
+    np.add.at(pooled, owner, cache.pooled())
+    n_windows = np.bincount(owner, minlength=len(everything))
+    pooled /= n_windows[:, None]
+    t_forward = time.monotonic() - t0
+    tr, te = np.arange(len(train)), np.arange(len(train), len(everything))
+    y = enc.label_index
+    vocab = fit_vocabulary([w for r in tr for w in windows_of[r]])
+    grams = sp.vstack([vocab.transform(ws).mean(axis=0) for ws in windows_of]).tocsr()
+    both = sp.hstack([sp.csr_matrix(pooled.astype(np.float64)), grams]).tocsr()
+    result = {
+        "pooled": _cv_logistic(pooled[tr], y[tr], pooled[te], y[te]),
+        "pooled+ngrams": _cv_logistic(both[tr], y[tr], both[te], y[te]),
+    }
     seconds = time.monotonic() - t0
-    lengths = np.array([len(x) for x in enc.ids])
+    x_tr, (x_te,) = _vectorize([e.text for e in train], [[e.text for e in test]])
+    result["keyword"] = _cv_logistic(x_tr, y[tr], x_te, y[te])
+    lengths = np.array([len(x) for x in flat])
     return {
         "variant": variant,
         "layer": layer,
         "max_tokens": cfg.max_tokens,
-        "examples": [n_tr, n_va, len(te)],
+        "examples": [len(train), len(test)],
         "emails_prepared": data.emails,
-        "mean_tokens": float(lengths.mean()),
-        "cut": float((lengths >= cfg.max_tokens).mean()),
-        "mean_windows": float(n_windows.mean()),
-        "zero_shot_test": zero_shot,
-        "head": fit.name,
-        "lambda": fit.lam,
-        "cv_accuracy": fit.cv_accuracy,
-        "test_accuracy": test_acc,
-        "options": options,
+        "mean_tokens_per_window": float(lengths.mean()),
+        "windows_per_text": float(n_windows.mean()),
+        "tokens_through_the_model": int(lengths.sum()),
+        **result,
         "seconds": {
-            "encode": round(t_encode, 1),
-            "prefix": round(t_prefix - t_encode, 1),
-            "suffix": round(t_features - t_prefix, 1),
-            "extra_windows": round(t_chunks - t_features, 1),
-            "head": round(seconds - t_chunks, 1),
+            "prepare_encode": round(t_encode, 1),
+            "frozen_layers": round(t_forward - t_encode, 1),
+            "fit": round(seconds - t_forward, 1),
             "total": round(seconds, 1),
         },
-        "accuracy_per_minute": test_acc / (seconds / 60),
+        "accuracy_per_minute": result["pooled+ngrams"]["test_accuracy"] / (seconds / 60),
     }
 
 
@@ -178,9 +167,10 @@ def main(argv: list[str] | None = None) -> None:
     sub = ap.add_subparsers(dest="cmd", required=True)
     c = sub.add_parser("compare")
     c.add_argument("--variants", default="truncate,raw,head_tail,chunks")
-    c.add_argument("--layer", type=int, default=22)
+    c.add_argument("--layer", type=int, default=8)
     c.add_argument("--windows", type=int, default=3)
-    c.add_argument("--n-train", type=int, default=300, help="training rows used (of the split's 1,000)")
+    c.add_argument("--n-train", type=int, default=200, help="training rows used (of the split's 1,000)")
+    c.add_argument("--n-test", type=int, default=200, help="test rows used (of the split's 300)")
     c.add_argument("--max-tokens", type=int, default=128)
     c.add_argument("--threads", type=int, default=1)
     c.add_argument("--out", default="bench/out.longtext")
@@ -203,10 +193,8 @@ def main(argv: list[str] | None = None) -> None:
         ensure_converted(resolve_model(cfg.model)), threads=args.threads, share_cores=True
     )
     for variant in args.variants.split(","):
-        result = score_variant(model, cfg, variant, args.layer, args.windows, args.n_train, out)
-        if result is None:
-            continue
-        print(json.dumps({k: v for k, v in result.items() if k != "options"}), flush=True)
+        result = score_variant(model, cfg, variant, args.layer, args.windows, args.n_train, args.n_test)
+        print(json.dumps(result), flush=True)
         with (out / "longtext_compare.jsonl").open("a", encoding="utf-8") as f:
             f.write(json.dumps(result) + "\n")
 

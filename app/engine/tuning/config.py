@@ -155,6 +155,7 @@ class TuneConfig:
         d["projections"] = tuple(d["projections"])
         if d.get("tuned_layers") is not None:
             d["tuned_layers"] = tuple(d["tuned_layers"])
+        d.setdefault("long_text", "truncate")  # runs saved before the setting existed cut their texts so
         known = set(cls.__dataclass_fields__)
         return cls(**{k: v for k, v in d.items() if k in known})
 

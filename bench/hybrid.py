@@ -58,12 +58,12 @@ def linear_probe(cfg: TuneConfig) -> dict:
     from sklearn.linear_model import LogisticRegression
 
     t0 = time.monotonic()
-    model = LlamaModel.open(ensure_converted(resolve_model(cfg.model)))
+    model = LlamaModel.open(ensure_converted(resolve_model(cfg.model)), threads=cfg.threads)
     data = load_examples(cfg.data)
     split = cfg.split(data.examples)
     spec = make_prompt_spec(data.labels, cfg.template, cfg.label_words)
     parts = (split.train, split.val, split.test)
-    enc = encode_examples(model.tokenizer(), spec, sum(parts, ()), cfg.max_tokens)
+    enc = encode_examples(model.tokenizer(), spec, sum(parts, ()), cfg.max_tokens, cfg.long_text)
     session = model.loss_session(0, [], AdapterConfig(), from_ids=True)
     readout = Readout.label_words(model.label_head(enc.label_token_ids), len(enc))
     objective = SuffixObjective(session, None, enc, readout, [])

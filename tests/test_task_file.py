@@ -28,8 +28,17 @@ def test_the_task_file_and_report_store_max_tokens(export_with_short_texts):
     model, _ = export_with_short_texts
     task = json.loads((model.parent / TASK_FILE).read_text(encoding="utf-8"))
     assert task["max_tokens"] == MAX_TOKENS
-    # "output": the fitted head's class scores are what the run was scored with.
-    assert set(task) == {"template", "labels", "label_words", "max_tokens", "output"}
+    # "output": the fitted head's class scores are what the run was scored with; "long_text" and
+    # "keep_tokens": how a prompt over max_tokens was cut (tests/test_long_text.py).
+    assert set(task) == {
+        "template",
+        "labels",
+        "label_words",
+        "max_tokens",
+        "long_text",
+        "keep_tokens",
+        "output",
+    }
     report = json.loads((model.parent.parent / "report.json").read_text(encoding="utf-8"))
     assert report["prompt"] == task
 

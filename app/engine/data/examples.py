@@ -17,6 +17,9 @@ that was not read, whose reason starts "Only the first". Whole-file problems (mi
 large, no header, fewer than 2 labels, nothing usable) raise ``GenbaError``. Files are streamed: the size is
 checked with ``os.stat`` before anything is read, and at most ``max_bytes`` are ever read.
 
+A text that is a raw e-mail (an RFC 5322 header block first) becomes its Subject line and readable body
+(``app.engine.data.email_text``) unless ``emails="raw"``: the transport headers filled the 128-token window
+on the SpamAssassin corpus (docs/BENCHMARKS.md, long texts).
 Text is NFC-normalised, stripped and its whitespace runs collapsed to one space; labels are NFC-normalised
 and stripped. No label value is special ("NA" is a label like any other; callers filter).
 """
@@ -37,6 +40,7 @@ from typing import TextIO
 
 import numpy as np
 
+from app.engine.data.email_text import email_text
 from app.engine.data.text_files import UNDECODABLE, detect_encoding, open_text, read_error, size_text
 from app.engine.errors import GenbaError
 
@@ -116,6 +120,7 @@ class Dataset:
     label_column: str | None
     encoding: str  # "utf-8", "utf-8-sig", "utf-16" or "cp932"; folders of mixed files: "cp932, utf-8"
     sources: tuple[str, ...]
+    emails: int = 0  # texts read as raw e-mails and reduced to their Subject and body
 
     @property
     def labels(self) -> tuple[str, ...]:
@@ -526,8 +531,12 @@ def load_examples(
     label_column: str | None = None,
     max_bytes: int = 200 * 1024 * 1024,
     max_rows: int = 200_000,
+    emails: str = "body",
 ) -> Dataset:
-    """Read labelled examples from a file or folder; see the module docstring for what is accepted."""
+    """Read labelled examples from a file or folder; see the module docstring for what is accepted.
+
+    ``emails``: "body" reads a raw e-mail as its Subject and body, "raw" keeps it whole (headers too).
+    """
     path = Path(path)
     skipped: list[SkippedRow] = []
     columns: list[str] = []
@@ -541,6 +550,7 @@ def load_examples(
                 label_column=label_column,
                 max_bytes=max_bytes,
                 max_rows=max_rows,
+                emails=emails,
             )
         try:
             raw, sources, encoding = _folder_examples(path, label_folders, max_bytes, max_rows, skipped)
@@ -554,8 +564,11 @@ def load_examples(
         raw = [Example(r.get(tc, ""), r.get(lc, ""), str(path), line) for line, r in records]
         sources = [str(path)]
     examples = []
+    n_emails = 0
     for e in raw:
-        text, label = _clean_text(e.text), _clean_label(e.label)
+        body = email_text(e.text) if emails == "body" else e.text
+        n_emails += body is not e.text
+        text, label = _clean_text(body), _clean_label(e.label)
         if not text and tc is None:
             _skip(skipped, e.source, e.line, "The text file is empty.", "テキストファイルが空です。")
         elif not text:
@@ -597,7 +610,9 @@ def load_examples(
             f"2 件以上の例を持つラベルが 2 種類未満です（「{labels[0]}」のみ）。区別する対象がありません。",
             path=path,
         )
-    return Dataset(tuple(examples), tuple(skipped), tuple(columns), tc, lc, encoding, tuple(sources))
+    return Dataset(
+        tuple(examples), tuple(skipped), tuple(columns), tc, lc, encoding, tuple(sources), n_emails
+    )
 
 
 def _preview_folders(folder: Path, label_folders: list[Path], max_rows: int) -> list[tuple[str, ...]]:

@@ -189,20 +189,57 @@ def label_token_ids(tokenizer, spec: PromptSpec, distinct: bool = True) -> np.nd
     return np.array(firsts, dtype=np.int64)
 
 
+LONG_TEXT = ("truncate", "head_tail")
+
+
+def _template_parts(spec: PromptSpec) -> tuple[str, str]:
+    """The rendered template before and after the text."""
+    before, _, after = spec.render("\0").partition("\0") if "\0" not in spec.template else ("", "", "")
+    return before, after
+
+
+def prompt_ends(tokenizer, spec: PromptSpec, max_tokens: int) -> tuple[int, int]:
+    """(head, tail): a prompt longer than ``max_tokens`` keeps its first ``head`` and last ``tail`` tokens.
+
+    The tail holds the template's end (the question) and half the room left for the text, the head the
+    template's start and the other half: the opening (for an e-mail, its Subject) and the closing of a long
+    text both reach the model.
+    """
+    before, after = _template_parts(spec)
+    n_before = len(tokenizer.encode(before).ids)  # with the tokenizer's own start token, as the prompt
+    n_after = len(tokenizer.encode(after, add_special_tokens=False).ids)
+    room = max_tokens - n_before - n_after
+    if room < 2:  # the template alone fills the window: keep its end, as truncation does
+        return 0, max_tokens
+    tail = n_after + room // 2
+    return max_tokens - tail, tail
+
+
 def encode_examples(
-    tokenizer, spec: PromptSpec, examples, max_tokens: int = 256, distinct_first_tokens: bool = True
+    tokenizer,
+    spec: PromptSpec,
+    examples,
+    max_tokens: int = 256,
+    long_text: str = "truncate",
+    distinct_first_tokens: bool = True,
 ) -> EncodedExamples:
     """Tokenize rendered prompts; over-long texts are cut (the template is always kept whole).
+
+    ``long_text``: "truncate" keeps the text's beginning; "head_tail" keeps the prompt's first and last
+    tokens (``prompt_ends``), dropping the middle of the text.
 
     The tokenizer's own special tokens are added (a BOS where the model wants one: Gemma, Llama 3).
     ``distinct_first_tokens=False`` accepts label words that start alike: the encoded examples then carry
     every label token (``label_tokens``) so each class is scored by its whole word.
     """
     index = {lab: i for i, lab in enumerate(spec.labels)}
+    ends = prompt_ends(tokenizer, spec, max_tokens) if long_text == "head_tail" else None
     encoded = []
     for ex in examples:
         text = ex.text
         ids = tokenizer.encode(spec.render(text)).ids
+        if ends is not None and len(ids) > max_tokens:
+            ids = ids[: ends[0]] + ids[len(ids) - ends[1] :]
         while len(ids) > max_tokens and len(text) > 1:
             text = text[: max(1, int(len(text) * max_tokens / len(ids) * 0.95))]
             ids = tokenizer.encode(spec.render(text)).ids
@@ -212,6 +249,37 @@ def encode_examples(
     tokens = label_tokens(tokenizer, spec)
     whole = tokens if first_tokens_collide(tokens) else ()
     return EncodedExamples(tuple(encoded), labels, firsts, whole)
+
+
+def _common(a: list[int], b: list[int]) -> int:
+    n = 0
+    while n < min(len(a), len(b)) and a[n] == b[n]:
+        n += 1
+    return n
+
+
+def text_windows(
+    tokenizer, spec: PromptSpec, text: str, max_tokens: int, max_windows: int
+) -> list[np.ndarray]:
+    """The prompt with successive ``max_tokens``-sized windows of a long text in place of the text.
+
+    Window k is the template's start, the text's tokens [k w, (k+1) w) and the template's end; the first
+    window is the text's beginning. At most ``max_windows`` windows; a text that fits gives one.
+    """
+    ids = tokenizer.encode(spec.render(text)).ids
+    if len(ids) <= max_tokens:
+        return [np.asarray(ids, dtype=np.int64)]
+    before, after = _template_parts(spec)
+    # The template's own tokens: those the prompt shares with the template's parts encoded alone (a space
+    # ending the start merges into the text's first token, so that one is the text's).
+    n_before = _common(tokenizer.encode(before).ids, ids)
+    n_after = _common(tokenizer.encode(after, add_special_tokens=False).ids[::-1], ids[::-1])
+    width = max(1, max_tokens - n_before - n_after)
+    middle = ids[n_before : len(ids) - n_after]
+    return [
+        np.asarray(ids[:n_before] + middle[k : k + width] + ids[len(ids) - n_after :], dtype=np.int64)
+        for k in range(0, len(middle), width)
+    ][:max_windows]
 
 
 def answer_mask(ids: np.ndarray, answer: np.ndarray) -> np.ndarray:

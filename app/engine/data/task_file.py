@@ -8,17 +8,37 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from app.engine.data.prompting import PromptSpec
+from app.engine.data.prompting import PromptSpec, prompt_ends
 from app.engine.run_files import TASK_FILE
 
 
-def task_contents(spec: PromptSpec, max_tokens: int, output: str | None = None) -> dict:
-    """What ``genba_task.json`` holds: the prompt, the token limit the examples were cut to and, when the
-    run fitted a head, the output holding its class scores (in the order of "labels")."""
-    return spec.to_dict() | {"max_tokens": int(max_tokens)} | ({"output": output} if output else {})
+def task_contents(
+    spec: PromptSpec,
+    max_tokens: int,
+    output: str | None = None,
+    long_text: str = "truncate",
+    tokenizer=None,
+) -> dict:
+    """What ``genba_task.json`` holds: the prompt, the token limit the examples were cut to, how a longer
+    text was cut and, when the run fitted a head, the output holding its class scores (in "labels" order).
+
+    "head_tail" also writes ``keep_tokens`` = [head, tail] (needs ``tokenizer``): a caller with plain
+    onnxruntime keeps ``ids[:head] + ids[-tail:]`` of a rendered prompt longer than ``max_tokens``.
+    """
+    task = spec.to_dict() | {"max_tokens": int(max_tokens)}
+    if long_text != "truncate":
+        task |= {"long_text": long_text}
+        task |= {"keep_tokens": list(prompt_ends(tokenizer, spec, max_tokens))} if tokenizer else {}
+    return task | ({"output": output} if output else {})
 
 
-def write_task_file(folder: Path, spec: PromptSpec, max_tokens: int, output: str | None = None) -> None:
-    (folder / TASK_FILE).write_text(
-        json.dumps(task_contents(spec, max_tokens, output), ensure_ascii=False, indent=2), encoding="utf-8"
-    )
+def write_task_file(
+    folder: Path,
+    spec: PromptSpec,
+    max_tokens: int,
+    output: str | None = None,
+    long_text: str = "truncate",
+    tokenizer=None,
+) -> None:
+    task = task_contents(spec, max_tokens, output, long_text, tokenizer)
+    (folder / TASK_FILE).write_text(json.dumps(task, ensure_ascii=False, indent=2), encoding="utf-8")

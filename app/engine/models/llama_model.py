@@ -309,9 +309,13 @@ class LlamaModel:
     def check_labels(self, labels: Sequence[str]) -> None:
         """Any labels: each is read out through its label word's row of the LM head."""
 
-    def encode(self, spec: PromptSpec, examples, max_tokens: int = 128) -> EncodedExamples:
+    def encode(
+        self, spec: PromptSpec, examples, max_tokens: int = 128, long_text: str = "truncate"
+    ) -> EncodedExamples:
         """Label words that start alike are kept whole (scored by ``label_continuation``)."""
-        return encode_examples(self.tokenizer(), spec, examples, max_tokens, distinct_first_tokens=False)
+        return encode_examples(
+            self.tokenizer(), spec, examples, max_tokens, long_text=long_text, distinct_first_tokens=False
+        )
 
     def default_layers(self, max_layers: int) -> None:
         """None: the layers are chosen by a forward probe through the prefix cache (``probe_objective``)."""
@@ -397,7 +401,10 @@ class LlamaModel:
         store: WeightStore = writer.close()
         onnx.save(build_causal_lm(self.cfg, store, class_head=head), str(staging / "model.onnx"))
         shutil.copyfile(self.folder / "tokenizer.json", staging / "tokenizer.json")
-        write_task_file(staging, request.spec, request.max_tokens, CLASS_LOGITS if head is not None else None)
+        output = CLASS_LOGITS if head is not None else None
+        write_task_file(
+            staging, request.spec, request.max_tokens, output, request.long_text, self.tokenizer()
+        )
 
 
 class SuffixObjective:

@@ -213,12 +213,14 @@ class OnnxTunableModel:
         values = [config.get(k) for k in _MAX_POSITION_KEYS] if isinstance(config, dict) else []
         return next((v for v in values if isinstance(v, int) and not isinstance(v, bool) and v > 0), None)
 
-    def encode(self, spec: PromptSpec, examples, max_tokens: int = 128) -> EncodedExamples:
+    def encode(
+        self, spec: PromptSpec, examples, max_tokens: int = 128, long_text: str = "truncate"
+    ) -> EncodedExamples:
         """Token ids per example. A causal LM reads the prompt; a classifier the raw text with the
         tokenizer's own special tokens, class i being the i-th label (as ``OnnxClassifierScorer``)."""
         tokenizer = self.tokenizer()
         if self.kind == "onnx-causal-lm":
-            return encode_examples(tokenizer, spec, examples, max_tokens)
+            return encode_examples(tokenizer, spec, examples, max_tokens, long_text=long_text)
         index = {lab: i for i, lab in enumerate(spec.labels)}
         ids = tuple(
             np.asarray(tokenizer.encode(ex.text).ids[:max_tokens] or [0], dtype=np.int64) for ex in examples
@@ -364,7 +366,12 @@ class OnnxTunableModel:
         if request.head is not None:
             raise ValueError("a user's ONNX graph is read out as exported; it takes no fitted head")
         path = self.export_merged(
-            request.b, request.target, request.spec, request.progress, max_tokens=request.max_tokens
+            request.b,
+            request.target,
+            request.spec,
+            request.progress,
+            max_tokens=request.max_tokens,
+            long_text=request.long_text,
         )
         files = [f for f in (path, path.with_name(ONNX_DATA_FILE)) if f.is_file()]
         hashes = {f.name: sha256_file(f) for f in files}
@@ -377,6 +384,7 @@ class OnnxTunableModel:
         spec: PromptSpec | None = None,
         progress: Callable[[float], None] | None = None,
         max_tokens: int = 128,
+        long_text: str = "truncate",
     ) -> Path:
         """Write ``target/model.onnx`` with the adapters folded in; returns its path.
 
@@ -405,7 +413,10 @@ class OnnxTunableModel:
                 if (self.folder / name).is_file():
                     shutil.copyfile(self.folder / name, staging / name)
             if spec is not None:
-                write_task_file(staging, spec, max_tokens)
+                # A classifier reads the raw text, always cut at its end (``encode``).
+                cut = long_text if self.kind == "onnx-causal-lm" else "truncate"
+                tokenizer = self.tokenizer() if cut != "truncate" else None
+                write_task_file(staging, spec, max_tokens, None, cut, tokenizer)
 
         replace_folder(target, write)
         if progress is not None:

@@ -59,6 +59,7 @@ class ExportRequest:
     max_tokens: int
     head: ClassHead | None = None  # a fitted head to compute in the graph (None: the model's own read-out)
     progress: Callable[[float], None] | None = None
+    long_text: str = "truncate"  # how texts over max_tokens were cut (``prompting.encode_examples``)
 
 
 @dataclass
@@ -103,8 +104,11 @@ class TunableModel(Protocol):
         """Raise GenbaError when the model cannot read out these labels (a classifier's class count)."""
         ...
 
-    def encode(self, spec: PromptSpec, examples, max_tokens: int) -> EncodedExamples:
-        """Token ids, answer position and label of each example, as the model reads them."""
+    def encode(
+        self, spec: PromptSpec, examples, max_tokens: int, long_text: str = "truncate"
+    ) -> EncodedExamples:
+        """Token ids, answer position and label of each example, as the model reads them; a text over
+        ``max_tokens`` is cut as ``long_text`` says (``app.engine.data.prompting.encode_examples``)."""
         ...
 
     def default_layers(self, max_layers: int) -> tuple[list[int], dict] | None:

@@ -66,6 +66,8 @@ def compare_held_out(
         dataset.labels,
         config.prompt_template(texts),
         config.label_words,
+        max_tokens=config.max_tokens,  # the run's zero-shot saw its texts cut this way
+        long_text=config.long_text,
         share_cores=share_cores,
     )
     tuned = open_scorer(exported_model, dataset.labels, share_cores=share_cores)  # its prompt is beside it

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from app.engine.data.prompting import (
+    LONG_TEXT,
     PromptSpec,
     answer_mask,
     encode_examples,
@@ -30,6 +31,7 @@ from app.engine.run_files import TASK_FILE
 from app.engine.tuning.config import TuneConfig
 
 DEFAULT_MAX_TOKENS = TuneConfig.max_tokens  # what a model without genba_task.json is scored with
+DEFAULT_LONG_TEXT = TuneConfig.long_text  # how a base model cuts long texts, as a run's zero-shot does
 
 
 @dataclass(frozen=True)
@@ -96,8 +98,8 @@ class Scorer:
 class LlamaScorer(Scorer):
     """A converted GGUF model (our own graph, no adapters): label-word logits at the answer position."""
 
-    def __init__(self, model, spec: PromptSpec, max_tokens: int = 128) -> None:
-        self.model, self.spec, self.max_tokens = model, spec, max_tokens
+    def __init__(self, model, spec: PromptSpec, max_tokens: int = 128, long_text: str = "truncate") -> None:
+        self.model, self.spec, self.max_tokens, self.long_text = model, spec, max_tokens, long_text
         self.tokenizer = model.tokenizer()
         self.session = model.loss_session(0, [], AdapterConfig(), from_ids=True)
         self.head = None
@@ -105,7 +107,9 @@ class LlamaScorer(Scorer):
     def label_logits(self, texts: list[str], batch: int = 16) -> np.ndarray:
         """[N, C]; label words that start alike are scored by their whole word (``LlamaModel.label_continuation``)."""
         fake = [_Text(t, self.spec.labels[0]) for t in texts]
-        enc = encode_examples(self.tokenizer, self.spec, fake, self.max_tokens, distinct_first_tokens=False)
+        enc = encode_examples(
+            self.tokenizer, self.spec, fake, self.max_tokens, self.long_text, distinct_first_tokens=False
+        )
         continuation = self.model.label_continuation(enc)
         if self.head is None:
             self.head = self.model.label_head(enc.label_token_ids)
@@ -125,10 +129,19 @@ class OnnxCausalLMScorer(Scorer):
     genba_task.json ("output"); those are read instead of the label-word logits.
     """
 
-    def __init__(self, path: Path, spec: PromptSpec, tokenizer, max_tokens: int = 128, **session_kw) -> None:
+    def __init__(
+        self,
+        path: Path,
+        spec: PromptSpec,
+        tokenizer,
+        max_tokens: int = 128,
+        long_text: str = "truncate",
+        **session_kw,
+    ) -> None:
 
         self.net = OnnxLogitsModel(path, **session_kw)
         self.spec, self.tokenizer, self.max_tokens = spec, tokenizer, max_tokens
+        self.long_text = long_text
         head_output = head_output_beside(self.net.path)
         self.head_output = head_output if head_output in self.net.output_names else None
         # Without a head the label words' first tokens are the scores, so they must differ.
@@ -138,7 +151,12 @@ class OnnxCausalLMScorer(Scorer):
         fake = [_Text(t, self.spec.labels[0]) for t in texts]
         head_output = self.head_output
         enc = encode_examples(
-            self.tokenizer, self.spec, fake, self.max_tokens, distinct_first_tokens=head_output is None
+            self.tokenizer,
+            self.spec,
+            fake,
+            self.max_tokens,
+            self.long_text,
+            distinct_first_tokens=head_output is None,
         )
         out = []
         for s in range(0, len(texts), batch):
@@ -225,6 +243,21 @@ def head_output_beside(model_path: Path) -> str | None:
     return output
 
 
+def long_text_beside(model_path: Path) -> str | None:
+    """How an exported model's run cut long texts ("long_text" in genba_task.json; absent: "truncate")."""
+
+    f = Path(model_path).parent / TASK_FILE
+    if not f.is_file():
+        return None
+    try:
+        long_text = json.loads(f.read_text(encoding="utf-8")).get("long_text", "truncate")
+    except (OSError, ValueError, AttributeError) as exc:
+        raise _task_error(f, repr(exc)) from exc
+    if long_text not in LONG_TEXT:
+        raise _task_error(f, f"long_text={long_text!r}", field="long_text")
+    return long_text
+
+
 def task_beside(model_path: Path) -> PromptSpec | None:
     """The prompt an exported model was tuned with, if it carries one."""
     carried = task_file_beside(model_path)
@@ -239,11 +272,13 @@ def open_scorer(
     *,
     progress=None,
     max_tokens: int | None = None,
+    long_text: str | None = None,
     **session_kw,
 ) -> Scorer:
     """A scorer for 'default', a GGUF, an ONNX causal LM (tokenizer.json beside it) or an ONNX classifier.
 
-    ``max_tokens`` defaults to the one an exported model was tuned with (genba_task.json), else 128.
+    ``max_tokens`` and ``long_text`` default to those an exported model was tuned with (genba_task.json),
+    else the tuner's defaults.
     """
 
     ref = resolve_model(model_spec)
@@ -254,9 +289,13 @@ def open_scorer(
         spec = make_prompt_spec(labels, template, label_words)
     if max_tokens is None:
         max_tokens = carried[1] if carried is not None and carried[1] is not None else DEFAULT_MAX_TOKENS
+    if long_text is None:
+        carried_cut = long_text_beside(ref.source) if ref.kind != "gguf-llama" else None
+        long_text = carried_cut or DEFAULT_LONG_TEXT
     if ref.kind == "gguf-llama":
         folder = ensure_converted(ref, progress)
-        return LlamaScorer(LlamaModel.open(folder, **session_kw), spec, max_tokens=max_tokens)
+        model = LlamaModel.open(folder, **session_kw)
+        return LlamaScorer(model, spec, max_tokens=max_tokens, long_text=long_text)
     tok_file = ref.source.parent / "tokenizer.json"
     if not tok_file.is_file():
         raise GenbaError(
@@ -265,5 +304,8 @@ def open_scorer(
             path=ref.source,
         )
     tokenizer = load_tokenizer_json(tok_file)
-    cls = OnnxCausalLMScorer if ref.kind == "onnx-causal-lm" else OnnxClassifierScorer
-    return cls(ref.source, spec, tokenizer, max_tokens=max_tokens, **session_kw)
+    if ref.kind == "onnx-causal-lm":
+        return OnnxCausalLMScorer(
+            ref.source, spec, tokenizer, max_tokens=max_tokens, long_text=long_text, **session_kw
+        )
+    return OnnxClassifierScorer(ref.source, spec, tokenizer, max_tokens=max_tokens, **session_kw)

@@ -55,7 +55,10 @@ def export_run(
     out = Path(out)
     max_tokens = state.info["config"]["max_tokens"]
     # Scores are reproduced only with the same token limit and read-out.
-    task = task_contents(spec, max_tokens, CLASS_LOGITS if head is not None else None)
+    long_text = state.info["config"].get("long_text", "truncate")  # runs before it was a setting: truncate
+    # Only a prompt-reading model is ever cut head+tail (``TunableModel.encode``); both kinds have a tokenizer.
+    tokenizer = model.tokenizer() if long_text != "truncate" else None
+    task = task_contents(spec, max_tokens, CLASS_LOGITS if head is not None else None, long_text, tokenizer)
     meta = {
         "model_sha256": report["model_sha256"],
         "sites": [s.key for s in tuning.sites],
@@ -69,7 +72,7 @@ def export_run(
     report["adapter_sha256"] = sha256_file(out / ADAPTER_FILE)
     atomic_write_bytes(out / STEPS_FILE, "".join(json.dumps(r) + "\n" for r in state.records).encode())
     if export_model:
-        request = ExportRequest(best, out / EXPORT_DIR, spec, max_tokens, head, progress)
+        request = ExportRequest(best, out / EXPORT_DIR, spec, max_tokens, head, progress, long_text)
         exported = model.export(tuning, request)
         report["exported_model"] = str(exported.path)
         report["exported_model_sha256"] = exported.sha256

@@ -24,6 +24,7 @@ FIXED_ON_RESUME = (
     "text_column",
     "label_column",
     "max_tokens",
+    "long_text",
     "template",
     "label_words",
 )

@@ -102,7 +102,7 @@ class _Run:
         self.spec = make_prompt_spec(self.dataset.labels, cfg.prompt_template(texts), cfg.label_words)
         everything = self.train + self.val + self.test
         self.model.check_labels(self.spec.labels)  # a classifier's classes against the data's labels
-        self.encoded = self.model.encode(self.spec, everything, cfg.max_tokens)
+        self.encoded = self.model.encode(self.spec, everything, cfg.max_tokens, cfg.long_text)
         if self.encoded.whole_labels and cfg.head == "none":
             raise whole_words_need_a_head(self.spec.label_words)
         n_train, n_val = len(self.train), len(self.val)

@@ -46,7 +46,7 @@ class ModelCheck:
     spec: str  # what the engine is given: "default" or a path
     display_name: str
     source: str
-    kind: str  # "gguf-llama" | "onnx-causal-lm" | "onnx-classifier"
+    kind: str  # "gguf-llama" | "onnx-causal-lm" | "onnx-classifier" | "onnx-encoder"
     size_bytes: int
     parameters: int | None
     n_layers: int | None
@@ -105,11 +105,13 @@ def check_model(progress: Callable[[object], None], spec: str) -> ModelCheck:
         share_tuned = min(max_layers, n_layers) / n_layers
         per_step = per_example * batch * 2 * q * share_tuned
     elif ref.kind in ONNX_KINDS:
+        from app.engine.models.onnx_encoder import OnnxEncoderModel
         from app.engine.models.onnx_tuning import ORT_ERRORS, OnnxTunableModel
 
         parameters = onnx_parameters(ref.source) or ref.size_bytes // BYTES_PER_PARAMETER
+        opener = OnnxEncoderModel if ref.kind == "onnx-encoder" else OnnxTunableModel
         try:
-            model = OnnxTunableModel.open(ref.source, share_cores=True, kind=ref.kind)
+            model = opener.open(ref.source, share_cores=True, kind=ref.kind)
         except GenbaError as exc:  # no tokenizer.json, no linear layers, no recognisable head: evaluate only
             not_tunable = exc
         else:
@@ -174,8 +176,9 @@ def time_onnx_forward(model) -> float:
         ids, mask = ids[:, :limit], mask[:, :limit]
     session = create_session(model.path, share_cores=True)
     inputs = {i.name: i for i in session.get_inputs()}
-    session.run(["logits"], standard_feeds(inputs, ids[:1], mask[:1]))  # warm-up: the first run allocates
+    output = "last_hidden_state" if model.kind == "onnx-encoder" else "logits"
+    session.run([output], standard_feeds(inputs, ids[:1], mask[:1]))  # warm-up: the first run allocates
     feeds = standard_feeds(inputs, ids, mask)
     start = time.perf_counter()
-    session.run(["logits"], feeds)
+    session.run([output], feeds)
     return (time.perf_counter() - start) / len(ids)

@@ -49,7 +49,7 @@ from app.engine.models.onnx_surgery import (
 )
 from app.engine.models.ort_runtime import session_options
 from app.engine.models.tunable import ExportedModel, Tuning
-from app.engine.run_files import ONNX_DATA_FILE
+from app.engine.run_files import CLASS_LOGITS, ONNX_DATA_FILE
 from app.engine.storage import check_free_space, replace_folder, sha256_file
 
 # Files an exporter puts beside model.onnx that a user of the merged model needs too.
@@ -193,7 +193,8 @@ class OnnxObjective:
         p = next(iter(copies.values())).shape[0] if copies else 1
         mask = (np.arange(ids.shape[1])[None, :] <= answer[:, None]).astype(np.int64)  # right padding
         feeds = standard_feeds(self.inputs, np.tile(ids, (p, 1)), np.tile(mask, (p, 1)))
-        feeds[LABEL_IDS] = labels
+        if LABEL_IDS in self.inputs:
+            feeds[LABEL_IDS] = labels
         if ANSWER_INDEX in self.inputs:
             feeds[ANSWER_INDEX] = answer
         feeds |= {k: v for k, v in self.head_feeds.items() if k in self.inputs}
@@ -205,9 +206,15 @@ class OnnxObjective:
         self, rows: np.ndarray, copies: dict[str, np.ndarray], readout: None = None
     ) -> tuple[np.ndarray, np.ndarray, None]:
         """loss [P, E], label_logits [P, E, C] and no features (a user's graph is read out as exported)."""
-        feeds = self.feeds(rows, copies)
+        loss, logits = self.outputs(["loss", "label_logits"], self.feeds(rows, copies))
+        p = next(iter(copies.values())).shape[0] if copies else 1
+        self.forward_examples += p * len(rows)
+        return loss, logits, None
+
+    def outputs(self, names: list[str], feeds: dict[str, np.ndarray]) -> list[np.ndarray]:
+        """The session's ``names`` on ``feeds``; a batch the model fails on becomes a GenbaError."""
         try:
-            loss, logits = self.session.run(["loss", "label_logits"], feeds)
+            return self.session.run(names, feeds)
         except ORT_ERRORS as exc:
             tokens, limit = feeds["input_ids"].shape[1], self.max_positions
             if limit is not None and tokens > limit:
@@ -225,9 +232,6 @@ class OnnxObjective:
                 path=self.path,
                 detail=str(exc),
             ) from exc
-        p = next(iter(copies.values())).shape[0] if copies else 1
-        self.forward_examples += p * len(rows)
-        return loss, logits, None
 
     def on(self, rows: np.ndarray, readout: None = None) -> BatchObjective:
         """The ZO objective of one batch: copies -> mean loss per copy [P]."""
@@ -291,7 +295,8 @@ class OnnxTunableModel:
         sites = find_linear_sites(graph)
         if not sites:
             raise _no_sites_error(graph, path)
-        dims = {o.name: o for o in graph.graph.output}[LOGITS].type.tensor_type.shape.dim
+        outputs = {o.name: o for o in graph.graph.output}
+        dims = outputs[LOGITS].type.tensor_type.shape.dim if LOGITS in outputs else []  # none: an encoder
         logits_dim = dims[-1].dim_value if dims and dims[-1].HasField("dim_value") else None
         return cls(path, kind, sites, head, external_locations(graph), logits_dim, threads, share_cores)
 
@@ -380,19 +385,19 @@ class OnnxTunableModel:
         }
         graph = onnx.load(str(self.path), load_external_data=False)
         add_adapters(graph, sites, a, inplace=True)
-        add_label_loss(graph, self.path, inplace=True)
+        self.add_scoring(graph)
         self.session = session_from_model(
             graph, self.folder, threads=self.threads, share_cores=self.share_cores
         )
         self.adapted, self.a = list(sites), a
 
-    def objective(self, encoded: EncodedExamples, *, verify: bool = True) -> OnnxObjective:
-        """The ZO objective on these examples; ``verify`` first checks the copies stay independent."""
-        if self.session is None or self.adapted is None:
-            raise RuntimeError("call adapt() before objective()")
-        if self.kind == "onnx-classifier":
-            self.check_labels([str(i) for i in range(len(encoded.label_token_ids))])
-        objective = OnnxObjective(
+    def add_scoring(self, graph: onnx.ModelProto) -> None:
+        """Make the adapted graph's outputs what ``new_objective`` reads: the label-word loss."""
+        add_label_loss(graph, self.path, inplace=True)
+
+    def new_objective(self, encoded: EncodedExamples) -> OnnxObjective:
+        """The objective on the adapted session (``adapt``)."""
+        return OnnxObjective(
             self.session,
             encoded,
             self.adapted,
@@ -400,6 +405,14 @@ class OnnxTunableModel:
             self.path,
             self.max_positions,
         )
+
+    def objective(self, encoded: EncodedExamples, *, verify: bool = True) -> OnnxObjective:
+        """The ZO objective on these examples; ``verify`` first checks the copies stay independent."""
+        if self.session is None or self.adapted is None:
+            raise RuntimeError("call adapt() before objective()")
+        if self.kind == "onnx-classifier":
+            self.check_labels([str(i) for i in range(len(encoded.label_token_ids))])
+        objective = self.new_objective(encoded)
         ours = {LABEL_IDS, ANSWER_INDEX, *objective.head_feeds} | {s.input_name for s in self.adapted}
         unknown = sorted(
             n for n in objective.inputs if n not in _STANDARD_INPUTS | ours and not _is_cache_input(n)
@@ -484,8 +497,8 @@ class OnnxTunableModel:
         pair = {
             k: np.concatenate([v, rng.standard_normal(v.shape, dtype=np.float32)]) for k, v in zero.items()
         }
-        alone = objective.run(rows, zero)[0][0]
-        both = objective.run(rows, pair)[0]
+        alone = self.copy_outputs(objective, rows, zero)[0]
+        both = self.copy_outputs(objective, rows, pair)
         objective.forward_examples = 0
         mixed = not np.allclose(both[0], alone, rtol=1e-4, atol=1e-5)
         if mixed or np.allclose(both[1], alone, rtol=0, atol=1e-7):
@@ -506,6 +519,10 @@ class OnnxTunableModel:
                 detail=f"alone={alone.tolist()} copies={both.tolist()}",
             )
 
+    def copy_outputs(self, objective: OnnxObjective, rows: np.ndarray, copies: dict) -> np.ndarray:
+        """[P, E, ...] what each perturbed copy computes (``_verify_copies``): the loss."""
+        return objective.run(rows, copies)[0]
+
     # --- the deliverable ----------------------------------------------------------------------------------
     def export(
         self,
@@ -519,9 +536,7 @@ class OnnxTunableModel:
         progress: Callable[[float], None] | None = None,
     ) -> ExportedModel:
         """The source graph with the adapters of ``prepare_tuning`` folded in (``export_merged``)."""
-        if head is not None:
-            raise ValueError("a user's ONNX graph is read out as exported; it takes no fitted head")
-        path = self.export_merged(b, target, spec, progress, max_tokens=max_tokens)
+        path = self.export_merged(b, target, spec, progress, max_tokens=max_tokens, head=head)
         files = [f for f in (path, path.with_name(ONNX_DATA_FILE)) if f.is_file()]
         hashes = {f.name: sha256_file(f) for f in files}
         return ExportedModel(path, hashes[files[-1].name], hashes)  # files[-1] holds the weights
@@ -533,6 +548,7 @@ class OnnxTunableModel:
         spec: PromptSpec | None = None,
         progress: Callable[[float], None] | None = None,
         max_tokens: int = 128,
+        head: ClassHead | None = None,
     ) -> Path:
         """Write ``target/model.onnx`` with the adapters folded in; returns its path.
 
@@ -553,6 +569,7 @@ class OnnxTunableModel:
             if progress is not None:
                 progress(0.3)
             merge_adapters(model, self.adapted, self.a, b, inplace=True)
+            self.add_export_head(model, head)
             if progress is not None:
                 progress(0.5)
             save_model(model, staging, external=True if self.external_files else None)
@@ -561,9 +578,14 @@ class OnnxTunableModel:
                 if (self.folder / name).is_file():
                     shutil.copyfile(self.folder / name, staging / name)
             if spec is not None:
-                write_task_file(staging, spec, max_tokens)
+                write_task_file(staging, spec, max_tokens, CLASS_LOGITS if head is not None else None)
 
         replace_folder(target, write)
         if progress is not None:
             progress(1.0)
         return target / "model.onnx"
+
+    def add_export_head(self, model: onnx.ModelProto, head: ClassHead | None) -> None:
+        """Append a fitted head to the merged graph; a user's LM or classifier is read out as exported."""
+        if head is not None:
+            raise ValueError("a user's ONNX graph is read out as exported; it takes no fitted head")

@@ -184,3 +184,12 @@ def test_the_cli_tunes_an_encoder_and_predicts_with_its_export(encoders, tmp_pat
     capsys.readouterr()
     assert main(["predict", "--model", str(out / "model" / "model.onnx"), "hose pump leak"]) == 0
     assert "hydraulic" in capsys.readouterr().out
+
+
+def test_model_card_says_an_encoder_can_be_tuned(encoders):
+    from app.gui.model_check import check_model
+
+    check = check_model(lambda _done: None, str(encoders[17]))
+    assert check.kind == "onnx-encoder" and check.tunable and check.not_tunable is None
+    assert check.n_layers == 2
+    assert check.seconds_per_example > 0 and check.seconds_per_step > check.seconds_per_example

@@ -617,93 +617,98 @@
         <translation>文分類モデル（ONNX）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/model_page.py" line="251"/>
+        <location filename="../../app/gui/pages/model_page.py" line="224"/>
+        <source>Sentence encoder (ONNX): becomes a classifier when tuned</source>
+        <translation>文エンコーダー（ONNX）: 調整すると文分類モデルになります</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/model_page.py" line="252"/>
         <source>unknown</source>
         <translation>不明</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/model_page.py" line="254"/>
+        <location filename="../../app/gui/pages/model_page.py" line="255"/>
         <source>{millions} million ({layers} layers)</source>
         <translation>{millions} 百万（{layers} 層）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/model_page.py" line="258"/>
+        <location filename="../../app/gui/pages/model_page.py" line="259"/>
         <source>{millions} million</source>
         <translation>{millions} 百万</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/model_page.py" line="259"/>
+        <location filename="../../app/gui/pages/model_page.py" line="260"/>
         <source>about {millions} million (estimated from the file size)</source>
         <translation>約 {millions} 百万（ファイルサイズからの推定）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/model_page.py" line="264"/>
+        <location filename="../../app/gui/pages/model_page.py" line="265"/>
         <source>{free} free now</source>
         <translation>現在の空き {free}</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/model_page.py" line="266"/>
+        <location filename="../../app/gui/pages/model_page.py" line="267"/>
         <source>tuning needs about {need}; {free} free now</source>
         <translation>調整に約 {need} 必要（いまの空き: {free}）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/model_page.py" line="274"/>
+        <location filename="../../app/gui/pages/model_page.py" line="275"/>
         <source>about {n} tuning rounds a minute</source>
         <translation>1 分あたり約 {n} 回の調整</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/model_page.py" line="277"/>
+        <location filename="../../app/gui/pages/model_page.py" line="278"/>
         <source>about one tuning round every {s} seconds</source>
         <translation>約 {s} 秒に 1 回の調整</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/model_page.py" line="284"/>
+        <location filename="../../app/gui/pages/model_page.py" line="285"/>
         <source>{ms} ms per example for one forward pass</source>
         <translation>1 件あたり {ms} ミリ秒（順伝播 1 回）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/model_page.py" line="329"/>
+        <location filename="../../app/gui/pages/model_page.py" line="330"/>
         <source>This PC can tune this model ({speed}).</source>
         <translation>この PC でこのモデルを調整できます（{speed}）。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/model_page.py" line="270"/>
+        <location filename="../../app/gui/pages/model_page.py" line="271"/>
         <source>not measured (this kind of model cannot be tuned)</source>
         <translation>測定していません（この種類のモデルは調整できません）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/model_page.py" line="294"/>
+        <location filename="../../app/gui/pages/model_page.py" line="295"/>
         <source>Problem</source>
         <translation>問題あり</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/model_page.py" line="299"/>
+        <location filename="../../app/gui/pages/model_page.py" line="300"/>
         <source>Choose the included model or open a model file to see its card.</source>
         <translation>内蔵モデルを選ぶか、モデルファイルを開くと、ここにモデル情報が表示されます。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/model_page.py" line="307"/>
+        <location filename="../../app/gui/pages/model_page.py" line="308"/>
         <source>Tuning needs a Llama-family GGUF model, an ONNX causal language model or an ONNX sequence classifier.</source>
         <translation>調整できるのは Llama 系の GGUF モデル、ONNX の因果言語モデル、ONNX の文分類モデルです。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/model_page.py" line="313"/>
-        <location filename="../../app/gui/pages/model_page.py" line="319"/>
+        <location filename="../../app/gui/pages/model_page.py" line="314"/>
+        <location filename="../../app/gui/pages/model_page.py" line="320"/>
         <source>Cannot tune</source>
         <translation>調整できません</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/model_page.py" line="314"/>
+        <location filename="../../app/gui/pages/model_page.py" line="315"/>
         <source>This model can be evaluated but not tuned here. {why}</source>
         <translation>このモデルは評価はできますが、ここでは調整できません。{why}</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/model_page.py" line="321"/>
+        <location filename="../../app/gui/pages/model_page.py" line="322"/>
         <source>This PC cannot tune this model: a run needs about {need} of free memory and only {free} is free now. Close other programs, or choose a smaller model.</source>
         <translation>この PC ではこのモデルを調整できません。約 {need} の空きメモリーが必要ですが、現在の空きは {free} です。ほかのプログラムを閉じるか、より小さいモデルを選んでください。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/model_page.py" line="330"/>
+        <location filename="../../app/gui/pages/model_page.py" line="331"/>
         <source>OK</source>
         <translation>OK</translation>
     </message>
@@ -1423,12 +1428,12 @@
         <translation>選んだモデルはこの PC では調整できません。手順 1 をご覧ください。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="499"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="501"/>
         <source>Problem</source>
         <translation>問題あり</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="373"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="375"/>
         <source>Tune</source>
         <translation>調整</translation>
     </message>
@@ -1448,328 +1453,328 @@
         <translation>先に調整時間を決めてください（手順 3）。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="379"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="381"/>
         <source>Start the run and watch it learn. The PC may feel slower while it tunes; this window stays usable. Stop keeps the best result found so far.</source>
         <translation>調整を始めて、上達する様子を見守ります。調整中は PC が遅く感じられることがありますが、このウィンドウは使えます。途中で止めても、それまでで一番良い結果が残ります。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="383"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="385"/>
         <source>&amp;Start tuning</source>
         <translation>調整を開始(&amp;S)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="384"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="386"/>
         <source>&amp;Pause</source>
         <translation>一時停止(&amp;P)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="385"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="387"/>
         <source>Res&amp;ume</source>
         <translation>再開(&amp;U)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="386"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="388"/>
         <source>S&amp;top (keep best so far)</source>
         <translation>停止（一番良い結果を残す）(&amp;T)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="387"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="389"/>
         <source>&amp;Next: Results</source>
         <translation>次へ: 結果(&amp;N)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="389"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="391"/>
         <source>Correct answers: best (at start)</source>
         <translation>正解率: 最高（開始時）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="390"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="392"/>
         <source>Time spent</source>
         <translation>経過時間</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="396"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="398"/>
         <source>Accuracy</source>
         <translation>正解率</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="397"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="399"/>
         <source>More charts</source>
         <translation>詳しいグラフ</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="398"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="400"/>
         <source>time (min:s)</source>
         <translation>経過時間（分:秒）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="400"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="402"/>
         <source>Correct answers on the checking rows (they pick the best result)</source>
         <translation>確認用データでの正解率（一番良い結果を選ぶのに使います）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="407"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="409"/>
         <source>Error while learning (lower is better)</source>
         <translation>学習中の誤差（低いほど良い）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="407"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="409"/>
         <source>error</source>
         <translation>誤差</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="409"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="411"/>
         <source>each round</source>
         <translation>1 回ごと</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="410"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="412"/>
         <source>average</source>
         <translation>平均</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="412"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="414"/>
         <source>electricity</source>
         <translation>電力量</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="414"/>
-        <location filename="../../app/gui/pages/tune_page.py" line="417"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="416"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="419"/>
         <source>tuning</source>
         <translation>調整</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="415"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="417"/>
         <source>whole PC</source>
         <translation>PC 全体</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="416"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="418"/>
         <source>Memory used by tuning</source>
         <translation>調整が使っているメモリー</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="416"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="418"/>
         <source>MB</source>
         <translation>MB</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="434"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="436"/>
         <source>Not started</source>
         <translation>まだ始めていません</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="435"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="437"/>
         <source>Press Start tuning when the steps above are done.</source>
         <translation>手順 1〜3 が済んだら「調整を開始」を押してください。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="438"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="440"/>
         <source>Did not finish</source>
         <translation>最後まで終わりませんでした</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="438"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="440"/>
         <source>See the message above.</source>
         <translation>上のメッセージをご覧ください。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="442"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="444"/>
         <source>Stopped early</source>
         <translation>早めに終了しました</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="444"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="446"/>
         <source>Accuracy had stopped going up, so the run ended early and kept its best result.</source>
         <translation>正解率が上がらなくなったので早めに終え、一番良かった結果を残しました。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="447"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="449"/>
         <source>Finished</source>
         <translation>完了</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="447"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="449"/>
         <source>The best result is kept. See the results (step 5).</source>
         <translation>一番良かった結果が残っています。結果をご覧ください（手順 5）。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="449"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="451"/>
         <source>Paused</source>
         <translation>一時停止中</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="449"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="451"/>
         <source>Press Resume to continue.</source>
         <translation>「再開」を押すと続きます。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="451"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="453"/>
         <source>Stopping</source>
         <translation>停止中</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="451"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="453"/>
         <source>Keeping the best result so far.</source>
         <translation>それまでで一番良い結果を残しています。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="455"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="457"/>
         <source>Getting ready</source>
         <translation>準備中</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="456"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="458"/>
         <source>The first check of accuracy comes after a few rounds.</source>
         <translation>数回調整したあとで、最初の正解率が出ます。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="463"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="465"/>
         <source>Stops early if nothing improves for another {left}.</source>
         <translation>あと {left} のあいだ良くならなければ、早めに終えます。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="465"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="467"/>
         <source>Early stop is off: it runs for the whole time.</source>
         <translation>早めに終える設定はオフです。最後まで調整します。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="470"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="472"/>
         <source>Levelling off: safe to stop</source>
         <translation>頭打ち：止めても大丈夫</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="471"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="473"/>
         <source>No better result for {since}. {stop}</source>
         <translation>{since} のあいだ良くなっていません。{stop}</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="476"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="478"/>
         <source>Improving steadily</source>
         <translation>順調に上達中</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="477"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="479"/>
         <source>Up from {start}% to {best}%. {stop}</source>
         <translation>{start}% から {best}% に上がりました。{stop}</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="485"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="487"/>
         <source>Learning, no gain yet</source>
         <translation>学習中（まだ伸びていません）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="486"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="488"/>
         <source>Gains often come after a few minutes. {stop}</source>
         <translation>伸び始めるまで数分かかることがよくあります。{stop}</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="508"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="510"/>
         <source>{model} learns from {n} rows of your data ({labels}); tuning time: {budget}.</source>
         <translation>{model} が学習データ {n} 件（{labels}）から学習します。調整時間: {budget}。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="526"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="528"/>
         <source>Paused after {step} rounds. Press Resume to continue.</source>
         <translation>{step} 回の調整のあとで一時停止中です。「再開」を押すと続きます。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="537"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="539"/>
         <source>Tuning. The bar shows how much of the tuning time is used.</source>
         <translation>調整中です。バーは調整時間のうち使った割合です。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="574"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="576"/>
         <source>{wh} Wh, {yen} (measured)</source>
         <translation>{wh} Wh、{yen}（実測）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="576"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="578"/>
         <source>{wh} Wh, {yen} (estimated)</source>
         <translation>{wh} Wh、{yen}（推定）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="391"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="393"/>
         <source>Time left</source>
         <translation>残り時間</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="392"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="394"/>
         <source>Electricity so far</source>
         <translation>これまでの電力量（電気代）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="401"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="403"/>
         <source>% correct</source>
         <translation>正解率 %</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="404"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="406"/>
         <source>while tuning</source>
         <translation>調整中</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="405"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="407"/>
         <source>before tuning</source>
         <translation>調整前</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="411"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="413"/>
         <source>Electricity used</source>
         <translation>使った電力量</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="411"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="413"/>
         <source>Wh</source>
         <translation>Wh</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="413"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="415"/>
         <source>Processor load (whole PC = 100%)</source>
         <translation>CPU の使用率（PC 全体 = 100%）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="413"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="415"/>
         <source>%</source>
         <translation>%</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="519"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="521"/>
         <source>Ready.</source>
         <translation>準備ができました。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="521"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="523"/>
         <source>The run did not finish.</source>
         <translation>調整は最後まで終わりませんでした。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="523"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="525"/>
         <source>Finished: see the results (step 5).</source>
         <translation>終了しました。結果をご覧ください（手順 5）。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="528"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="530"/>
         <source>Stopping: checking the best result and writing the model…</source>
         <translation>停止中: 一番良い結果を確かめて、モデルを書き出しています…</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="531"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="533"/>
         <source>Preparing: {message}…</source>
         <translation>準備中: {message}…</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="534"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="536"/>
         <source>Preparing…</source>
         <translation>準備中…</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="555"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="557"/>
         <source>{left} (at {time})</source>
         <translation>{left}（{time} ごろ）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="564"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="566"/>
         <source>{best}% ({start}%)</source>
         <translation>{best}%（{start}%）</translation>
     </message>

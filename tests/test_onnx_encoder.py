@@ -18,6 +18,7 @@ from tokenizers import Tokenizer
 
 from app.cli import main
 from app.engine.data.examples import load_examples
+from app.engine.data.tokenizer import load_tokenizer_json
 from app.engine.errors import GenbaError
 from app.engine.models.catalog import resolve_model
 from app.engine.models.onnx_encoder import OnnxEncoderModel
@@ -193,3 +194,13 @@ def test_model_card_says_an_encoder_can_be_tuned(encoders):
     assert check.kind == "onnx-encoder" and check.tunable and check.not_tunable is None
     assert check.n_layers == 2
     assert check.seconds_per_example > 0 and check.seconds_per_step > check.seconds_per_example
+
+
+def test_a_tokenizer_that_pads_every_text_is_read_without_its_padding(tmp_path):
+    """sentence-transformers' tokenizer.json pads to 128 ids; the engine pads batches itself."""
+    write_wordpiece_tokenizer(tmp_path)
+    tok = Tokenizer.from_file(str(tmp_path / "tokenizer.json"))
+    tok.enable_padding(length=16, pad_id=0, pad_token="[PAD]")
+    tok.save(str(tmp_path / "tokenizer.json"))
+    assert len(Tokenizer.from_file(str(tmp_path / "tokenizer.json")).encode("pump leak").ids) == 16
+    assert load_tokenizer_json(tmp_path / "tokenizer.json").encode("pump leak").ids == [2, 4, 5, 3]

@@ -552,7 +552,8 @@ class OnnxTunableModel:
     ) -> Path:
         """Write ``target/model.onnx`` with the adapters folded in; returns its path.
 
-        Same inputs and outputs as the source. Weights go to ``model.onnx.data`` when the source kept them
+        Same inputs and outputs as the source (plus ``class_logits`` when ``head`` is given: an encoder's,
+        ``add_export_head``). Weights go to ``model.onnx.data`` when the source kept them
         outside or they exceed 1.5 GB. The tokenizer and exporter JSON files are copied, and the prompt goes
         to ``genba_task.json`` with ``max_tokens``. Written into ``<target>.partial`` and renamed, like
         ``export.export_merged``.

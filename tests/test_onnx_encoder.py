@@ -20,12 +20,15 @@ from app.cli import main
 from app.engine.data.examples import load_examples
 from app.engine.data.tokenizer import load_tokenizer_json
 from app.engine.errors import GenbaError
+from app.engine.events import StepEvent
 from app.engine.models.catalog import resolve_model
 from app.engine.models.onnx_encoder import OnnxEncoderModel
 from app.engine.models.onnx_models import onnx_model_kind
 from app.engine.models.onnx_surgery import add_mean_pooling, find_linear_sites
 from app.engine.results.evaluation import open_scorer
-from app.engine.tuning.tuner import tune
+from app.engine.storage import sha256_file
+from app.engine.tuning.checkpoint import load_checkpoint
+from app.engine.tuning.tuner import RunControl, tune
 from tests.support import tiny_config, write_demo_csv
 from tests.tiny_encoder import build_encoder, write_encoder_folder, write_wordpiece_tokenizer
 
@@ -204,3 +207,27 @@ def test_a_tokenizer_that_pads_every_text_is_read_without_its_padding(tmp_path):
     tok.save(str(tmp_path / "tokenizer.json"))
     assert len(Tokenizer.from_file(str(tmp_path / "tokenizer.json")).encode("pump leak").ids) == 16
     assert load_tokenizer_json(tmp_path / "tokenizer.json").encode("pump leak").ids == [2, 4, 5, 3]
+
+
+def test_a_stopped_and_resumed_encoder_run_is_bit_identical_to_an_uninterrupted_one(encoders, tmp_path):
+    data = write_demo_csv(tmp_path / "data.csv")
+
+    def cfg(out: str, **kw):
+        return tiny_config(encoders[17], data, tmp_path / out, steps=10, eval_every=3, copies_per_run=4, **kw)
+
+    whole = tune(cfg("whole")).report
+    control = RunControl()
+
+    def stop_at_5(event) -> None:
+        if isinstance(event, StepEvent) and event.step == 5:
+            control.stop()
+
+    assert tune(cfg("split"), stop_at_5, control).report["steps"] == 5
+    split = tune(cfg("split", resume=True)).report
+    pa, ba, _ = load_checkpoint(tmp_path / "whole")
+    pb, bb, _ = load_checkpoint(tmp_path / "split")
+    assert any(np.any(v != 0) for v in pa.values())
+    for k in pa:
+        assert pa[k].tobytes() == pb[k].tobytes() and ba[k].tobytes() == bb[k].tobytes()
+    assert split["test_accuracy_after"] == whole["test_accuracy_after"]
+    assert sha256_file(Path(split["exported_model"])) == sha256_file(Path(whole["exported_model"]))

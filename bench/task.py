@@ -18,13 +18,13 @@ from app.engine.data.prompting import EncodedExamples, PromptSpec, encode_exampl
 from app.engine.data.split import split_examples
 from app.engine.models.adapters import AdapterConfig, zero_b
 from app.engine.models.catalog import ensure_converted, resolve_model
-from app.engine.models.llama_graph import AdapterSite
+from app.engine.models.llama_config import AdapterSite
 from app.engine.models.llama_model import LlamaModel
 from app.engine.tuning.budget import Budget
 from app.engine.tuning.config import TuneConfig
 from bench.datasets import RT_LABEL_WORDS, RT_TEMPLATE
 
-ENGINE_DEFAULTS = TuneConfig(data="", out_dir="")
+ENGINE_DEFAULTS = TuneConfig.defaults()
 NEVER = 10**9  # eval_every for tune(): accuracy curves are rebuilt afterwards from the replayable step log
 
 

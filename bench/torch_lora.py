@@ -14,7 +14,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from app.engine.models.llama_graph import LlamaConfig, weight_name
+from app.engine.models.llama_config import LlamaConfig, weight_name
 from app.engine.models.weights import WEIGHTS_FILE, WeightStore
 
 

@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 extras=""
 for arg in "$@"; do
   case "$arg" in
-    --dev) extras="${extras:+$extras,}dev" ;;
+    --dev) extras="${extras:+$extras,}dev,fleet" ;;  # the fleet tests run Flower's processes
     --bench) extras="${extras:+$extras,}bench" ;;
     --installer) extras="${extras:+$extras,}installer" ;;  # PyInstaller, for installer/build_linux.sh
     *) echo "unknown option $arg" >&2; exit 2 ;;

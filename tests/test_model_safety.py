@@ -16,7 +16,8 @@ from hypothesis import strategies as st
 from onnx import TensorProto, helper, numpy_helper
 
 from app.engine.errors import GenbaError
-from app.engine.models.model_safety import GGUF_TENSOR_TYPES, check_model_file, check_no_pickle
+from app.engine.models.gguf_safety import GGUF_TENSOR_TYPES
+from app.engine.models.model_safety import check_model_file, check_no_pickle
 
 PLENTY = 1 << 40  # memory budget for tests that are not about memory
 

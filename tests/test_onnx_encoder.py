@@ -23,9 +23,11 @@ from app.engine.errors import GenbaError
 from app.engine.events import StepEvent
 from app.engine.models.catalog import resolve_model
 from app.engine.models.onnx_encoder import OnnxEncoderModel
+from app.engine.models.onnx_inspect import find_linear_sites
 from app.engine.models.onnx_models import onnx_model_kind
-from app.engine.models.onnx_surgery import add_mean_pooling, find_linear_sites
+from app.engine.models.onnx_surgery import add_mean_pooling
 from app.engine.results.evaluation import open_scorer
+from app.engine.results.model_check import check_model
 from app.engine.storage import sha256_file
 from app.engine.tuning.checkpoint import load_checkpoint
 from app.engine.tuning.tuner import RunControl, tune
@@ -191,8 +193,6 @@ def test_the_cli_tunes_an_encoder_and_predicts_with_its_export(encoders, tmp_pat
 
 
 def test_model_card_says_an_encoder_can_be_tuned(encoders):
-    from app.gui.model_check import check_model
-
     check = check_model(lambda _done: None, str(encoders[17]))
     assert check.kind == "onnx-encoder" and check.tunable and check.not_tunable is None
     assert check.n_layers == 2

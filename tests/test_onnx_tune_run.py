@@ -1,6 +1,6 @@
 """Whole tuning runs on user ONNX models: tune -> stop/resume -> export, checked in plain onnxruntime.
 
-The tiny exporter-like models come from test_onnx_tuning: a causal LM with its weights inside model.onnx
+The tiny exporter-like models come from tests/tiny_onnx_models.py: a causal LM with its weights inside model.onnx
 ("plain"), one with position_ids, past_key_values.* inputs and weights in model.onnx.data ("cache"), and a
 BERT-like sequence classifier.
 """
@@ -24,14 +24,14 @@ from app.engine.data.prompting import PromptSpec
 from app.engine.errors import GenbaError
 from app.engine.events import StepEvent
 from app.engine.models.catalog import resolve_model
-from app.engine.models.onnx_surgery import find_linear_sites
+from app.engine.models.onnx_inspect import find_linear_sites
 from app.engine.models.onnx_tuning import OnnxTunableModel
 from app.engine.tuning import zo
 from app.engine.tuning.budget import Budget
 from app.engine.tuning.checkpoint import load_checkpoint
 from app.engine.tuning.config import TuneConfig
 from app.engine.tuning.tuner import RunControl, tune
-from tests.test_onnx_tuning import (
+from tests.tiny_onnx_models import (
     TEXTS,
     build_causal_lm,
     build_classifier,
@@ -347,7 +347,7 @@ def test_cli_tunes_an_onnx_classifier_and_eval_of_its_export_agrees(models, tmp_
 
 
 def test_model_card_says_onnx_models_can_be_tuned(models):
-    from app.gui.model_check import check_model
+    from app.engine.results.model_check import check_model
 
     for kind in ("plain", "cache", "classifier"):
         check = check_model(lambda _done: None, str(models[kind]))
@@ -364,7 +364,7 @@ def test_model_card_says_onnx_models_can_be_tuned(models):
 
 def test_model_card_refuses_an_onnx_model_that_fails_on_the_probe_texts(models, tmp_path):
     """The cache variant without its config.json: the probe prompt exceeds its 64 positions."""
-    from app.gui.model_check import check_model
+    from app.engine.results.model_check import check_model
 
     folder = tmp_path / "no_config"
     folder.mkdir()

@@ -6,7 +6,7 @@ import pytest
 from app.engine.data.prompting import EncodedExamples
 from app.engine.models.adapters import AdapterConfig, zero_b
 from app.engine.models.catalog import ensure_converted, resolve_model
-from app.engine.models.llama_graph import AdapterSite
+from app.engine.models.llama_config import AdapterSite
 from app.engine.models.llama_model import LlamaModel, Readout, SuffixObjective, plan_cache
 
 

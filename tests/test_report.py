@@ -13,17 +13,19 @@ from pathlib import Path
 import pytest
 
 from app.engine.errors import GenbaError
-from app.engine.results.report import (
-    FIELD_TEXT,
+from app.engine.results.comparison import compare_held_out
+from app.engine.results.report import build_report_html
+from app.engine.results.report_text import FIELD_TEXT
+from app.engine.results.roi import RoiInputs, compute_roi
+from app.engine.results.run_record import (
     RunRecord,
-    build_report_html,
     compare_run_held_out,
     load_run,
-    nice_ticks,
     roi_inputs_for,
     unchanged_examples,
 )
-from app.engine.results.roi import RoiInputs, compute_roi
+from app.engine.results.svg_charts import nice_ticks
+from app.engine.run_files import EXPORT_DIR
 from app.engine.tuning.budget import Budget
 from app.engine.tuning.config import TuneConfig
 from app.engine.tuning.tuner import tune
@@ -119,6 +121,20 @@ def test_comparison_reproduces_the_accuracies_the_run_reported(run_dir, comparis
     assert comparison["accuracy_after"] == pytest.approx(report["test_accuracy_after"])
     assert comparison["confusion_after"] == report["test_confusion_after"]
     assert sum(map(sum, comparison["confusion_after"])) == report["examples_test"]
+
+
+def test_a_typed_text_gets_the_answers_the_comparison_gave_its_row(run_dir):
+    """The app's "try it" box (``Comparison.answer``) answers a held-out text as the side-by-side table did."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("GENBA_TUNER_HOME", str(run_dir.parents[1] / "genba-home"))
+        config = TuneConfig.from_dict(load_run(run_dir).config)
+        compared = compare_held_out(config, run_dir / EXPORT_DIR / "model.onnx")
+    table = compared.result
+    for i, text in enumerate(table["texts"]):
+        answer = compared.answer(text)
+        assert answer["text"] == text
+        assert answer["before"][0] == table["before"][i] and answer["after"][0] == table["after"][i]
+        assert answer["after"][1] == pytest.approx(table["confidence_after"][i], abs=1e-4)
 
 
 def test_html_parses_and_holds_the_key_figures_confusion_matrix_and_hashes(run_dir, comparison):

@@ -10,11 +10,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from app.engine import storage
+from app.engine import run_lock
 from app.engine.errors import GenbaError
+from app.engine.run_files import LOCK_FILE
+from app.engine.run_lock import RunLock
 from app.engine.storage import (
-    LOCK_FILE,
-    RunLock,
     atomic_copy,
     atomic_save_npz,
     atomic_write_bytes,
@@ -220,7 +220,7 @@ def test_reused_pid_cannot_fake_a_live_lock(tmp_path):
 
 
 def test_lock_without_os_locks_falls_back_to_pid_liveness(tmp_path, monkeypatch):
-    monkeypatch.setattr(storage, "_try_lock", lambda fd: None)  # e.g. a network drive without locking
+    monkeypatch.setattr(run_lock, "_try_lock", lambda fd: None)  # e.g. a network drive without locking
     alive = {"pid": os.getpid(), "host": socket.gethostname(), "started": "2024-01-01 00:00:00"}
     (tmp_path / LOCK_FILE).write_text(json.dumps(alive), encoding="utf-8")
     with pytest.raises(GenbaError, match=f"pid {os.getpid()}"), RunLock(tmp_path):

@@ -5,9 +5,11 @@
 <run>/adapters.npz        the tuned adapters alone, for loading beside the original model
 <run>/report.json         what the run measured (accuracy on each split, times, energy, the keyword model)
 <run>/model/              the exported model: model.onnx (+ model.onnx.data), the tokenizer, genba_task.json
+<run>/.genba.lock         held while a run uses the folder (run_lock.RunLock)
 """
 
 CHECKPOINT = "checkpoint.npz"
+LOCK_FILE = ".genba.lock"
 STEPS_FILE = "steps.jsonl"
 ADAPTER_FILE = "adapters.npz"
 REPORT_FILE = "report.json"

@@ -35,6 +35,8 @@ class ExamplesSummary:
     n_val: int
     n_test: int = 0  # held out for the final test, never used while tuning
     n_duplicates: int = 0  # repeated rows left out of the split
+    japanese: bool = False  # the texts are Japanese (prompting.is_japanese): the Japanese template
+    suggested_model: str = "default"  # the built-in that suits their language (catalog.pick_builtin)
 
 
 @dataclass(frozen=True)

@@ -1,25 +1,15 @@
 """Before/after comparison of a finished run, and the "try it" box, in one long-lived worker thread.
 
-The two scorers (base model with the run's prompt; exported model with the prompt it carries) hold ONNX
-Runtime sessions, so they stay in the worker's thread; the GUI sends texts in and gets label names and
-probabilities back as plain data.
+The engine's ``Comparison`` holds two scorers (base model with the run's prompt; exported model with the
+prompt it carries) with ONNX Runtime sessions, so it stays in the worker's thread; the GUI sends texts in
+and gets label names and probabilities back as plain data.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from PySide6.QtCore import QObject, Signal, Slot
 
 from app.gui.worker import ErrorInfo
-
-
-@dataclass(frozen=True)
-class _Typed:
-    """A typed text in the shape ``Scorer.evaluate`` reads (its label is a placeholder)."""
-
-    text: str
-    label: str
 
 
 class ComparisonWorker(QObject):
@@ -33,8 +23,7 @@ class ComparisonWorker(QObject):
         self.config = config
         self.exported_model = exported_model
         self.data_sha256 = data_sha256  # the run's: changed data cannot rebuild its split
-        self.before = None
-        self.after = None
+        self.comparison = None  # the engine's Comparison, once run() has scored the held-out rows
 
     @Slot()
     def run(self) -> None:
@@ -46,19 +35,15 @@ class ComparisonWorker(QObject):
         except Exception as exc:
             self.failed.emit(ErrorInfo.from_exception(exc))
             return
-        self.before, self.after = result.base, result.tuned
+        self.comparison = result
         self.compared.emit(result.result)
 
     @Slot(str)
     def predict(self, text: str) -> None:
-        if self.before is None or self.after is None:
+        if self.comparison is None:
             return
         try:
-            out = {"text": text}
-            for name, scorer in (("before", self.before), ("after", self.after)):
-                result = scorer.evaluate([_Typed(text, scorer.spec.labels[0])])
-                best = int(result.predicted[0])
-                out[name] = (scorer.spec.labels[best], float(result.probabilities[0, best]))
+            out = self.comparison.answer(text)
         except Exception as exc:
             self.failed.emit(ErrorInfo.from_exception(exc))
             return
@@ -66,5 +51,5 @@ class ComparisonWorker(QObject):
 
     @Slot()
     def finish(self) -> None:
-        self.before = self.after = None
+        self.comparison = None
         self.done.emit()

@@ -38,10 +38,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.engine.models.gemma_builtin import GEMMA_BUILTIN
 from app.gui.choices import RunOutcome
 from app.gui.i18n import LANGUAGES, current_language, resources_dir, set_language
 from app.gui.pages.budget_page import DEMO_MINUTES, BudgetPage
 from app.gui.pages.examples_page import ExamplesPage
+from app.gui.pages.fleet_page import FleetPage
 from app.gui.pages.model_page import DEFAULT_SPEC, MODEL_SUFFIXES, ModelPage
 from app.gui.pages.page import Page, make_button, wrapping_label
 from app.gui.pages.results_page import ResultsPage
@@ -130,6 +132,7 @@ class MainWindow(QMainWindow):
         self.tune_page = TunePage(self.pool, self.settings)
         self.results_page = ResultsPage(self.pool, self.settings)
         self.roi_page = RoiPage(self.pool, self.settings)
+        self.fleet_page = FleetPage()  # tuning with other PCs: beside the steps, not one of them
         self.roi_page.comparison_source = self._comparison_for
         # The demo offer belongs on the start screen, under the model page's introduction.
         self.demo_box = DemoBox(self.model_page.body)
@@ -175,6 +178,7 @@ class MainWindow(QMainWindow):
             self.tune_page,
             self.results_page,
             self.roi_page,
+            self.fleet_page,
         ):
             self.add_step(page)
 
@@ -183,6 +187,7 @@ class MainWindow(QMainWindow):
         self.model_page.model_checked.connect(self.budget_page.set_model)
         self.examples_page.examples_changed.connect(self._push_inputs)
         self.examples_page.status_changed.connect(self._push_inputs)
+        self.examples_page.model_suggested.connect(self._suggest_model)
         self.budget_page.budget_changed.connect(self._push_inputs)
         self.tune_page.run_ended.connect(self._run_ended)
         self.results_page.continue_requested.connect(self._continue_run)
@@ -254,6 +259,8 @@ class MainWindow(QMainWindow):
     @Slot()
     def _refresh_step_list(self) -> None:
         current = self.stack.currentIndex()
+        # Payback ends the walk-through; the fleet page beside it is not a next step.
+        flow_end = self.steps.index(self.roi_page) if self.roi_page in self.steps else len(self.steps) - 1
         for i, page in enumerate(self.steps):
             item = self.step_list.item(i)
             if item is None:
@@ -268,7 +275,7 @@ class MainWindow(QMainWindow):
                 item.setFlags(flags | Qt.ItemFlag.ItemIsEnabled)
             else:
                 item.setFlags(flags & ~Qt.ItemFlag.ItemIsEnabled)
-            page.refresh_nav(first=i == 0, last=i == len(self.steps) - 1)
+            page.refresh_nav(first=i == 0, last=i >= flow_end)
 
     @Slot()
     def _push_inputs(self) -> None:
@@ -298,6 +305,23 @@ class MainWindow(QMainWindow):
         if outcome is not None and outcome.out_dir == run_dir:
             return self.results_page.comparison
         return None
+
+    @Slot(str)
+    def _suggest_model(self, spec: str) -> None:
+        """The examples' language picks the built-in model, unless the user chose one on the Model step."""
+        if self._demo_state or not self.model_page.suggest_model(spec):
+            return
+        if spec == GEMMA_BUILTIN:
+            text = self.tr(
+                "Your examples are in Japanese, so the model that reads Japanese (Gemma 3 270M) was chosen. "
+                "You can change it on the Model step."
+            )
+        else:
+            text = self.tr(
+                "Your examples are not in Japanese, so the English model (SmolLM2 135M) was chosen. You can "
+                "change it on the Model step."
+            )
+        self.examples_page.show_model_note(text)
 
     # --- demo --------------------------------------------------------------------------------------
     @Slot()
@@ -339,7 +363,7 @@ class MainWindow(QMainWindow):
             return False
         first = Path(paths[0])
         if first.suffix.lower() in MODEL_SUFFIXES:
-            self.model_page.open_model(str(first))
+            self.model_page.open_model(str(first), by_user=True)
             self.show_page(self.model_page)
         else:
             self.examples_page.open_examples(str(first))
@@ -444,5 +468,6 @@ class MainWindow(QMainWindow):
         self.settings.geometry = self.saveGeometry()
         self.settings.sync()
         self.results_page.shutdown()
+        self.fleet_page.shutdown()
         self.pool.wait_all()
         super().closeEvent(event)

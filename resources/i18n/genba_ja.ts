@@ -224,17 +224,17 @@
 <context>
     <name>DemoBox</name>
     <message>
-        <location filename="../../app/gui/main_window.py" line="99"/>
+        <location filename="../../app/gui/main_window.py" line="101"/>
         <source>Demo</source>
         <translation>デモ</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="102"/>
+        <location filename="../../app/gui/main_window.py" line="104"/>
         <source>New here? The demo tunes the included model on the excavator work orders that come with the app (bucket, engine, hydraulic) for {minutes} minutes, then shows what it would be worth.</source>
         <translation>初めての方へ: デモでは、アプリに付属の油圧ショベルの作業指示（バケット・エンジン・油圧）で内蔵モデルを {minutes} 分間調整し、その効果を金額で示します。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="106"/>
+        <location filename="../../app/gui/main_window.py" line="108"/>
         <source>Run the &amp;demo</source>
         <translation>デモを実行(&amp;D)</translation>
     </message>
@@ -242,210 +242,400 @@
 <context>
     <name>ExamplesPage</name>
     <message>
-        <location filename="../../app/gui/pages/examples_page.py" line="257"/>
+        <location filename="../../app/gui/pages/examples_page.py" line="264"/>
         <source>Open a folder with one sub-folder per label</source>
         <translation>ラベルごとのサブフォルダーがあるフォルダーを開く</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/examples_page.py" line="247"/>
+        <location filename="../../app/gui/pages/examples_page.py" line="254"/>
         <source>Open training data</source>
         <translation>学習データを開く</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/examples_page.py" line="249"/>
+        <location filename="../../app/gui/pages/examples_page.py" line="256"/>
         <source>Tables (*.csv *.tsv *.txt *.jsonl *.json);;All files (*)</source>
         <translation>表形式のファイル (*.csv *.tsv *.txt *.jsonl *.json);;すべてのファイル (*)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/examples_page.py" line="380"/>
+        <location filename="../../app/gui/pages/examples_page.py" line="391"/>
         <source>rows</source>
         <translation>件数</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/examples_page.py" line="466"/>
+        <location filename="../../app/gui/pages/examples_page.py" line="486"/>
         <source>Training data</source>
         <translation>学習データ</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/examples_page.py" line="472"/>
+        <location filename="../../app/gui/pages/examples_page.py" line="492"/>
         <source>Your own data to learn from: a table (CSV, TSV or JSONL) with a text and its label in each row, or a folder with one sub-folder of text files per label. Drop the file or folder anywhere on this window, or open it with the buttons.</source>
         <translation>モデルに覚えさせる自社のデータです。1 行に文章とその分類（ラベル）が入った表（CSV・TSV・JSONL）か、ラベルごとのサブフォルダーにテキストファイルを入れたフォルダーを使います。ファイルやフォルダーをこのウィンドウにドロップするか、ボタンから開いてください。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/examples_page.py" line="477"/>
+        <location filename="../../app/gui/pages/examples_page.py" line="497"/>
         <source>Open &amp;file…</source>
         <translation>ファイルを開く(&amp;F)…</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/examples_page.py" line="478"/>
+        <location filename="../../app/gui/pages/examples_page.py" line="498"/>
         <source>Open fol&amp;der…</source>
         <translation>フォルダーを開く(&amp;D)…</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/examples_page.py" line="479"/>
+        <location filename="../../app/gui/pages/examples_page.py" line="499"/>
         <source>&amp;Reload</source>
         <translation>再読み込み(&amp;R)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/examples_page.py" line="480"/>
+        <location filename="../../app/gui/pages/examples_page.py" line="500"/>
         <source>Data</source>
         <translation>データ</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/examples_page.py" line="481"/>
+        <location filename="../../app/gui/pages/examples_page.py" line="501"/>
         <source>&amp;Text column:</source>
         <translation>本文の列(&amp;T):</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/examples_page.py" line="482"/>
+        <location filename="../../app/gui/pages/examples_page.py" line="502"/>
         <source>&amp;Label column:</source>
         <translation>ラベルの列(&amp;L):</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/examples_page.py" line="483"/>
+        <location filename="../../app/gui/pages/examples_page.py" line="503"/>
         <source>First rows of the file</source>
         <translation>ファイルの先頭の行</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/examples_page.py" line="484"/>
+        <location filename="../../app/gui/pages/examples_page.py" line="504"/>
         <source>Rows per label</source>
         <translation>ラベルごとの件数</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/examples_page.py" line="487"/>
+        <location filename="../../app/gui/pages/examples_page.py" line="507"/>
         <source>How the model answers</source>
         <translation>モデルの答え方</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/examples_page.py" line="488"/>
+        <location filename="../../app/gui/pages/examples_page.py" line="508"/>
         <source>The &amp;word the model answers with, for each label:</source>
         <translation>ラベルごとに、モデルが答える言葉(&amp;W):</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/examples_page.py" line="489"/>
+        <location filename="../../app/gui/pages/examples_page.py" line="509"/>
         <source>&amp;Edit word</source>
         <translation>言葉を編集(&amp;E)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/examples_page.py" line="490"/>
+        <location filename="../../app/gui/pages/examples_page.py" line="510"/>
         <source>Answer word</source>
         <translation>答える言葉</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/examples_page.py" line="491"/>
+        <location filename="../../app/gui/pages/examples_page.py" line="511"/>
         <source>What the model reads, for row no.:</source>
         <translation>モデルが読む文章（何件目のデータか）:</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/examples_page.py" line="492"/>
+        <location filename="../../app/gui/pages/examples_page.py" line="512"/>
         <source>Details: the question text (for experts)</source>
         <translation>詳細: 問いかけの文（上級者向け）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/examples_page.py" line="493"/>
+        <location filename="../../app/gui/pages/examples_page.py" line="513"/>
         <source>Question &amp;text around each row (template):</source>
         <translation>各行の文章を埋め込む問いかけの文(&amp;T):</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/examples_page.py" line="496"/>
+        <location filename="../../app/gui/pages/examples_page.py" line="516"/>
         <source>{text} is replaced by each row&apos;s text and {choices} by the answer words. The model answers right after this text with one of the answer words.</source>
         <translation>{text} は各行の文章に、{choices} は答える言葉の一覧に置き換わります。モデルはこの文のすぐ後に、答える言葉のどれかで答えます。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/examples_page.py" line="501"/>
+        <location filename="../../app/gui/pages/examples_page.py" line="521"/>
         <source>&amp;Next: Tuning time</source>
         <translation>次へ: 調整時間(&amp;N)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/examples_page.py" line="515"/>
+        <location filename="../../app/gui/pages/examples_page.py" line="535"/>
         <source>Training data: {path}</source>
         <translation>学習データ: {path}</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/examples_page.py" line="515"/>
+        <location filename="../../app/gui/pages/examples_page.py" line="535"/>
         <source>No data yet.</source>
         <translation>まだデータがありません。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/examples_page.py" line="518"/>
+        <location filename="../../app/gui/pages/examples_page.py" line="538"/>
         <source>Reading the data…</source>
         <translation>データを読み込み中…</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/examples_page.py" line="525"/>
+        <location filename="../../app/gui/pages/examples_page.py" line="545"/>
         <source>{n} rows with {labels} labels read ({encoding}).</source>
         <translation>{n} 件（ラベル {labels} 種類）を読み込みました（{encoding}）。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/examples_page.py" line="531"/>
+        <location filename="../../app/gui/pages/examples_page.py" line="551"/>
         <source>Drop a file or folder of training data here, or use the buttons above.</source>
         <translation>学習データのファイルかフォルダーをここにドロップするか、上のボタンを使ってください。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/examples_page.py" line="485"/>
+        <location filename="../../app/gui/pages/examples_page.py" line="505"/>
         <source>Skipped rows</source>
         <translation>読み飛ばした行</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/examples_page.py" line="486"/>
+        <location filename="../../app/gui/pages/examples_page.py" line="506"/>
         <source>File</source>
         <translation>ファイル</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/examples_page.py" line="486"/>
+        <location filename="../../app/gui/pages/examples_page.py" line="506"/>
         <source>Line</source>
         <translation>行</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/examples_page.py" line="486"/>
+        <location filename="../../app/gui/pages/examples_page.py" line="506"/>
         <source>Reason</source>
         <translation>理由</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/examples_page.py" line="500"/>
+        <location filename="../../app/gui/pages/examples_page.py" line="520"/>
         <source>Reset te&amp;mplate</source>
         <translation>問いかけの文を元に戻す(&amp;M)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/examples_page.py" line="490"/>
+        <location filename="../../app/gui/pages/examples_page.py" line="510"/>
         <source>Label</source>
         <translation>ラベル</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/examples_page.py" line="518"/>
+        <location filename="../../app/gui/pages/examples_page.py" line="538"/>
         <source>Loading</source>
         <translation>読み込み中</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/examples_page.py" line="520"/>
-        <location filename="../../app/gui/pages/examples_page.py" line="559"/>
+        <location filename="../../app/gui/pages/examples_page.py" line="540"/>
+        <location filename="../../app/gui/pages/examples_page.py" line="579"/>
         <source>Problem</source>
         <translation>問題あり</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/examples_page.py" line="524"/>
+        <location filename="../../app/gui/pages/examples_page.py" line="544"/>
         <source>OK</source>
         <translation>OK</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/examples_page.py" line="538"/>
+        <location filename="../../app/gui/pages/examples_page.py" line="558"/>
         <source>{train} rows to learn from, {val} to pick the best result during tuning, and {test} kept for the final test (never used while tuning).</source>
         <translation>{train} 件で学習し、{val} 件で調整中に一番良い結果を選び、{test} 件は最終テスト用に取っておきます（調整中は一度も使いません）。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/examples_page.py" line="544"/>
+        <location filename="../../app/gui/pages/examples_page.py" line="564"/>
         <source>{n} repeated rows are counted once.</source>
         <translation>重複している {n} 件は 1 件として数えます。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/examples_page.py" line="551"/>
+        <location filename="../../app/gui/pages/examples_page.py" line="571"/>
         <source>{n} rows were skipped and will not be used. Fix them in the file and press Reload, or continue without them.</source>
         <translation>{n} 行を読み飛ばしました（使用しません）。ファイルを直して「再読み込み」を押すか、このまま進めてください。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/examples_page.py" line="556"/>
+        <location filename="../../app/gui/pages/examples_page.py" line="576"/>
         <source>No rows were skipped.</source>
         <translation>読み飛ばした行はありません。</translation>
+    </message>
+</context>
+<context>
+    <name>FleetPage</name>
+    <message>
+        <location filename="../../app/gui/pages/fleet_page.py" line="109"/>
+        <source>Fleet</source>
+        <translation>フリート</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/fleet_page.py" line="118"/>
+        <source>Tune one model together with other PCs of your plant. Each PC keeps its own examples: only step numbers and a few sums per step leave this PC, never the examples or the model.</source>
+        <translation>工場のほかの PC と一緒に 1 つのモデルを調整します。例文は各 PC に残ります。この PC から出るのは調整の回ごとの番号といくつかの合計値だけで、例文やモデルは決して出ません。</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/fleet_page.py" line="123"/>
+        <source>Coordinator address:</source>
+        <translation>取りまとめ PC のアドレス:</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/fleet_page.py" line="124"/>
+        <source>Name of this PC:</source>
+        <translation>この PC の名前:</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/fleet_page.py" line="125"/>
+        <source>Examples on this PC:</source>
+        <translation>この PC の例文:</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/fleet_page.py" line="126"/>
+        <source>Fleet folder on this PC:</source>
+        <translation>この PC のフリート用フォルダー:</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/fleet_page.py" line="127"/>
+        <source>Fleet certificate (ca.crt):</source>
+        <translation>フリートの証明書（ca.crt）:</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/fleet_page.py" line="132"/>
+        <source>Browse…</source>
+        <translation>参照…</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/fleet_page.py" line="133"/>
+        <source>No encryption (a trial on one PC only)</source>
+        <translation>暗号化しない（1 台での試験専用）</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/fleet_page.py" line="134"/>
+        <source>&amp;Join the fleet</source>
+        <translation>フリートに参加(&amp;J)</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/fleet_page.py" line="135"/>
+        <source>&amp;Leave</source>
+        <translation>抜ける(&amp;L)</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/fleet_page.py" line="138"/>
+        <source>PC</source>
+        <translation>PC</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/fleet_page.py" line="139"/>
+        <source>Training examples</source>
+        <translation>学習用の例文</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/fleet_page.py" line="140"/>
+        <source>Validation accuracy</source>
+        <translation>検証用データの正解率</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/fleet_page.py" line="141"/>
+        <source>Last seen</source>
+        <translation>最後の応答</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/fleet_page.py" line="144"/>
+        <source>Fleet loss</source>
+        <translation>フリートの損失</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/fleet_page.py" line="144"/>
+        <source>loss</source>
+        <translation>損失</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/fleet_page.py" line="144"/>
+        <source>step</source>
+        <translation>回</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/fleet_page.py" line="145"/>
+        <source>loss of the pooled batch</source>
+        <translation>全 PC 分をまとめた損失</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/fleet_page.py" line="146"/>
+        <source>&amp;Next →</source>
+        <translation>次へ(&amp;N) →</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/fleet_page.py" line="150"/>
+        <source>Examples on this PC</source>
+        <translation>この PC の例文</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/fleet_page.py" line="155"/>
+        <source>Fleet folder on this PC</source>
+        <translation>この PC のフリート用フォルダー</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/fleet_page.py" line="160"/>
+        <source>Fleet certificate (ca.crt)</source>
+        <translation>フリートの証明書（ca.crt）</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/fleet_page.py" line="168"/>
+        <source>Enter the coordinator&apos;s address as name:port, for example plant-server:9091.</source>
+        <translation>取りまとめ PC のアドレスを「名前:ポート」の形で入力してください（例: plant-server:9091）。</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/fleet_page.py" line="170"/>
+        <source>Enter a name for this PC (the other PCs see it).</source>
+        <translation>この PC の名前を入力してください（ほかの PC に表示されます）。</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/fleet_page.py" line="172"/>
+        <source>Choose the file with this PC&apos;s examples.</source>
+        <translation>この PC の例文のファイルを選んでください。</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/fleet_page.py" line="174"/>
+        <source>Choose a folder where this PC keeps its fleet records.</source>
+        <translation>この PC がフリートの記録を保存するフォルダーを選んでください。</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/fleet_page.py" line="177"/>
+        <source>Choose the fleet&apos;s certificate file, or tick &apos;No encryption&apos; for a trial on one PC.</source>
+        <translation>フリートの証明書ファイルを選ぶか、1 台での試験なら「暗号化しない」にチェックを入れてください。</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/fleet_page.py" line="184"/>
+        <location filename="../../app/gui/pages/fleet_page.py" line="201"/>
+        <location filename="../../app/gui/pages/fleet_page.py" line="235"/>
+        <source>Problem</source>
+        <translation>問題あり</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/fleet_page.py" line="207"/>
+        <source>Joined</source>
+        <translation>参加中</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/fleet_page.py" line="207"/>
+        <source>Waiting for the coordinator&apos;s next round…</source>
+        <translation>取りまとめ PC からの次の回を待っています…</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/fleet_page.py" line="236"/>
+        <source>This PC&apos;s fleet connection stopped. See supernode.log in the fleet folder.</source>
+        <translation>この PC のフリート接続が止まりました。フリート用フォルダーの supernode.log を確認してください。</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/fleet_page.py" line="255"/>
+        <source>{seconds} s ago</source>
+        <translation>{seconds} 秒前</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/fleet_page.py" line="271"/>
+        <source>Finished</source>
+        <translation>完了</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/fleet_page.py" line="272"/>
+        <source>The fleet finished all {steps} steps.</source>
+        <translation>フリートは全 {steps} 回の調整を終えました。</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/fleet_page.py" line="277"/>
+        <source>Tuning</source>
+        <translation>調整中</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/fleet_page.py" line="278"/>
+        <source>Step {step} of {steps}, {pcs} PCs.</source>
+        <translation>{steps} 回中 {step} 回目、PC {pcs} 台。</translation>
     </message>
 </context>
 <context>
@@ -464,32 +654,42 @@
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../../app/gui/main_window.py" line="261"/>
+        <location filename="../../app/gui/main_window.py" line="268"/>
         <source>{number}. {title}</source>
         <translation>{number}. {title}</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="263"/>
+        <location filename="../../app/gui/main_window.py" line="270"/>
         <source>{step}  ✓ done</source>
         <translation>{step}  ✓ 完了</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="420"/>
+        <location filename="../../app/gui/main_window.py" line="316"/>
+        <source>Your examples are in Japanese, so the model that reads Japanese (Gemma 3 270M) was chosen. You can change it on the Model step.</source>
+        <translation>学習データが日本語なので、日本語が読めるモデル（Gemma 3 270M）を選びました。「モデル」の手順で変更できます。</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/main_window.py" line="321"/>
+        <source>Your examples are not in Japanese, so the English model (SmolLM2 135M) was chosen. You can change it on the Model step.</source>
+        <translation>学習データが日本語ではないので、英語用のモデル（SmolLM2 135M）を選びました。「モデル」の手順で変更できます。</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/main_window.py" line="444"/>
         <source>Genba Tuner</source>
         <translation>現場チューナー</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="421"/>
+        <location filename="../../app/gui/main_window.py" line="445"/>
         <source>&amp;Language:</source>
         <translation>表示言語(&amp;L):</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="432"/>
+        <location filename="../../app/gui/main_window.py" line="456"/>
         <source>Stop tuning?</source>
         <translation>調整を止めますか？</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="434"/>
+        <location filename="../../app/gui/main_window.py" line="458"/>
         <source>A tuning run is in progress. Stop it and close? The best result so far and the checkpoint are kept, and the run can be continued later.</source>
         <translation>調整を実行中です。止めてウィンドウを閉じますか？ それまでで一番良い結果と途中経過は保存され、後で続きから再開できます。</translation>
     </message>
@@ -497,218 +697,238 @@
 <context>
     <name>ModelPage</name>
     <message>
-        <location filename="../../app/gui/pages/model_page.py" line="103"/>
+        <location filename="../../app/gui/pages/model_page.py" line="125"/>
         <source>Open a model</source>
         <translation>モデルを開く</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/model_page.py" line="105"/>
+        <location filename="../../app/gui/pages/model_page.py" line="127"/>
         <source>Models (*.gguf *.onnx);;All files (*)</source>
         <translation>モデル (*.gguf *.onnx);;すべてのファイル (*)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/model_page.py" line="174"/>
+        <location filename="../../app/gui/pages/model_page.py" line="198"/>
         <source>Model</source>
         <translation>モデル</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/model_page.py" line="184"/>
+        <location filename="../../app/gui/pages/model_page.py" line="204"/>
+        <source>The language model that will learn from your data. Two models are included: one that reads Japanese (and other languages) and a smaller one for English. Both work on most PCs. When you choose your examples, the one that suits their language is picked for you. You can also open another model file, or drop it onto this window.</source>
+        <translation>データから学習する言語モデルです。日本語（とその他の言語）が読めるモデルと、英語用の小さいモデルの 2 つが入っています。どちらもほとんどの PC で動きます。学習データを選ぶと、その言語に合うモデルが自動で選ばれます。別のモデルファイルを開くか、このウィンドウにドロップすることもできます。</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/model_page.py" line="210"/>
         <source>Selected model:</source>
         <translation>選択中のモデル:</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/model_page.py" line="185"/>
-        <source>Use the &amp;included model</source>
-        <translation>内蔵モデルを使う(&amp;I)</translation>
-    </message>
-    <message>
-        <location filename="../../app/gui/pages/model_page.py" line="186"/>
+        <location filename="../../app/gui/pages/model_page.py" line="213"/>
         <source>&amp;Open model file…</source>
         <translation>モデルファイルを開く(&amp;O)…</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/model_page.py" line="180"/>
-        <source>The language model that will learn from your data. The included model works on most PCs. You can also open another model file, or drop it onto this window.</source>
-        <translation>データから学習する言語モデルです。内蔵モデルはたいていの PC で動きます。ほかのモデルファイルを開くか、このウィンドウにドロップすることもできます。</translation>
-    </message>
-    <message>
-        <location filename="../../app/gui/pages/model_page.py" line="187"/>
+        <location filename="../../app/gui/pages/model_page.py" line="214"/>
         <source>&amp;Next: Training data</source>
         <translation>次へ: 学習データ(&amp;N)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/model_page.py" line="188"/>
+        <location filename="../../app/gui/pages/model_page.py" line="215"/>
         <source>About this model</source>
         <translation>このモデルについて</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/model_page.py" line="189"/>
+        <location filename="../../app/gui/pages/model_page.py" line="216"/>
         <source>Details</source>
         <translation>詳細</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/model_page.py" line="191"/>
+        <location filename="../../app/gui/pages/model_page.py" line="218"/>
         <source>Name</source>
         <translation>名前</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/model_page.py" line="192"/>
+        <location filename="../../app/gui/pages/model_page.py" line="219"/>
         <source>File</source>
         <translation>ファイル</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/model_page.py" line="193"/>
+        <location filename="../../app/gui/pages/model_page.py" line="220"/>
         <source>Kind</source>
         <translation>種類</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/model_page.py" line="194"/>
+        <location filename="../../app/gui/pages/model_page.py" line="221"/>
         <source>Size on disk</source>
         <translation>ファイルサイズ</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/model_page.py" line="195"/>
+        <location filename="../../app/gui/pages/model_page.py" line="222"/>
         <source>Parameters</source>
         <translation>パラメーター数</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/model_page.py" line="196"/>
+        <location filename="../../app/gui/pages/model_page.py" line="223"/>
         <source>Measured</source>
         <translation>測定値</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/model_page.py" line="197"/>
+        <location filename="../../app/gui/pages/model_page.py" line="224"/>
         <source>Memory</source>
         <translation>メモリー</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/model_page.py" line="198"/>
+        <location filename="../../app/gui/pages/model_page.py" line="225"/>
         <source>Speed on this PC</source>
         <translation>この PC での速度</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/model_page.py" line="210"/>
+        <location filename="../../app/gui/pages/model_page.py" line="237"/>
         <source>Converting the model for this PC (first use only)…</source>
         <translation>この PC 用にモデルを変換しています（初回のみ）…</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/model_page.py" line="212"/>
+        <location filename="../../app/gui/pages/model_page.py" line="239"/>
         <source>Measuring the speed of this PC…</source>
         <translation>この PC の速度を測っています…</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/model_page.py" line="216"/>
-        <source>SmolLM2 135M — included</source>
-        <translation>SmolLM2 135M（内蔵）</translation>
-    </message>
-    <message>
-        <location filename="../../app/gui/pages/model_page.py" line="221"/>
+        <location filename="../../app/gui/pages/model_page.py" line="264"/>
         <source>Causal language model (Llama family, GGUF)</source>
         <translation>言語モデル（Llama 系、GGUF）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/model_page.py" line="222"/>
+        <location filename="../../app/gui/pages/model_page.py" line="265"/>
         <source>Causal language model (ONNX)</source>
         <translation>言語モデル（ONNX）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/model_page.py" line="223"/>
+        <location filename="../../app/gui/pages/model_page.py" line="266"/>
         <source>Sequence classifier (ONNX)</source>
         <translation>文分類モデル（ONNX）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/model_page.py" line="224"/>
+        <location filename="../../app/gui/pages/model_page.py" line="267"/>
         <source>Sentence encoder (ONNX): becomes a classifier when tuned</source>
         <translation>文エンコーダー（ONNX）: 調整すると文分類モデルになります</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/model_page.py" line="252"/>
+        <location filename="../../app/gui/pages/model_page.py" line="298"/>
         <source>unknown</source>
         <translation>不明</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/model_page.py" line="255"/>
+        <location filename="../../app/gui/pages/model_page.py" line="301"/>
         <source>{millions} million ({layers} layers)</source>
         <translation>{millions} 百万（{layers} 層）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/model_page.py" line="259"/>
+        <location filename="../../app/gui/pages/model_page.py" line="305"/>
         <source>{millions} million</source>
         <translation>{millions} 百万</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/model_page.py" line="260"/>
+        <location filename="../../app/gui/pages/model_page.py" line="306"/>
         <source>about {millions} million (estimated from the file size)</source>
         <translation>約 {millions} 百万（ファイルサイズからの推定）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/model_page.py" line="265"/>
+        <location filename="../../app/gui/pages/model_page.py" line="311"/>
         <source>{free} free now</source>
         <translation>現在の空き {free}</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/model_page.py" line="267"/>
+        <location filename="../../app/gui/pages/model_page.py" line="313"/>
         <source>tuning needs about {need}; {free} free now</source>
         <translation>調整に約 {need} 必要（いまの空き: {free}）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/model_page.py" line="275"/>
+        <location filename="../../app/gui/pages/model_page.py" line="321"/>
         <source>about {n} tuning rounds a minute</source>
         <translation>1 分あたり約 {n} 回の調整</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/model_page.py" line="278"/>
+        <location filename="../../app/gui/pages/model_page.py" line="324"/>
         <source>about one tuning round every {s} seconds</source>
         <translation>約 {s} 秒に 1 回の調整</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/model_page.py" line="285"/>
+        <location filename="../../app/gui/pages/model_page.py" line="331"/>
         <source>{ms} ms per example for one forward pass</source>
         <translation>1 件あたり {ms} ミリ秒（順伝播 1 回）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/model_page.py" line="330"/>
+        <location filename="../../app/gui/pages/model_page.py" line="346"/>
+        <source>Choose an included model or open a model file to see its card.</source>
+        <translation>内蔵モデルを選ぶか、モデルファイルを開くと、モデルの情報が表示されます。</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/model_page.py" line="376"/>
         <source>This PC can tune this model ({speed}).</source>
         <translation>この PC でこのモデルを調整できます（{speed}）。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/model_page.py" line="271"/>
+        <location filename="../../app/gui/pages/model_page.py" line="317"/>
         <source>not measured (this kind of model cannot be tuned)</source>
         <translation>測定していません（この種類のモデルは調整できません）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/model_page.py" line="295"/>
+        <location filename="../../app/gui/pages/model_page.py" line="211"/>
+        <source>Use the &amp;Japanese / multilingual model</source>
+        <translation>日本語・多言語モデルを使う(&amp;J)</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/model_page.py" line="212"/>
+        <source>Use the &amp;English model</source>
+        <translation>英語モデルを使う(&amp;E)</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/model_page.py" line="243"/>
+        <source>SmolLM2 135M — included, English</source>
+        <translation>SmolLM2 135M（内蔵・英語）</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/model_page.py" line="245"/>
+        <source>Gemma 3 270M — included, Japanese and other languages</source>
+        <translation>Gemma 3 270M（内蔵・日本語と多言語）</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/model_page.py" line="253"/>
+        <source>Gemma is provided under and subject to the Gemma Terms of Use.</source>
+        <translation>Gemma は Gemma 利用規約（Gemma Terms of Use）に基づいて提供され、同規約に従います。</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/model_page.py" line="255"/>
+        <source>Gemma is provided under and subject to the &lt;a href=&quot;{terms}&quot;&gt;Gemma Terms of Use&lt;/a&gt; (&lt;a href=&quot;{notice}&quot;&gt;notice&lt;/a&gt;).</source>
+        <translation>Gemma は &lt;a href=&quot;{terms}&quot;&gt;Gemma 利用規約（Gemma Terms of Use）&lt;/a&gt;に基づいて提供され、同規約に従います（&lt;a href=&quot;{notice}&quot;&gt;通知&lt;/a&gt;）。</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/model_page.py" line="341"/>
         <source>Problem</source>
         <translation>問題あり</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/model_page.py" line="300"/>
-        <source>Choose the included model or open a model file to see its card.</source>
-        <translation>内蔵モデルを選ぶか、モデルファイルを開くと、ここにモデル情報が表示されます。</translation>
-    </message>
-    <message>
-        <location filename="../../app/gui/pages/model_page.py" line="308"/>
+        <location filename="../../app/gui/pages/model_page.py" line="354"/>
         <source>Tuning needs a Llama-family GGUF model, an ONNX causal language model or an ONNX sequence classifier.</source>
         <translation>調整できるのは Llama 系の GGUF モデル、ONNX の因果言語モデル、ONNX の文分類モデルです。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/model_page.py" line="314"/>
-        <location filename="../../app/gui/pages/model_page.py" line="320"/>
+        <location filename="../../app/gui/pages/model_page.py" line="360"/>
+        <location filename="../../app/gui/pages/model_page.py" line="366"/>
         <source>Cannot tune</source>
         <translation>調整できません</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/model_page.py" line="315"/>
+        <location filename="../../app/gui/pages/model_page.py" line="361"/>
         <source>This model can be evaluated but not tuned here. {why}</source>
         <translation>このモデルは評価はできますが、ここでは調整できません。{why}</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/model_page.py" line="322"/>
+        <location filename="../../app/gui/pages/model_page.py" line="368"/>
         <source>This PC cannot tune this model: a run needs about {need} of free memory and only {free} is free now. Close other programs, or choose a smaller model.</source>
         <translation>この PC ではこのモデルを調整できません。約 {need} の空きメモリーが必要ですが、現在の空きは {free} です。ほかのプログラムを閉じるか、より小さいモデルを選んでください。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/model_page.py" line="331"/>
+        <location filename="../../app/gui/pages/model_page.py" line="377"/>
         <source>OK</source>
         <translation>OK</translation>
     </message>
@@ -1090,319 +1310,319 @@
 <context>
     <name>RoiPage</name>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="282"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="283"/>
         <source>Open a run folder</source>
         <translation>実行フォルダーを開く</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="362"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="363"/>
         <source>Save the report as…</source>
         <translation>レポートの保存先…</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="362"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="363"/>
         <source>PDF report (*.pdf)</source>
         <translation>PDF レポート (*.pdf)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="430"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="431"/>
         <source>Electricity per run</source>
         <translation>1 回あたりの電力量</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="425"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="426"/>
         <source>Payback</source>
         <translation>費用対効果</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="431"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="432"/>
         <source>Correct before tuning (final test)</source>
         <translation>調整前の正解率（最終テスト）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="432"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="433"/>
         <source>Correct after tuning (final test)</source>
         <translation>調整後の正解率（最終テスト）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="433"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="434"/>
         <source>PCs or lines</source>
         <translation>PC・ラインの数</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="434"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="435"/>
         <source>Tuning runs per month, per PC</source>
         <translation>PC 1 台あたりの月間調整回数</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="435"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="436"/>
         <source>Electricity price</source>
         <translation>電気料金</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="436"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="437"/>
         <source>Documents per month, per PC</source>
         <translation>PC 1 台あたりの月間文書数</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="437"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="438"/>
         <source>Minutes to fix one misclassified document</source>
         <translation>誤分類 1 件の修正にかかる時間</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="438"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="439"/>
         <source>Labour cost</source>
         <translation>人件費</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="439"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="440"/>
         <source>Cloud fine-tuning fee per run</source>
         <translation>クラウドでの調整 1 回あたりの料金</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="440"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="441"/>
         <source>Cloud data transfer and compliance</source>
         <translation>クラウドのデータ転送・コンプライアンス費用</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="441"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="442"/>
         <source>Setup cost</source>
         <translation>導入費用</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="446"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="447"/>
         <source>Is it worth it?</source>
         <translation>費用対効果の見積もり</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="449"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="450"/>
         <source>What tuning on this PC is worth compared with a cloud service. The run&apos;s electricity and accuracy are filled in; every other figure is an example until you enter your own. The results change as you type.</source>
         <translation>この PC で調整する価値を、クラウドサービスと比べて示します。電力量と正解率は実行結果から入力済みです。その他の数値は、自社の数値を入力するまでは例です。入力するとすぐに結果が変わります。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="454"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="455"/>
         <source>Your figures</source>
         <translation>入力値</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="457"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="458"/>
         <source>yen</source>
         <translation>円</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="457"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="458"/>
         <source>yen per month</source>
         <translation>円／月</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="459"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="460"/>
         <source>Wh</source>
         <translation>Wh</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="460"/>
         <location filename="../../app/gui/pages/roi_page.py" line="461"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="462"/>
         <source>%</source>
         <translation>%</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="464"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="465"/>
         <source>yen per kWh</source>
         <translation>円／kWh</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="466"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="467"/>
         <source>minutes</source>
         <translation>分</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="467"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="468"/>
         <source>yen per hour</source>
         <translation>円／時</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="474"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="475"/>
         <source>Reset the e&amp;xamples</source>
         <translation>例の値に戻す(&amp;X)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="475"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="476"/>
         <source>What it gives</source>
         <translation>効果</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="477"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="478"/>
         <source>Electricity cost per run</source>
         <translation>1 回あたりの電気代</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="478"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="479"/>
         <source>Net savings per month</source>
         <translation>月あたりの純節約額</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="479"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="480"/>
         <source>Setup cost paid back after</source>
         <translation>導入費用の回収期間</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="480"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="481"/>
         <source>Electricity per month:</source>
         <translation>月あたりの電気代:</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="481"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="482"/>
         <source>Labour saved per month:</source>
         <translation>月あたりに減る作業費:</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="482"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="483"/>
         <source>Cloud costs avoided per month:</source>
         <translation>月あたりに不要になるクラウド費用:</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="483"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="484"/>
         <source>Misclassified documents avoided per month:</source>
         <translation>月あたりに減る誤分類の件数:</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="488"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="489"/>
         <source>Cumulative cost and benefit</source>
         <translation>累積の費用と効果</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="488"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="489"/>
         <source>thousand yen</source>
         <translation>千円</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="488"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="489"/>
         <source>months</source>
         <translation>経過月数</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="490"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="491"/>
         <source>cost: setup + electricity</source>
         <translation>費用: 導入費＋電気代</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="491"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="492"/>
         <source>benefit: labour saved + cloud avoided</source>
         <translation>効果: 作業費の削減＋クラウド費用の回避</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="493"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="494"/>
         <source>What moves the monthly savings (each input 20% lower or higher)</source>
         <translation>月あたりの節約額を左右する入力（各入力を 20% 増減）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="497"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="498"/>
         <source>&lt;span style=&quot;color:{low}; font-weight:bold&quot;&gt;■&lt;/span&gt;&amp;nbsp;input 20% lower&amp;nbsp;&amp;nbsp; &lt;span style=&quot;color:{high}; font-weight:bold&quot;&gt;■&lt;/span&gt;&amp;nbsp;input 20% higher</source>
         <translation>&lt;span style=&quot;color:{low}; font-weight:bold&quot;&gt;■&lt;/span&gt;&amp;nbsp;入力 20% 減&amp;nbsp;&amp;nbsp; &lt;span style=&quot;color:{high}; font-weight:bold&quot;&gt;■&lt;/span&gt;&amp;nbsp;入力 20% 増</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="501"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="502"/>
         <source>Report for management</source>
         <translation>経営層向けレポート</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="504"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="505"/>
         <source>One PDF and one HTML file with the run, the share of correct answers before and after (with the table of right and model answers), these figures and charts, and what stayed on this PC. They are written in the language of the window.</source>
         <translation>実行の内容、調整前後の正解率（正解と予測の対応表付き）、この画面の数値とグラフ、この PC の外に出なかったものをまとめた PDF と HTML を 1 つずつ作ります。画面と同じ言語で書き出します。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="509"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="510"/>
         <source>Save &amp;report (PDF + HTML)…</source>
         <translation>レポートを保存（PDF＋HTML）(&amp;R)…</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="510"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="511"/>
         <source>&amp;Open the report</source>
         <translation>レポートを開く(&amp;O)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="511"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="512"/>
         <source>Use an &amp;earlier run…</source>
         <translation>以前の実行を使う(&amp;E)…</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="518"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="519"/>
         <source>{n} yen</source>
         <translation>{n} 円</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="543"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="544"/>
         <source>No run yet: tune in step 4, or press Run the demo in step 1, or use an earlier run.</source>
         <translation>まだ実行結果がありません。手順 4 で調整するか、手順 1 で「デモを実行」を押すか、以前の実行を使ってください。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="548"/>
-        <location filename="../../app/gui/pages/roi_page.py" line="576"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="549"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="577"/>
         <source>Problem</source>
         <translation>問題あり</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="554"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="555"/>
         <source>measured</source>
         <translation>実測</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="556"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="557"/>
         <source>estimated</source>
         <translation>推定</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="560"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="561"/>
         <source>Electricity of this run: {wh} Wh — {assumption}</source>
         <translation>この実行の電力量: {wh} Wh — {assumption}</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="571"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="572"/>
         <source>Saved</source>
         <translation>保存しました</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="580"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="581"/>
         <source>Writing the report (asking both models about the final-test rows)…</source>
         <translation>レポートを作成中（最終テスト用のデータを両方のモデルに答えさせています）…</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="597"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="598"/>
         <source>from this run</source>
         <translation>この実行の結果</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="598"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="599"/>
         <source>Measured in the run; change it to see what if.</source>
         <translation>実行で測った値です。変えると「もし〜なら」を試せます。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="600"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="601"/>
         <source>example</source>
         <translation>例</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="601"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="602"/>
         <source>An example figure, not your site&apos;s: replace it with your own.</source>
         <translation>自社の数値ではなく例です。自社の数値に置き換えてください。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="619"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="620"/>
         <source>no payback</source>
         <translation>回収できません</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="620"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="621"/>
         <source>The monthly savings do not exceed the costs.</source>
         <translation>月々の節約額が費用を上回りません。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="622"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="623"/>
         <source>{n} months</source>
         <translation>{n} か月</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="640"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="641"/>
         <source>change in net savings per month (yen)</source>
         <translation>月あたりの純節約額の変化（円）</translation>
     </message>

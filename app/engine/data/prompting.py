@@ -1,6 +1,9 @@
 """Prompted classification: a template around the text, one label word per class (MeZO's setup).
 
-The model is scored on the label words' logits at the answer position: the last token of the prompt.
+The model is scored on the label words' logits at the answer position: the last token of the prompt. When
+two label words start with the same token (most Japanese words do in a byte-level BPE: SmolLM2 splits kanji
+into byte tokens), each class is scored by its whole word: the first token's logit plus the log-probabilities
+of its later tokens (``EncodedExamples.label_tokens``; ``LlamaModel.label_continuation`` computes them).
 """
 
 from __future__ import annotations
@@ -12,6 +15,44 @@ import numpy as np
 from app.engine.errors import GenbaError
 
 DEFAULT_TEMPLATE = "Text: {text}\nCategory ({choices}):"
+DEFAULT_TEMPLATE_JA = "文章: {text}\n分類（{choices}）:"
+# Examples whose characters are at least this share kana/kanji are "Japanese": they get the Japanese template
+# and, when the user has not chosen a model, the Japanese-capable built-in (models.catalog.pick_builtin).
+# Japanese shop text mixes in Latin part numbers and units; 20 % is far above what English text ever has.
+JAPANESE_SHARE = 0.2
+
+
+def _is_japanese_char(ch: str) -> bool:
+    """Hiragana, katakana (full and half width), CJK ideographs and the iteration mark."""
+    o = ord(ch)
+    return (
+        0x3040 <= o <= 0x30FF
+        or 0x3400 <= o <= 0x4DBF
+        or 0x4E00 <= o <= 0x9FFF
+        or 0xF900 <= o <= 0xFAFF
+        or 0xFF66 <= o <= 0xFF9F
+        or o == 0x3005
+    )
+
+
+def japanese_share(texts) -> float:
+    """The share of the texts' non-space characters that are kana or kanji (0 for no characters)."""
+    total = japanese = 0
+    for text in texts:
+        for ch in text:
+            if not ch.isspace():
+                total += 1
+                japanese += _is_japanese_char(ch)
+    return japanese / total if total else 0.0
+
+
+def is_japanese(texts) -> bool:
+    return japanese_share(texts) >= JAPANESE_SHARE
+
+
+def default_template(texts) -> str:
+    """The template used when the user gives none: Japanese for Japanese examples."""
+    return DEFAULT_TEMPLATE_JA if is_japanese(texts) else DEFAULT_TEMPLATE
 
 
 @dataclass(frozen=True)
@@ -44,6 +85,7 @@ def make_prompt_spec(
         )
     labels = tuple(sorted(labels))
     words = tuple((label_words or {}).get(lab, lab).strip() for lab in labels)
+    seen: dict[str, str] = {}
     for lab, word in zip(labels, words, strict=True):
         if not word:
             raise GenbaError(
@@ -51,19 +93,36 @@ def make_prompt_spec(
                 f"ラベル「{lab}」のラベル語が空です。",
                 field="label_words",
             )
+        if word in seen:
+            raise GenbaError(
+                f"The labels '{seen[word]}' and '{lab}' have the same label word '{word}'; the model cannot tell "
+                "them apart. Give each label its own word.",
+                f"ラベル「{seen[word]}」と「{lab}」のラベル語が同じ「{word}」のため、モデルが区別できません。"
+                "ラベルごとに別の語を指定してください。",
+                field="label_words",
+            )
+        seen[word] = lab
     return PromptSpec(template, labels, words)
 
 
 @dataclass(frozen=True)
 class EncodedExamples:
-    """Token ids per example, the class index of each, and the first token of each label word."""
+    """Token ids per example, the class index of each, and the tokens of each label word."""
 
     ids: tuple[np.ndarray, ...]  # each int64 [T_i]; the answer position is the last token
     label_index: np.ndarray  # int64 [N]
-    label_token_ids: np.ndarray  # int64 [C]
+    label_token_ids: np.ndarray  # int64 [C], the first token of each label word
+    # Every token of each label word as it follows the prompt, when classes are scored by their whole word
+    # (first tokens not distinct); empty when the first tokens alone tell the classes apart.
+    label_tokens: tuple[np.ndarray, ...] = ()
 
     def __len__(self) -> int:
         return len(self.ids)
+
+    @property
+    def whole_labels(self) -> bool:
+        """True when a class's score needs the later tokens of its label word too."""
+        return bool(self.label_tokens)
 
     def batch(self, rows) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Right-padded ids [E, T], answer_index [E], label_ids [E]."""
@@ -75,16 +134,50 @@ class EncodedExamples:
         return ids, lengths - 1, self.label_index[rows]
 
 
-def label_token_ids(tokenizer, spec: PromptSpec) -> np.ndarray:
-    """First token of each label word as it follows the prompt; label words must start differently."""
-    sep = "" if spec.render("x")[-1:].isspace() else " "
-    firsts = []
+def _separator(spec: PromptSpec, word: str) -> str:
+    """What goes between the prompt and a label word: a space, unless the prompt ends in one or the word
+    is Japanese (written without spaces; a leading space would be a token of its own in Gemma's vocabulary,
+    the same first token for every class)."""
+    if spec.render("x")[-1:].isspace() or (word and _is_japanese_char(word[0])):
+        return ""
+    return " "
+
+
+def label_tokens(tokenizer, spec: PromptSpec) -> tuple[np.ndarray, ...]:
+    """Every token of each label word as it follows the prompt.
+
+    Read off the tokenized prompt + word, so merges across the boundary are what the model sees; a
+    tokenizer that re-splits the prompt's end there falls back to the word tokenized alone.
+    """
+    prompt = spec.render("x")
+    head = tokenizer.encode(prompt, add_special_tokens=False).ids
+    out = []
     for word in spec.label_words:
-        ids = tokenizer.encode(sep + word, add_special_tokens=False).ids
-        firsts.append(ids[0])
+        sep = _separator(spec, word)
+        both = tokenizer.encode(prompt + sep + word, add_special_tokens=False).ids
+        tail = both[len(head) :] if both[: len(head)] == head else []
+        if not tail:
+            tail = tokenizer.encode(sep + word, add_special_tokens=False).ids
+        out.append(np.asarray(tail, dtype=np.int64))
+    return tuple(out)
+
+
+def first_tokens_collide(tokens: tuple[np.ndarray, ...]) -> bool:
+    firsts = [int(t[0]) for t in tokens]
+    return len(set(firsts)) < len(firsts)
+
+
+def label_token_ids(tokenizer, spec: PromptSpec, distinct: bool = True) -> np.ndarray:
+    """First token of each label word as it follows the prompt.
+
+    ``distinct``: refuse label words that start with the same token (a read-out by first tokens only, as an
+    exported model without a fitted head scores, cannot tell them apart).
+    """
+    tokens = label_tokens(tokenizer, spec)
+    firsts = [int(t[0]) for t in tokens]
     seen: dict[int, str] = {}
     for word, tok in zip(spec.label_words, firsts, strict=True):
-        if tok in seen:
+        if distinct and tok in seen:
             raise GenbaError(
                 f"The label words '{seen[tok]}' and '{word}' start with the same token; the model cannot tell "
                 "them apart. Choose label words that begin differently.",
@@ -96,16 +189,31 @@ def label_token_ids(tokenizer, spec: PromptSpec) -> np.ndarray:
     return np.array(firsts, dtype=np.int64)
 
 
-def encode_examples(tokenizer, spec: PromptSpec, examples, max_tokens: int = 256) -> EncodedExamples:
-    """Tokenize rendered prompts; over-long texts are cut (the template is always kept whole)."""
+def encode_examples(
+    tokenizer, spec: PromptSpec, examples, max_tokens: int = 256, distinct_first_tokens: bool = True
+) -> EncodedExamples:
+    """Tokenize rendered prompts; over-long texts are cut (the template is always kept whole).
+
+    The tokenizer's own special tokens are added (a BOS where the model wants one: Gemma, Llama 3).
+    ``distinct_first_tokens=False`` accepts label words that start alike: the encoded examples then carry
+    every label token (``label_tokens``) so each class is scored by its whole word.
+    """
     index = {lab: i for i, lab in enumerate(spec.labels)}
     encoded = []
     for ex in examples:
         text = ex.text
-        ids = tokenizer.encode(spec.render(text), add_special_tokens=False).ids
+        ids = tokenizer.encode(spec.render(text)).ids
         while len(ids) > max_tokens and len(text) > 1:
             text = text[: max(1, int(len(text) * max_tokens / len(ids) * 0.95))]
-            ids = tokenizer.encode(spec.render(text), add_special_tokens=False).ids
+            ids = tokenizer.encode(spec.render(text)).ids
         encoded.append(np.asarray(ids[-max_tokens:], dtype=np.int64))
     labels = np.array([index[ex.label] for ex in examples], dtype=np.int64)
-    return EncodedExamples(tuple(encoded), labels, label_token_ids(tokenizer, spec))
+    firsts = label_token_ids(tokenizer, spec, distinct=distinct_first_tokens)
+    tokens = label_tokens(tokenizer, spec)
+    whole = tokens if first_tokens_collide(tokens) else ()
+    return EncodedExamples(tuple(encoded), labels, firsts, whole)
+
+
+def answer_mask(ids: np.ndarray, answer: np.ndarray) -> np.ndarray:
+    """Attention mask [E, T] of right-padded rows (``EncodedExamples.batch``): 1 up to each answer position."""
+    return (np.arange(ids.shape[1])[None, :] <= answer[:, None]).astype(np.int64)

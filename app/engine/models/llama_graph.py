@@ -20,143 +20,29 @@ position. Weight layout: every linear weight is stored transposed, ``[in, out]``
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
-from app.engine.models.adapters import PROJECTIONS
+from app.engine.models.llama_config import POOL_EPS, AdapterSite, ClassHead, LlamaConfig, weight_name
+from app.engine.models.onnx_nodes import NodeBuilder, make_adapter
 from app.engine.models.weights import Q8_BLOCK, Q8_SCALE_SUFFIX, WeightStore
 
 OPSET = 17
 _NEG = -1e9  # finite: a fully masked row (left padding) gives a uniform softmax, never NaN
 
 
-@dataclass(frozen=True)
-class LlamaConfig:
-    n_layers: int
-    hidden: int
-    ffn: int
-    n_heads: int
-    n_kv_heads: int
-    head_dim: int
-    vocab: int
-    rope_base: float = 10000.0
-    rms_eps: float = 1e-5
-    tied_embeddings: bool = True
-    context_length: int = 2048
-    # Variants of the block (defaults = plain Llama, so folders converted before these existed still load).
-    arch: str = "llama"
-    rope_freq_factors: tuple[float, ...] | None = None  # Llama 3 rope_freqs: divides pair i's frequency
-    qkv_bias: bool = False  # qwen2: biases on q, k, v
-    qk_norm: bool = False  # qwen3, gemma3: RMSNorm over each head of q and k, before RoPE
-    post_norms: bool = False  # gemma3: RMSNorm on the attention and FFN outputs before each residual add
-    ffn_act: str = "silu"  # "silu" (SwiGLU) or "gelu_tanh" (gemma3's GeGLU, tanh approximation)
-    embed_scale: float = 1.0  # gemma3: sqrt(hidden), applied after the embedding gather only
-    attn_scale: float | None = None  # query scale; None = 1/sqrt(head_dim)
-    sliding_window: int = 0  # keys at distance >= window are masked in local_layers
-    local_layers: tuple[int, ...] = ()
-    rope_base_local: float = 10000.0  # RoPE base of the local layers
-
-    def __post_init__(self) -> None:  # JSON gives lists; keep the dataclass hashable
-        if self.rope_freq_factors is not None:
-            object.__setattr__(self, "rope_freq_factors", tuple(float(f) for f in self.rope_freq_factors))
-        object.__setattr__(self, "local_layers", tuple(int(i) for i in self.local_layers))
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-    def proj_shape(self, proj: str) -> tuple[int, int]:
-        """(in, out) of a projection."""
-        h, kv = self.hidden, self.n_kv_heads * self.head_dim
-        return {
-            "q": (h, self.n_heads * self.head_dim),
-            "k": (h, kv),
-            "v": (h, kv),
-            "o": (self.n_heads * self.head_dim, h),
-            "gate": (h, self.ffn),
-            "up": (h, self.ffn),
-            "down": (self.ffn, h),
-        }[proj]
-
-    def layer_params(self) -> int:
-        norms = (4 if self.post_norms else 2) * self.hidden + (2 * self.head_dim if self.qk_norm else 0)
-        bias = (self.n_heads + 2 * self.n_kv_heads) * self.head_dim if self.qkv_bias else 0
-        return sum(i * o for i, o in map(self.proj_shape, PROJECTIONS)) + norms + bias
-
-
-POOL_EPS = 1e-6  # RMS normalisation of the states pooled for a head (PrefixCache.pooled, _pooled)
-
-
-@dataclass(frozen=True)
-class ClassHead:
-    """A fitted read-out for export: ``class_logits = h_last @ weight.T + bias (+ pooled @ pooled_weight.T)
-    (+ ngrams @ ngram_weight.T)``.
-
-    ``h_last`` is the final-norm hidden state at the last real token; ``pooled`` the states entering layer
-    ``pooled_layer``, RMS-normalised per token, averaged over the real tokens but the first and divided by
-    sqrt(H) (as ``PrefixCache.pooled``); the n-gram part is ONNX's ``TfIdfVectorizer`` over the token ids (unigrams, then
-    bigrams), L2-normalised per row, exactly as ``app.engine.data.ngrams`` computes it in tuning; the character
-    part counts the kept character n-grams of each piece through ``char_table`` (``CharGrams.transform``).
-    """
-
-    weight: np.ndarray  # [C, H]
-    bias: np.ndarray  # [C]
-    unigrams: np.ndarray | None = None  # int64 [U]
-    bigrams: np.ndarray | None = None  # int64 [B, 2]
-    idf: np.ndarray | None = None  # [U + B]
-    ngram_weight: np.ndarray | None = None  # [C, U + B]
-    pooled_weight: np.ndarray | None = None  # [C, H], on the raw pooled states
-    pooled_layer: int = 0
-    char_table: np.ndarray | None = None  # int32 [V + 1, G]: kept character n-grams of each piece (CharGrams)
-    char_idf: np.ndarray | None = None  # [F]
-    char_weight: np.ndarray | None = None  # [C, F]
-
-
-def weight_name(layer: int, proj: str) -> str:
-    return f"L{layer}.{proj}"
-
-
-@dataclass(frozen=True)
-class AdapterSite:
-    """One adapted linear layer: ``y = W x + B[copy] (A x)`` with A frozen and (alpha/r) folded into A."""
-
-    layer: int
-    proj: str
-
-    @property
-    def key(self) -> str:
-        return f"{self.layer}.{self.proj}"
-
-    @property
-    def input_name(self) -> str:
-        return f"lora_B.{self.key}"
-
-
-class _Graph:
-    """A tiny node-emitting helper so the network below reads like the maths."""
+class _Graph(NodeBuilder):
+    """A whole graph: nodes (``NodeBuilder``), the store's weights, inputs and outputs."""
 
     def __init__(self, store: WeightStore | None) -> None:
+        super().__init__(OPSET)
         self.store = store
-        self.nodes: list[onnx.NodeProto] = []
-        self.initializers: list[TensorProto] = []
         self.inputs: list[onnx.ValueInfoProto] = []
         self.outputs: list[onnx.ValueInfoProto] = []
         self._weights: dict[str, str] = {}
-        self._n = 0
-
-    def op(self, op_type: str, *inputs: str, **attrs) -> str:
-        self._n += 1
-        out = f"{op_type.lower()}_{self._n}"
-        self.nodes.append(helper.make_node(op_type, list(inputs), [out], **attrs))
-        return out
-
-    def const(self, value, dtype=np.int64) -> str:
-        self._n += 1
-        name = f"const_{self._n}"
-        self.initializers.append(numpy_helper.from_array(np.asarray(value, dtype=dtype), name))
-        return name
 
     def weight(self, name: str, override: dict[str, np.ndarray] | None = None) -> str:
         """An initializer from the store (external data) or, when overridden, an inline array."""
@@ -176,10 +62,6 @@ class _Graph:
     def output(self, tensor: str, name: str, elem: int, shape: list) -> None:
         self.nodes.append(helper.make_node("Identity", [tensor], [name]))
         self.outputs.append(helper.make_tensor_value_info(name, elem, shape))
-
-    def dim(self, tensor: str, start: int, end: int) -> str:
-        """Shape(tensor)[start:end] as an int64 vector."""
-        return self.op("Shape", tensor, start=start, end=end)
 
     def model(self, name: str) -> onnx.ModelProto:
         graph = helper.make_graph(self.nodes, name, self.inputs, self.outputs, self.initializers)
@@ -270,11 +152,7 @@ class _Llama:
         if (layer, proj) not in self.adapters:
             return y
         a_name, b_name = self.adapters[(layer, proj)]
-        d_in = self.cfg.proj_shape(proj)[0]
-        # x: [P*E, T, in] with copies outermost -> [P, E*T, in] so copy j meets B[j]: [P, r, out].
-        xr = g.op("Reshape", x, g.op("Concat", self.copies, g.const([-1, d_in]), axis=0))
-        delta = g.op("MatMul", g.op("MatMul", xr, a_name), b_name)  # [P, E*T, out]
-        return g.op("Add", y, g.op("Reshape", delta, g.op("Shape", y)))
+        return make_adapter(g, x, y, a_name, b_name, self.copies, self.cfg.proj_shape(proj)[0])
 
     def rope_tables(self, positions: str, local: bool = False) -> tuple[str, str]:
         """cos/sin [Bp, 1, T, hd] from float positions [Bp, T] (rotate-half layout).
@@ -442,7 +320,7 @@ def build_prefix(cfg: LlamaConfig, store: WeightStore, end_layer: int) -> onnx.M
     ids = g.input("input_ids", TensorProto.INT64, ["batch", "seq"])
     x = net.embed(ids)
     if end_layer > 0:
-        seq = g.dim(ids, 1, 2)
+        seq = g.dims(ids, 1, 2)
         cos, sin = net.rope_tables(net.arange_positions(seq))
         mask = net.causal_mask(seq)
         for layer in range(end_layer):
@@ -494,17 +372,17 @@ def build_loss_graph(
     offset = g.input("label_offset", TensorProto.FLOAT, ["batch", "labels"])
 
     first_b = adapters[(sites[0].layer, sites[0].proj)][1] if sites else None
-    net.copies = g.dim(first_b, 0, 1) if first_b else g.const([1])  # P, from the B inputs' leading dim
-    seq = g.dim(x, 1, 2)
+    net.copies = g.dims(first_b, 0, 1) if first_b else g.const([1])  # P, from the B inputs' leading dim
+    seq = g.dims(x, 1, 2)
     # Tile the examples once per copy: [E, T, H] -> [P*E, T, H], copies outermost.
     tiled = g.op(
         "Expand", g.op("Unsqueeze", x, g.const([0])), g.op("Concat", net.copies, g.const([1, 1, 1]), axis=0)
     )
-    x = g.op("Reshape", tiled, g.op("Concat", g.const([-1]), g.dim(x, 1, 3), axis=0))
+    x = g.op("Reshape", tiled, g.op("Concat", g.const([-1]), g.dims(x, 1, 3), axis=0))
     cos, sin = net.rope_tables(net.arange_positions(seq))
     mask = net.causal_mask(seq)
     # The answer position of every row, [P*E], to gather it before the LM head.
-    n_rows = g.op("Squeeze", g.dim(x, 0, 1), g.const([0]))
+    n_rows = g.op("Squeeze", g.dims(x, 0, 1), g.const([0]))
     seq_len = g.op("Squeeze", seq, g.const([0]))
     answer_tiled = g.op("Tile", answer, net.copies)
     flat_index = g.op(
@@ -534,7 +412,7 @@ def build_loss_graph(
         x = net.block(x, layer, cos, sin, mask, rows if layer == cfg.n_layers - 1 else None)
     h = net.rms_norm(g.op("Reshape", x, g.const([-1, cfg.hidden])), "norm")  # [P*E, H]
     logits = g.op("Gemm", h, head, transB=1)  # [P*E, C]
-    logits = g.op("Reshape", logits, g.op("Concat", net.copies, g.const([-1]), g.dim(head, 0, 1), axis=0))
+    logits = g.op("Reshape", logits, g.op("Concat", net.copies, g.const([-1]), g.dims(head, 0, 1), axis=0))
     logits = g.op("Add", logits, offset)  # [P, E, C] + [E, C]
     features = g.op("Reshape", h, g.op("Concat", net.copies, g.const([-1, cfg.hidden]), axis=0))
     logp = g.op("LogSoftmax", logits, axis=-1)
@@ -565,7 +443,7 @@ def build_causal_lm(
     net = _Llama(g, cfg, override=override)
     ids = g.input("input_ids", TensorProto.INT64, ["batch", "seq"])
     attn = g.input("attention_mask", TensorProto.INT64, ["batch", "seq"])
-    seq = g.dim(ids, 1, 2)
+    seq = g.dims(ids, 1, 2)
     attn_f = g.op("Cast", attn, to=TensorProto.FLOAT)
     # Positions count real tokens only, so left-padded batches match unpadded runs.
     positions = g.op("Relu", g.op("Sub", g.op("CumSum", attn_f, g.const(1)), g.const(1.0, np.float32)))
@@ -587,7 +465,7 @@ def build_causal_lm(
     flat = g.op(
         "Gemm", g.op("Reshape", x, g.const([-1, cfg.hidden])), head, transB=1
     )  # tied: no transposed copy
-    logits = g.op("Reshape", flat, g.op("Concat", g.dim(ids, 0, 2), g.const([-1]), axis=0))
+    logits = g.op("Reshape", flat, g.op("Concat", g.dims(ids, 0, 2), g.const([-1]), axis=0))
     g.output(logits, "logits", TensorProto.FLOAT, ["batch", "seq", cfg.vocab])
     if class_head is not None:
         scores = _class_logits(g, cfg, class_head, x, ids, attn_f, pooled)
@@ -624,20 +502,21 @@ def _class_logits(
 ) -> str:
     """[B, C] scores of a fitted head from the final-norm states ``x`` [B, T, H] (left or right padding)."""
     last = g.op("ArgMax", attn, axis=1, keepdims=0, select_last_index=1)  # last real token of each row
-    rows = g.op("Squeeze", g.dim(ids, 0, 1), g.const([0]))
-    seq = g.op("Squeeze", g.dim(ids, 1, 2), g.const([0]))
+    rows = g.op("Squeeze", g.dims(ids, 0, 1), g.const([0]))
+    seq = g.op("Squeeze", g.dims(ids, 1, 2), g.const([0]))
     flat_index = g.op("Add", g.op("Mul", g.op("Range", g.const(0), rows, g.const(1)), seq), last)
     h_last = g.op("Gather", g.op("Reshape", x, g.const([-1, cfg.hidden])), flat_index, axis=0)  # [B, H]
     return class_scores(g, head, h_last, ids, attn, pooled)
 
 
-def class_scores(g, head: ClassHead, h: str, ids: str, attn: str, pooled: str | None = None) -> str:
+def class_scores(
+    g: NodeBuilder, head: ClassHead, h: str, ids: str, attn: str, pooled: str | None = None
+) -> str:
     """[B, C]: ``head`` on features ``h`` [B, H], plus the parts it computes from the token ids ``ids``
     [B, T] and the float mask ``attn`` [B, T] (and ``pooled`` [B, H] when it reads pooled states).
 
-    ``g`` is a node emitter with ``op``, ``const`` and ``dim``: this module's ``_Graph``, or
-    ``onnx_surgery``'s emitter when the head is appended to a user's encoder (opset 13 or newer; 16 with
-    character n-grams, for ScatterElements' reduction).
+    ``g``: this module's ``_Graph``, or ``onnx_surgery``'s emitter when the head is appended to a user's
+    encoder (opset 13 or newer; 16 with character n-grams, for ScatterElements' reduction).
     """
     weight = g.const(head.weight.T, np.float32)  # [H, C]
     logits = g.op("Add", g.op("MatMul", h, weight), g.const(head.bias, np.float32))
@@ -672,11 +551,11 @@ def class_scores(g, head: ClassHead, h: str, ids: str, attn: str, pooled: str | 
     return g.op("Add", logits, g.op("MatMul", unit, g.const(head.ngram_weight.T, np.float32)))
 
 
-def char_gram_scores(g: _Graph, head: ClassHead, ids: str) -> str:
+def char_gram_scores(g: NodeBuilder, head: ClassHead, ids: str) -> str:
     """[B, C]: the character n-gram part of a head (``CharGrams.transform``), from ``ids`` [B, T] whose pads
     point at the table's last row (no grams)."""
     n_grams = len(head.char_idf)
-    batch = g.dim(ids, 0, 1)
+    batch = g.dims(ids, 0, 1)
     columns = g.op("Gather", g.const(head.char_table, np.int32), ids)  # [B, T, G]; n_grams where none
     columns = g.op(
         "Cast", g.op("Reshape", columns, g.op("Concat", batch, g.const([-1]), axis=0)), to=TensorProto.INT64

@@ -30,21 +30,13 @@ import psutil
 from app.engine.data.prompting import EncodedExamples, PromptSpec, encode_examples
 from app.engine.data.task_file import write_task_file
 from app.engine.data.tokenizer import load_tokenizer_json
-from app.engine.events import EventSink, ProgressEvent
+from app.engine.events import ProgressEvent
 from app.engine.models.adapters import AdapterConfig, SiteShape, frozen_a, merged_delta
-from app.engine.models.llama_graph import (
-    POOL_EPS,
-    AdapterSite,
-    ClassHead,
-    LlamaConfig,
-    build_causal_lm,
-    build_loss_graph,
-    build_prefix,
-    weight_name,
-)
+from app.engine.models.llama_config import POOL_EPS, AdapterSite, LlamaConfig, weight_name
+from app.engine.models.llama_graph import build_causal_lm, build_loss_graph, build_prefix
 from app.engine.models.objective import BatchObjective, Readout
 from app.engine.models.ort_runtime import create_session
-from app.engine.models.tunable import ExportedModel, Tuning
+from app.engine.models.tunable import ExportedModel, ExportRequest, Tuning, TuningRequest
 from app.engine.models.weights import WeightStore, WeightWriter
 from app.engine.run_files import CLASS_LOGITS
 from app.engine.storage import replace_folder, sha256_file
@@ -206,9 +198,66 @@ class LlamaModel:
     def site_shapes(self, sites: list[AdapterSite]) -> list[SiteShape]:
         return [SiteShape(s.key, *self.cfg.proj_shape(s.proj)) for s in sites]
 
+    @property
+    def head_name(self) -> str:
+        return "embed" if self.cfg.tied_embeddings else "lm_head"
+
     def label_head(self, token_ids: np.ndarray) -> np.ndarray:
         """LM-head rows of the label words, [C, H]."""
-        return self.store.float_rows("embed" if self.cfg.tied_embeddings else "lm_head", token_ids)
+        return self.store.float_rows(self.head_name, token_ids)
+
+    def label_continuation(
+        self, encoded: EncodedExamples, batch_size: int = 16, progress: Callable[[float], None] | None = None
+    ) -> np.ndarray:
+        """[N, C] fp32: log p(label word's later tokens | prompt, its first token) of the frozen model.
+
+        Added to the first token's logit, it scores each class by its whole word (zeros for one-token words
+        and when ``encoded`` needs no whole-word scores). Computed once at zero adapters, so it stays fixed
+        while they move: the first token carries what tuning changes. One forward pass per class and example
+        (prompt + the word but its last token) gives every later token's position; the final norm and the LM
+        head over the full vocabulary are applied here, the head in slices (Gemma's vocabulary is 262,144).
+        """
+        n, c = len(encoded), len(encoded.label_token_ids)
+        out = np.zeros((n, c), dtype=np.float32)
+        if not encoded.whole_labels:
+            return out
+        n_layers = self.cfg.n_layers
+        session = self.session(build_prefix(self.cfg, self.store, n_layers), f"prefix{n_layers}")
+        norm = np.asarray(self.store.array("norm"), dtype=np.float32)
+        prompt_len = np.array([len(ids) for ids in encoded.ids], dtype=np.int64)
+        multi = [k for k, t in enumerate(encoded.label_tokens) if len(t) > 1]
+        for done, k in enumerate(multi):
+            tokens = encoded.label_tokens[k]
+            extended = EncodedExamples(
+                tuple(np.concatenate([ids, tokens[:-1]]) for ids in encoded.ids),
+                encoded.label_index,
+                encoded.label_token_ids,
+            )
+            for start in range(0, n, batch_size):
+                rows = np.arange(start, min(start + batch_size, n))
+                ids, _, _ = extended.batch(rows)
+                hidden = session.run(["hidden"], {"input_ids": ids})[0]  # [E, T, H] before the final norm
+                for j in range(1, len(tokens)):  # position L-1+j (token j-1 of the word) predicts token j
+                    h = hidden[np.arange(len(rows)), prompt_len[rows] - 1 + j]
+                    h = h / np.sqrt(np.mean(h * h, axis=-1, keepdims=True) + self.cfg.rms_eps) * norm
+                    out[rows, k] += self._log_probs(h, int(tokens[j]))
+            if progress is not None:
+                progress((done + 1) / len(multi))
+        return out
+
+    def _log_probs(self, features: np.ndarray, token: int, rows_per_slice: int = 16384) -> np.ndarray:
+        """[E] log-softmax of the LM head's logits at ``token``, the vocabulary read in slices."""
+        vocab = self.store.shape(self.head_name)[0]
+        f = features.astype(np.float32)
+        top = np.full(len(f), -np.inf)
+        total = np.zeros(len(f))
+        for s in range(0, vocab, rows_per_slice):
+            logits = f @ self.store.float_rows(self.head_name, np.arange(s, min(s + rows_per_slice, vocab))).T
+            m = np.maximum(top, logits.max(axis=1))
+            total = total * np.exp(top - m) + np.exp(logits - m[:, None]).sum(axis=1)
+            top = m
+        chosen = f @ self.label_head(np.array([token]))[0]
+        return (chosen - top - np.log(total)).astype(np.float32)
 
     def build_prefix_cache(
         self,
@@ -261,7 +310,8 @@ class LlamaModel:
         """Any labels: each is read out through its label word's row of the LM head."""
 
     def encode(self, spec: PromptSpec, examples, max_tokens: int = 128) -> EncodedExamples:
-        return encode_examples(self.tokenizer(), spec, examples, max_tokens)
+        """Label words that start alike are kept whole (scored by ``label_continuation``)."""
+        return encode_examples(self.tokenizer(), spec, examples, max_tokens, distinct_first_tokens=False)
 
     def default_layers(self, max_layers: int) -> None:
         """None: the layers are chosen by a forward probe through the prefix cache (``probe_objective``)."""
@@ -286,67 +336,55 @@ class LlamaModel:
         readout = Readout.label_words(self.label_head(sub.label_token_ids), len(rows))
         return SuffixObjective(session, cache, sub, readout, sites).on(np.arange(len(rows))), sites
 
-    def prepare_tuning(
-        self,
-        encoded: EncodedExamples,
-        layers: list[int],
-        projections: tuple[str, ...],
-        adapter_cfg: AdapterConfig,
-        *,
-        max_layers: int,
-        saved_sites: list[str] | None,
-        sink: EventSink,
-        spill_dir: Path | None = None,
-    ) -> Tuning:
-        """Adapters on ``projections`` of ``layers``; the layers below the lowest one cached once.
-
-        ``spill_dir``: where a cache over its memory budget is memory-mapped from a temporary file.
-        """
+    def prepare_tuning(self, request: TuningRequest) -> Tuning:
+        """Adapters on the projections of the layers; the layers below the lowest one cached once."""
+        encoded, layers, projections, adapter_cfg = (
+            request.encoded,
+            request.layers,
+            request.projections,
+            request.adapter_cfg,
+        )
         start = min(layers)
         sites = [AdapterSite(layer, p) for layer in layers for p in projections]
         cache = self.build_prefix_cache(
             encoded,
             start,
-            lambda done: sink(
+            lambda done: request.sink(
                 ProgressEvent("cache", float(done), "Caching the frozen layers", "固定層の出力をキャッシュ中")
             ),
-            spill_dir=spill_dir,
+            spill_dir=request.spill_dir,
         )
         info = {
             "prefix_cache_mb": round(cache.nbytes / 2**20, 2),
             "prefix_cache_storage": cache.storage + (f" ({cache.plan.note})" if cache.plan.note else ""),
         }
         session = self.loss_session(start, sites, adapter_cfg)
-        label_words = Readout.label_words(self.label_head(encoded.label_token_ids), len(encoded))
+        # Whole-word scores: the later label tokens' log-probabilities, fixed (frozen model), as the offset.
+        continuation = self.label_continuation(
+            encoded,
+            progress=lambda done: request.sink(
+                ProgressEvent("labels", float(done), "Reading the label words", "ラベル語を読み込み中")
+            ),
+        )
+        label_words = Readout(self.label_head(encoded.label_token_ids), continuation)
         objective = SuffixObjective(session, cache, encoded, label_words, sites)
         a = {s.key: frozen_a(s, adapter_cfg) for s in self.site_shapes(sites)}
         return Tuning(sites, a, objective, label_words, cache.pooled, start, self.pieces, info)
 
-    def export(
-        self,
-        tuning: Tuning,
-        b: dict[str, np.ndarray],
-        target: Path,
-        spec: PromptSpec,
-        *,
-        max_tokens: int,
-        head: ClassHead | None = None,
-        progress: Callable[[float], None] | None = None,
-    ) -> ExportedModel:
+    def export(self, tuning: Tuning, request: ExportRequest) -> ExportedModel:
         """``target/model.onnx`` rebuilt from our graph over merged weights (+ weights.bin, tokenizer.json,
         genba_task.json).
 
         Everything is written into ``<target>.partial`` first and renamed at the end: a full disk or a kill
         mid-export leaves the previous export untouched and never a half-written one under the final name.
         """
-        replace_folder(
-            target, lambda staging: self._write_merged(tuning, b, spec, max_tokens, staging, progress, head)
-        )
-        if progress is not None:
-            progress(1.0)
-        return ExportedModel(target / "model.onnx", sha256_file(target / "weights.bin"))
+        replace_folder(request.target, lambda staging: self._write_merged(tuning, request, staging))
+        if request.progress is not None:
+            request.progress(1.0)
+        return ExportedModel(request.target / "model.onnx", sha256_file(request.target / "weights.bin"))
 
-    def _write_merged(self, tuning: Tuning, b, spec, max_tokens, staging: Path, progress, head) -> None:
+    def _write_merged(self, tuning: Tuning, request: ExportRequest, staging: Path) -> None:
+        b, progress, head = request.b, request.progress, request.head
         deltas = {weight_name(s.layer, s.proj): merged_delta(tuning.a[s.key], b[s.key]) for s in tuning.sites}
         source = self.store
         writer = WeightWriter(staging)
@@ -359,7 +397,7 @@ class LlamaModel:
         store: WeightStore = writer.close()
         onnx.save(build_causal_lm(self.cfg, store, class_head=head), str(staging / "model.onnx"))
         shutil.copyfile(self.folder / "tokenizer.json", staging / "tokenizer.json")
-        write_task_file(staging, spec, max_tokens, CLASS_LOGITS if head is not None else None)
+        write_task_file(staging, request.spec, request.max_tokens, CLASS_LOGITS if head is not None else None)
 
 
 class SuffixObjective:

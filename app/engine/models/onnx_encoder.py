@@ -24,20 +24,19 @@ from tokenizers import models as tokenizer_models
 
 from app.engine.data.prompting import EncodedExamples
 from app.engine.errors import GenbaError
-from app.engine.events import EventSink
-from app.engine.models.adapters import AdapterConfig
-from app.engine.models.llama_graph import ClassHead
+from app.engine.models.llama_config import ClassHead
 from app.engine.models.objective import BatchObjective, Readout
+from app.engine.models.onnx_inspect import model_opset
+from app.engine.models.onnx_objective import OnnxObjective
 from app.engine.models.onnx_surgery import (
     CHAR_GRAMS_MIN_OPSET,
     ENCODER_MIN_OPSET,
     FEATURES,
     add_mean_pooling,
     append_class_head,
-    model_opset,
 )
-from app.engine.models.onnx_tuning import OnnxObjective, OnnxTunableModel
-from app.engine.models.tunable import Tuning
+from app.engine.models.onnx_tuning import OnnxTunableModel
+from app.engine.models.tunable import Tuning, TuningRequest
 
 # sentence-transformers' all-MiniLM-L6-v2 pools by the mean and normalises (its modules.json); the head's
 # features are the model's sentence embeddings exactly.
@@ -135,29 +134,10 @@ class OnnxEncoderModel(OnnxTunableModel):
         """The pooled features: with no head yet, every copy's loss is the same."""
         return objective.features(rows, copies)
 
-    def prepare_tuning(
-        self,
-        encoded: EncodedExamples,
-        layers: list[int],
-        projections: tuple[str, ...],
-        adapter_cfg: AdapterConfig,
-        *,
-        max_layers: int,
-        saved_sites: list[str] | None,
-        sink: EventSink,
-        spill_dir: Path | None = None,
-    ) -> Tuning:
+    def prepare_tuning(self, request: TuningRequest) -> Tuning:
         """As for a user's ONNX model, with a read-out of zero weights (there is no zero-shot one)."""
-        tuning = super().prepare_tuning(
-            encoded,
-            layers,
-            projections,
-            adapter_cfg,
-            max_layers=max_layers,
-            saved_sites=saved_sites,
-            sink=sink,
-            spill_dir=spill_dir,
-        )
+        tuning = super().prepare_tuning(request)
+        encoded = request.encoded
         zero = {s.key: np.zeros((1, self.a[s.key].shape[1], s.d_out), np.float32) for s in self.adapted}
         hidden = tuning.objective.features(np.arange(1), zero).shape[-1]
         tuning.objective.forward_examples = 0

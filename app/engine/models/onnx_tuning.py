@@ -21,34 +21,29 @@ from pathlib import Path
 import numpy as np
 import onnx
 import onnxruntime as ort
-from onnxruntime.capi import onnxruntime_pybind11_state as _ort_state
 
 from app.engine.data.prompting import EncodedExamples, PromptSpec, encode_examples
 from app.engine.data.task_file import write_task_file
 from app.engine.data.tokenizer import load_tokenizer_json
 from app.engine.errors import GenbaError
-from app.engine.events import EventSink, ProgressEvent
+from app.engine.events import ProgressEvent
 from app.engine.models.adapters import AdapterConfig, SiteShape, frozen_a
-from app.engine.models.llama_graph import ClassHead
+from app.engine.models.llama_config import ClassHead
 from app.engine.models.model_safety import check_model_file
-from app.engine.models.objective import BatchObjective
+from app.engine.models.onnx_inspect import LOGITS, LinearSite, LmHead, find_linear_sites, find_lm_head
 from app.engine.models.onnx_models import onnx_model_kind
+from app.engine.models.onnx_objective import STANDARD_INPUTS, OnnxObjective, is_cache_input
 from app.engine.models.onnx_surgery import (
     ANSWER_INDEX,
     LABEL_IDS,
-    LOGITS,
-    LinearSite,
-    LmHead,
     add_adapters,
     add_label_loss,
-    find_linear_sites,
-    find_lm_head,
     label_head_feeds,
     merge_adapters,
     save_model,
 )
 from app.engine.models.ort_runtime import session_options
-from app.engine.models.tunable import ExportedModel, Tuning
+from app.engine.models.tunable import ExportedModel, ExportRequest, Tuning, TuningRequest
 from app.engine.run_files import CLASS_LOGITS, ONNX_DATA_FILE
 from app.engine.storage import check_free_space, replace_folder, sha256_file
 
@@ -62,21 +57,8 @@ COMPANION_FILES = (
 )
 # onnxruntime >= 1.17: where a model loaded from memory finds its external data.
 _EXTERNAL_FOLDER_KEY = "session.model_external_initializers_file_folder_path"
-# What onnxruntime raises when a graph fails on its inputs (none of them derive from RuntimeError).
-ORT_ERRORS = tuple(
-    getattr(_ort_state, name)
-    for name in ("Fail", "InvalidArgument", "RuntimeException", "NotImplemented")
-    if hasattr(_ort_state, name)
-)
 # config.json keys exporters use for the longest sequence a model takes (learned position tables).
 _MAX_POSITION_KEYS = ("max_position_embeddings", "n_positions", "max_sequence_length", "seq_length")
-_NUMPY_TYPES = {
-    "tensor(int64)": np.int64,
-    "tensor(int32)": np.int32,
-    "tensor(float)": np.float32,
-    "tensor(float16)": np.float16,
-    "tensor(bool)": np.bool_,
-}
 
 
 def session_from_model(
@@ -113,129 +95,6 @@ def _no_sites_error(graph: onnx.ModelProto, path: Path) -> GenbaError:
         "（量子化モデルや float16 モデルは調整できません）。",
         path=path,
     )
-
-
-def _is_cache_input(name: str) -> bool:
-    return name.startswith(("past_key_values", "past."))
-
-
-def standard_feeds(inputs: dict, ids: np.ndarray, mask: np.ndarray) -> dict[str, np.ndarray]:
-    """What exporters' graphs take besides the tokens: mask, positions, token types, an empty KV cache.
-
-    ``inputs``: name -> onnxruntime NodeArg. Names the graph does not take are left out.
-    """
-
-    def typed(name: str, value: np.ndarray) -> np.ndarray:
-        return value.astype(_NUMPY_TYPES.get(inputs[name].type, value.dtype), copy=False)
-
-    feeds = {"input_ids": typed("input_ids", ids)}
-    if "attention_mask" in inputs:
-        feeds["attention_mask"] = typed("attention_mask", mask)
-    if "position_ids" in inputs:
-        feeds["position_ids"] = typed("position_ids", np.maximum(np.cumsum(mask, axis=1) - 1, 0))
-    if "token_type_ids" in inputs:
-        feeds["token_type_ids"] = typed("token_type_ids", np.zeros_like(ids))
-    if "cache_position" in inputs:
-        feeds["cache_position"] = typed("cache_position", np.arange(ids.shape[1]))
-    for name in ("logits_to_keep", "num_logits_to_keep"):
-        if name in inputs:  # 0 keeps every position (transformers' convention)
-            feeds[name] = typed(name, np.array(0))
-    for name, meta in inputs.items():
-        if _is_cache_input(name):
-            # [batch, kv_heads, past_seq=0, head_dim]: an empty cache, as in onnx_models.OnnxLogitsModel.
-            shape = [
-                ids.shape[0] if i == 0 else (0 if i == 2 else (d if isinstance(d, int) else 1))
-                for i, d in enumerate(meta.shape)
-            ]
-            feeds[name] = np.zeros(shape, dtype=_NUMPY_TYPES.get(meta.type, np.float32))
-    return feeds
-
-
-_STANDARD_INPUTS = frozenset(
-    {
-        "input_ids",
-        "attention_mask",
-        "position_ids",
-        "token_type_ids",
-        "cache_position",
-        "logits_to_keep",
-        "num_logits_to_keep",
-    }
-)
-
-
-class OnnxObjective:
-    """Loss of perturbed copies on a batch, for ``zo.zo_step``: ``objective(copies) -> [P]`` mean loss.
-
-    Rows are tiled copies-outermost, ``[P*E, T]``, so copy j of every B meets row block j.
-    """
-
-    def __init__(
-        self,
-        session,
-        encoded: EncodedExamples,
-        sites: list[LinearSite],
-        head_feeds: dict[str, np.ndarray],
-        path: Path | None = None,
-        max_positions: int | None = None,
-    ) -> None:
-        self.session = session
-        self.path, self.max_positions = path, max_positions  # for the message when a batch fails
-        self.encoded = encoded
-        self.sites = sites
-        self.head_feeds = head_feeds
-        self.inputs = {i.name: i for i in session.get_inputs()}
-        self.readout = None  # read out as exported: the graph's own logits
-        self.forward_examples = 0  # example-forwards run so far (per copy)
-
-    def feeds(self, rows: np.ndarray, copies: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-        ids, answer, labels = self.encoded.batch(rows)
-        p = next(iter(copies.values())).shape[0] if copies else 1
-        mask = (np.arange(ids.shape[1])[None, :] <= answer[:, None]).astype(np.int64)  # right padding
-        feeds = standard_feeds(self.inputs, np.tile(ids, (p, 1)), np.tile(mask, (p, 1)))
-        if LABEL_IDS in self.inputs:
-            feeds[LABEL_IDS] = labels
-        if ANSWER_INDEX in self.inputs:
-            feeds[ANSWER_INDEX] = answer
-        feeds |= {k: v for k, v in self.head_feeds.items() if k in self.inputs}
-        for s in self.sites:
-            feeds[s.input_name] = np.ascontiguousarray(copies[s.key], dtype=np.float32)  # [P, r, out]
-        return feeds
-
-    def run(
-        self, rows: np.ndarray, copies: dict[str, np.ndarray], readout: None = None
-    ) -> tuple[np.ndarray, np.ndarray, None]:
-        """loss [P, E], label_logits [P, E, C] and no features (a user's graph is read out as exported)."""
-        loss, logits = self.outputs(["loss", "label_logits"], self.feeds(rows, copies))
-        p = next(iter(copies.values())).shape[0] if copies else 1
-        self.forward_examples += p * len(rows)
-        return loss, logits, None
-
-    def outputs(self, names: list[str], feeds: dict[str, np.ndarray]) -> list[np.ndarray]:
-        """The session's ``names`` on ``feeds``; a batch the model fails on becomes a GenbaError."""
-        try:
-            return self.session.run(names, feeds)
-        except ORT_ERRORS as exc:
-            tokens, limit = feeds["input_ids"].shape[1], self.max_positions
-            if limit is not None and tokens > limit:
-                en = f"The examples are longer than this model accepts ({tokens} tokens; its limit is {limit})."
-                ja = f"例文がこのモデルの受け付ける長さを超えています（{tokens} トークン、上限 {limit}）。"
-            else:
-                en = f"The model failed on a batch of examples (the longest has {tokens} tokens)."
-                ja = f"例文のバッチでモデルの実行に失敗しました（最長 {tokens} トークン）。"
-            raise GenbaError(
-                en + " Shorten the texts (or the prompt template), and check that tokenizer.json belongs to "
-                "this model.",
-                ja
-                + "例文（またはプロンプトのテンプレート）を短くし、tokenizer.json がこのモデルのものか確認して"
-                "ください。",
-                path=self.path,
-                detail=str(exc),
-            ) from exc
-
-    def on(self, rows: np.ndarray, readout: None = None) -> BatchObjective:
-        """The ZO objective of one batch: copies -> mean loss per copy [P]."""
-        return BatchObjective(self, np.asarray(rows))
 
 
 @dataclass
@@ -415,7 +274,7 @@ class OnnxTunableModel:
         objective = self.new_objective(encoded)
         ours = {LABEL_IDS, ANSWER_INDEX, *objective.head_feeds} | {s.input_name for s in self.adapted}
         unknown = sorted(
-            n for n in objective.inputs if n not in _STANDARD_INPUTS | ours and not _is_cache_input(n)
+            n for n in objective.inputs if n not in STANDARD_INPUTS | ours and not is_cache_input(n)
         )
         if unknown:
             raise GenbaError(
@@ -429,21 +288,11 @@ class OnnxTunableModel:
             self._verify_copies(objective)
         return objective
 
-    def prepare_tuning(
-        self,
-        encoded: EncodedExamples,
-        layers: list[int],
-        projections: tuple[str, ...],
-        adapter_cfg: AdapterConfig,
-        *,
-        max_layers: int,
-        saved_sites: list[str] | None,
-        sink: EventSink,
-        spill_dir: Path | None = None,
-    ) -> Tuning:
+    def prepare_tuning(self, request: TuningRequest) -> Tuning:
         """Sites (recorded in ``Tuning.info``, so a resumed run adapts the same ones), adapted graph, objective."""
+        layers, saved_sites, sink = request.layers, request.saved_sites, request.sink
         if saved_sites is None:
-            chosen = self.choose_sites(projections, layers, max_layers)
+            chosen = self.choose_sites(request.projections, layers, request.max_layers)
             if not chosen:
                 raise GenbaError(
                     f"The chosen layers {layers} hold no tunable linear layer in this model.",
@@ -463,8 +312,8 @@ class OnnxTunableModel:
         sites = [by_key[k] for k in saved_sites]
         en, ja = "Preparing the model for tuning", "モデルを調整用に準備中"
         sink(ProgressEvent("prepare", 0.0, en, ja))
-        self.adapt(sites, adapter_cfg)
-        objective = self.objective(encoded)
+        self.adapt(sites, request.adapter_cfg)
+        objective = self.objective(request.encoded)
         sink(ProgressEvent("prepare", 1.0, en, ja))
         return Tuning(sites, dict(self.a), objective, None, info={"sites": list(saved_sites)})
 
@@ -524,19 +373,16 @@ class OnnxTunableModel:
         return objective.run(rows, copies)[0]
 
     # --- the deliverable ----------------------------------------------------------------------------------
-    def export(
-        self,
-        tuning: Tuning,
-        b: dict[str, np.ndarray],
-        target: Path,
-        spec: PromptSpec,
-        *,
-        max_tokens: int,
-        head: ClassHead | None = None,
-        progress: Callable[[float], None] | None = None,
-    ) -> ExportedModel:
+    def export(self, tuning: Tuning, request: ExportRequest) -> ExportedModel:
         """The source graph with the adapters of ``prepare_tuning`` folded in (``export_merged``)."""
-        path = self.export_merged(b, target, spec, progress, max_tokens=max_tokens, head=head)
+        path = self.export_merged(
+            request.b,
+            request.target,
+            request.spec,
+            request.progress,
+            max_tokens=request.max_tokens,
+            head=request.head,
+        )
         files = [f for f in (path, path.with_name(ONNX_DATA_FILE)) if f.is_file()]
         hashes = {f.name: sha256_file(f) for f in files}
         return ExportedModel(path, hashes[files[-1].name], hashes)  # files[-1] holds the weights
@@ -556,7 +402,7 @@ class OnnxTunableModel:
         ``add_export_head``). Weights go to ``model.onnx.data`` when the source kept them
         outside or they exceed 1.5 GB. The tokenizer and exporter JSON files are copied, and the prompt goes
         to ``genba_task.json`` with ``max_tokens``. Written into ``<target>.partial`` and renamed, like
-        ``export.export_merged``.
+        ``LlamaModel.export``.
         """
 
         if self.adapted is None or self.a is None:

@@ -21,7 +21,7 @@ import numpy as np
 from app.engine.data.prompting import EncodedExamples, PromptSpec
 from app.engine.events import EventSink
 from app.engine.models.adapters import AdapterConfig, SiteShape
-from app.engine.models.llama_graph import ClassHead
+from app.engine.models.llama_config import ClassHead
 from app.engine.models.objective import BatchObjective, Readout, RowsObjective
 
 
@@ -33,6 +33,32 @@ class Site(Protocol):
 
     @property
     def input_name(self) -> str: ...
+
+
+@dataclass(frozen=True)
+class TuningRequest:
+    """What a run asks its model to adapt: which layers and projections, on which encoded examples."""
+
+    encoded: EncodedExamples
+    layers: list[int]
+    projections: tuple[str, ...]
+    adapter_cfg: AdapterConfig
+    max_layers: int
+    saved_sites: list[str] | None  # the site keys a resumed run adapted (``Tuning.info`` may record them)
+    sink: EventSink  # progress of a long preparation (a prefix cache, an adapted graph)
+    spill_dir: Path | None = None  # where a prefix cache over its memory budget may be memory-mapped
+
+
+@dataclass(frozen=True)
+class ExportRequest:
+    """What a run's export writes: the best adapters, folded into a model at ``target`` with its prompt."""
+
+    b: dict[str, np.ndarray]  # site key -> B [r, out]
+    target: Path
+    spec: PromptSpec
+    max_tokens: int
+    head: ClassHead | None = None  # a fitted head to compute in the graph (None: the model's own read-out)
+    progress: Callable[[float], None] | None = None
 
 
 @dataclass
@@ -87,51 +113,24 @@ class TunableModel(Protocol):
         """The layers to tune when the user names none, and why; None: probe them (``ProbedModel``)."""
         ...
 
-    def prepare_tuning(
-        self,
-        encoded: EncodedExamples,
-        layers: list[int],
-        projections: tuple[str, ...],
-        adapter_cfg: AdapterConfig,
-        *,
-        max_layers: int,
-        saved_sites: list[str] | None,
-        sink: EventSink,
-        spill_dir: Path | None = None,
-    ) -> Tuning:
-        """Adapt the chosen layers and build the objective on ``encoded`` (once per run).
-
-        ``saved_sites``: the site keys a resumed run adapted (``Tuning.info`` may record them).
-        """
+    def prepare_tuning(self, request: TuningRequest) -> Tuning:
+        """Adapt the chosen layers and build the objective on the request's examples (once per run)."""
         ...
 
     def site_shapes(self, sites: list) -> list[SiteShape]: ...
 
-    def export(
-        self,
-        tuning: Tuning,
-        b: dict[str, np.ndarray],
-        target: Path,
-        spec: PromptSpec,
-        *,
-        max_tokens: int,
-        head: ClassHead | None = None,
-        progress: Callable[[float], None] | None = None,
-    ) -> ExportedModel:
+    def export(self, tuning: Tuning, request: ExportRequest) -> ExportedModel:
         """Write ``target/model.onnx`` with the adapters folded in, atomically (``storage.replace_folder``)."""
         ...
 
 
 class ProbedModel(TunableModel, Protocol):
-    """A model whose layers are chosen by a forward probe (``app.engine.tuning.layer_select``)."""
+    """A model whose layers are chosen by a forward probe (``app.engine.tuning.layer_select``).
 
-    def probe_objective(
-        self,
-        encoded: EncodedExamples,
-        rows: np.ndarray,
-        layers: list[int],
-        projections: tuple[str, ...],
-        adapter_cfg: AdapterConfig,
-    ) -> tuple[BatchObjective, list]:
-        """The ZO objective of ``rows`` with adapters on every projection of ``layers``, and those sites."""
-        ...
+    ``probe_objective(encoded, rows, layers, projections, adapter_cfg)``: the ZO objective of ``rows`` with
+    adapters on every projection of ``layers``, and those sites.
+    """
+
+    probe_objective: Callable[
+        [EncodedExamples, np.ndarray, list[int], tuple[str, ...], AdapterConfig], tuple[BatchObjective, list]
+    ]

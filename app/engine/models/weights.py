@@ -69,7 +69,7 @@ class WeightWriter:
         if pad:
             self._file.write(b"\0" * pad)
         self._index[name] = TensorEntry(pos + pad, tuple(int(d) for d in data.shape), dtype)
-        self._file.write(data.tobytes())
+        self._file.write(memoryview(data).cast("B"))  # no bytes copy (168 MB for Gemma's int8 table)
 
     def close(self) -> WeightStore:
         self._file.flush()

@@ -22,12 +22,29 @@ DATA_CHANGED = (
 )
 
 
+@dataclass(frozen=True)
+class _Typed:
+    """A typed text in the shape ``Scorer.evaluate`` reads (its label is a placeholder)."""
+
+    text: str
+    label: str
+
+
 @dataclass
 class Comparison:
     split: str  # "test" or "val"
     result: dict  # labels, texts, truth, before, after, accuracy_before/after, confusion_before/after
     base: Scorer  # kept so the app can answer typed-in texts with both models
     tuned: Scorer
+
+    def answer(self, text: str) -> dict:
+        """Both models' answer to a typed text: ``{"text", "before": (label, p), "after": (label, p)}``."""
+        out: dict = {"text": text}
+        for name, scorer in (("before", self.base), ("after", self.tuned)):
+            result = scorer.evaluate([_Typed(text, scorer.spec.labels[0])])
+            best = int(result.predicted[0])
+            out[name] = (scorer.spec.labels[best], float(result.probabilities[0, best]))
+        return out
 
 
 def compare_held_out(
@@ -43,8 +60,13 @@ def compare_held_out(
     split = config.split(dataset.examples)
     name, rows = ("test", split.test) if split.test else ("val", split.val)
     # share_cores: ORT threads yield, for a caller (the app) whose own thread must stay responsive.
+    texts = [ex.text for ex in dataset.examples]
     base = open_scorer(
-        config.model, dataset.labels, config.template, config.label_words, share_cores=share_cores
+        config.for_examples(texts).model,
+        dataset.labels,
+        config.prompt_template(texts),
+        config.label_words,
+        share_cores=share_cores,
     )
     tuned = open_scorer(exported_model, dataset.labels, share_cores=share_cores)  # its prompt is beside it
     before, after = base.evaluate(rows), tuned.evaluate(rows)

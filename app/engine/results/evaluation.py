@@ -13,7 +13,13 @@ from pathlib import Path
 
 import numpy as np
 
-from app.engine.data.prompting import PromptSpec, encode_examples, label_token_ids, make_prompt_spec
+from app.engine.data.prompting import (
+    PromptSpec,
+    answer_mask,
+    encode_examples,
+    label_token_ids,
+    make_prompt_spec,
+)
 from app.engine.data.tokenizer import load_tokenizer_json
 from app.engine.errors import GenbaError
 from app.engine.models.adapters import AdapterConfig
@@ -88,43 +94,28 @@ class Scorer:
 
 
 class LlamaScorer(Scorer):
-    """A converted GGUF model, optionally with adapters (one copy per adapter set, all in one run)."""
+    """A converted GGUF model (our own graph, no adapters): label-word logits at the answer position."""
 
-    def __init__(
-        self,
-        model,
-        spec: PromptSpec,
-        adapters: list[dict[str, np.ndarray]] | None = None,
-        sites=None,
-        adapter_cfg=None,
-        max_tokens: int = 128,
-    ) -> None:
+    def __init__(self, model, spec: PromptSpec, max_tokens: int = 128) -> None:
         self.model, self.spec, self.max_tokens = model, spec, max_tokens
         self.tokenizer = model.tokenizer()
-        self.sites = sites or []
-        self.adapters = adapters or [{}]
-
-        self.session = model.loss_session(0, self.sites, adapter_cfg or AdapterConfig(), from_ids=True)
+        self.session = model.loss_session(0, [], AdapterConfig(), from_ids=True)
         self.head = None
 
-    def all_logits(self, texts: list[str], batch: int = 16) -> np.ndarray:
-        """[copies, N, C]: one row block per adapter set given to the constructor."""
+    def label_logits(self, texts: list[str], batch: int = 16) -> np.ndarray:
+        """[N, C]; label words that start alike are scored by their whole word (``LlamaModel.label_continuation``)."""
         fake = [_Text(t, self.spec.labels[0]) for t in texts]
-        enc = encode_examples(self.tokenizer, self.spec, fake, self.max_tokens)
+        enc = encode_examples(self.tokenizer, self.spec, fake, self.max_tokens, distinct_first_tokens=False)
+        continuation = self.model.label_continuation(enc)
         if self.head is None:
             self.head = self.model.label_head(enc.label_token_ids)
-        copies = {s.key: np.stack([a[s.key] for a in self.adapters]) for s in self.sites}
         out = []
         for s in range(0, len(texts), batch):
             ids, answer, labels = enc.batch(np.arange(s, min(s + batch, len(texts))))
             feeds = {"input_ids": ids, "answer_index": answer, "label_ids": labels, "label_head": self.head}
-            feeds["label_offset"] = np.zeros((len(answer), len(self.head)), dtype=np.float32)
-            feeds |= {site.input_name: copies[site.key] for site in self.sites}
-            out.append(self.session.run(["label_logits"], feeds)[0])
-        return np.concatenate(out, axis=1)
-
-    def label_logits(self, texts: list[str]) -> np.ndarray:
-        return self.all_logits(texts)[0]
+            feeds["label_offset"] = continuation[s : s + len(answer)]
+            out.append(self.session.run(["label_logits"], feeds)[0][0])  # the one copy: [E, C]
+        return np.concatenate(out)
 
 
 class OnnxCausalLMScorer(Scorer):
@@ -138,18 +129,21 @@ class OnnxCausalLMScorer(Scorer):
 
         self.net = OnnxLogitsModel(path, **session_kw)
         self.spec, self.tokenizer, self.max_tokens = spec, tokenizer, max_tokens
-        self.label_ids = label_token_ids(tokenizer, spec)
+        head_output = head_output_beside(self.net.path)
+        self.head_output = head_output if head_output in self.net.output_names else None
+        # Without a head the label words' first tokens are the scores, so they must differ.
+        self.label_ids = label_token_ids(tokenizer, spec) if self.head_output is None else None
 
     def label_logits(self, texts: list[str], batch: int = 8) -> np.ndarray:
         fake = [_Text(t, self.spec.labels[0]) for t in texts]
-        enc = encode_examples(self.tokenizer, self.spec, fake, self.max_tokens)
-        head_output = head_output_beside(self.net.path)
-        if head_output not in self.net.output_names:
-            head_output = None
+        head_output = self.head_output
+        enc = encode_examples(
+            self.tokenizer, self.spec, fake, self.max_tokens, distinct_first_tokens=head_output is None
+        )
         out = []
         for s in range(0, len(texts), batch):
             ids, answer, _ = enc.batch(np.arange(s, min(s + batch, len(texts))))
-            mask = (np.arange(ids.shape[1])[None, :] <= answer[:, None]).astype(np.int64)
+            mask = answer_mask(ids, answer)
             if head_output is not None:
                 out.append(self.net.logits(ids, mask, head_output))  # [B, C]
                 continue

@@ -22,19 +22,12 @@ class HeldOutAccuracy:
 
     @classmethod
     def of(cls, report: dict) -> HeldOutAccuracy:
-        if report.get("test_accuracy_after") is not None:
-            return cls(
-                "test",
-                float(report["test_accuracy_before"]),
-                float(report["test_accuracy_after"]),
-                int(report.get("examples_test", 0)),
-                report.get("keyword_accuracy"),
-            )
         # Runs without a test split (too few examples; or made before it existed) say validation.
+        split = "test" if report.get("test_accuracy_after") is not None else "val"
         return cls(
-            "val",
-            float(report["val_accuracy_before"]),
-            float(report["val_accuracy_after"]),
-            int(report.get("examples_val", 0)),
-            report.get("keyword_val_accuracy"),
+            split,
+            float(report[f"{split}_accuracy_before"]),
+            float(report[f"{split}_accuracy_after"]),
+            int(report.get(f"examples_{split}", 0)),
+            report.get("keyword_accuracy" if split == "test" else "keyword_val_accuracy"),
         )

@@ -3,519 +3,47 @@
 Everything is inline (a ``<style>`` block, charts as SVG in ``data:`` URIs), so the file can be mailed or
 copied to a USB stick and opened anywhere with no network. Qt's rich-text engine renders the same HTML
 into the PDF (``app/gui/report_pdf.py``), which is why the markup sticks to tables, attributes and the
-CSS subset ``QTextDocument`` understands. The engine has no Qt translations: the text is kept here as
-(English, Japanese) pairs.
+CSS subset ``QTextDocument`` understands. Its words are in ``report_text``, its charts come from
+``svg_charts`` and the run it describes from ``run_record``.
 """
 
 from __future__ import annotations
 
-import base64
-import json
-import math
-import re
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, fields
+from collections.abc import Sequence
+from dataclasses import fields
 from html import escape
 from pathlib import Path
 
 from app.engine.errors import GenbaError
-from app.engine.results.comparison import compare_held_out
 from app.engine.results.held_out import HeldOutAccuracy
+from app.engine.results.report_text import (
+    TEXT,
+    duration,
+    field_caption,
+    format_input,
+    months,
+    number,
+    percent,
+    text,
+    yen,
+)
 from app.engine.results.roi import RoiInputs, RoiResult, compute_roi, sensitivity
-from app.engine.run_files import CHECKPOINT, EXPORT_DIR, REPORT_FILE
+from app.engine.results.run_record import RunRecord, compare_run_held_out, roi_inputs_for, unchanged_examples
+from app.engine.results.svg_charts import (
+    BLUE,
+    GREEN,
+    VERMILION,
+    Series,
+    line_chart_svg,
+    svg_image,
+    tornado_svg,
+)
 from app.engine.storage import atomic_write_bytes
 from app.engine.tuning.budget import Budget
-from app.engine.tuning.checkpoint import load_checkpoint
-from app.engine.tuning.config import TuneConfig
 
 CHART_MONTHS = 24
 SENSITIVITY_DELTA = 0.2
-
-# Okabe-Ito colours, as in the app's plots (app/gui/plots.py); every series also differs by line style.
-BLUE, ORANGE, GREEN, VERMILION, GREY = "#0072B2", "#E69F00", "#009E73", "#D55E00", "#777777"
-CHART_FONT = "IPAexGothic, 'Yu Gothic', Meiryo, 'Hiragino Sans', 'Noto Sans CJK JP', sans-serif"
-
-# (English, Japanese). Placeholders are named so each language keeps its own word order.
-TEXT: dict[str, tuple[str, str]] = {
-    "title": ("Tuning report", "調整レポート"),
-    "subtitle": (
-        "{model} tuned on this PC with Genba Tuner",
-        "現場チューナーでこの PC 上で調整した {model}",
-    ),
-    "generated": ("Generated {when} from the run folder {folder}", "{when} 作成（実行フォルダー: {folder}）"),
-    "summary": ("Summary", "概要"),
-    "accuracy_test": ("Accuracy on {n} test rows", "テスト用 {n} 件の正解率"),
-    "accuracy_val": ("Accuracy on {n} validation rows", "検証用 {n} 件の正解率"),
-    "keyword_bar": (
-        "A simple keyword model scores {acc} on the same rows.",
-        "同じデータで、簡単なキーワード方式は {acc} でした。",
-    ),
-    "before_to_after": ("{before} → {after}", "{before} → {after}"),
-    "monthly_savings": ("Net savings per month", "月あたりの純節約額"),
-    "payback": ("Payback of the setup cost", "導入費用の回収期間"),
-    "energy_per_run": ("Electricity per run", "1 回あたりの電力"),
-    "energy_value": ("{wh} Wh, {yen} ({source})", "{wh} Wh・{yen}（{source}）"),
-    "measured": ("measured", "実測"),
-    "estimated": ("estimated", "推定"),
-    "summary_note": (
-        "Accuracy is measured on test rows kept aside and never used for tuning or for choosing the result "
-        "(the chart below shows the validation rows that chose it). Money figures come from the ROI model "
-        "below; inputs marked 'example' are placeholders to be replaced with the site's own figures.",
-        "正解率は、調整にも結果選びにも使わずに取っておいた最終テスト用のデータで測った値です（下のグラフは結果を"
-        "選ぶのに使った確認用データの値です）。金額は下の投資対効果（ROI）モデルによるもので、「例」と記した入力値は"
-        "各現場の数値に置き換えるための仮の値です。",
-    ),
-    "run": ("The run", "実行内容"),
-    "model": ("Model", "モデル"),
-    "model_file": ("Model file", "モデルファイル"),
-    "model_size": ("{size} MB", "{size} MB"),
-    "data": ("Examples file", "例文ファイル"),
-    "examples": ("Examples", "例文の数"),
-    "examples_value": (
-        "{train} for tuning, {val} for validation ({skipped} rows skipped)",
-        "調整用 {train} 件・検証用 {val} 件（読み飛ばした行 {skipped} 件）",
-    ),
-    "labels": ("Labels", "ラベル"),
-    "budget": ("Budget", "予算"),
-    "steps": ("Tuning steps", "調整ステップ数"),
-    "time": ("Time", "所要時間"),
-    "stopped_because": ("Ended because", "終了理由"),
-    "energy": ("Electricity", "電力量"),
-    "energy_basis": ("How the energy was obtained", "電力量の求め方"),
-    "peak_memory": ("Peak memory", "最大メモリー使用量"),
-    "tuned_layers": ("Tuned layers", "調整した層"),
-    "accuracy": ("Accuracy before and after tuning", "調整前後の正解率"),
-    "accuracy_chart_title": ("Validation accuracy while tuning", "調整中の検証正解率"),
-    "accuracy_axis": ("% correct", "正解率 (%)"),
-    "step_axis": ("step", "ステップ"),
-    "while_tuning": ("while tuning", "調整中"),
-    "before_tuning": ("before tuning", "調整前"),
-    "after_tuning": ("after tuning", "調整後"),
-    "no_evals": (
-        "The validation history is not available (no checkpoint in the run folder).",
-        "検証の履歴がありません（実行フォルダーにチェックポイントがありません）。",
-    ),
-    "confusion": ("Confusion matrix", "混同行列"),
-    "confusion_of": ("{which}: {correct} of {total} correct", "{which}: {total} 件中 {correct} 件正解"),
-    "confusion_note": (
-        "Rows: the true label. Columns: the model's answer. The diagonal (bold, tinted) is correct.",
-        "行は正しいラベル、列はモデルの答えです。対角線上（太字・色付き）が正解です。",
-    ),
-    "true_predicted": ("true＼answer", "正解＼答え"),
-    "no_confusion": (
-        "The confusion matrix is not available: {reason}",
-        "混同行列は作成できませんでした: {reason}",
-    ),
-    "roi": ("Return on investment", "投資対効果（ROI）"),
-    "roi_intro": (
-        "Tuning on this PC instead of a cloud service: electricity is the running cost; the benefits are "
-        "fewer misclassified documents to fix by hand and no cloud fees, transfers or compliance work.",
-        "クラウドサービスではなくこの PC で調整した場合の比較です。運用費は電気代で、効果は手作業で直す誤分類の"
-        "減少と、クラウドの利用料・データ転送・コンプライアンス対応が不要になることです。",
-    ),
-    "inputs": ("Inputs", "入力値"),
-    "input": ("Input", "項目"),
-    "value": ("Value", "値"),
-    "source": ("Source", "出所"),
-    "from_run": ("from this run", "この実行の結果"),
-    "example": ("example — replace with your own", "例（自社の数値に置き換えてください）"),
-    "entered": ("entered", "入力値"),
-    "outputs": ("Results", "結果"),
-    "out_energy_run": ("Electricity cost per run", "1 回あたりの電気代"),
-    "out_energy_month": ("Electricity cost per month", "月あたりの電気代"),
-    "out_errors": ("Misclassified documents avoided per month", "月あたりに減る誤分類の件数"),
-    "out_labour": ("Labour saved per month", "月あたりに減る作業費"),
-    "out_cloud": ("Cloud costs avoided per month", "月あたりに不要になるクラウド費用"),
-    "out_net": ("Net savings per month", "月あたりの純節約額"),
-    "out_payback": ("Payback of the setup cost", "導入費用の回収期間"),
-    "months": ("{n} months", "{n} か月"),
-    "no_payback": (
-        "no payback (the monthly savings do not exceed the costs)",
-        "回収できません（月々の節約額が費用を上回りません）",
-    ),
-    "cumulative_title": ("Cumulative cost and benefit", "累積の費用と効果"),
-    "cumulative_axis": ("yen", "円"),
-    "month_axis": ("months", "経過月数"),
-    "cost": ("cost: setup + electricity", "費用: 導入費＋電気代"),
-    "benefit": ("benefit: labour saved + cloud avoided", "効果: 作業費の削減＋クラウド費用の回避"),
-    "payback_marker": ("payback", "回収"),
-    "sensitivity_title": (
-        "What moves the monthly savings (each input 20 % lower or higher)",
-        "月あたりの節約額を左右する入力（各入力を 20 % 増減）",
-    ),
-    "sensitivity_axis": ("change in net savings per month (yen)", "月あたりの純節約額の変化（円）"),
-    "lower": ("input 20 % lower", "入力 20 % 減"),
-    "higher": ("input 20 % higher", "入力 20 % 増"),
-    "sensitivity_note": (
-        "The setup cost does not change the monthly figure; it moves the payback month only.",
-        "導入費用は月あたりの金額を変えず、回収期間だけを変えます。",
-    ),
-    "privacy": ("What stayed on this PC", "この PC の外に出なかったもの"),
-    "privacy_data": (
-        "The examples never left this PC: they were read from the file above and used only here.",
-        "例文はこの PC の外に出ていません。上記のファイルから読み込み、この PC の中だけで使いました。",
-    ),
-    "privacy_network": (
-        "No network was used: the model, the tuning, the evaluation and this report all ran offline on "
-        "this PC with ONNX Runtime.",
-        "ネットワークは使っていません。モデル・調整・評価・このレポート作成は、すべてこの PC の ONNX Runtime "
-        "でオフラインで実行しました。",
-    ),
-    "privacy_hashes": (
-        "SHA-256 fingerprints identify exactly which model and data were used; anyone can recompute them "
-        "from the files.",
-        "SHA-256 の指紋値で、使ったモデルとデータを正確に特定できます。ファイルから誰でも再計算できます。",
-    ),
-    "hash_model": ("Model file", "モデルファイル"),
-    "hash_data": ("Examples", "例文"),
-    "hash_adapters": ("Adapters (the tuned part)", "アダプター（調整した部分）"),
-    "hash_exported": ("Exported model weights", "書き出したモデルの重み"),
-    "duration": ("{m} min {s} s", "{m} 分 {s} 秒"),
-    "duration_hours": ("{h} h {m} min", "{h} 時間 {m} 分"),
-    "not_available": ("not available", "なし"),
-    "reason_minutes": ("the time budget was used up", "時間の予算を使い切った"),
-    "reason_steps": ("the step budget was used up", "ステップ数の予算を使い切った"),
-    "reason_energy": ("the energy budget was used up", "電力量の予算を使い切った"),
-    "reason_stopped": ("it was stopped by hand", "手動で停止した"),
-    "reason_diverged": ("the numbers became unstable", "数値が不安定になった"),
-    "reason_plateau": (
-        "accuracy had stopped improving, so it stopped early",
-        "正解率が上がらなくなったので早めに止めた",
-    ),
-    "yen": ("¥{n}", "{n} 円"),
-    "percent": ("{n}%", "{n}%"),
-    "no_comparison_model": (
-        "the run folder holds no exported model to compare with.",
-        "実行フォルダーに比較用の書き出し済みモデルがありません。",
-    ),
-    "no_config": (
-        "the run folder has no checkpoint with the run's settings.",
-        "実行フォルダーに実行時の設定を含むチェックポイントがありません。",
-    ),
-}
-
-# Captions and units of the ROI inputs, in the order of RoiInputs' fields.
-FIELD_TEXT: dict[str, tuple[str, str]] = {
-    "energy_wh_per_run": ("Electricity per run (Wh)", "1 回あたりの電力量 (Wh)"),
-    "accuracy_before": ("Correct before tuning (final test)", "調整前の正解率（最終テスト）"),
-    "accuracy_after": ("Correct after tuning (final test)", "調整後の正解率（最終テスト）"),
-    "pcs": ("PCs or lines", "PC・ラインの数"),
-    "runs_per_month": ("Tuning runs per month, per PC", "PC 1 台あたりの月間調整回数"),
-    "electricity_yen_per_kwh": ("Electricity price (yen/kWh)", "電気料金（円/kWh）"),
-    "documents_per_month": ("Documents per month, per PC", "PC 1 台あたりの月間文書数"),
-    "minutes_per_misclassified": ("Minutes to fix one misclassified document", "誤分類 1 件の修正時間（分）"),
-    "labour_yen_per_hour": ("Labour cost (yen/hour)", "人件費（円/時）"),
-    "cloud_fee_yen_per_run": ("Cloud fine-tuning fee per run", "クラウドでの調整 1 回あたりの料金"),
-    "cloud_transfer_and_compliance_yen_per_month": (
-        "Cloud data transfer and compliance per month",
-        "クラウドのデータ転送・コンプライアンス費用（月あたり）",
-    ),
-    "setup_cost_yen": ("Setup cost", "導入費用"),
-}
-# Shown as money (the other captions carry their unit).
-YEN_FIELDS = frozenset(
-    {"cloud_fee_yen_per_run", "cloud_transfer_and_compliance_yen_per_month", "setup_cost_yen"}
-)
-
-
-def text(key: str, lang: str, **values: object) -> str:
-    """The report string ``key`` in ``lang`` ('ja' or 'en'), with ``values`` filled in."""
-    en, ja = TEXT[key]
-    return (ja if lang == "ja" else en).format(**values)
-
-
-def field_caption(name: str, lang: str) -> str:
-    en, ja = FIELD_TEXT[name]
-    return ja if lang == "ja" else en
-
-
-# --- the run -----------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class RunRecord:
-    """What the report shows about a run, read from its folder."""
-
-    out_dir: str
-    report: dict  # report.json as the engine wrote it
-    evals: tuple[dict, ...]  # validation history from the checkpoint: step, val_accuracy, val_loss, ...
-    config: dict | None  # TuneConfig.to_dict() from the checkpoint; None without one
-
-
-def load_run(run_dir: str | Path) -> RunRecord:
-    """Read ``report.json`` and, if present, the checkpoint's validation history and settings."""
-
-    folder = Path(run_dir)
-    path = folder / REPORT_FILE
-    try:
-        report = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise GenbaError(
-            "This folder holds no report.json: choose the folder of a finished run.",
-            "このフォルダーには report.json がありません。終了した実行のフォルダーを選んでください。",
-            path=path,
-        ) from exc
-    except (OSError, ValueError) as exc:
-        raise GenbaError(
-            "report.json cannot be read; the run folder may be damaged.",
-            "report.json を読み込めません。実行フォルダーが壊れている可能性があります。",
-            path=path,
-            detail=repr(exc),
-        ) from exc
-    evals: tuple[dict, ...] = tuple(report.get("evals") or ())
-    config = None
-    if (folder / CHECKPOINT).is_file():
-        _, _, state = load_checkpoint(folder)
-        evals = evals or tuple(state.evals)
-        config = state.info.get("config")
-    return RunRecord(str(folder), report, evals, config)
-
-
-def roi_inputs_for(run: RunRecord, **assumptions: float) -> RoiInputs:
-    """ROI inputs from the run (energy, accuracy before/after) plus the site's own figures."""
-    return RoiInputs.from_report(run.report, **assumptions)
-
-
-def unchanged_examples(inputs: RoiInputs) -> frozenset[str]:
-    """The example fields still holding their example value (to be marked "example" wherever shown)."""
-    defaults = {f.name: f.default for f in fields(RoiInputs)}
-    return frozenset(name for name in RoiInputs.EXAMPLE_FIELDS if getattr(inputs, name) == defaults[name])
-
-
-def compare_run_held_out(run: RunRecord, share_cores: bool = False) -> dict:
-    """Score the run's held-out rows (test, else validation) with the base model and the exported model.
-
-    Returns ``split``, ``labels``, ``accuracy_before/after`` and ``confusion_before/after``
-    (``[true][answer]`` counts), the shape the app's Results page also uses. Raises :class:`GenbaError` when
-    it cannot: no exported model, no checkpoint with the settings, or an examples file that changed.
-    """
-
-    if run.config is None:
-        raise GenbaError(*TEXT["no_config"], path=run.out_dir)
-    exported = Path(run.out_dir) / EXPORT_DIR / "model.onnx"  # beside the report, even if the folder moved
-    if not exported.is_file():
-        raise GenbaError(*TEXT["no_comparison_model"], path=run.out_dir)
-    cfg = TuneConfig.from_dict(run.config)
-    return compare_held_out(cfg, exported, run.report.get("data_sha256"), share_cores).result
-
-
-# --- numbers -----------------------------------------------------------------------------------------
-def _number(value: float, decimals: int = 0) -> str:
-    out = f"{value:,.{decimals}f}"
-    return out.replace("-", "−")  # a real minus sign: a hyphen is easy to miss in a table of money
-
-
-def _yen(value: float, lang: str) -> str:
-    size = abs(value)
-    decimals = 0 if size >= 100 or size == 0 else 2 if size >= 0.01 else 4  # a run can cost 0.002 yen
-    return text("yen", lang, n=_number(value, decimals))
-
-
-def _percent(fraction: float | None, lang: str) -> str:
-    if fraction is None:
-        return "—"
-    return text("percent", lang, n=_number(100 * fraction, 1))
-
-
-def _duration(seconds: float, lang: str) -> str:
-    s = int(round(seconds))
-    if s >= 3600:
-        return text("duration_hours", lang, h=s // 3600, m=s % 3600 // 60)
-    return text("duration", lang, m=s // 60, s=s % 60)
-
-
-def _months(months: float | None, lang: str) -> str:
-    if months is None:
-        return text("no_payback", lang)
-    return text("months", lang, n=_number(months, 1))
-
-
-def format_input(name: str, value: float, lang: str) -> str:
-    """An ROI input as the report shows it (accuracy as a percentage, money in yen)."""
-    if name.startswith("accuracy_"):
-        return _percent(value, lang)
-    if name in YEN_FIELDS:
-        return _yen(value, lang)
-    if name == "energy_wh_per_run":
-        return _number(value, 2)
-    return _number(value, 0 if float(value).is_integer() else 1)
-
-
-# --- charts ------------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Series:
-    """One line of a chart: its name in the legend, the points, and how it is drawn."""
-
-    name: str
-    xs: Sequence[float]
-    ys: Sequence[float]
-    colour: str
-    dashed: bool = False
-    markers: bool = False
-
-
-def nice_ticks(low: float, high: float, count: int = 5) -> list[float]:
-    """Round tick values covering ``low..high`` (1, 2 or 5 times a power of ten apart)."""
-    if not (math.isfinite(low) and math.isfinite(high)) or high <= low:
-        high = low + 1.0
-    raw = (high - low) / max(count, 1)
-    power = 10 ** math.floor(math.log10(raw))
-    step = next(m * power for m in (1, 2, 5, 10) if m * power >= raw)
-    first = math.floor(low / step) * step
-    ticks = []
-    value = first
-    while value <= high + step * 1e-9:
-        ticks.append(round(value, 10))
-        value += step
-    if ticks[-1] < high:
-        ticks.append(round(value, 10))
-    return ticks
-
-
-def _svg_text(x: float, y: float, content: str, size: int = 12, anchor: str = "start", **attrs) -> str:
-    extra = "".join(f' {k.replace("_", "-")}="{v}"' for k, v in attrs.items())
-    return (
-        f'<text x="{x:.1f}" y="{y:.1f}" font-size="{size}" text-anchor="{anchor}" '
-        f'font-family="{CHART_FONT}" fill="#222"{extra}>{escape(content)}</text>'
-    )
-
-
-def _svg(width: int, height: int, body: list[str]) -> str:
-    return (
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-        f'viewBox="0 0 {width} {height}"><rect width="{width}" height="{height}" fill="white"/>'
-        + "".join(body)
-        + "</svg>"
-    )
-
-
-def _legend(entries: list[tuple[str, str, bool]], x: float, y: float) -> list[str]:
-    """Line samples and names in one row under the plot (never over the data)."""
-    out = []
-    for name, colour, dashed in entries:
-        dash = ' stroke-dasharray="6 4"' if dashed else ""
-        out.append(
-            f'<line x1="{x:.1f}" y1="{y - 4:.1f}" x2="{x + 26:.1f}" y2="{y - 4:.1f}" stroke="{colour}" '
-            f'stroke-width="3"{dash}/>'
-        )
-        out.append(_svg_text(x + 32, y, name, 12))
-        x += 44 + 7.5 * len(name) + (6.5 * sum(ord(c) > 0x2E80 for c in name))  # CJK glyphs are wider
-    return out
-
-
-def line_chart_svg(
-    series: Sequence[Series],
-    *,
-    title: str,
-    x_label: str,
-    y_label: str,
-    y_range: tuple[float, float] | None = None,
-    y_format: Callable[[float], str] = lambda v: _number(v, 0),
-    markers_x: Sequence[tuple[float, str]] = (),
-    width: int = 640,
-    height: int = 270,
-) -> str:
-    """A line chart as an SVG string: axes with round ticks, a title, and a legend under the plot."""
-    left, right, top, bottom = 84, 28, 30, 70
-    xs = [x for s in series for x in s.xs] or [0.0, 1.0]
-    ys = [y for s in series for y in s.ys] or [0.0, 1.0]
-    # x spans the data exactly (a run ends at an arbitrary step); y is widened to round ticks.
-    x0, x1 = min(xs), max(xs) if max(xs) > min(xs) else min(xs) + 1
-    x_ticks = [t for t in nice_ticks(x0, x1, 6) if x0 <= t <= x1]
-    y_lo, y_hi = y_range if y_range is not None else (min(0.0, min(ys)), max(ys))
-    y_ticks = nice_ticks(y_lo, y_hi, 5)
-    y0, y1 = y_ticks[0], y_ticks[-1]
-    pw, ph = width - left - right, height - top - bottom
-
-    def px(x: float) -> float:
-        return left + (x - x0) / (x1 - x0) * pw
-
-    def py(y: float) -> float:
-        return top + ph - (y - y0) / (y1 - y0) * ph
-
-    body = [_svg_text(left, 18, title, 14, font_weight="bold")]
-    for t in y_ticks:
-        body.append(
-            f'<line x1="{left}" y1="{py(t):.1f}" x2="{left + pw}" y2="{py(t):.1f}" stroke="#E3E3E3"/>'
-        )
-        body.append(_svg_text(left - 6, py(t) + 4, y_format(t), 11, "end"))
-    for t in x_ticks:
-        body.append(
-            _svg_text(px(t), top + ph + 16, _number(t, 0 if float(t).is_integer() else 1), 11, "middle")
-        )
-    body.append(
-        f'<rect x="{left}" y="{top}" width="{pw}" height="{ph}" fill="none" stroke="#888" stroke-width="1"/>'
-    )
-    body.append(_svg_text(left + pw / 2, top + ph + 34, x_label, 12, "middle"))
-    body.append(
-        _svg_text(16, top + ph / 2, y_label, 12, "middle", transform=f"rotate(-90 16 {top + ph / 2:.1f})")
-    )
-    for x, label in markers_x:
-        if x0 <= x <= x1:
-            body.append(
-                f'<line x1="{px(x):.1f}" y1="{top}" x2="{px(x):.1f}" y2="{top + ph}" stroke="{GREY}" '
-                f'stroke-width="1.5" stroke-dasharray="2 3"/>'
-            )
-            body.append(_svg_text(px(x) + 4, top + 14, label, 11))
-    for s in series:
-        points = " ".join(f"{px(x):.1f},{py(y):.1f}" for x, y in zip(s.xs, s.ys, strict=True))
-        dash = ' stroke-dasharray="7 5"' if s.dashed else ""
-        body.append(f'<polyline points="{points}" fill="none" stroke="{s.colour}" stroke-width="2.5"{dash}/>')
-        if s.markers:
-            body.extend(
-                f'<circle cx="{px(x):.1f}" cy="{py(y):.1f}" r="3" fill="{s.colour}"/>'
-                for x, y in zip(s.xs, s.ys, strict=True)
-            )
-    body.extend(_legend([(s.name, s.colour, s.dashed) for s in series], left, height - 10))
-    return _svg(width, height, body)
-
-
-def tornado_svg(
-    rows: Sequence[tuple[str, float, float]],
-    *,
-    title: str,
-    x_label: str,
-    low_name: str,
-    high_name: str,
-    width: int = 640,
-) -> str:
-    """Horizontal bars, widest first: each row's change at the low and at the high value of its input."""
-    left, right, top, row_h = 300, 36, 30, 24
-    height = top + row_h * max(len(rows), 1) + 70
-    extent = max([abs(v) for _, lo, hi in rows for v in (lo, hi)] or [1.0]) or 1.0
-    ticks = nice_ticks(-extent, extent, 6)
-    x0, x1 = ticks[0], ticks[-1]
-    pw = width - left - right
-
-    def px(x: float) -> float:
-        return left + (x - x0) / (x1 - x0) * pw
-
-    body = [_svg_text(8, 18, title, 14, font_weight="bold")]
-    bottom = top + row_h * len(rows)
-    for t in ticks:
-        body.append(f'<line x1="{px(t):.1f}" y1="{top}" x2="{px(t):.1f}" y2="{bottom}" stroke="#E3E3E3"/>')
-        body.append(_svg_text(px(t), bottom + 16, _number(t, 0), 10, "middle"))
-    for i, (caption, low, high) in enumerate(rows):
-        y = top + i * row_h
-        body.append(_svg_text(left - 8, y + row_h / 2 + 4, caption, 10, "end"))
-        for value, colour in ((low, ORANGE), (high, BLUE)):
-            a, b = sorted((px(0.0), px(value)))
-            body.append(
-                f'<rect x="{a:.1f}" y="{y + 4}" width="{max(b - a, 0.5):.1f}" height="{row_h - 8}" '
-                f'fill="{colour}"/>'
-            )
-    body.append(f'<line x1="{px(0):.1f}" y1="{top}" x2="{px(0):.1f}" y2="{bottom}" stroke="#222"/>')
-    body.append(_svg_text(left + pw / 2, bottom + 34, x_label, 12, "middle"))
-    body.extend(_legend([(low_name, ORANGE, False), (high_name, BLUE, False)], left, height - 10))
-    return _svg(width, height, body)
-
-
-def svg_image(svg: str, alt: str) -> str:
-    """An ``<img>`` holding ``svg`` as a base64 data URI (browsers and Qt's rich text both show it)."""
-    width, height = re.search(r'width="(\d+)" height="(\d+)"', svg).groups()
-    data = base64.b64encode(svg.encode("utf-8")).decode("ascii")
-    return (
-        f'<img src="data:image/svg+xml;base64,{data}" width="{width}" height="{height}" alt="{escape(alt)}">'
-    )
 
 
 def accuracy_chart(evals: Sequence[dict], before: float, lang: str) -> str:
@@ -617,8 +145,8 @@ def _energy_text(report: dict, result: RoiResult, lang: str) -> str:
     return text(
         "energy_value",
         lang,
-        wh=_number(float(report.get("energy_wh", 0.0)), 2),
-        yen=_yen(result.energy_cost_yen_per_run, lang),
+        wh=number(float(report.get("energy_wh", 0.0)), 2),
+        yen=yen(result.energy_cost_yen_per_run, lang),
         source=source,
     )
 
@@ -631,14 +159,14 @@ def _summary_section(run: RunRecord, result: RoiResult, lang: str) -> list[str]:
     """The four figures management asks about first."""
     r = run.report
     held_out = HeldOutAccuracy.of(r)
-    before, after = _percent(held_out.before, lang), _percent(held_out.after, lang)
+    before, after = percent(held_out.before, lang), percent(held_out.after, lang)
     figures = [
         (
             text(f"accuracy_{held_out.split}", lang, n=held_out.examples),
             text("before_to_after", lang, before=before, after=after),
         ),
-        (text("monthly_savings", lang), _yen(result.monthly_net_savings_yen, lang)),
-        (text("payback", lang), _months(result.payback_months, lang)),
+        (text("monthly_savings", lang), yen(result.monthly_net_savings_yen, lang)),
+        (text("payback", lang), months(result.payback_months, lang)),
         (text("energy_per_run", lang), _energy_text(r, result, lang)),
     ]
     widths = ("31%", "23%", "22%", "24%")  # the accuracy pair needs the most room
@@ -654,7 +182,7 @@ def _summary_section(run: RunRecord, result: RoiResult, lang: str) -> list[str]:
         _table([f"<tr>{captions}</tr>", f"<tr>{values}</tr>"], "big"),
     ]
     if held_out.keyword is not None:
-        out.append(f"<p>{escape(text('keyword_bar', lang, acc=_percent(held_out.keyword, lang)))}</p>")
+        out.append(f"<p>{escape(text('keyword_bar', lang, acc=percent(held_out.keyword, lang)))}</p>")
     out.append(f'<p class="note">{escape(text("summary_note", lang))}</p>')
     return out
 
@@ -692,7 +220,7 @@ def _run_section(run: RunRecord, result: RoiResult, lang: str) -> list[str]:
     model_value = str(r.get("model", ""))
     model_file = Path(str(r.get("model_file", "")))
     if model_file.is_file():
-        size = text("model_size", lang, size=_number(model_file.stat().st_size / 2**20, 1))
+        size = text("model_size", lang, size=number(model_file.stat().st_size / 2**20, 1))
         model_value = f"{model_value} ({size})"
     budget = text("not_available", lang)
     if run.config is not None:
@@ -701,9 +229,9 @@ def _run_section(run: RunRecord, result: RoiResult, lang: str) -> list[str]:
     examples = text(
         "examples_value",
         lang,
-        train=_number(r.get("examples_train", 0)),
-        val=_number(r.get("examples_val", 0)),
-        skipped=_number(r.get("rows_skipped", 0)),
+        train=number(r.get("examples_train", 0)),
+        val=number(r.get("examples_val", 0)),
+        skipped=number(r.get("rows_skipped", 0)),
     )
     rows = [
         ("model", model_value),
@@ -712,12 +240,12 @@ def _run_section(run: RunRecord, result: RoiResult, lang: str) -> list[str]:
         ("examples", examples),
         ("labels", ", ".join(r.get("labels", []))),
         ("budget", budget),
-        ("steps", _number(r.get("steps", 0))),
-        ("time", _duration(float(r.get("seconds", 0.0)), lang)),
+        ("steps", number(r.get("steps", 0))),
+        ("time", duration(float(r.get("seconds", 0.0)), lang)),
         ("stopped_because", text(f"reason_{reason}", lang) if f"reason_{reason}" in TEXT else reason),
         ("energy", _energy_text(r, result, lang)),
         ("energy_basis", (r.get("energy_assumption") or {}).get(lang, "")),
-        ("peak_memory", f"{_number(float(r.get('peak_rss_mb', 0.0)), 0)} MB"),
+        ("peak_memory", f"{number(float(r.get('peak_rss_mb', 0.0)), 0)} MB"),
         ("tuned_layers", ", ".join(str(x) for x in r.get("tuned_layers", []))),
     ]
     return [
@@ -766,14 +294,14 @@ def _roi_section(inputs: RoiInputs, result: RoiResult, lang: str) -> list[str]:
             f'<tr><th>{escape(field_caption(f.name, lang))}</th><td align="right">{escape(value)}</td>'
             f"<td>{origin}</td></tr>"
         )
-    net = f"<b>{escape(_yen(result.monthly_net_savings_yen, lang))}</b>"
-    payback = f"<b>{escape(_months(result.payback_months, lang))}</b>"
+    net = f"<b>{escape(yen(result.monthly_net_savings_yen, lang))}</b>"
+    payback = f"<b>{escape(months(result.payback_months, lang))}</b>"
     output_rows = [
-        _row(text("out_energy_run", lang), _yen(result.energy_cost_yen_per_run, lang)),
-        _row(text("out_energy_month", lang), _yen(result.energy_cost_yen_per_month, lang)),
-        _row(text("out_errors", lang), _number(result.errors_avoided_per_month, 1)),
-        _row(text("out_labour", lang), _yen(result.labour_saved_yen_per_month, lang)),
-        _row(text("out_cloud", lang), _yen(result.cloud_cost_avoided_yen_per_month, lang)),
+        _row(text("out_energy_run", lang), yen(result.energy_cost_yen_per_run, lang)),
+        _row(text("out_energy_month", lang), yen(result.energy_cost_yen_per_month, lang)),
+        _row(text("out_errors", lang), number(result.errors_avoided_per_month, 1)),
+        _row(text("out_labour", lang), yen(result.labour_saved_yen_per_month, lang)),
+        _row(text("out_cloud", lang), yen(result.cloud_cost_avoided_yen_per_month, lang)),
         _row(text("out_net", lang), net, raw=True),
         _row(text("out_payback", lang), payback, raw=True),
     ]

@@ -5,9 +5,11 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass, field, replace
 
+from app.engine.data.prompting import default_template
 from app.engine.data.split import Split, split_examples
 from app.engine.errors import GenbaError
 from app.engine.models.adapters import PROJECTIONS
+from app.engine.models.catalog import AUTO_MODEL, pick_builtin
 from app.engine.tuning.budget import Budget
 
 HEADS = ("auto", "llm", "none")
@@ -157,6 +159,20 @@ class TuneConfig:
             max_val=self.max_val,
             max_test=self.max_test,
         )
+
+    @classmethod
+    def defaults(cls) -> TuneConfig:
+        """The engine's default settings, with no data and no output folder (``TuneConfig.defaults().q``)."""
+        return cls(data="", out_dir="")
+
+    def for_examples(self, texts) -> TuneConfig:
+        """'auto' made concrete: the built-in model that suits the examples' language."""
+        return replace(self, model=pick_builtin(texts)) if self.model == AUTO_MODEL else self
+
+    def prompt_template(self, texts) -> str:
+        """The template of the run: the user's, else the default for the examples' language (kept out of the
+        config, so a run's saved settings stay what the user gave)."""
+        return self.template or default_template(texts)
 
     def with_(self, **changes) -> TuneConfig:
         return replace(self, **changes)

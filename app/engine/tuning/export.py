@@ -19,8 +19,8 @@ import numpy as np
 
 from app.engine.data.prompting import PromptSpec
 from app.engine.data.task_file import task_contents
-from app.engine.models.llama_graph import ClassHead
-from app.engine.models.tunable import Site, TunableModel, Tuning
+from app.engine.models.llama_config import ClassHead
+from app.engine.models.tunable import ExportRequest, Site, TunableModel, Tuning
 from app.engine.run_files import ADAPTER_FILE, CLASS_LOGITS, EXPORT_DIR, REPORT_FILE, STEPS_FILE
 from app.engine.storage import atomic_save_npz, atomic_write_bytes, atomic_write_json, sha256_file
 from app.engine.tuning.checkpoint import RunState
@@ -69,9 +69,8 @@ def export_run(
     report["adapter_sha256"] = sha256_file(out / ADAPTER_FILE)
     atomic_write_bytes(out / STEPS_FILE, "".join(json.dumps(r) + "\n" for r in state.records).encode())
     if export_model:
-        exported = model.export(
-            tuning, best, out / EXPORT_DIR, spec, max_tokens=max_tokens, head=head, progress=progress
-        )
+        request = ExportRequest(best, out / EXPORT_DIR, spec, max_tokens, head, progress)
+        exported = model.export(tuning, request)
         report["exported_model"] = str(exported.path)
         report["exported_model_sha256"] = exported.sha256
         if exported.files_sha256 is not None:

@@ -28,7 +28,7 @@ import scipy.sparse as sp
 from threadpoolctl import threadpool_limits
 
 from app.engine.data.ngrams import CharGrams, NgramVocabulary
-from app.engine.models.llama_graph import ClassHead
+from app.engine.models.llama_config import ClassHead
 
 LAMBDAS = (1e-2, 1e-3, 1e-4, 1e-5, 1e-6)  # strongest first: each fold's path is warm-started
 FOLDS = 3

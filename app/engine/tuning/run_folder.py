@@ -11,8 +11,8 @@ from pathlib import Path
 
 from app.engine.errors import GenbaError
 from app.engine.models.catalog import DEFAULT_MODEL
-from app.engine.run_files import CHECKPOINT, EXPORT_DIR
-from app.engine.storage import LOCK_FILE, check_replaceable, owner_marker, write_owner_marker
+from app.engine.run_files import CHECKPOINT, EXPORT_DIR, LOCK_FILE
+from app.engine.storage import check_replaceable, owner_marker, write_owner_marker
 from app.engine.tuning.config import TuneConfig
 
 

@@ -14,7 +14,7 @@ import scipy.sparse as sp
 
 from app.engine.data.ngrams import CharGrams, NgramVocabulary, fit_char_grams, fit_vocabulary
 from app.engine.data.prompting import EncodedExamples
-from app.engine.models.llama_graph import ClassHead
+from app.engine.models.llama_config import ClassHead
 from app.engine.models.objective import Readout
 from app.engine.models.tunable import Tuning
 from app.engine.tuning.head import (

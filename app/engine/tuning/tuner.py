@@ -33,7 +33,9 @@ from app.engine.events import (
 )
 from app.engine.models.adapters import AdapterConfig, zero_b
 from app.engine.models.catalog import open_tunable, resolve_model
-from app.engine.storage import RunLock, sha256_file
+from app.engine.models.tunable import TuningRequest
+from app.engine.run_lock import RunLock
+from app.engine.storage import sha256_file
 from app.engine.tuning import zo
 from app.engine.tuning.budget import PLATEAU, BudgetTracker, plateau_reached
 from app.engine.tuning.checkpoint import RunState, load_checkpoint_all, save_checkpoint
@@ -83,19 +85,25 @@ class _Run:
         return report
 
     def prepare(self) -> None:
-        cfg = self.cfg
+        self.dataset = load_examples(
+            self.cfg.data, text_column=self.cfg.text_column, label_column=self.cfg.label_column
+        )
+        texts = [ex.text for ex in self.dataset.examples]
+        # 'auto' follows the examples' language (Japanese: Gemma), as does an unset template (below).
+        self.cfg = cfg = self.cfg.for_examples(texts)
         self.ref = resolve_model(cfg.model)
         self.model = open_tunable(self.ref, self.sink, threads=cfg.threads, share_cores=cfg.share_cores)
-        self.dataset = load_examples(cfg.data, text_column=cfg.text_column, label_column=cfg.label_column)
         self.data_sha = data_fingerprint(self.dataset.sources)
         # An ONNX model's weights may sit beside it (model.onnx.data): the graph's hash alone misses them.
         self.model_data_sha = {loc: sha256_file(self.model.folder / loc) for loc in self.model.external_files}
         self.split = cfg.split(self.dataset.examples)
         self.train, self.val, self.test = self.split.train, self.split.val, self.split.test
-        self.spec = make_prompt_spec(self.dataset.labels, cfg.template, cfg.label_words)
+        self.spec = make_prompt_spec(self.dataset.labels, cfg.prompt_template(texts), cfg.label_words)
         everything = self.train + self.val + self.test
         self.model.check_labels(self.spec.labels)  # a classifier's classes against the data's labels
         self.encoded = self.model.encode(self.spec, everything, cfg.max_tokens)
+        if self.encoded.whole_labels and cfg.head == "none":
+            raise whole_words_need_a_head(self.spec.label_words)
         n_train, n_val = len(self.train), len(self.val)
         self.train_rows = np.arange(n_train)
         self.val_rows = np.arange(n_train, n_train + n_val)
@@ -133,16 +141,17 @@ class _Run:
             self.state.info["layers"] = list(layers)
             self.state.info["layer_reason"] = reason
         layers = self.state.info["layers"]
-        self.tuning = self.model.prepare_tuning(
+        request = TuningRequest(
             self.encoded,
             layers,
             cfg.projections,
             self.adapter_cfg,
-            max_layers=cfg.max_tuned_layers,
+            cfg.max_tuned_layers,
             saved_sites=self.state.info.get("sites"),
             sink=self.sink,
             spill_dir=self.out,  # over its memory budget a prefix cache is memory-mapped from a temp file here
         )
+        self.tuning = self.model.prepare_tuning(request)
         self.state.info |= self.tuning.info
         if self.tuning.needs_head and cfg.head == "none":
             raise GenbaError(
@@ -199,6 +208,10 @@ class _Run:
             )
         )
         t = time.perf_counter()
+        if self.encoded.whole_labels:
+            # Whole-word zero-shot scores have no exported form (they need a forward per label word): the
+            # fitted head, which the export carries, is the run's starting result whatever its validation.
+            st.best_accuracy, st.best_loss = -1.0, float("inf")
         features = features_of(self.objective, self.params, self.train_rows)
         heads = self.heads
         fit, options = fit_head(features, heads.labels, heads.base.head, heads.train_blocks(), seed=cfg.seed)
@@ -475,6 +488,17 @@ class _Run:
         )
         self.sink(FinishedEvent(str(self.out), report, stop_reason))
         return RunResult(str(self.out), report, stop_reason)
+
+
+def whole_words_need_a_head(words) -> GenbaError:
+    return GenbaError(
+        f"Some label words ({', '.join(words)}) start with the same token, so they are told apart by their "
+        "whole words, which needs the fitted answer layer: use --head auto (the default) or llm, or choose "
+        "label words that begin differently.",
+        f"ラベル語（{'、'.join(words)}）の一部は先頭のトークンが同じため、語全体で区別します。それには答え方の"
+        "調整（--head auto（既定）または llm）が必要です。--head を変えるか、先頭が異なるラベル語を選んでください。",
+        field="head",
+    )
 
 
 def tune(config: TuneConfig, sink: EventSink = ignore_events, control: RunControl | None = None) -> RunResult:

@@ -21,12 +21,12 @@ from PySide6.QtWidgets import (
 
 from app.engine.errors import GenbaError
 from app.engine.models.ort_runtime import physical_cores
+from app.engine.results.model_check import ModelCheck
 from app.engine.tuning.budget import DEFAULT_PATIENCE_MINUTES, Budget, estimate_steps
 from app.engine.tuning.energy import DEFAULT_PROFILE
 from app.gui.choices import BudgetChoice
 from app.gui.formatting import format_minutes, format_yen, plain_number
 from app.gui.i18n import current_language
-from app.gui.model_check import ModelCheck
 from app.gui.pages.page import (
     BUTTON_MIN_HEIGHT,
     DetailsFold,

@@ -23,8 +23,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.engine.data.prompting import DEFAULT_TEMPLATE, make_prompt_spec
+from app.engine.data.prompting import DEFAULT_TEMPLATE, DEFAULT_TEMPLATE_JA, is_japanese, make_prompt_spec
 from app.engine.errors import GenbaError
+from app.engine.models.catalog import pick_builtin
 from app.engine.tuning.config import TuneConfig
 from app.gui.choices import ExamplesChoice, ExamplesSummary, SkippedRowInfo
 from app.gui.fonts import monospace_font
@@ -75,6 +76,8 @@ def summarize_examples(
         n_val=len(split.val),
         n_test=len(split.test),
         n_duplicates=split.duplicates_removed,
+        japanese=is_japanese(ex.text for ex in dataset.examples),
+        suggested_model=pick_builtin([ex.text for ex in dataset.examples]),
     )
 
 
@@ -91,6 +94,7 @@ def read_only_table(parent: QWidget, columns: int) -> QTableWidget:
 
 class ExamplesPage(Page):
     examples_changed = Signal(object)  # ExamplesChoice
+    model_suggested = Signal(str)  # the built-in model that suits the loaded examples' language
 
     def __init__(self, pool: ThreadPool, settings: Settings, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -120,6 +124,9 @@ class ExamplesPage(Page):
         self.layout_.addWidget(self.source_label)
         self.load_status = StatusLine(self.body)
         self.layout_.addWidget(self.load_status)
+        self.model_note = wrapping_label(self.body)  # which built-in model was picked for these examples
+        self.model_note.hide()
+        self.layout_.addWidget(self.model_note)
 
         # --- columns and preview --------------------------------------------------------------------
         self.data_box = QGroupBox(self.body)
@@ -297,9 +304,13 @@ class ExamplesPage(Page):
         self._worker = None
         previous_labels = self.summary.labels if self.summary else ()
         self.summary = summary
+        if self.template() in (DEFAULT_TEMPLATE, DEFAULT_TEMPLATE_JA):  # not edited: follow the language
+            self.template_edit.setPlainText(self.default_template())
+        self.model_note.hide()
         self._fill(summary, keep_words=previous_labels == summary.labels)
         self._refresh()
         self._prompt_changed()
+        self.model_suggested.emit(summary.suggested_model)
 
     @Slot(object)
     def _on_failed(self, error: ErrorInfo) -> None:
@@ -406,9 +417,18 @@ class ExamplesPage(Page):
     def _refresh_edit_button(self) -> None:
         self.edit_word_button.setEnabled(self.words_table.rowCount() > 0)
 
+    def default_template(self) -> str:
+        """The template a run uses when none is given: Japanese for Japanese examples."""
+        return DEFAULT_TEMPLATE_JA if self.summary is not None and self.summary.japanese else DEFAULT_TEMPLATE
+
+    def show_model_note(self, text: str) -> None:
+        """Say in plain words which model was picked for these examples (and that it can be changed)."""
+        self.model_note.setText(text)
+        self.model_note.show()
+
     @Slot()
     def reset_template(self) -> None:
-        self.template_edit.setPlainText(DEFAULT_TEMPLATE)
+        self.template_edit.setPlainText(self.default_template())
 
     # --- prompt ------------------------------------------------------------------------------------
     @Slot()
@@ -439,7 +459,7 @@ class ExamplesPage(Page):
             path=s.path,
             text_column=s.text_column,
             label_column=s.label_column,
-            template=None if template == DEFAULT_TEMPLATE else template,
+            template=None if template == self.default_template() else template,
             label_words=words or None,
             labels=s.labels,
             n_train=s.n_train,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QLocale, Signal, Slot
+from PySide6.QtCore import QLocale, QUrl, Signal, Slot
 from PySide6.QtWidgets import (
     QFileDialog,
     QFormLayout,
@@ -14,14 +14,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.engine.models.gemma_builtin import GEMMA_BUILTIN, gemma_terms_files
+from app.engine.results.model_check import ModelCheck, check_model
 from app.gui.formatting import data_size
 from app.gui.i18n import current_language
-from app.gui.model_check import ModelCheck, check_model
 from app.gui.pages.page import DetailsFold, Page, StatusLine, make_button, wrapping_label
 from app.gui.settings import Settings
 from app.gui.worker import ErrorInfo, FunctionWorker, ThreadPool
 
 DEFAULT_SPEC = "default"
+BUILTIN_SPECS = (DEFAULT_SPEC, GEMMA_BUILTIN)
 MODEL_SUFFIXES = (".gguf", ".onnx")
 
 
@@ -35,6 +37,7 @@ class ModelPage(Page):
         self.check: ModelCheck | None = None
         self.error: ErrorInfo | None = None
         self.spec: str | None = None
+        self.chosen_by_user = False  # a model picked on this page in this session is never replaced
         self._worker: FunctionWorker | None = None
         self._stage_done = 0.0
 
@@ -47,10 +50,13 @@ class ModelPage(Page):
         self.layout_.addLayout(row)
 
         buttons = QHBoxLayout()
+        self.gemma_button = make_button(self.body)
+        self.gemma_button.clicked.connect(self.use_japanese_model)
         self.default_button = make_button(self.body)
         self.default_button.clicked.connect(self.use_default_model)
         self.open_button = make_button(self.body)
         self.open_button.clicked.connect(self.choose_model_file)
+        buttons.addWidget(self.gemma_button)
         buttons.addWidget(self.default_button)
         buttons.addWidget(self.open_button)
         buttons.addStretch(1)
@@ -81,6 +87,10 @@ class ModelPage(Page):
             caption, value = QLabel(parent), wrapping_label(parent, selectable=True)
             (details if technical else form).addRow(caption, value)
             self.card_fields[key] = (caption, value)
+        # Gemma's terms travel with it (GEMMA_TERMS.html and NOTICE.md from its package): shown with its card.
+        self.terms_label = wrapping_label(self.card)
+        self.terms_label.setOpenExternalLinks(True)
+        card.addWidget(self.terms_label)
         self.layout_.addWidget(self.card)
 
         self.verdict = StatusLine(self.body)
@@ -94,7 +104,19 @@ class ModelPage(Page):
     # --- actions -----------------------------------------------------------------------------------
     @Slot()
     def use_default_model(self) -> None:
-        self.open_model(DEFAULT_SPEC)
+        self.open_model(DEFAULT_SPEC, by_user=True)
+
+    @Slot()
+    def use_japanese_model(self) -> None:
+        self.open_model(GEMMA_BUILTIN, by_user=True)
+
+    def suggest_model(self, spec: str) -> bool:
+        """Switch between the built-ins to the one that suits the examples, unless the user picked a model (on
+        this page, or any model file, which only a user opens); True if it switched."""
+        if self.chosen_by_user or self.spec not in BUILTIN_SPECS or spec == self.spec:
+            return False
+        self.open_model(spec)
+        return True
 
     @Slot()
     def choose_model_file(self) -> None:
@@ -105,16 +127,18 @@ class ModelPage(Page):
             self.tr("Models (*.gguf *.onnx);;All files (*)"),
         )
         if path:
-            self.open_model(path)
+            self.open_model(path, by_user=True)
 
-    def open_model(self, spec: str) -> None:
-        """Check a model ('default' or a file path) in a worker thread; the card fills in when done."""
+    def open_model(self, spec: str, by_user: bool = False) -> None:
+        """Check a model ('default', 'gemma3-270m' or a file path) in a worker thread; the card fills in when
+        done. ``by_user``: the user picked it, so the examples' language will not replace it."""
         from pathlib import Path
 
+        self.chosen_by_user = self.chosen_by_user or by_user
         self.spec = str(spec)
         self.check = None
         self.error = None
-        if self.spec != DEFAULT_SPEC:
+        if self.spec not in BUILTIN_SPECS:
             self.settings.model_folder = str(Path(self.spec).parent)
         self._stage_done = 0.0
         worker = FunctionWorker(check_model, self.spec)
@@ -177,12 +201,15 @@ class ModelPage(Page):
         super().retranslate()
         self.intro.setText(
             self.tr(
-                "The language model that will learn from your data. The included model works on most "
-                "PCs. You can also open another model file, or drop it onto this window."
+                "The language model that will learn from your data. Two models are included: one that "
+                "reads Japanese (and other languages) and a smaller one for English. Both work on most PCs. "
+                "When you choose your examples, the one that suits their language is picked for you. You can "
+                "also open another model file, or drop it onto this window."
             )
         )
         self.selected_label.setText(self.tr("Selected model:"))
-        self.default_button.setText(self.tr("Use the &included model"))
+        self.gemma_button.setText(self.tr("Use the &Japanese / multilingual model"))
+        self.default_button.setText(self.tr("Use the &English model"))
         self.open_button.setText(self.tr("&Open model file…"))
         self.next_button.setText(self.tr("&Next: Training data"))
         self.card.setTitle(self.tr("About this model"))
@@ -213,8 +240,24 @@ class ModelPage(Page):
 
     def _name_for(self, spec: str | None, fallback: str = "") -> str:
         if spec == DEFAULT_SPEC:
-            return self.tr("SmolLM2 135M — included")
+            return self.tr("SmolLM2 135M — included, English")
+        if spec == GEMMA_BUILTIN:
+            return self.tr("Gemma 3 270M — included, Japanese and other languages")
         return fallback or (spec or "")
+
+    def _terms_text(self, spec: str | None) -> str:
+        if spec != GEMMA_BUILTIN:
+            return ""
+        files = gemma_terms_files()
+        if not files:
+            return self.tr("Gemma is provided under and subject to the Gemma Terms of Use.")
+        return self.tr(
+            'Gemma is provided under and subject to the <a href="{terms}">Gemma Terms of Use</a> '
+            '(<a href="{notice}">notice</a>).'
+        ).format(
+            terms=QUrl.fromLocalFile(str(files[0])).toString(),
+            notice=QUrl.fromLocalFile(str(files[1])).toString(),
+        )
 
     def _kind_text(self, kind: str) -> str:
         return {
@@ -228,7 +271,10 @@ class ModelPage(Page):
         check = self.check
         self.selected_name.setText(self._name_for(self.spec, check.display_name if check else "") or "—")
         self.default_button.setEnabled(not self.is_busy())
+        self.gemma_button.setEnabled(not self.is_busy())
         self.open_button.setEnabled(not self.is_busy())
+        self.terms_label.setText(self._terms_text(check.spec if check else None))
+        self.terms_label.setVisible(bool(self.terms_label.text()))
         if self.is_busy():
             self._refresh_stage()
         self.card.setVisible(check is not None)
@@ -297,7 +343,7 @@ class ModelPage(Page):
         check = self.check
         if check is None:
             self.verdict.set_message(
-                "info", "", self.tr("Choose the included model or open a model file to see its card.")
+                "info", "", self.tr("Choose an included model or open a model file to see its card.")
             )
             return
         if not check.tunable:

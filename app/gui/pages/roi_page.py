@@ -29,8 +29,9 @@ from PySide6.QtWidgets import (
 )
 
 from app.engine.errors import GenbaError
-from app.engine.results.report import load_run, render_run_report, unchanged_examples, write_report_html
+from app.engine.results.report import render_run_report, write_report_html
 from app.engine.results.roi import RoiInputs, RoiResult, SensitivityRow, compute_roi, sensitivity
+from app.engine.results.run_record import load_run, unchanged_examples
 from app.gui.i18n import current_language
 from app.gui.pages.page import Page, StatusLine, make_button, wrapping_label
 from app.gui.plots import BLUE, GREY, ORANGE, VERMILION, LivePlot, pen

@@ -26,13 +26,13 @@ from PySide6.QtWidgets import (
 )
 
 from app.engine.events import EvalEvent, FinishedEvent, ProgressEvent, ResourceEvent, StepEvent
+from app.engine.results.model_check import ModelCheck
 from app.engine.storage import user_data_dir
 from app.engine.tuning.budget import DEFAULT_PATIENCE_MINUTES, minutes_without_improvement
 from app.engine.tuning.config import TuneConfig
 from app.gui.choices import BudgetChoice, ExamplesChoice, RunOutcome
 from app.gui.formatting import format_duration, format_yen
 from app.gui.i18n import current_language
-from app.gui.model_check import ModelCheck
 from app.gui.pages.page import Page, StatusLine, make_button, wrapping_label
 from app.gui.plots import BLUE, GREEN, GREY, ORANGE, VERMILION, LivePlot, PlotRefresher
 from app.gui.settings import Settings

@@ -1,7 +1,7 @@
-"""The model card and "can this PC tune it?" check, run in a worker thread (it converts and times the model).
+"""The model card and "can this PC tune it?": convert (first use), time one forward, estimate a run.
 
-Everything numeric is the engine's: conversion, the forward pass being timed, the free-memory reading.
-What is added here is the estimate the card shows, stated plainly so it can be checked:
+The app runs ``check_model`` in a worker thread and shows the ``ModelCheck``. The estimate, stated plainly
+so it can be checked:
 
 - memory a run needs ≈ 4 bytes (fp32) × parameters × 1.3 (activations, caches, ONNX Runtime arenas);
   for a user's ONNX model × 2.3: the export loads a second copy of the weights to fold the adapters in;
@@ -9,8 +9,9 @@ What is added here is the estimate the card shows, stated plainly so it can be c
   × the share of layers tuned (only the tuned suffix runs each step; the frozen prefix is cached once).
   A user's ONNX model runs whole every step (no prefix cache), so its share is 1.
 
-An ONNX causal LM or classifier is tunable when ``OnnxTunableModel.open`` finds its tokenizer, linear
-layers and (for a causal LM) its head; otherwise it can still be evaluated, and ``not_tunable`` says why.
+An ONNX causal LM, classifier or sentence encoder is tunable when ``catalog.open_tunable`` finds its
+tokenizer, linear layers and (for a causal LM) its head; otherwise a causal LM or classifier can still be
+evaluated, and ``not_tunable`` says why.
 """
 
 from __future__ import annotations
@@ -19,8 +20,21 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import numpy as np
+import onnx
+
+from app.engine.data.examples import Example
+from app.engine.data.prompting import answer_mask, make_prompt_spec
 from app.engine.errors import GenbaError
+from app.engine.events import ignore_events
+from app.engine.models.catalog import ONNX_KINDS, ensure_converted, open_tunable, resolve_model
+from app.engine.models.llama_model import LlamaModel
+from app.engine.models.onnx_objective import ORT_ERRORS, standard_feeds
+from app.engine.models.onnx_tuning import OnnxTunableModel
+from app.engine.models.ort_runtime import create_session
+from app.engine.results.evaluation import LlamaScorer
 from app.engine.tuning.config import TuneConfig
+from app.engine.tuning.monitor import available_memory_mb
 
 BYTES_PER_PARAMETER = 4  # converted weights are fp32
 MEMORY_OVERHEAD = 1.3
@@ -35,8 +49,6 @@ PROBE_TEXTS = (
 # Ends in a newline so label words are scored without a leading space: their first bytes ('n', 'y')
 # differ in any byte-level tokenizer, even a tiny test vocabulary.
 PROBE_TEMPLATE = "Text: {text}\nAnswer (no or yes):\n"
-
-_DEFAULTS = TuneConfig.__dataclass_fields__
 
 
 @dataclass(frozen=True)
@@ -73,18 +85,13 @@ class ModelCheck:
 
 
 def default_step_settings() -> tuple[int, int, int]:
-    """(q, batch_size, max_tuned_layers) of a run started from the GUI: the engine's defaults."""
-    return _DEFAULTS["q"].default, _DEFAULTS["batch_size"].default, _DEFAULTS["max_tuned_layers"].default
+    """(q, batch_size, max_tuned_layers) of a run started with the engine's defaults."""
+    defaults = TuneConfig.defaults()
+    return defaults.q, defaults.batch_size, defaults.max_tuned_layers
 
 
 def check_model(progress: Callable[[object], None], spec: str) -> ModelCheck:
     """Resolve, convert (first use only, with progress) and time one forward; never raises for a slow PC."""
-    from app.engine.data.prompting import make_prompt_spec
-    from app.engine.models.catalog import ONNX_KINDS, ensure_converted, resolve_model
-    from app.engine.models.llama_model import LlamaModel
-    from app.engine.results.evaluation import LlamaScorer
-    from app.engine.tuning.monitor import available_memory_mb
-
     ref = resolve_model(spec)
     parameters = n_layers = per_example = per_step = not_tunable = None
     overhead = MEMORY_OVERHEAD
@@ -105,13 +112,9 @@ def check_model(progress: Callable[[object], None], spec: str) -> ModelCheck:
         share_tuned = min(max_layers, n_layers) / n_layers
         per_step = per_example * batch * 2 * q * share_tuned
     elif ref.kind in ONNX_KINDS:
-        from app.engine.models.onnx_encoder import OnnxEncoderModel
-        from app.engine.models.onnx_tuning import ORT_ERRORS, OnnxTunableModel
-
         parameters = onnx_parameters(ref.source) or ref.size_bytes // BYTES_PER_PARAMETER
-        opener = OnnxEncoderModel if ref.kind == "onnx-encoder" else OnnxTunableModel
         try:
-            model = opener.open(ref.source, share_cores=True, kind=ref.kind)
+            model = open_tunable(ref, ignore_events, share_cores=True)
         except GenbaError as exc:  # no tokenizer.json, no linear layers, no recognisable head: evaluate only
             not_tunable = exc
         else:
@@ -151,26 +154,16 @@ def check_model(progress: Callable[[object], None], spec: str) -> ModelCheck:
 
 def onnx_parameters(path) -> int | None:
     """Weights stored in an ONNX file's initializers, counted from their shapes (no data is read)."""
-    import numpy as np
-    import onnx
-
     graph = onnx.load(str(path), load_external_data=False).graph
     return int(sum(int(np.prod(t.dims, dtype=np.int64)) for t in graph.initializer)) or None
 
 
-def time_onnx_forward(model) -> float:
+def time_onnx_forward(model: OnnxTunableModel) -> float:
     """Seconds per example of one forward of the user's ONNX model on the probe texts, as a run feeds it."""
-    import numpy as np
-
-    from app.engine.data.examples import Example
-    from app.engine.data.prompting import make_prompt_spec
-    from app.engine.models.onnx_tuning import standard_feeds
-    from app.engine.models.ort_runtime import create_session
-
     spec = make_prompt_spec(["no", "yes"], PROBE_TEMPLATE)
     encoded = model.encode(spec, [Example(t, "no", "", 0) for t in PROBE_TEXTS])
     ids, answer, _ = encoded.batch(np.arange(len(encoded)))
-    mask = (np.arange(ids.shape[1])[None, :] <= answer[:, None]).astype(np.int64)
+    mask = answer_mask(ids, answer)
     limit = model.max_positions  # a model with a short position table takes the texts' start only
     if limit is not None:
         ids, mask = ids[:, :limit], mask[:, :limit]

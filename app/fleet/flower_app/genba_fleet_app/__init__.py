@@ -1,0 +1,1 @@
+"""The Flower ServerApp and ClientApp of a Genba Tuner fleet."""

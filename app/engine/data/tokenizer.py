@@ -165,7 +165,7 @@ def _add_bos(tok: Tokenizer, fields, tokens: list[str], default: bool) -> None:
 def load_tokenizer_json(path: str | os.PathLike[str]) -> Tokenizer:
     path = Path(path)
     try:
-        return Tokenizer.from_file(str(path))
+        tok = Tokenizer.from_file(str(path))
     except Exception as exc:
         raise GenbaError(
             "The tokenizer file could not be read (expected a Hugging Face tokenizer.json).",
@@ -173,3 +173,7 @@ def load_tokenizer_json(path: str | os.PathLike[str]) -> Tokenizer:
             path=path,
             detail=repr(exc),
         ) from exc
+    # The engine pads batches itself and takes every id as a real token: sentence-transformers' tokenizer.json
+    # (all-MiniLM-L6-v2's) pads each text to 128 ids, which would be averaged into its features as words.
+    tok.no_padding()
+    return tok

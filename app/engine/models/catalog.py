@@ -23,6 +23,7 @@ from app.engine.models.gemma_builtin import GEMMA_BUILTIN, GEMMA_DISPLAY_NAME, j
 from app.engine.models.gguf_import import convert_gguf
 from app.engine.models.llama_model import LlamaModel
 from app.engine.models.model_safety import check_model_file
+from app.engine.models.onnx_encoder import OnnxEncoderModel
 from app.engine.models.onnx_models import onnx_model_kind
 from app.engine.models.onnx_tuning import OnnxTunableModel
 from app.engine.models.tunable import TunableModel
@@ -32,7 +33,9 @@ DEFAULT_MODEL = "default"
 AUTO_MODEL = (
     "auto"  # the built-in that suits the examples' language (pick_builtin), chosen when they are read
 )
-ONNX_KINDS = ("onnx-causal-lm", "onnx-classifier")  # user ONNX models: evaluated and tuned (onnx_tuning)
+# User ONNX models: LMs and classifiers evaluated and tuned as exported (onnx_tuning); sentence encoders
+# tuned into classifiers (onnx_encoder).
+ONNX_KINDS = ("onnx-causal-lm", "onnx-classifier", "onnx-encoder")
 TUNABLE_KINDS = ("gguf-llama", *ONNX_KINDS)
 DEFAULT_GGUF_NAME = "SmolLM2-135M-Instruct.Q4_1.gguf"
 DEFAULT_DISPLAY_NAME = "SmolLM2 135M Instruct"
@@ -71,7 +74,7 @@ class ModelRef:
     """What the user asked for, resolved: a source file, its kind and its content hash."""
 
     source: Path
-    kind: str  # "gguf-llama" | "onnx-causal-lm" | "onnx-classifier"
+    kind: str  # "gguf-llama" | "onnx-causal-lm" | "onnx-classifier" | "onnx-encoder"
     sha256: str
     display_name: str
     size_bytes: int
@@ -166,7 +169,9 @@ def open_tunable(
     ref: ModelRef, sink: EventSink, *, threads: int | None = None, share_cores: bool = False
 ) -> TunableModel:
     """The model a run tunes: a GGUF model converted to our Llama graphs (first use converts it), or a
-    user's ONNX causal LM or classifier as its exporter wrote it."""
+    user's ONNX causal LM or classifier as its exporter wrote it, or a sentence encoder tuned into one."""
+    if ref.kind == "onnx-encoder":
+        return OnnxEncoderModel.open(ref.source, threads=threads, share_cores=share_cores, kind=ref.kind)
     if ref.kind in ONNX_KINDS:
         return OnnxTunableModel.open(ref.source, threads=threads, share_cores=share_cores, kind=ref.kind)
     if ref.kind == "gguf-llama":

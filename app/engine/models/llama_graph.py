@@ -506,8 +506,20 @@ def _class_logits(
     seq = g.op("Squeeze", g.dims(ids, 1, 2), g.const([0]))
     flat_index = g.op("Add", g.op("Mul", g.op("Range", g.const(0), rows, g.const(1)), seq), last)
     h_last = g.op("Gather", g.op("Reshape", x, g.const([-1, cfg.hidden])), flat_index, axis=0)  # [B, H]
+    return class_scores(g, head, h_last, ids, attn, pooled)
+
+
+def class_scores(
+    g: NodeBuilder, head: ClassHead, h: str, ids: str, attn: str, pooled: str | None = None
+) -> str:
+    """[B, C]: ``head`` on features ``h`` [B, H], plus the parts it computes from the token ids ``ids``
+    [B, T] and the float mask ``attn`` [B, T] (and ``pooled`` [B, H] when it reads pooled states).
+
+    ``g``: this module's ``_Graph``, or ``onnx_surgery``'s emitter when the head is appended to a user's
+    encoder (opset 13 or newer; 16 with character n-grams, for ScatterElements' reduction).
+    """
     weight = g.const(head.weight.T, np.float32)  # [H, C]
-    logits = g.op("Add", g.op("MatMul", h_last, weight), g.const(head.bias, np.float32))
+    logits = g.op("Add", g.op("MatMul", h, weight), g.const(head.bias, np.float32))
     if pooled is not None:
         logits = g.op("Add", logits, g.op("MatMul", pooled, g.const(head.pooled_weight.T, np.float32)))
     real = g.op("Cast", attn, to=TensorProto.BOOL)
@@ -515,7 +527,7 @@ def _class_logits(
         logits = g.op(
             "Add",
             logits,
-            _char_gram_scores(g, head, g.op("Where", real, ids, g.const(len(head.char_table) - 1))),
+            char_gram_scores(g, head, g.op("Where", real, ids, g.const(len(head.char_table) - 1))),
         )
     if head.ngram_weight is None:
         return logits
@@ -539,7 +551,7 @@ def _class_logits(
     return g.op("Add", logits, g.op("MatMul", unit, g.const(head.ngram_weight.T, np.float32)))
 
 
-def _char_gram_scores(g: _Graph, head: ClassHead, ids: str) -> str:
+def char_gram_scores(g: NodeBuilder, head: ClassHead, ids: str) -> str:
     """[B, C]: the character n-gram part of a head (``CharGrams.transform``), from ``ids`` [B, T] whose pads
     point at the table's last row (no grams)."""
     n_grams = len(head.char_idf)

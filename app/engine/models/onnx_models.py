@@ -1,8 +1,11 @@
 """User ONNX models (as standard exporters write them) and our own exports, for evaluation and prediction.
 
-Two kinds are recognised by their interface: a causal LM (``input_ids``, ``attention_mask``, optional
-``position_ids`` and empty ``past_key_values.*``; output ``logits [B, T, V]``) and a sequence classifier
-(output ``logits [B, C]``). Anything else is refused with what was found and what was expected.
+Three kinds are recognised by their interface: a causal LM (``input_ids``, ``attention_mask``, optional
+``position_ids`` and empty ``past_key_values.*``; output ``logits [B, T, V]``), a sequence classifier
+(output ``logits [B, C]``) and a sentence encoder (``input_ids``, ``attention_mask``, optional
+``token_type_ids``; output ``last_hidden_state [B, T, H]``, no ``logits``: MiniLM and other
+sentence-embedding models, which become classifiers once tuned with a head). Anything else is refused with
+what was found and what was expected.
 """
 
 from __future__ import annotations
@@ -22,7 +25,8 @@ def _dims(value_info) -> list:
 
 
 def onnx_model_kind(path: str | os.PathLike[str]) -> str:
-    """'onnx-causal-lm' or 'onnx-classifier', judged from inputs/outputs alone (no weights loaded)."""
+    """'onnx-causal-lm', 'onnx-classifier' or 'onnx-encoder', judged from inputs/outputs alone (no weights
+    loaded)."""
     path = Path(path)
     model = onnx.load(str(path), load_external_data=False)
     graph = model.graph
@@ -30,14 +34,23 @@ def onnx_model_kind(path: str | os.PathLike[str]) -> str:
     inputs = {i.name: _dims(i) for i in graph.input if i.name not in init_names}
     outputs = {o.name: _dims(o) for o in graph.output}
     found = f"inputs {sorted(inputs)}, outputs {sorted(outputs)}"
-    if "input_ids" not in inputs or "logits" not in outputs:
+    encoder = (
+        "logits" not in outputs
+        and "attention_mask" in inputs
+        and len(outputs.get("last_hidden_state", ())) == 3
+    )
+    if "input_ids" not in inputs or not ("logits" in outputs or encoder):
         raise GenbaError(
             f"Unsupported ONNX model: found {found}; expected an input 'input_ids' and an output 'logits' "
-            "(a causal language model or a sequence classifier).",
+            "(a causal language model or a sequence classifier), or the inputs 'input_ids' and "
+            "'attention_mask' and an output 'last_hidden_state' with 3 dimensions (a sentence encoder).",
             f"対応していない ONNX モデルです。見つかったもの: {found}。入力「input_ids」と出力「logits」を持つ"
-            "言語モデルまたは文分類モデルが必要です。",
+            "言語モデルまたは文分類モデル、あるいは入力「input_ids」「attention_mask」と 3 次元の出力"
+            "「last_hidden_state」を持つ文エンコーダーが必要です。",
             path=path,
         )
+    if encoder:
+        return "onnx-encoder"
     rank = len(outputs["logits"])
     if rank == 3:
         return "onnx-causal-lm"

@@ -110,7 +110,8 @@ class OnnxObjective:
         p = next(iter(copies.values())).shape[0] if copies else 1
         mask = answer_mask(ids, answer)
         feeds = standard_feeds(self.inputs, np.tile(ids, (p, 1)), np.tile(mask, (p, 1)))
-        feeds[LABEL_IDS] = labels
+        if LABEL_IDS in self.inputs:
+            feeds[LABEL_IDS] = labels
         if ANSWER_INDEX in self.inputs:
             feeds[ANSWER_INDEX] = answer
         feeds |= {k: v for k, v in self.head_feeds.items() if k in self.inputs}
@@ -122,9 +123,15 @@ class OnnxObjective:
         self, rows: np.ndarray, copies: dict[str, np.ndarray], readout: None = None
     ) -> tuple[np.ndarray, np.ndarray, None]:
         """loss [P, E], label_logits [P, E, C] and no features (a user's graph is read out as exported)."""
-        feeds = self.feeds(rows, copies)
+        loss, logits = self.outputs(["loss", "label_logits"], self.feeds(rows, copies))
+        p = next(iter(copies.values())).shape[0] if copies else 1
+        self.forward_examples += p * len(rows)
+        return loss, logits, None
+
+    def outputs(self, names: list[str], feeds: dict[str, np.ndarray]) -> list[np.ndarray]:
+        """The session's ``names`` on ``feeds``; a batch the model fails on becomes a GenbaError."""
         try:
-            loss, logits = self.session.run(["loss", "label_logits"], feeds)
+            return self.session.run(names, feeds)
         except ORT_ERRORS as exc:
             tokens, limit = feeds["input_ids"].shape[1], self.max_positions
             if limit is not None and tokens > limit:
@@ -142,9 +149,6 @@ class OnnxObjective:
                 path=self.path,
                 detail=str(exc),
             ) from exc
-        p = next(iter(copies.values())).shape[0] if copies else 1
-        self.forward_examples += p * len(rows)
-        return loss, logits, None
 
     def on(self, rows: np.ndarray, readout: None = None) -> BatchObjective:
         """The ZO objective of one batch: copies -> mean loss per copy [P]."""

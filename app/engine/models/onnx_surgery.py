@@ -9,7 +9,10 @@ The layers and the head are found by ``onnx_inspect``; this module edits.
 * ``add_label_loss``: the label-word cross-entropy in the graph. For a causal LM the hidden state is
   gathered at the answer position *before* the head and multiplied only by the label words' head columns
   (an input ``label_head``); for a sequence classifier its logits are used as they are.
-* ``merge_adapters``: the source graph with ``A_scaled @ B`` folded into each weight: the deployable model.
+* ``add_mean_pooling``: for a sentence encoder (output ``last_hidden_state [B, T, H]``), the features a
+  fitted head reads: the states averaged over the real tokens, optionally L2-normalised.
+* ``merge_adapters``: the source graph with ``A_scaled @ B`` folded into each weight: the deployable model;
+  ``append_class_head`` adds an encoder's pooling and fitted head to it as the output ``class_logits``.
 
 Activations are assumed batch-first (rows, then positions), as every Hugging Face exporter writes them;
 ``OnnxTunableModel`` checks that copies stay independent before a run relies on it.
@@ -26,6 +29,8 @@ from onnx import TensorProto, helper, numpy_helper
 
 from app.engine.errors import GenbaError
 from app.engine.models.adapters import merged_delta
+from app.engine.models.llama_config import ClassHead
+from app.engine.models.llama_graph import class_scores
 from app.engine.models.onnx_inspect import (
     B_PREFIX,
     LOGITS,
@@ -38,11 +43,15 @@ from app.engine.models.onnx_inspect import (
     node_reads,
 )
 from app.engine.models.onnx_nodes import NodeBuilder, make_adapter
+from app.engine.run_files import CLASS_LOGITS
 
 MIN_OPSET = 11  # Range and GatherElements
 # Inputs and outputs the surgery adds; a source graph that already uses one of these names is refused.
 ANSWER_INDEX, LABEL_IDS, LABEL_HEAD, LABEL_BIAS = "answer_index", "label_ids", "label_head", "label_bias"
 LOSS, LABEL_LOGITS = "loss", "label_logits"
+LAST_HIDDEN_STATE, FEATURES = "last_hidden_state", "features"  # a sentence encoder's states, pooled
+ENCODER_MIN_OPSET = 13  # ReduceSum takes its axes as an input from opset 13 (the pooling and the head)
+CHAR_GRAMS_MIN_OPSET = 16  # ScatterElements' reduction, which the character n-grams of a head need
 EXTERNAL_DATA_THRESHOLD = int(1.5 * 2**30)  # protobuf refuses 2 GiB; leave room for the graph itself
 
 # --- writing the graph -----------------------------------------------------------------------------------
@@ -258,6 +267,62 @@ def add_label_loss(
         ]
     )
     _prune(graph)
+    return out
+
+
+def _mean_pooled(e: _Emitter, normalise: bool) -> str:
+    """[B, H]: ``last_hidden_state`` averaged over the tokens ``attention_mask`` marks real, then (when
+    ``normalise``) divided by its L2 norm: sentence-transformers' mean pooling and Normalize, with their
+    epsilons (a count of at least 1e-9, a norm of at least 1e-12)."""
+    if e.opset < ENCODER_MIN_OPSET:
+        raise ValueError(f"pooling needs opset {ENCODER_MIN_OPSET}, the model has {e.opset}")
+    mask = e.op("Cast", "attention_mask", to=TensorProto.FLOAT)  # [B, T]
+    summed = e.op(
+        "ReduceSum", e.op("Mul", LAST_HIDDEN_STATE, e.unsqueeze(mask, [2])), e.const([1]), keepdims=0
+    )
+    count = e.op("ReduceSum", mask, e.const([1]), keepdims=1)  # [B, 1]
+    pooled = e.op("Div", summed, e.op("Max", count, e.const(1e-9, np.float32)))
+    if not normalise:
+        return pooled
+    norm = e.op("Sqrt", e.op("ReduceSum", e.op("Mul", pooled, pooled), e.const([1]), keepdims=1))
+    return e.op("Div", pooled, e.op("Max", norm, e.const(1e-12, np.float32)))
+
+
+def add_mean_pooling(model: onnx.ModelProto, *, normalise: bool, inplace: bool = False) -> onnx.ModelProto:
+    """A copy of a sentence encoder whose only output is ``features [B, H]`` (``_mean_pooled``).
+
+    The rows may be tiled copies of the batch (``add_adapters``); the caller reshapes them to ``[P, E, H]``.
+    """
+    out = model if inplace else _copy(model)
+    graph = out.graph
+    _refuse_taken(out, [FEATURES])
+    e = _Emitter(out)
+    e.op("Identity", _mean_pooled(e, normalise), out=FEATURES)
+    e.commit(graph, list(graph.node), [])
+    del graph.output[:]
+    graph.output.append(helper.make_tensor_value_info(FEATURES, TensorProto.FLOAT, ["batch", "hidden"]))
+    _prune(graph)
+    return out
+
+
+def append_class_head(
+    model: onnx.ModelProto, head: ClassHead, *, normalise: bool, inplace: bool = False
+) -> onnx.ModelProto:
+    """A sentence encoder with a second output ``class_logits [B, C]``: ``head`` on its pooled features
+    (``_mean_pooled``) and on the n-grams of its token ids (``llama_graph.class_scores``). Inputs and the
+    output ``last_hidden_state`` stay as they were."""
+    out = model if inplace else _copy(model)
+    graph = out.graph
+    _refuse_taken(out, [CLASS_LOGITS])
+    e = _Emitter(out)
+    if head.char_weight is not None and e.opset < CHAR_GRAMS_MIN_OPSET:
+        raise ValueError(f"character n-grams need opset {CHAR_GRAMS_MIN_OPSET}, the model has {e.opset}")
+    mask = e.op("Cast", "attention_mask", to=TensorProto.FLOAT)
+    ids = e.op("Cast", "input_ids", to=TensorProto.INT64)  # some exporters take int32 ids
+    scores = class_scores(e, head, _mean_pooled(e, normalise), ids, mask)
+    e.op("Identity", scores, out=CLASS_LOGITS)
+    e.commit(graph, list(graph.node), [])
+    graph.output.append(helper.make_tensor_value_info(CLASS_LOGITS, TensorProto.FLOAT, ["batch", "classes"]))
     return out
 
 

@@ -28,6 +28,7 @@ from app.engine.data.tokenizer import load_tokenizer_json
 from app.engine.errors import GenbaError
 from app.engine.events import ProgressEvent
 from app.engine.models.adapters import AdapterConfig, SiteShape, frozen_a
+from app.engine.models.llama_config import ClassHead
 from app.engine.models.model_safety import check_model_file
 from app.engine.models.onnx_inspect import LOGITS, LinearSite, LmHead, find_linear_sites, find_lm_head
 from app.engine.models.onnx_models import onnx_model_kind
@@ -43,7 +44,7 @@ from app.engine.models.onnx_surgery import (
 )
 from app.engine.models.ort_runtime import session_options
 from app.engine.models.tunable import ExportedModel, ExportRequest, Tuning, TuningRequest
-from app.engine.run_files import ONNX_DATA_FILE
+from app.engine.run_files import CLASS_LOGITS, ONNX_DATA_FILE
 from app.engine.storage import check_free_space, replace_folder, sha256_file
 
 # Files an exporter puts beside model.onnx that a user of the merged model needs too.
@@ -153,7 +154,8 @@ class OnnxTunableModel:
         sites = find_linear_sites(graph)
         if not sites:
             raise _no_sites_error(graph, path)
-        dims = {o.name: o for o in graph.graph.output}[LOGITS].type.tensor_type.shape.dim
+        outputs = {o.name: o for o in graph.graph.output}
+        dims = outputs[LOGITS].type.tensor_type.shape.dim if LOGITS in outputs else []  # none: an encoder
         logits_dim = dims[-1].dim_value if dims and dims[-1].HasField("dim_value") else None
         return cls(path, kind, sites, head, external_locations(graph), logits_dim, threads, share_cores)
 
@@ -244,19 +246,19 @@ class OnnxTunableModel:
         }
         graph = onnx.load(str(self.path), load_external_data=False)
         add_adapters(graph, sites, a, inplace=True)
-        add_label_loss(graph, self.path, inplace=True)
+        self.add_scoring(graph)
         self.session = session_from_model(
             graph, self.folder, threads=self.threads, share_cores=self.share_cores
         )
         self.adapted, self.a = list(sites), a
 
-    def objective(self, encoded: EncodedExamples, *, verify: bool = True) -> OnnxObjective:
-        """The ZO objective on these examples; ``verify`` first checks the copies stay independent."""
-        if self.session is None or self.adapted is None:
-            raise RuntimeError("call adapt() before objective()")
-        if self.kind == "onnx-classifier":
-            self.check_labels([str(i) for i in range(len(encoded.label_token_ids))])
-        objective = OnnxObjective(
+    def add_scoring(self, graph: onnx.ModelProto) -> None:
+        """Make the adapted graph's outputs what ``new_objective`` reads: the label-word loss."""
+        add_label_loss(graph, self.path, inplace=True)
+
+    def new_objective(self, encoded: EncodedExamples) -> OnnxObjective:
+        """The objective on the adapted session (``adapt``)."""
+        return OnnxObjective(
             self.session,
             encoded,
             self.adapted,
@@ -264,6 +266,14 @@ class OnnxTunableModel:
             self.path,
             self.max_positions,
         )
+
+    def objective(self, encoded: EncodedExamples, *, verify: bool = True) -> OnnxObjective:
+        """The ZO objective on these examples; ``verify`` first checks the copies stay independent."""
+        if self.session is None or self.adapted is None:
+            raise RuntimeError("call adapt() before objective()")
+        if self.kind == "onnx-classifier":
+            self.check_labels([str(i) for i in range(len(encoded.label_token_ids))])
+        objective = self.new_objective(encoded)
         ours = {LABEL_IDS, ANSWER_INDEX, *objective.head_feeds} | {s.input_name for s in self.adapted}
         unknown = sorted(
             n for n in objective.inputs if n not in STANDARD_INPUTS | ours and not is_cache_input(n)
@@ -338,8 +348,8 @@ class OnnxTunableModel:
         pair = {
             k: np.concatenate([v, rng.standard_normal(v.shape, dtype=np.float32)]) for k, v in zero.items()
         }
-        alone = objective.run(rows, zero)[0][0]
-        both = objective.run(rows, pair)[0]
+        alone = self.copy_outputs(objective, rows, zero)[0]
+        both = self.copy_outputs(objective, rows, pair)
         objective.forward_examples = 0
         mixed = not np.allclose(both[0], alone, rtol=1e-4, atol=1e-5)
         if mixed or np.allclose(both[1], alone, rtol=0, atol=1e-7):
@@ -360,11 +370,13 @@ class OnnxTunableModel:
                 detail=f"alone={alone.tolist()} copies={both.tolist()}",
             )
 
+    def copy_outputs(self, objective: OnnxObjective, rows: np.ndarray, copies: dict) -> np.ndarray:
+        """[P, E, ...] what each perturbed copy computes (``_verify_copies``): the loss."""
+        return objective.run(rows, copies)[0]
+
     # --- the deliverable ----------------------------------------------------------------------------------
     def export(self, tuning: Tuning, request: ExportRequest) -> ExportedModel:
         """The source graph with the adapters of ``prepare_tuning`` folded in (``export_merged``)."""
-        if request.head is not None:
-            raise ValueError("a user's ONNX graph is read out as exported; it takes no fitted head")
         path = self.export_merged(
             request.b,
             request.target,
@@ -372,6 +384,7 @@ class OnnxTunableModel:
             request.progress,
             max_tokens=request.max_tokens,
             long_text=request.long_text,
+            head=request.head,
         )
         files = [f for f in (path, path.with_name(ONNX_DATA_FILE)) if f.is_file()]
         hashes = {f.name: sha256_file(f) for f in files}
@@ -385,10 +398,12 @@ class OnnxTunableModel:
         progress: Callable[[float], None] | None = None,
         max_tokens: int = 128,
         long_text: str = "truncate",
+        head: ClassHead | None = None,
     ) -> Path:
         """Write ``target/model.onnx`` with the adapters folded in; returns its path.
 
-        Same inputs and outputs as the source. Weights go to ``model.onnx.data`` when the source kept them
+        Same inputs and outputs as the source (plus ``class_logits`` when ``head`` is given: an encoder's,
+        ``add_export_head``). Weights go to ``model.onnx.data`` when the source kept them
         outside or they exceed 1.5 GB. The tokenizer and exporter JSON files are copied, and the prompt goes
         to ``genba_task.json`` with ``max_tokens``. Written into ``<target>.partial`` and renamed, like
         ``LlamaModel.export``.
@@ -405,6 +420,7 @@ class OnnxTunableModel:
             if progress is not None:
                 progress(0.3)
             merge_adapters(model, self.adapted, self.a, b, inplace=True)
+            self.add_export_head(model, head)
             if progress is not None:
                 progress(0.5)
             save_model(model, staging, external=True if self.external_files else None)
@@ -416,9 +432,14 @@ class OnnxTunableModel:
                 # A classifier reads the raw text, always cut at its end (``encode``).
                 cut = long_text if self.kind == "onnx-causal-lm" else "truncate"
                 tokenizer = self.tokenizer() if cut != "truncate" else None
-                write_task_file(staging, spec, max_tokens, None, cut, tokenizer)
+                write_task_file(staging, spec, max_tokens, CLASS_LOGITS if head is not None else None, cut, tokenizer)
 
         replace_folder(target, write)
         if progress is not None:
             progress(1.0)
         return target / "model.onnx"
+
+    def add_export_head(self, model: onnx.ModelProto, head: ClassHead | None) -> None:
+        """Append a fitted head to the merged graph; a user's LM or classifier is read out as exported."""
+        if head is not None:
+            raise ValueError("a user's ONNX graph is read out as exported; it takes no fitted head")

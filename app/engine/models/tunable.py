@@ -1,12 +1,12 @@
 """The one interface a tuning run drives: ``TunableModel``, and what a model hands the run.
 
-Two kinds implement it today: a converted GGUF model on our own Llama graphs (``llama_model.LlamaModel``:
+Three kinds implement it today: a converted GGUF model on our own Llama graphs (``llama_model.LlamaModel``:
 a forward probe picks the layers, the frozen layers below them are cached once, the final hidden state
-feeds a fitted head) and a user's ONNX causal LM or classifier tuned as its exporter wrote it
-(``onnx_tuning.OnnxTunableModel``: top layers, the whole graph each step, read out as exported). The run
-(``app.engine.tuning.tuner``) knows only this module's names, so a new kind (an ONNX encoder whose features
-are pooled ``last_hidden_state``, say) plugs in by implementing the protocol: its ``prepare_tuning`` returns
-an objective whose ``run`` gives those pooled states as features and a ``base_readout`` for the head.
+feeds a fitted head), a user's ONNX causal LM or classifier tuned as its exporter wrote it
+(``onnx_tuning.OnnxTunableModel``: top layers, the whole graph each step, read out as exported) and a
+user's ONNX sentence encoder (``onnx_encoder.OnnxEncoderModel``: its pooled ``last_hidden_state`` are the
+features, a head fitted from zero weights is the read-out). The run (``app.engine.tuning.tuner``) knows only
+this module's names.
 """
 
 from __future__ import annotations
@@ -78,6 +78,8 @@ class Tuning:
     # The tokenizer's pieces by id, if the model's graph can compute features from them (character n-grams).
     pieces: Callable[[], list[str | None]] | None = None
     info: dict = field(default_factory=dict)  # facts for the checkpoint and the report
+    # The base read-out answers nothing (an encoder's zero weights): the run must fit a head.
+    needs_head: bool = False
 
 
 @dataclass(frozen=True)

@@ -171,12 +171,27 @@ class OnnxCausalLMScorer(Scorer):
 
 
 class OnnxClassifierScorer(Scorer):
-    """A sequence classifier: class i of its logits is the i-th label in sorted order (or genba_task.json)."""
+    """A sequence classifier: class i of its logits is the i-th label in sorted order (or genba_task.json).
+
+    A sentence encoder tuned into a classifier reads the same way, from the output genba_task.json names
+    (``class_logits``); an encoder without one has no answer and is refused.
+    """
 
     def __init__(self, path: Path, spec: PromptSpec, tokenizer, max_tokens: int = 128, **session_kw) -> None:
 
         self.net = OnnxLogitsModel(path, **session_kw)
         self.spec, self.tokenizer, self.max_tokens = spec, tokenizer, max_tokens
+        self.output = "logits"
+        if "logits" not in self.net.output_names:
+            self.output = head_output_beside(self.net.path) or ""
+            if self.output not in self.net.output_names:
+                raise GenbaError(
+                    "This is a sentence encoder: it gives text embeddings, not answers. Tune it on your examples "
+                    "first; the tuned model it writes can be scored.",
+                    "これは文エンコーダーで、文のベクトルを出すだけで答えを出しません。先に例文で調整してください。"
+                    "調整後に書き出されるモデルは採点できます。",
+                    path=self.net.path,
+                )
 
     def label_logits(self, texts: list[str], batch: int = 16) -> np.ndarray:
         out = []
@@ -187,7 +202,7 @@ class OnnxClassifierScorer(Scorer):
             mask = np.zeros_like(ids)
             for i, e in enumerate(encs):
                 ids[i, : len(e)], mask[i, : len(e)] = e, 1
-            out.append(self.net.logits(ids, mask))
+            out.append(self.net.logits(ids, mask, self.output))
         logits = np.concatenate(out)
         if logits.shape[1] != len(self.spec.labels):
             raise GenbaError(
@@ -275,7 +290,8 @@ def open_scorer(
     long_text: str | None = None,
     **session_kw,
 ) -> Scorer:
-    """A scorer for 'default', a GGUF, an ONNX causal LM (tokenizer.json beside it) or an ONNX classifier.
+    """A scorer for 'default', a GGUF, an ONNX causal LM (tokenizer.json beside it), an ONNX classifier or a
+    sentence encoder tuned into one.
 
     ``max_tokens`` and ``long_text`` default to those an exported model was tuned with (genba_task.json),
     else the tuner's defaults.

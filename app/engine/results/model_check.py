@@ -9,8 +9,9 @@ so it can be checked:
   × the share of layers tuned (only the tuned suffix runs each step; the frozen prefix is cached once).
   A user's ONNX model runs whole every step (no prefix cache), so its share is 1.
 
-An ONNX causal LM or classifier is tunable when ``OnnxTunableModel.open`` finds its tokenizer, linear
-layers and (for a causal LM) its head; otherwise it can still be evaluated, and ``not_tunable`` says why.
+An ONNX causal LM, classifier or sentence encoder is tunable when ``catalog.open_tunable`` finds its
+tokenizer, linear layers and (for a causal LM) its head; otherwise a causal LM or classifier can still be
+evaluated, and ``not_tunable`` says why.
 """
 
 from __future__ import annotations
@@ -25,7 +26,8 @@ import onnx
 from app.engine.data.examples import Example
 from app.engine.data.prompting import answer_mask, make_prompt_spec
 from app.engine.errors import GenbaError
-from app.engine.models.catalog import ONNX_KINDS, ensure_converted, resolve_model
+from app.engine.events import ignore_events
+from app.engine.models.catalog import ONNX_KINDS, ensure_converted, open_tunable, resolve_model
 from app.engine.models.llama_model import LlamaModel
 from app.engine.models.onnx_objective import ORT_ERRORS, standard_feeds
 from app.engine.models.onnx_tuning import OnnxTunableModel
@@ -56,7 +58,7 @@ class ModelCheck:
     spec: str  # what the engine is given: "default" or a path
     display_name: str
     source: str
-    kind: str  # "gguf-llama" | "onnx-causal-lm" | "onnx-classifier"
+    kind: str  # "gguf-llama" | "onnx-causal-lm" | "onnx-classifier" | "onnx-encoder"
     size_bytes: int
     parameters: int | None
     n_layers: int | None
@@ -112,7 +114,7 @@ def check_model(progress: Callable[[object], None], spec: str) -> ModelCheck:
     elif ref.kind in ONNX_KINDS:
         parameters = onnx_parameters(ref.source) or ref.size_bytes // BYTES_PER_PARAMETER
         try:
-            model = OnnxTunableModel.open(ref.source, share_cores=True, kind=ref.kind)
+            model = open_tunable(ref, ignore_events, share_cores=True)
         except GenbaError as exc:  # no tokenizer.json, no linear layers, no recognisable head: evaluate only
             not_tunable = exc
         else:
@@ -167,8 +169,9 @@ def time_onnx_forward(model: OnnxTunableModel) -> float:
         ids, mask = ids[:, :limit], mask[:, :limit]
     session = create_session(model.path, share_cores=True)
     inputs = {i.name: i for i in session.get_inputs()}
-    session.run(["logits"], standard_feeds(inputs, ids[:1], mask[:1]))  # warm-up: the first run allocates
+    output = "last_hidden_state" if model.kind == "onnx-encoder" else "logits"
+    session.run([output], standard_feeds(inputs, ids[:1], mask[:1]))  # warm-up: the first run allocates
     feeds = standard_feeds(inputs, ids, mask)
     start = time.perf_counter()
-    session.run(["logits"], feeds)
+    session.run([output], feeds)
     return (time.perf_counter() - start) / len(ids)

@@ -105,4 +105,7 @@ def run_report(facts: RunFacts, state: RunState, outcome: Outcome) -> dict:
     }
     if facts.model_data_sha256:
         report["model_data_sha256"] = facts.model_data_sha256
+    for key in ("zero_shot", "encoder_features"):  # an encoder's: no zero-shot answer, how its states pool
+        if key in st.info:
+            report[key] = st.info[key]
     return report

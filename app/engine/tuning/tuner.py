@@ -154,6 +154,14 @@ class _Run:
         )
         self.tuning = self.model.prepare_tuning(request)
         self.state.info |= self.tuning.info
+        if self.tuning.needs_head and cfg.head == "none":
+            raise GenbaError(
+                "This model (a sentence encoder) answers only through a fitted head; tune it with the head on.",
+                "このモデル（文エンコーダー）は学習した答え方（ヘッド）を通してのみ答えます。ヘッドを有効にして"
+                "調整してください。",
+                path=self.ref.source,
+                field="head",
+            )
         self.sites, self.objective = self.tuning.sites, self.tuning.objective
         if not cfg.resume:
             self.params = zero_b(self.model.site_shapes(self.sites), self.adapter_cfg)

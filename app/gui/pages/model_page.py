@@ -264,6 +264,7 @@ class ModelPage(Page):
             "gguf-llama": self.tr("Causal language model (Llama family, GGUF)"),
             "onnx-causal-lm": self.tr("Causal language model (ONNX)"),
             "onnx-classifier": self.tr("Sequence classifier (ONNX)"),
+            "onnx-encoder": self.tr("Sentence encoder (ONNX): becomes a classifier when tuned"),
         }.get(kind, kind)
 
     def _refresh(self) -> None:

@@ -259,8 +259,6 @@ class MainWindow(QMainWindow):
     @Slot()
     def _refresh_step_list(self) -> None:
         current = self.stack.currentIndex()
-        # Payback ends the walk-through; the fleet page beside it is not a next step.
-        flow_end = self.steps.index(self.roi_page) if self.roi_page in self.steps else len(self.steps) - 1
         for i, page in enumerate(self.steps):
             item = self.step_list.item(i)
             if item is None:
@@ -275,7 +273,7 @@ class MainWindow(QMainWindow):
                 item.setFlags(flags | Qt.ItemFlag.ItemIsEnabled)
             else:
                 item.setFlags(flags & ~Qt.ItemFlag.ItemIsEnabled)
-            page.refresh_nav(first=i == 0, last=i >= flow_end)
+            page.refresh_nav(first=i == 0, last=i == len(self.steps) - 1)
 
     @Slot()
     def _push_inputs(self) -> None:

@@ -119,17 +119,24 @@ def test_run_pause_resume_stop_then_results_and_export(
 def test_failed_run_says_what_happened_and_what_was_kept(window, qtbot, tiny_gguf, orders_csv, monkeypatch):
     prepare(window, qtbot, tiny_gguf, orders_csv, monkeypatch, steps=20)
     page = window.examples_page
-    # Two label words that start with the same token: only the engine (with the tokenizer) can tell.
-    with qtbot.waitSignal(page.examples_changed, timeout=5_000):
-        page.words_table.item(0, 1).setText("oil")
-    with qtbot.waitSignal(page.examples_changed, timeout=5_000):
-        page.words_table.item(1, 1).setText("oil")
     tune = window.tune_page
+    # Two classes with the same answer word are refused on the data page, before any run can start.
+    first = page.words_table.item(0, 1).text()
+    with qtbot.waitSignal(page.examples_changed, timeout=5_000):
+        page.words_table.item(1, 1).setText(first)
+    assert page.prompt_error is not None
+    assert not tune.start_button.isEnabled()
+    assert tune.missing_input() == "Fix the answer words in step 2 first."
+    with qtbot.waitSignal(page.examples_changed, timeout=5_000):
+        page.words_table.item(1, 1).setText(page.words_table.item(1, 0).text())
+    assert tune.start_button.isEnabled()
+    # The data file is moved away after it was chosen: the run itself fails, and says which file.
+    orders_csv.rename(orders_csv.with_suffix(".moved"))
     with qtbot.waitSignal(tune.run_ended, timeout=60_000) as ended:
         qtbot.mouseClick(tune.start_button, Qt.MouseButton.LeftButton)
     assert ended.args[0].error is not None
     assert tune.status.tag.text() == "Problem"
-    assert "label words" in tune.status.text.text()
+    assert orders_csv.name in tune.status.text.text()
     results = window.results_page
     assert window.current_page() is results
     assert results.outcome_line.tag.text() == "Run failed"

@@ -85,15 +85,9 @@ class OnnxEncoderModel(OnnxTunableModel):
     """A sentence encoder with ``tokenizer.json`` beside it, tuned into a classifier (module docstring)."""
 
     @classmethod
-    def open(
-        cls,
-        path: str | os.PathLike[str],
-        *,
-        threads: int | None = None,
-        share_cores: bool = False,
-        kind: str | None = None,
-    ) -> OnnxEncoderModel:
-        model = super().open(path, threads=threads, share_cores=share_cores, kind=kind)
+    def open(cls, path: str | os.PathLike[str], **options) -> OnnxEncoderModel:
+        """``OnnxTunableModel.open`` (same options), then the encoder's own checks."""
+        model = super().open(path, **options)
         if model.kind != "onnx-encoder":
             raise ValueError(f"{model.path} is an {model.kind}, not an encoder")
         opset = model.opset

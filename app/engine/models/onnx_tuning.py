@@ -432,7 +432,9 @@ class OnnxTunableModel:
                 # A classifier reads the raw text, always cut at its end (``encode``).
                 cut = long_text if self.kind == "onnx-causal-lm" else "truncate"
                 tokenizer = self.tokenizer() if cut != "truncate" else None
-                write_task_file(staging, spec, max_tokens, CLASS_LOGITS if head is not None else None, cut, tokenizer)
+                write_task_file(
+                    staging, spec, max_tokens, CLASS_LOGITS if head is not None else None, cut, tokenizer
+                )
 
         replace_folder(target, write)
         if progress is not None:

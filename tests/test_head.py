@@ -58,6 +58,44 @@ def test_head_learns_what_the_start_gets_wrong_and_reproduces_its_scores():
     np.testing.assert_array_equal(again.head(), fit.head())
 
 
+def text_task(n_per_class: int = 20, seed: int = 5):
+    """LLM features that are noise and an n-gram block that names the class: only the text part can learn."""
+    rng = np.random.default_rng(seed)
+    y = np.repeat(np.arange(3), n_per_class)
+    h = rng.normal(size=(len(y), 12)).astype(np.float32)
+    words = np.zeros((len(y), 9))
+    words[np.arange(len(y)), 3 * y + rng.integers(0, 3, len(y))] = 2.0  # one of three words per class, twice
+    words[np.arange(len(y)), rng.integers(0, 9, len(y))] += 1.0  # and one word of any class
+    x = words / np.linalg.norm(words, axis=1, keepdims=True)
+    return h, y, sp.csr_matrix(x)
+
+
+def test_text_blocks_are_a_part_of_their_own_kept_when_refitting_and_cross_fitted_per_fold():
+    h, y, x = text_task()
+    start = np.zeros((3, 12), np.float32)
+    fit, options = fit_head(h, y, start, {"ngrams": x}, seed=0)
+    assert fit.blocks == ("ngrams",) and fit.text_columns == x.shape[1] and fit.text_weight > 0
+    assert {o["features"] for o in options} == {"llm", "llm+ngrams"}
+    assert fit.cv_accuracy > 0.9 and (fit.logits(h, x).argmax(1) == y).mean() > 0.9
+    again = HeadFit.from_arrays(fit.to_arrays())
+    assert (again.text_lam, again.text_weight, again.text_columns) == (
+        fit.text_lam,
+        fit.text_weight,
+        fit.text_columns,
+    )
+    # The adapters moved the features: the first part follows them, the text part (which reads nothing they
+    # move) stays exactly as it was.
+    moved = np.random.default_rng(9).normal(size=h.shape).astype(np.float32)
+    refitted = refit_head(fit, moved, y, start, x)
+    np.testing.assert_array_equal(refitted.u, fit.u)
+    assert (refitted.logits(moved, x).argmax(1) == y).mean() > 0.9
+    # A fold's head never saw its fold: its text part is refitted without those rows too.
+    folds = head_mod.fold_of(y, 0)
+    fold_heads = head_mod.fit_fold_heads(fit, h, y, start, x, folds)
+    assert all(not np.allclose(f.u, fit.u) for f in fold_heads)
+    assert all(f.text_columns == fit.text_columns for f in fold_heads)
+
+
 def test_strong_regularisation_keeps_the_start_head_not_zero():
     h, y = blobs(10)
     start = np.random.default_rng(3).normal(size=(3, 12)).astype(np.float32)

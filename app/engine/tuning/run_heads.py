@@ -134,6 +134,8 @@ class RunHeads:
         return {
             "features": fit.name,
             "lambda": fit.lam,
+            "text_lambda": fit.text_lam,
+            "text_weight": fit.text_weight,
             "cv_accuracy": fit.cv_accuracy,
             "ngram_columns": int(self.blocks["ngrams"].shape[1]) if "ngrams" in self.blocks else 0,
             "char_gram_columns": int(self.blocks["chars"].shape[1]) if "chars" in self.blocks else 0,

@@ -118,25 +118,29 @@ def tiny_model(tiny_gguf):
     return LlamaModel.open(ensure_converted(resolve_model(tiny_gguf)), threads=1)
 
 
-def test_char_grams_count_the_pieces_grams_even_of_pieces_unseen_in_training():
-    pieces = ["\u0120CYL", "INDER", "\u2581leak", "ing", "\u0120cy", "xyz"]
+def test_char_grams_are_the_keyword_models_grams_of_the_spelled_text_across_pieces():
+    from sklearn.feature_extraction.text import CountVectorizer
+
+    pieces = ["\u0120CYL", "INDER", "\u2581leak", "ing", "\u0120cy", "xyz", "\u010a"]
     train = [np.array([0, 1]), np.array([2, 3]), np.array([0, 3]), np.array([2, 1])]
     chars = fit_char_grams(pieces, train)
-    assert piece_text(pieces[0]) == " cyl" and piece_text(pieces[2]) == " leak"
-    x = chars.transform([np.array([0, 1, 0]), np.array([4]), np.array([5])]).toarray()
-    column = {g: i for i, g in enumerate(chars.grams.tolist())}
-    # Independent: (1 + ln count) x idf over the kept grams of " cyl", "inder", " cyl", L2-normalised.
-    counts = {}
-    for text in (" cyl", "inder", " cyl"):
-        for n in (2, 3, 4):
-            for k in range(len(text) - n + 1):
-                if text[k : k + n] in column:
-                    counts[text[k : k + n]] = counts.get(text[k : k + n], 0) + 1
-    expected = np.zeros(chars.size)
-    for g, c in counts.items():
-        expected[column[g]] = (1 + np.log(c)) * chars.idf[column[g]]
-    np.testing.assert_allclose(x[0], expected / np.linalg.norm(expected), rtol=1e-6)
-    # " cy" was never in a training text, yet its gram " c" (kept from " cyl") is counted; "xyz" has none.
+    assert piece_text(pieces[0]) == " cyl" and piece_text(pieces[6]) == " "
+    examples = [np.array([0, 1, 0]), np.array([4, 6, 5]), np.array([5])]
+    x = chars.transform(examples).toarray()
+    column = {"".join(map(chr, g[g >= 0])): i for i, g in enumerate(chars.grams)}
+    # Independent: scikit-learn's char_wb counts on the text the pieces spell, kept grams only.
+    texts = [" cylinder cyl ", " cy xyz ", " xyz "]
+    counter = CountVectorizer(analyzer="char_wb", ngram_range=(2, 4), lowercase=False).fit(texts)
+    counts = counter.transform(texts).toarray()
+    for r in range(len(texts)):
+        expected = np.zeros(chars.size)
+        for gram, j in counter.vocabulary_.items():
+            if gram in column and counts[r, j]:
+                expected[column[gram]] = (1 + np.log(counts[r, j])) * chars.idf[column[gram]]
+        norm = np.linalg.norm(expected)
+        np.testing.assert_allclose(x[r], expected / norm if norm else expected, rtol=1e-6, atol=1e-7)
+    # "li" and "yli" span the pieces "cyl|inder": the text is read across them. " cy" (unseen) still has " c".
+    assert x[0, column["li"]] > 0 and x[0, column["yli"]] > 0
     assert x[1, column[" c"]] > 0 and not x[2].any()
 
 
@@ -151,7 +155,8 @@ def test_exported_class_logits_equal_the_head_on_tuning_features(tiny_model, blo
     ids = tuple(rng.integers(3, model.cfg.vocab, size=int(rng.integers(4, 11))) for _ in range(6))
     enc = EncodedExamples(ids, np.zeros(6, dtype=np.int64), np.array([5, 9], dtype=np.int64))
     vocab = fit_vocabulary(ids)
-    pieces = [f"\u0120{'abcdefgh'[i % 8]}{'xyz'[i % 3]}{i % 5}" for i in range(model.cfg.vocab)]
+    # Half the pieces continue a word: their grams join the previous piece's (packing matters under padding).
+    pieces = [f"{' ' * (i % 2)}{'abcdefgh'[i % 8]}{'xyz'[i % 3]}{i % 5}" for i in range(model.cfg.vocab)]
     chars = fit_char_grams(pieces, ids[:4])  # the last two examples also hold pieces unseen in training
     start = model.cfg.n_layers - 1  # tuning reads the pooled states from the cache of the tuned suffix
     cache = model.build_prefix_cache(enc, start)

@@ -138,8 +138,8 @@ def test_an_encoder_is_tuned_into_a_classifier_that_plain_onnxruntime_reproduces
     assert report["val_accuracy_before"] == pytest.approx(1 / 3)
     assert "no answer before its head is fitted" in json.dumps(report)
     assert report["test_accuracy_after"] > report["test_accuracy_before"]  # measured 0.33 -> 0.83
-    # Character n-grams need ScatterElements' reduction (opset 16), so an opset-13 encoder's head reads none.
-    assert (report["head"]["char_gram_columns"] > 0) == (opset >= 16)
+    # Character n-grams of the spelled text are computed in the graph from opset 13 on, the encoders' minimum.
+    assert report["head"]["char_gram_columns"] > 0
 
     exported = Path(report["exported_model"])
     sess = ort.InferenceSession(str(exported), providers=["CPUExecutionProvider"])

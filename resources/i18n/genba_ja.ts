@@ -654,42 +654,42 @@
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../../app/gui/main_window.py" line="268"/>
+        <location filename="../../app/gui/main_window.py" line="266"/>
         <source>{number}. {title}</source>
         <translation>{number}. {title}</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="270"/>
+        <location filename="../../app/gui/main_window.py" line="268"/>
         <source>{step}  ✓ done</source>
         <translation>{step}  ✓ 完了</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="316"/>
+        <location filename="../../app/gui/main_window.py" line="314"/>
         <source>Your examples are in Japanese, so the model that reads Japanese (Gemma 3 270M) was chosen. You can change it on the Model step.</source>
         <translation>学習データが日本語なので、日本語が読めるモデル（Gemma 3 270M）を選びました。「モデル」の手順で変更できます。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="321"/>
+        <location filename="../../app/gui/main_window.py" line="319"/>
         <source>Your examples are not in Japanese, so the English model (SmolLM2 135M) was chosen. You can change it on the Model step.</source>
         <translation>学習データが日本語ではないので、英語用のモデル（SmolLM2 135M）を選びました。「モデル」の手順で変更できます。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="444"/>
+        <location filename="../../app/gui/main_window.py" line="442"/>
         <source>Genba Tuner</source>
         <translation>現場チューナー</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="445"/>
+        <location filename="../../app/gui/main_window.py" line="443"/>
         <source>&amp;Language:</source>
         <translation>表示言語(&amp;L):</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="456"/>
+        <location filename="../../app/gui/main_window.py" line="454"/>
         <source>Stop tuning?</source>
         <translation>調整を止めますか？</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="458"/>
+        <location filename="../../app/gui/main_window.py" line="456"/>
         <source>A tuning run is in progress. Stop it and close? The best result so far and the checkpoint are kept, and the run can be continued later.</source>
         <translation>調整を実行中です。止めてウィンドウを閉じますか？ それまでで一番良い結果と途中経過は保存され、後で続きから再開できます。</translation>
     </message>

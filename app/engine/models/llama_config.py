@@ -10,6 +10,8 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from app.engine.data.ngrams import CharGrams
+
 
 @dataclass(frozen=True)
 class LlamaConfig:
@@ -71,7 +73,7 @@ class ClassHead:
     ``pooled_layer``, RMS-normalised per token, averaged over the real tokens but the first and divided by
     sqrt(H) (as ``PrefixCache.pooled``); the n-gram part is ONNX's ``TfIdfVectorizer`` over the token ids (unigrams, then
     bigrams), L2-normalised per row, exactly as ``app.engine.data.ngrams`` computes it in tuning; the character
-    part counts the kept character n-grams of each piece through ``char_table`` (``CharGrams.transform``).
+    part counts the kept character n-grams of the text the token ids spell (``CharGrams.transform``).
     """
 
     weight: np.ndarray  # [C, H]
@@ -82,8 +84,7 @@ class ClassHead:
     ngram_weight: np.ndarray | None = None  # [C, U + B]
     pooled_weight: np.ndarray | None = None  # [C, H], on the raw pooled states
     pooled_layer: int = 0
-    char_table: np.ndarray | None = None  # int32 [V + 1, G]: kept character n-grams of each piece (CharGrams)
-    char_idf: np.ndarray | None = None  # [F]
+    chars: CharGrams | None = None  # the kept character n-grams of the spelled text
     char_weight: np.ndarray | None = None  # [C, F]
 
 

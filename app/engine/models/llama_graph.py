@@ -26,6 +26,7 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
+from app.engine.data.ngrams import CHAR_GRAM_SIZES, NO_CHAR, SPACE
 from app.engine.models.llama_config import POOL_EPS, AdapterSite, ClassHead, LlamaConfig, weight_name
 from app.engine.models.onnx_nodes import NodeBuilder, make_adapter
 from app.engine.models.weights import Q8_BLOCK, Q8_SCALE_SUFFIX, WeightStore
@@ -527,7 +528,7 @@ def class_scores(
         logits = g.op(
             "Add",
             logits,
-            char_gram_scores(g, head, g.op("Where", real, ids, g.const(len(head.char_table) - 1))),
+            char_gram_scores(g, head, g.op("Where", real, ids, g.const(len(head.chars.table) - 1))),
         )
     if head.ngram_weight is None:
         return logits
@@ -553,27 +554,46 @@ def class_scores(
 
 def char_gram_scores(g: NodeBuilder, head: ClassHead, ids: str) -> str:
     """[B, C]: the character n-gram part of a head (``CharGrams.transform``), from ``ids`` [B, T] whose pads
-    point at the table's last row (no grams)."""
-    n_grams = len(head.char_idf)
+    point at the table's last row (no characters).
+
+    Each row is spelled through the table ([B, T, L] code points, ``NO_CHAR`` after each piece's end), framed
+    by a space at both ends, and packed: every character moves to its rank among the row's characters
+    (CumSum), the gaps to a spare last column. ``TfIdfVectorizer`` then counts the kept grams of the packed
+    text, which no longer depend on how the text was cut into pieces or padded.
+    """
     batch = g.dims(ids, 0, 1)
-    columns = g.op("Gather", g.const(head.char_table, np.int32), ids)  # [B, T, G]; n_grams where none
-    columns = g.op(
-        "Cast", g.op("Reshape", columns, g.op("Concat", batch, g.const([-1]), axis=0)), to=TensorProto.INT64
+    codes = g.op("Gather", g.const(head.chars.table, np.int32), ids)  # [B, T, L]
+    codes = g.op(
+        "Cast", g.op("Reshape", codes, g.op("Concat", batch, g.const([-1]), axis=0)), to=TensorProto.INT64
     )
-    ones = g.op(
-        "ConstantOfShape", g.op("Shape", columns), value=numpy_helper.from_array(np.ones(1, np.float32))
-    )
-    zeros = g.op(
+    space = g.op("Expand", g.const([[SPACE]]), g.op("Concat", batch, g.const([1]), axis=0))  # [B, 1]
+    codes = g.op("Concat", space, codes, space, axis=1)  # [B, N]
+    width = g.dims(codes, 1, 2)  # [1]: N
+    real = g.op("GreaterOrEqual", codes, g.const(0))
+    rank = g.op("Sub", g.op("CumSum", g.op("Cast", real, to=TensorProto.INT64), g.const(1)), g.const(1))
+    target = g.op("Where", real, rank, g.op("Expand", width, g.op("Shape", codes)))  # gaps: column N
+    blank = g.op(
         "ConstantOfShape",
-        g.op("Concat", batch, g.const([n_grams + 1]), axis=0),
-        value=numpy_helper.from_array(np.zeros(1, np.float32)),
+        g.op("Concat", batch, g.op("Add", width, g.const([1])), axis=0),
+        value=numpy_helper.from_array(np.full(1, NO_CHAR, np.int64)),
     )
-    counts = g.op("ScatterElements", zeros, columns, ones, axis=1, reduction="add")
-    counts = g.op("Slice", counts, g.const([0]), g.const([n_grams]), g.const([1]))  # drop the "none" column
+    packed = g.op("ScatterElements", blank, target, codes, axis=1)  # [B, N + 1]; gaps all write NO_CHAR
+    pool, starts, columns = head.chars.by_length()
+    counts = g.op(
+        "TfIdfVectorizer",
+        packed,
+        mode="TF",
+        min_gram_length=min(CHAR_GRAM_SIZES),
+        max_gram_length=max(CHAR_GRAM_SIZES),
+        max_skip_count=0,
+        ngram_counts=starts,
+        ngram_indexes=columns,
+        pool_int64s=pool,
+    )  # [B, F]
     seen = g.op("Greater", counts, g.const(0.0, np.float32))
     tf = g.op("Add", g.op("Log", g.op("Max", counts, g.const(1.0, np.float32))), g.const(1.0, np.float32))
     weighted = g.op(
-        "Mul", g.op("Where", seen, tf, g.const(0.0, np.float32)), g.const(head.char_idf, np.float32)
+        "Mul", g.op("Where", seen, tf, g.const(0.0, np.float32)), g.const(head.chars.idf, np.float32)
     )
     norm = g.op("Sqrt", g.op("ReduceSum", g.op("Mul", weighted, weighted), g.const([1]), keepdims=1))
     unit = g.op("Div", weighted, g.op("Max", norm, g.const(1e-12, np.float32)))

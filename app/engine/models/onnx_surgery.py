@@ -51,7 +51,7 @@ ANSWER_INDEX, LABEL_IDS, LABEL_HEAD, LABEL_BIAS = "answer_index", "label_ids", "
 LOSS, LABEL_LOGITS = "loss", "label_logits"
 LAST_HIDDEN_STATE, FEATURES = "last_hidden_state", "features"  # a sentence encoder's states, pooled
 ENCODER_MIN_OPSET = 13  # ReduceSum takes its axes as an input from opset 13 (the pooling and the head)
-CHAR_GRAMS_MIN_OPSET = 16  # ScatterElements' reduction, which the character n-grams of a head need
+CHAR_GRAMS_MIN_OPSET = 13  # CumSum, ScatterElements, ReduceSum with axes as an input: the character n-grams
 EXTERNAL_DATA_THRESHOLD = int(1.5 * 2**30)  # protobuf refuses 2 GiB; leave room for the graph itself
 
 # --- writing the graph -----------------------------------------------------------------------------------

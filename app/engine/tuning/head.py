@@ -110,7 +110,7 @@ def class_head_of(
     parts = fit.block_weights(widths)
     extra = {}
     if "chars" in parts:
-        extra |= {"char_table": chars.table, "char_idf": chars.idf, "char_weight": parts["chars"]}
+        extra |= {"chars": chars, "char_weight": parts["chars"]}
     if "ngrams" in parts:
         extra |= {"unigrams": vocab.unigrams, "bigrams": vocab.bigrams, "idf": vocab.idf}
         extra["ngram_weight"] = parts["ngrams"]

@@ -1,5 +1,6 @@
 """Questions typed during a run: answered between steps by the best model so far, never changing the run."""
 
+import json
 import threading
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from app.engine.tuning.checkpoint import load_checkpoint
 from app.engine.tuning.run_control import RunControl
 from app.engine.tuning.tuner import tune
 from tests.support import tiny_config, write_demo_csv
+from tests.tiny_encoder import write_encoder_folder
 
 QUESTION = "pump hose number 99 bucket"
 
@@ -34,6 +36,10 @@ def run_asking(config, ask_at: dict[int, str]) -> list[AnswerEvent]:
 
     tune(config, sink, control)
     return answers
+
+
+def load_report(folder: Path) -> dict:
+    return json.loads((folder / "report.json").read_text(encoding="utf-8"))
 
 
 def test_a_run_asked_questions_ends_bit_identical_to_one_never_asked(tiny_gguf, demo_csv, tmp_path):
@@ -106,15 +112,23 @@ def test_a_paused_run_answers_at_once_and_stays_paused(tiny_gguf, demo_csv, tmp_
     assert len(answers) == 1 and answers[0].label in load_examples(demo_csv).labels
 
 
-def load_report(folder: Path) -> dict:
-    import json
-
-    return json.loads((folder / "report.json").read_text(encoding="utf-8"))
-
-
 def test_questions_are_numbered_and_taken_once():
     control = RunControl()
     assert [control.ask("a"), control.ask("b")] == [1, 2]
     assert [(q.number, q.text) for q in control.take_questions()] == [(1, "a"), (2, "b")]
     assert control.take_questions() == []
     assert np.isfinite(control.wait_while_paused())  # not paused: returns at once
+
+
+def test_an_encoder_run_answers_as_its_exported_classifier(tmp_path):
+    # A user's sentence encoder: no prefix cache, pooled features, its head read in numpy (onnx_encoder).
+    encoder = write_encoder_folder(tmp_path / "encoder", opset=17)
+    data = write_demo_csv(tmp_path / "data.csv")
+    config = tiny_config(encoder, data, tmp_path / "run", steps=9, eval_every=3, copies_per_run=4)
+    (answer,) = run_asking(config, {9: QUESTION})
+    report = load_report(tmp_path / "run")
+    assert answer.best_step == report["best_step"] and answer.tuned
+    labels = load_examples(data).labels
+    exported = softmax(open_scorer(report["exported_model"], labels).label_logits([QUESTION]))[0]
+    assert answer.label == labels[int(exported.argmax())]
+    assert answer.confidence == pytest.approx(float(exported.max()), abs=1e-4)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QLocale, QObject, Qt, Signal, Slot
 from PySide6.QtGui import QKeyEvent
-from PySide6.QtWidgets import QComboBox, QGroupBox, QHBoxLayout, QSizePolicy, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QComboBox, QFrame, QHBoxLayout, QLabel, QSizePolicy, QWidget
 
 from app.engine.events import AnswerEvent
 from app.gui.i18n import current_language
@@ -39,7 +39,7 @@ class ExportedAnswers:
         return AnswerEvent(number, text, label, confidence, self.best_step, tuned=True)
 
 
-class TryItBox(QGroupBox):
+class TryItBox(QFrame):
     """Type or pick a text, press Ask, read the answer; the page decides who answers (``asked``)."""
 
     asked = Signal(str)
@@ -54,8 +54,12 @@ class TryItBox(QGroupBox):
         self.waiting = False
         self.answer: AnswerEvent | None = None
         self.answer_source = self.NONE
-        layout = QVBoxLayout(self)
-        row = QHBoxLayout()
+        # One row, no frame title (title, text, button, answer): the charts below keep their 240 px at 1366×768.
+        row = QHBoxLayout(self)
+        row.setContentsMargins(0, 0, 0, 0)
+        self.title = QLabel(self)
+        self.title.setObjectName("emphasis")
+        row.addWidget(self.title)
         self.text_box = QComboBox(self)  # editable: type a text, or pick one of the examples
         self.text_box.setEditable(True)
         self.text_box.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
@@ -66,12 +70,12 @@ class TryItBox(QGroupBox):
         self.text_box.lineEdit().installEventFilter(self)  # Enter asks (and is not the page's default button)
         self.ask_button = make_button(self)
         self.ask_button.clicked.connect(self.ask)
-        row.addWidget(self.text_box, 1)
-        row.addWidget(self.ask_button)
-        layout.addLayout(row)
         self.result = wrapping_label(self, selectable=True)
         self.result.setObjectName("emphasis")
-        layout.addWidget(self.result)
+        self.result.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        row.addWidget(self.text_box, 3)
+        row.addWidget(self.ask_button)
+        row.addWidget(self.result, 2)
         self.retranslate()
 
     # --- what the page tells the box ---------------------------------------------------------------
@@ -123,7 +127,7 @@ class TryItBox(QGroupBox):
 
     # --- text --------------------------------------------------------------------------------------
     def retranslate(self) -> None:
-        self.setTitle(self.tr("Try it"))
+        self.title.setText(self.tr("Try it:"))
         self.text_box.lineEdit().setPlaceholderText(self.tr("Type a text as it would appear in your data…"))
         self.ask_button.setText(self.tr("&Ask"))
         self._refresh()
@@ -146,6 +150,8 @@ class TryItBox(QGroupBox):
         )
         if source == self.MODEL:
             second = self.tr("From the tuned model this run wrote.")
+        elif answer.tuned and answer.best_step == 0:
+            second = self.tr("From the best result so far (fitted to your examples before the first round).")
         elif answer.tuned:
             second = self.tr("From the best result so far (round {step}).").format(step=answer.best_step)
         else:

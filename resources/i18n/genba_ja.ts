@@ -1694,67 +1694,72 @@
 <context>
     <name>TryItBox</name>
     <message>
-        <location filename="../../app/gui/try_it.py" line="126"/>
-        <source>Try it</source>
-        <translation>試してみる</translation>
+        <location filename="../../app/gui/try_it.py" line="130"/>
+        <source>Try it:</source>
+        <translation>試してみる:</translation>
     </message>
     <message>
-        <location filename="../../app/gui/try_it.py" line="127"/>
+        <location filename="../../app/gui/try_it.py" line="131"/>
         <source>Type a text as it would appear in your data…</source>
         <translation>データにありそうな文章を入力してください…</translation>
     </message>
     <message>
-        <location filename="../../app/gui/try_it.py" line="128"/>
+        <location filename="../../app/gui/try_it.py" line="132"/>
         <source>&amp;Ask</source>
         <translation>聞いてみる(&amp;A)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/try_it.py" line="133"/>
+        <location filename="../../app/gui/try_it.py" line="137"/>
         <source>high</source>
         <translation>高い</translation>
     </message>
     <message>
-        <location filename="../../app/gui/try_it.py" line="135"/>
+        <location filename="../../app/gui/try_it.py" line="139"/>
         <source>medium</source>
         <translation>中くらい</translation>
     </message>
     <message>
-        <location filename="../../app/gui/try_it.py" line="136"/>
+        <location filename="../../app/gui/try_it.py" line="140"/>
         <source>low</source>
         <translation>低い</translation>
     </message>
     <message>
-        <location filename="../../app/gui/try_it.py" line="142"/>
+        <location filename="../../app/gui/try_it.py" line="146"/>
         <source>Answer: {label}. Certainty: {certainty} ({percent}%).</source>
         <translation>答え: {label}。確かさ: {certainty}（{percent}%）。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/try_it.py" line="148"/>
+        <location filename="../../app/gui/try_it.py" line="152"/>
         <source>From the tuned model this run wrote.</source>
         <translation>この実行で書き出した調整済みモデルの答えです。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/try_it.py" line="150"/>
+        <location filename="../../app/gui/try_it.py" line="154"/>
+        <source>From the best result so far (fitted to your examples before the first round).</source>
+        <translation>ここまでで一番よい結果（最初の回の前に学習データに合わせたもの）の答えです。</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/try_it.py" line="156"/>
         <source>From the best result so far (round {step}).</source>
         <translation>ここまでで一番よい結果（{step} 回目）の答えです。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/try_it.py" line="152"/>
+        <location filename="../../app/gui/try_it.py" line="158"/>
         <source>Not tuned yet: this is how the model answered before tuning.</source>
         <translation>まだ調整前です。調整する前のモデルの答えです。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/try_it.py" line="161"/>
+        <location filename="../../app/gui/try_it.py" line="167"/>
         <source>Asking the best model so far…</source>
         <translation>ここまでで一番よいモデルに聞いています…</translation>
     </message>
     <message>
-        <location filename="../../app/gui/try_it.py" line="163"/>
+        <location filename="../../app/gui/try_it.py" line="169"/>
         <source>Asking the tuned model…</source>
         <translation>調整済みモデルに聞いています…</translation>
     </message>
     <message>
-        <location filename="../../app/gui/try_it.py" line="170"/>
+        <location filename="../../app/gui/try_it.py" line="176"/>
         <source>Type a text or pick one of your examples, then press Ask.</source>
         <translation>文章を入力するか、データの例文を選んで「聞いてみる」を押してください。</translation>
     </message>

@@ -47,7 +47,11 @@ def test_try_it_answers_with_the_best_model_during_the_run_and_the_tuned_model_a
         assert answer.text == text and answer.label in labels and answer.tuned
         shown = box.result.text()
         assert shown.startswith(f"Answer: {answer.label}. Certainty: ")
-        assert f"From the best result so far (round {answer.best_step})." in shown
+        assert shown.endswith(
+            f"From the best result so far (round {answer.best_step})."
+            if answer.best_step
+            else "From the best result so far (fitted to your examples before the first round)."
+        )
         # Not the model as it came: its probability for this text, under the run's prompt, is another one.
         untuned = softmax(open_scorer(str(tiny_gguf), labels).label_logits([text]))[0]
         assert not np.isclose(answer.confidence, untuned[labels.index(answer.label)], atol=1e-3)
@@ -70,3 +74,25 @@ def test_try_it_answers_with_the_best_model_during_the_run_and_the_tuned_model_a
     qtbot.waitUntil(lambda: box.answer is not None and box.answer_source == box.MODEL, timeout=60_000)
     assert box.answer.label in labels
     assert box.result.text().endswith("From the tuned model this run wrote.")
+
+
+def test_a_question_the_run_ends_without_answering_is_answered_by_the_model_it_wrote(
+    window, qtbot, tiny_gguf, orders_csv, monkeypatch
+):
+    tune = window.tune_page
+    box = tune.try_box
+    start_long_run(window, qtbot, tiny_gguf, orders_csv, monkeypatch)
+    try:
+        qtbot.waitUntil(lambda: box.ask_button.isEnabled(), timeout=60_000)
+        # The question comes too late for the run (after its last look at its questions, while it exports).
+        monkeypatch.setattr(tune.worker.control, "ask", lambda text: 99)
+        box.text_box.setEditText("engine oil leak")
+        qtbot.mouseClick(box.ask_button, Qt.MouseButton.LeftButton)
+    finally:
+        # The run ends without answering it: the tuned model it wrote answers it instead.
+        with qtbot.waitSignal(tune.run_ended, timeout=120_000):
+            qtbot.mouseClick(tune.stop_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: box.answer is not None, timeout=60_000)
+    assert box.answer.text == "engine oil leak" and box.answer.label in tune.examples.labels
+    assert box.answer_source == box.MODEL
+    assert not box.waiting and box.ask_button.isEnabled()

@@ -15,6 +15,13 @@ from app.engine.tuning.run_control import RunControl
 from app.engine.tuning.tuner import tune
 from tests.support import tiny_config, write_demo_csv
 from tests.tiny_encoder import write_encoder_folder
+from tests.tiny_onnx_models import (
+    TEXTS,
+    build_causal_lm,
+    build_classifier,
+    save_model_folder,
+    write_tokenizer,
+)
 
 QUESTION = "pump hose number 99 bucket"
 
@@ -130,5 +137,26 @@ def test_an_encoder_run_answers_as_its_exported_classifier(tmp_path):
     assert answer.best_step == report["best_step"] and answer.tuned
     labels = load_examples(data).labels
     exported = softmax(open_scorer(report["exported_model"], labels).label_logits([QUESTION]))[0]
+    assert answer.label == labels[int(exported.argmax())]
+    assert answer.confidence == pytest.approx(float(exported.max()), abs=1e-4)
+
+
+@pytest.mark.parametrize("kind", ["causal-lm", "classifier"])
+def test_a_users_onnx_model_answers_as_its_export_does(tmp_path, kind):
+    # Read out as the user's graph reads out (no head): the label words' logits, or the classes.
+    (tmp_path / kind).mkdir()
+    vocab = write_tokenizer(tmp_path / kind)
+    graph = build_classifier(vocab) if kind == "classifier" else build_causal_lm(vocab)
+    model = save_model_folder(tmp_path / kind, graph)
+    labels = ("great", "terrible")  # one token each in the tiny vocabulary; sorted, as a classifier's classes
+    rows = ["text,label"] + [f"{t} {i},{labels[j % 2]}" for i in range(6) for j, t in enumerate(TEXTS)]
+    data = tmp_path / "data.csv"
+    data.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    config = tiny_config(model, data, tmp_path / "run", steps=6, eval_every=3, lr=0.5)
+    question = TEXTS[0]
+    (answer,) = run_asking(config, {6: question})
+    report = load_report(tmp_path / "run")
+    assert answer.best_step == report["best_step"] > 0  # through adapters that moved
+    exported = softmax(open_scorer(report["exported_model"], list(labels)).label_logits([question]))[0]
     assert answer.label == labels[int(exported.argmax())]
     assert answer.confidence == pytest.approx(float(exported.max()), abs=1e-4)

@@ -71,6 +71,24 @@ class BaselineEvent(Event):
 
 
 @dataclass(frozen=True)
+class AnswerEvent(Event):
+    """The answer to a typed text (``RunControl.ask``) by the best model the run has so far.
+
+    ``label`` is '' when the text could not be answered; ``message_en``/``message_ja`` then say why.
+    """
+
+    kind = "answer"
+    question: int  # the number ``RunControl.ask`` returned
+    text: str
+    label: str
+    confidence: float  # 0..1, the answer's share of the probability over the labels
+    best_step: int  # the round the best model so far comes from (0: before any step)
+    tuned: bool  # False: the best so far is still the model as it came (no step, no fitted head beat it)
+    message_en: str = ""
+    message_ja: str = ""
+
+
+@dataclass(frozen=True)
 class ResourceEvent(Event):
     kind = "resources"
     seconds: float

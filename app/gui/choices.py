@@ -53,6 +53,7 @@ class ExamplesChoice:
     n_val: int
     prompt_ok: bool
     n_test: int = 0
+    sample_texts: tuple[str, ...] = ()  # a few of the examples' texts, to pick from in "Try it"
 
 
 @dataclass(frozen=True)

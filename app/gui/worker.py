@@ -140,6 +140,10 @@ class TuneWorker(QObject):
     def stop(self) -> None:
         self.control.stop()
 
+    def ask(self, text: str) -> int:
+        """Queue a question the run answers between steps (an ``AnswerEvent``); returns its number."""
+        return self.control.ask(text)
+
     def _sink(self, event: Event) -> None:
         now = time.monotonic()
         with self._lock:

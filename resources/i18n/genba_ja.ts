@@ -262,188 +262,188 @@
         <translation>件数</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/examples_page.py" line="486"/>
+        <location filename="../../app/gui/pages/examples_page.py" line="487"/>
         <source>Training data</source>
         <translation>学習データ</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/examples_page.py" line="492"/>
+        <location filename="../../app/gui/pages/examples_page.py" line="493"/>
         <source>Your own data to learn from: a table (CSV, TSV or JSONL) with a text and its label in each row, or a folder with one sub-folder of text files per label. Drop the file or folder anywhere on this window, or open it with the buttons.</source>
         <translation>モデルに覚えさせる自社のデータです。1 行に文章とその分類（ラベル）が入った表（CSV・TSV・JSONL）か、ラベルごとのサブフォルダーにテキストファイルを入れたフォルダーを使います。ファイルやフォルダーをこのウィンドウにドロップするか、ボタンから開いてください。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/examples_page.py" line="497"/>
+        <location filename="../../app/gui/pages/examples_page.py" line="498"/>
         <source>Open &amp;file…</source>
         <translation>ファイルを開く(&amp;F)…</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/examples_page.py" line="498"/>
+        <location filename="../../app/gui/pages/examples_page.py" line="499"/>
         <source>Open fol&amp;der…</source>
         <translation>フォルダーを開く(&amp;D)…</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/examples_page.py" line="499"/>
+        <location filename="../../app/gui/pages/examples_page.py" line="500"/>
         <source>&amp;Reload</source>
         <translation>再読み込み(&amp;R)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/examples_page.py" line="500"/>
+        <location filename="../../app/gui/pages/examples_page.py" line="501"/>
         <source>Data</source>
         <translation>データ</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/examples_page.py" line="501"/>
+        <location filename="../../app/gui/pages/examples_page.py" line="502"/>
         <source>&amp;Text column:</source>
         <translation>本文の列(&amp;T):</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/examples_page.py" line="502"/>
+        <location filename="../../app/gui/pages/examples_page.py" line="503"/>
         <source>&amp;Label column:</source>
         <translation>ラベルの列(&amp;L):</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/examples_page.py" line="503"/>
+        <location filename="../../app/gui/pages/examples_page.py" line="504"/>
         <source>First rows of the file</source>
         <translation>ファイルの先頭の行</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/examples_page.py" line="504"/>
+        <location filename="../../app/gui/pages/examples_page.py" line="505"/>
         <source>Rows per label</source>
         <translation>ラベルごとの件数</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/examples_page.py" line="507"/>
+        <location filename="../../app/gui/pages/examples_page.py" line="508"/>
         <source>How the model answers</source>
         <translation>モデルの答え方</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/examples_page.py" line="508"/>
+        <location filename="../../app/gui/pages/examples_page.py" line="509"/>
         <source>The &amp;word the model answers with, for each label:</source>
         <translation>ラベルごとに、モデルが答える言葉(&amp;W):</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/examples_page.py" line="509"/>
+        <location filename="../../app/gui/pages/examples_page.py" line="510"/>
         <source>&amp;Edit word</source>
         <translation>言葉を編集(&amp;E)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/examples_page.py" line="510"/>
+        <location filename="../../app/gui/pages/examples_page.py" line="511"/>
         <source>Answer word</source>
         <translation>答える言葉</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/examples_page.py" line="511"/>
+        <location filename="../../app/gui/pages/examples_page.py" line="512"/>
         <source>What the model reads, for row no.:</source>
         <translation>モデルが読む文章（何件目のデータか）:</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/examples_page.py" line="512"/>
+        <location filename="../../app/gui/pages/examples_page.py" line="513"/>
         <source>Details: the question text (for experts)</source>
         <translation>詳細: 問いかけの文（上級者向け）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/examples_page.py" line="513"/>
+        <location filename="../../app/gui/pages/examples_page.py" line="514"/>
         <source>Question &amp;text around each row (template):</source>
         <translation>各行の文章を埋め込む問いかけの文(&amp;T):</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/examples_page.py" line="516"/>
+        <location filename="../../app/gui/pages/examples_page.py" line="517"/>
         <source>{text} is replaced by each row&apos;s text and {choices} by the answer words. The model answers right after this text with one of the answer words.</source>
         <translation>{text} は各行の文章に、{choices} は答える言葉の一覧に置き換わります。モデルはこの文のすぐ後に、答える言葉のどれかで答えます。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/examples_page.py" line="521"/>
+        <location filename="../../app/gui/pages/examples_page.py" line="522"/>
         <source>&amp;Next: Tuning time</source>
         <translation>次へ: 調整時間(&amp;N)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/examples_page.py" line="535"/>
+        <location filename="../../app/gui/pages/examples_page.py" line="536"/>
         <source>Training data: {path}</source>
         <translation>学習データ: {path}</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/examples_page.py" line="535"/>
+        <location filename="../../app/gui/pages/examples_page.py" line="536"/>
         <source>No data yet.</source>
         <translation>まだデータがありません。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/examples_page.py" line="538"/>
+        <location filename="../../app/gui/pages/examples_page.py" line="539"/>
         <source>Reading the data…</source>
         <translation>データを読み込み中…</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/examples_page.py" line="545"/>
+        <location filename="../../app/gui/pages/examples_page.py" line="546"/>
         <source>{n} rows with {labels} labels read ({encoding}).</source>
         <translation>{n} 件（ラベル {labels} 種類）を読み込みました（{encoding}）。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/examples_page.py" line="551"/>
+        <location filename="../../app/gui/pages/examples_page.py" line="552"/>
         <source>Drop a file or folder of training data here, or use the buttons above.</source>
         <translation>学習データのファイルかフォルダーをここにドロップするか、上のボタンを使ってください。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/examples_page.py" line="505"/>
+        <location filename="../../app/gui/pages/examples_page.py" line="506"/>
         <source>Skipped rows</source>
         <translation>読み飛ばした行</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/examples_page.py" line="506"/>
+        <location filename="../../app/gui/pages/examples_page.py" line="507"/>
         <source>File</source>
         <translation>ファイル</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/examples_page.py" line="506"/>
+        <location filename="../../app/gui/pages/examples_page.py" line="507"/>
         <source>Line</source>
         <translation>行</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/examples_page.py" line="506"/>
+        <location filename="../../app/gui/pages/examples_page.py" line="507"/>
         <source>Reason</source>
         <translation>理由</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/examples_page.py" line="520"/>
+        <location filename="../../app/gui/pages/examples_page.py" line="521"/>
         <source>Reset te&amp;mplate</source>
         <translation>問いかけの文を元に戻す(&amp;M)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/examples_page.py" line="510"/>
+        <location filename="../../app/gui/pages/examples_page.py" line="511"/>
         <source>Label</source>
         <translation>ラベル</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/examples_page.py" line="538"/>
+        <location filename="../../app/gui/pages/examples_page.py" line="539"/>
         <source>Loading</source>
         <translation>読み込み中</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/examples_page.py" line="540"/>
-        <location filename="../../app/gui/pages/examples_page.py" line="579"/>
+        <location filename="../../app/gui/pages/examples_page.py" line="541"/>
+        <location filename="../../app/gui/pages/examples_page.py" line="580"/>
         <source>Problem</source>
         <translation>問題あり</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/examples_page.py" line="544"/>
+        <location filename="../../app/gui/pages/examples_page.py" line="545"/>
         <source>OK</source>
         <translation>OK</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/examples_page.py" line="558"/>
+        <location filename="../../app/gui/pages/examples_page.py" line="559"/>
         <source>{train} rows to learn from, {val} to pick the best result during tuning, and {test} kept for the final test (never used while tuning).</source>
         <translation>{train} 件で学習し、{val} 件で調整中に一番良い結果を選び、{test} 件は最終テスト用に取っておきます（調整中は一度も使いません）。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/examples_page.py" line="564"/>
+        <location filename="../../app/gui/pages/examples_page.py" line="565"/>
         <source>{n} repeated rows are counted once.</source>
         <translation>重複している {n} 件は 1 件として数えます。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/examples_page.py" line="571"/>
+        <location filename="../../app/gui/pages/examples_page.py" line="572"/>
         <source>{n} rows were skipped and will not be used. Fix them in the file and press Reload, or continue without them.</source>
         <translation>{n} 行を読み飛ばしました（使用しません）。ファイルを直して「再読み込み」を押すか、このまま進めてください。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/examples_page.py" line="576"/>
+        <location filename="../../app/gui/pages/examples_page.py" line="577"/>
         <source>No rows were skipped.</source>
         <translation>読み飛ばした行はありません。</translation>
     </message>
@@ -1692,370 +1692,458 @@
     </message>
 </context>
 <context>
+    <name>TryItBox</name>
+    <message>
+        <location filename="../../app/gui/try_it.py" line="130"/>
+        <source>Try it:</source>
+        <translation>試してみる:</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/try_it.py" line="131"/>
+        <source>Type a text as it would appear in your data…</source>
+        <translation>データにありそうな文章を入力してください…</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/try_it.py" line="132"/>
+        <source>&amp;Ask</source>
+        <translation>聞いてみる(&amp;A)</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/try_it.py" line="137"/>
+        <source>high</source>
+        <translation>高い</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/try_it.py" line="139"/>
+        <source>medium</source>
+        <translation>中くらい</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/try_it.py" line="140"/>
+        <source>low</source>
+        <translation>低い</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/try_it.py" line="146"/>
+        <source>Answer: {label}. Certainty: {certainty} ({percent}%).</source>
+        <translation>答え: {label}。確かさ: {certainty}（{percent}%）。</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/try_it.py" line="152"/>
+        <source>From the tuned model this run wrote.</source>
+        <translation>この実行で書き出した調整済みモデルの答えです。</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/try_it.py" line="154"/>
+        <source>From the best result so far (fitted to your examples before the first round).</source>
+        <translation>ここまでで一番よい結果（最初の回の前に学習データに合わせたもの）の答えです。</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/try_it.py" line="156"/>
+        <source>From the best result so far (round {step}).</source>
+        <translation>ここまでで一番よい結果（{step} 回目）の答えです。</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/try_it.py" line="158"/>
+        <source>Not tuned yet: this is how the model answered before tuning.</source>
+        <translation>まだ調整前です。調整する前のモデルの答えです。</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/try_it.py" line="167"/>
+        <source>Asking the best model so far…</source>
+        <translation>ここまでで一番よいモデルに聞いています…</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/try_it.py" line="169"/>
+        <source>Asking the tuned model…</source>
+        <translation>調整済みモデルに聞いています…</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/try_it.py" line="176"/>
+        <source>Type a text or pick one of your examples, then press Ask.</source>
+        <translation>文章を入力するか、データの例文を選んで「聞いてみる」を押してください。</translation>
+    </message>
+</context>
+<context>
     <name>TunePage</name>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="201"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="220"/>
         <source>Choose a model first (step 1).</source>
         <translation>先にモデルを選んでください（手順 1）。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="203"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="222"/>
         <source>The chosen model cannot be tuned on this PC; see step 1.</source>
         <translation>選んだモデルはこの PC では調整できません。手順 1 をご覧ください。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="516"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="596"/>
         <source>Problem</source>
         <translation>問題あり</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="389"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="468"/>
         <source>Tune</source>
         <translation>調整</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="205"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="224"/>
         <source>Choose your training data first (step 2).</source>
         <translation>先に学習データを選んでください（手順 2）。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="207"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="226"/>
         <source>Fix the answer words in step 2 first.</source>
         <translation>先に手順 2 で、答える言葉を直してください。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="209"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="228"/>
         <source>Set the tuning time first (step 3).</source>
         <translation>先に調整時間を決めてください（手順 3）。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="395"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="354"/>
+        <source>The model is getting ready: you can ask once the first check of accuracy is done.</source>
+        <translation>モデルを準備中です。最初の正解率の確認が終わると聞けるようになります。</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/tune_page.py" line="359"/>
+        <source>This run wrote no tuned model, so there is nothing to ask.</source>
+        <translation>この実行では調整済みモデルが書き出されなかったため、聞くことができません。</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/tune_page.py" line="361"/>
+        <source>No model to ask yet: start tuning, and ask once the first check of accuracy is done.</source>
+        <translation>まだ聞けるモデルがありません。調整を開始し、最初の正解率の確認が終わったら聞いてください。</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/tune_page.py" line="474"/>
         <source>Start the run and watch it learn. The PC may feel slower while it tunes; this window stays usable. Stop keeps the best result found so far.</source>
         <translation>調整を始めて、上達する様子を見守ります。調整中は PC が遅く感じられることがありますが、このウィンドウは使えます。途中で止めても、それまでで一番良い結果が残ります。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="399"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="478"/>
         <source>&amp;Start tuning</source>
         <translation>調整を開始(&amp;S)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="400"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="479"/>
         <source>&amp;Pause</source>
         <translation>一時停止(&amp;P)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="401"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="480"/>
         <source>Res&amp;ume</source>
         <translation>再開(&amp;U)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="402"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="481"/>
         <source>S&amp;top (keep best so far)</source>
         <translation>停止（一番良い結果を残す）(&amp;T)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="403"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="482"/>
         <source>&amp;Next: Results</source>
         <translation>次へ: 結果(&amp;N)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="405"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="484"/>
         <source>Correct answers: best (at start)</source>
         <translation>正解率: 最高（開始時）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="406"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="485"/>
         <source>Time spent</source>
         <translation>経過時間</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="412"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="491"/>
         <source>Accuracy</source>
         <translation>正解率</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="413"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="492"/>
         <source>More charts</source>
         <translation>詳しいグラフ</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="414"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="493"/>
         <source>time (min:s)</source>
         <translation>経過時間（分:秒）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="416"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="495"/>
         <source>Correct answers on the checking rows (they pick the best result)</source>
         <translation>確認用データでの正解率（一番良い結果を選ぶのに使います）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="422"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="501"/>
         <source>simple keyword model (the bar to beat)</source>
         <translation>簡単なキーワード方式（超えたい目標）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="424"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="503"/>
         <source>Error while learning (lower is better)</source>
         <translation>学習中の誤差（低いほど良い）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="424"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="503"/>
         <source>error</source>
         <translation>誤差</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="426"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="505"/>
         <source>each round</source>
         <translation>1 回ごと</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="427"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="506"/>
         <source>average</source>
         <translation>平均</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="429"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="508"/>
         <source>electricity</source>
         <translation>電力量</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="431"/>
-        <location filename="../../app/gui/pages/tune_page.py" line="434"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="510"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="513"/>
         <source>tuning</source>
         <translation>調整</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="432"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="511"/>
         <source>whole PC</source>
         <translation>PC 全体</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="433"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="512"/>
         <source>Memory used by tuning</source>
         <translation>調整が使っているメモリー</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="433"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="512"/>
         <source>MB</source>
         <translation>MB</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="451"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="531"/>
         <source>Not started</source>
         <translation>まだ始めていません</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="452"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="532"/>
         <source>Press Start tuning when the steps above are done.</source>
         <translation>手順 1〜3 が済んだら「調整を開始」を押してください。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="455"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="535"/>
         <source>Did not finish</source>
         <translation>最後まで終わりませんでした</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="455"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="535"/>
         <source>See the message above.</source>
         <translation>上のメッセージをご覧ください。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="459"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="539"/>
         <source>Stopped early</source>
         <translation>早めに終了しました</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="461"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="541"/>
         <source>Accuracy had stopped going up, so the run ended early and kept its best result.</source>
         <translation>正解率が上がらなくなったので早めに終え、一番良かった結果を残しました。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="464"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="544"/>
         <source>Finished</source>
         <translation>完了</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="464"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="544"/>
         <source>The best result is kept. See the results (step 5).</source>
         <translation>一番良かった結果が残っています。結果をご覧ください（手順 5）。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="466"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="546"/>
         <source>Paused</source>
         <translation>一時停止中</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="466"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="546"/>
         <source>Press Resume to continue.</source>
         <translation>「再開」を押すと続きます。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="468"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="548"/>
         <source>Stopping</source>
         <translation>停止中</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="468"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="548"/>
         <source>Keeping the best result so far.</source>
         <translation>それまでで一番良い結果を残しています。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="472"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="552"/>
         <source>Getting ready</source>
         <translation>準備中</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="473"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="553"/>
         <source>The first check of accuracy comes after a few rounds.</source>
         <translation>数回調整したあとで、最初の正解率が出ます。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="480"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="560"/>
         <source>Stops early if nothing improves for another {left}.</source>
         <translation>あと {left} のあいだ良くならなければ、早めに終えます。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="482"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="562"/>
         <source>Early stop is off: it runs for the whole time.</source>
         <translation>早めに終える設定はオフです。最後まで調整します。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="487"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="567"/>
         <source>Levelling off: safe to stop</source>
         <translation>頭打ち：止めても大丈夫</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="488"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="568"/>
         <source>No better result for {since}. {stop}</source>
         <translation>{since} のあいだ良くなっていません。{stop}</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="493"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="573"/>
         <source>Improving steadily</source>
         <translation>順調に上達中</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="494"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="574"/>
         <source>Up from {start}% to {best}%. {stop}</source>
         <translation>{start}% から {best}% に上がりました。{stop}</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="502"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="582"/>
         <source>Learning, no gain yet</source>
         <translation>学習中（まだ伸びていません）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="503"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="583"/>
         <source>Gains often come after a few minutes. {stop}</source>
         <translation>伸び始めるまで数分かかることがよくあります。{stop}</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="525"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="605"/>
         <source>{model} learns from {n} rows of your data ({labels}); tuning time: {budget}.</source>
         <translation>{model} が学習データ {n} 件（{labels}）から学習します。調整時間: {budget}。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="543"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="623"/>
         <source>Paused after {step} rounds. Press Resume to continue.</source>
         <translation>{step} 回の調整のあとで一時停止中です。「再開」を押すと続きます。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="554"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="634"/>
         <source>Tuning. The bar shows how much of the tuning time is used.</source>
         <translation>調整中です。バーは調整時間のうち使った割合です。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="591"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="673"/>
         <source>{wh} Wh, {yen} (measured)</source>
         <translation>{wh} Wh、{yen}（実測）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="593"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="675"/>
         <source>{wh} Wh, {yen} (estimated)</source>
         <translation>{wh} Wh、{yen}（推定）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="407"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="486"/>
         <source>Time left</source>
         <translation>残り時間</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="408"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="487"/>
         <source>Electricity so far</source>
         <translation>これまでの電力量（電気代）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="417"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="496"/>
         <source>% correct</source>
         <translation>正解率 %</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="420"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="499"/>
         <source>while tuning</source>
         <translation>調整中</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="421"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="500"/>
         <source>before tuning</source>
         <translation>調整前</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="428"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="507"/>
         <source>Electricity used</source>
         <translation>使った電力量</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="428"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="507"/>
         <source>Wh</source>
         <translation>Wh</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="430"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="509"/>
         <source>Processor load (whole PC = 100%)</source>
         <translation>CPU の使用率（PC 全体 = 100%）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="430"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="509"/>
         <source>%</source>
         <translation>%</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="536"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="616"/>
         <source>Ready.</source>
         <translation>準備ができました。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="538"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="618"/>
         <source>The run did not finish.</source>
         <translation>調整は最後まで終わりませんでした。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="540"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="620"/>
         <source>Finished: see the results (step 5).</source>
         <translation>終了しました。結果をご覧ください（手順 5）。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="545"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="625"/>
         <source>Stopping: checking the best result and writing the model…</source>
         <translation>停止中: 一番良い結果を確かめて、モデルを書き出しています…</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="548"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="628"/>
         <source>Preparing: {message}…</source>
         <translation>準備中: {message}…</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="551"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="631"/>
         <source>Preparing…</source>
         <translation>準備中…</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="572"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="654"/>
         <source>{left} (at {time})</source>
         <translation>{left}（{time} ごろ）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="581"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="663"/>
         <source>{best}% ({start}%)</source>
         <translation>{best}%（{start}%）</translation>
     </message>

@@ -36,7 +36,7 @@ from app.engine.models.llama_config import POOL_EPS, AdapterSite, LlamaConfig, w
 from app.engine.models.llama_graph import build_causal_lm, build_loss_graph, build_prefix
 from app.engine.models.objective import BatchObjective, Readout
 from app.engine.models.ort_runtime import create_session
-from app.engine.models.tunable import ExportedModel, ExportRequest, Tuning, TuningRequest
+from app.engine.models.tunable import ExportedModel, ExportRequest, NewTexts, Tuning, TuningRequest
 from app.engine.models.weights import WeightStore, WeightWriter
 from app.engine.run_files import CLASS_LOGITS
 from app.engine.storage import replace_folder, sha256_file
@@ -267,17 +267,20 @@ class LlamaModel:
         batch_size: int = 16,
         budget_bytes: int | None = None,
         spill_dir: str | os.PathLike[str] | None = None,
+        session=None,
     ) -> PrefixCache:
         """Run the frozen layers once per example (length-sorted batches to waste little on padding).
 
         ``budget_bytes``: RAM the cache may take (default: a quarter of the available RAM); ``spill_dir``:
-        where a cache over budget is memory-mapped (default: the system's temporary folder).
+        where a cache over budget is memory-mapped (default: the system's temporary folder); ``session``: an
+        open prefix session for ``start_layer`` (default: open one).
         """
         lengths = np.array([len(x) for x in encoded.ids], dtype=np.int64)
         offsets = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
         shape = (int(lengths.sum()), self.cfg.hidden)
         blocks, handle, plan = _allocate(plan_cache(shape[0] * shape[1], budget_bytes), shape, spill_dir)
-        session = self.session(build_prefix(self.cfg, self.store, start_layer), f"prefix{start_layer}")
+        if session is None:
+            session = self.session(build_prefix(self.cfg, self.store, start_layer), f"prefix{start_layer}")
         order = np.argsort(lengths, kind="stable")
         for done, start in enumerate(range(0, len(order), batch_size)):
             rows = order[start : start + batch_size]
@@ -373,7 +376,29 @@ class LlamaModel:
         label_words = Readout(self.label_head(encoded.label_token_ids), continuation)
         objective = SuffixObjective(session, cache, encoded, label_words, sites)
         a = {s.key: frozen_a(s, adapter_cfg) for s in self.site_shapes(sites)}
-        return Tuning(sites, a, objective, label_words, cache.pooled, start, self.pieces, info)
+        tuning = Tuning(sites, a, objective, label_words, cache.pooled, start, self.pieces, info)
+        tuning.for_texts = self._texts_on(session, start, sites)
+        return tuning
+
+    def _texts_on(
+        self, loss_session, start: int, sites: list[AdapterSite]
+    ) -> Callable[[EncodedExamples], NewTexts]:
+        """Other texts through the run's loss session: their own (small) prefix cache and label-word read-out.
+
+        The prefix session is opened on the first question only, and kept for the next ones.
+        """
+        prefix = []
+
+        def for_texts(encoded: EncodedExamples) -> NewTexts:
+            if not prefix:
+                prefix.append(self.session(build_prefix(self.cfg, self.store, start), f"prefix{start}"))
+            cache = self.build_prefix_cache(encoded, start, session=prefix[0])
+            label_words = Readout(self.label_head(encoded.label_token_ids), self.label_continuation(encoded))
+            return NewTexts(
+                SuffixObjective(loss_session, cache, encoded, label_words, sites), label_words, cache.pooled
+            )
+
+        return for_texts
 
     def export(self, tuning: Tuning, request: ExportRequest) -> ExportedModel:
         """``target/model.onnx`` rebuilt from our graph over merged weights (+ weights.bin, tokenizer.json,

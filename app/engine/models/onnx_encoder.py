@@ -36,7 +36,7 @@ from app.engine.models.onnx_surgery import (
     append_class_head,
 )
 from app.engine.models.onnx_tuning import OnnxTunableModel
-from app.engine.models.tunable import Tuning, TuningRequest
+from app.engine.models.tunable import NewTexts, Tuning, TuningRequest
 
 # sentence-transformers' all-MiniLM-L6-v2 pools by the mean and normalises (its modules.json); the head's
 # features are the model's sentence embeddings exactly.
@@ -84,6 +84,8 @@ class EncoderObjective(OnnxObjective):
 class OnnxEncoderModel(OnnxTunableModel):
     """A sentence encoder with ``tokenizer.json`` beside it, tuned into a classifier (module docstring)."""
 
+    features_size: int = 0  # H of the pooled features, known once ``prepare_tuning`` has run
+
     @classmethod
     def open(cls, path: str | os.PathLike[str], **options) -> OnnxEncoderModel:
         """``OnnxTunableModel.open`` (same options), then the encoder's own checks."""
@@ -124,6 +126,15 @@ class OnnxEncoderModel(OnnxTunableModel):
     def new_objective(self, encoded: EncodedExamples) -> EncoderObjective:
         return EncoderObjective(self.session, encoded, self.adapted, None, self.path, self.max_positions)
 
+    def new_texts(self, encoded: EncodedExamples) -> NewTexts:
+        """Other texts on the adapted session; untuned, every class scores 0 (``prepare_tuning``)."""
+        objective = self.new_objective(encoded)
+        base = Readout.label_words(
+            np.zeros((len(encoded.label_token_ids), self.features_size), np.float32), len(encoded)
+        )
+        objective.readout = base
+        return NewTexts(objective, base)
+
     def copy_outputs(self, objective: OnnxObjective, rows: np.ndarray, copies: dict) -> np.ndarray:
         """The pooled features: with no head yet, every copy's loss is the same."""
         return objective.features(rows, copies)
@@ -135,9 +146,11 @@ class OnnxEncoderModel(OnnxTunableModel):
         zero = {s.key: np.zeros((1, self.a[s.key].shape[1], s.d_out), np.float32) for s in self.adapted}
         hidden = tuning.objective.features(np.arange(1), zero).shape[-1]
         tuning.objective.forward_examples = 0
+        self.features_size = hidden
         n_classes = len(encoded.label_token_ids)
         tuning.base_readout = Readout.label_words(np.zeros((n_classes, hidden), np.float32), len(encoded))
         tuning.objective.readout = tuning.base_readout
+        tuning.for_texts = self.new_texts
         # The export computes character n-grams with ScatterElements' reduction (opset 16).
         tuning.pieces = self.pieces if self.opset >= CHAR_GRAMS_MIN_OPSET else None
         tuning.needs_head = True

@@ -43,7 +43,7 @@ from app.engine.models.onnx_surgery import (
     save_model,
 )
 from app.engine.models.ort_runtime import session_options
-from app.engine.models.tunable import ExportedModel, ExportRequest, Tuning, TuningRequest
+from app.engine.models.tunable import ExportedModel, ExportRequest, NewTexts, Tuning, TuningRequest
 from app.engine.run_files import CLASS_LOGITS, ONNX_DATA_FILE
 from app.engine.storage import check_free_space, replace_folder, sha256_file
 
@@ -317,7 +317,13 @@ class OnnxTunableModel:
         self.adapt(sites, request.adapter_cfg)
         objective = self.objective(request.encoded)
         sink(ProgressEvent("prepare", 1.0, en, ja))
-        return Tuning(sites, dict(self.a), objective, None, info={"sites": list(saved_sites)})
+        return Tuning(
+            sites, dict(self.a), objective, None, info={"sites": list(saved_sites)}, for_texts=self.new_texts
+        )
+
+    def new_texts(self, encoded: EncodedExamples) -> NewTexts:
+        """Other texts on the adapted session (``adapt``), read out as the graph reads them."""
+        return NewTexts(self.new_objective(encoded), None)
 
     def check_labels(self, labels: Sequence[str]) -> None:
         """A classifier must have one class per label (class i is the i-th label in sorted order)."""

@@ -62,6 +62,15 @@ class ExportRequest:
     long_text: str = "truncate"  # how texts over max_tokens were cut (``prompting.encode_examples``)
 
 
+@dataclass(frozen=True)
+class NewTexts:
+    """Texts a run was not prepared on (a typed question), ready to be read out like its own examples."""
+
+    objective: RowsObjective  # on the run's adapted sessions, over these texts only
+    base_readout: Readout | None  # the untuned read-out for these texts (None: the graph reads out itself)
+    pooled: Callable[[], np.ndarray] | None = None  # [N, H] their frozen states pooled, as ``Tuning.pooled``
+
+
 @dataclass
 class Tuning:
     """What a model hands the run once its layers are chosen: adapted sites, frozen A, the objective."""
@@ -80,6 +89,8 @@ class Tuning:
     info: dict = field(default_factory=dict)  # facts for the checkpoint and the report
     # The base read-out answers nothing (an encoder's zero weights): the run must fit a head.
     needs_head: bool = False
+    # Other texts (encoded as the run's) on the same sessions: how a run answers a typed question.
+    for_texts: Callable[[EncodedExamples], NewTexts] | None = None
 
 
 @dataclass(frozen=True)

@@ -22,14 +22,6 @@ DATA_CHANGED = (
 )
 
 
-@dataclass(frozen=True)
-class _Typed:
-    """A typed text in the shape ``Scorer.evaluate`` reads (its label is a placeholder)."""
-
-    text: str
-    label: str
-
-
 @dataclass
 class Comparison:
     split: str  # "test" or "val"
@@ -39,12 +31,7 @@ class Comparison:
 
     def answer(self, text: str) -> dict:
         """Both models' answer to a typed text: ``{"text", "before": (label, p), "after": (label, p)}``."""
-        out: dict = {"text": text}
-        for name, scorer in (("before", self.base), ("after", self.tuned)):
-            result = scorer.evaluate([_Typed(text, scorer.spec.labels[0])])
-            best = int(result.predicted[0])
-            out[name] = (scorer.spec.labels[best], float(result.probabilities[0, best]))
-        return out
+        return {"text": text, "before": self.base.answer(text), "after": self.tuned.answer(text)}
 
 
 def compare_held_out(

@@ -94,6 +94,12 @@ class Scorer:
         pred = logits.argmax(-1)
         return EvalResult(float((pred == truth).mean()), self.spec.labels, truth, pred, softmax(logits))
 
+    def answer(self, text: str) -> tuple[str, float]:
+        """The label this model gives ``text`` and its probability (a typed text, "try it")."""
+        p = softmax(self.label_logits([text]))[0]
+        k = int(p.argmax())
+        return self.spec.labels[k], float(p[k])
+
 
 class LlamaScorer(Scorer):
     """A converted GGUF model (our own graph, no adapters): label-word logits at the answer position."""

@@ -16,7 +16,7 @@ from app.engine.data.ngrams import CharGrams, NgramVocabulary, fit_char_grams, f
 from app.engine.data.prompting import EncodedExamples
 from app.engine.models.llama_config import ClassHead
 from app.engine.models.objective import Readout
-from app.engine.models.tunable import Tuning
+from app.engine.models.tunable import NewTexts, Tuning
 from app.engine.tuning.head import (
     FOLDS,
     HeadFit,
@@ -107,6 +107,19 @@ class RunHeads:
         if head is None:
             return self.base
         return Readout(head.head(), head.offsets(stack(self.blocks, head.blocks), self.n_examples))
+
+    def readout_of_texts(self, head: HeadFit | None, texts: NewTexts) -> Readout | None:
+        """``readout(head)`` for texts the run was not prepared on (``Tuning.for_texts``): their own blocks."""
+        if head is None:
+            return texts.base_readout
+        ids = texts.objective.encoded.ids
+        make = {
+            "pooled": lambda: sp.csr_matrix(texts.pooled().astype(np.float64)),
+            "ngrams": lambda: self.vocab.transform(ids),
+            "chars": lambda: self.chars.transform(ids),
+        }
+        blocks = {name: make[name]() for name in head.blocks}
+        return Readout(head.head(), head.offsets(stack(blocks, head.blocks), len(ids)))
 
     def fold_of_step(self, step: int) -> tuple[np.ndarray, Readout] | None:
         """Cross-fitting: the training rows step ``step`` may draw from and their read-out (None: all rows)."""

@@ -38,6 +38,7 @@ from app.engine.models.tunable import TuningRequest
 from app.engine.run_lock import RunLock
 from app.engine.storage import sha256_file
 from app.engine.tuning import zo
+from app.engine.tuning.answers import Answerer, BestSoFar
 from app.engine.tuning.budget import PLATEAU, BudgetTracker, plateau_reached
 from app.engine.tuning.checkpoint import RunState, load_checkpoint_all, save_checkpoint
 from app.engine.tuning.config import TuneConfig
@@ -47,7 +48,7 @@ from app.engine.tuning.head import HeadFit, fit_head
 from app.engine.tuning.layer_select import choose_layers
 from app.engine.tuning.monitor import ResourceMonitor
 from app.engine.tuning.resume import check_resume
-from app.engine.tuning.run_control import RunControl
+from app.engine.tuning.run_control import Question, RunControl
 from app.engine.tuning.run_folder import claim_run_folder
 from app.engine.tuning.run_heads import RunHeads
 from app.engine.tuning.run_report import Outcome, RunFacts, run_report
@@ -184,6 +185,9 @@ class _Run:
             seed=cfg.seed,
             saved=self.saved_arrays,
         )
+        self.answerer = Answerer(
+            self.model, self.spec, cfg.max_tokens, cfg.long_text, self.tuning, self.heads
+        )
 
     # --- the exact head -------------------------------------------------------------------------------
     def step_batch(self, step: int):
@@ -293,10 +297,11 @@ class _Run:
             stop_reason = self.stop_reason()
             if stop_reason:
                 break
-            self.paused_seconds += self.control.wait_while_paused()
+            self.paused_seconds += self.control.wait_while_paused(self.answer)
             if self.control.stopped:
                 stop_reason = "stopped"
                 break
+            self.answer_waiting()
             t = time.perf_counter()
             batch = self.step_batch(st.step)
             q = queries_at(cfg, st.step, len(self.train))
@@ -344,7 +349,23 @@ class _Run:
         if st.evals[-1]["step"] != st.step:
             self.evaluate_now(scheduled=st.step % cfg.eval_every == 0)
         self.checkpoint()
+        self.answer_waiting()  # what was asked during the last step; the export then answers
         return self.finish(stop_reason)
+
+    def answer(self, questions: list[Question]) -> None:
+        """Answer typed texts with the best model so far (``answers``): nothing the run keeps changes."""
+        best = BestSoFar(self.best, self.heads.best, self.state.best_step)
+        for question in questions:
+            self.sink(self.answerer.answer(question, best))
+
+    def answer_waiting(self) -> None:
+        """Answer the questions asked since the last step; like a pause, the time is not charged to the
+        budget (asking must not shorten the run)."""
+        questions = self.control.take_questions()
+        if questions:
+            t = time.monotonic()
+            self.answer(questions)
+            self.paused_seconds += time.monotonic() - t
 
     def stop_reason(self) -> str:
         if self.control.stopped:

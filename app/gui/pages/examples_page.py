@@ -466,6 +466,7 @@ class ExamplesPage(Page):
             n_val=s.n_val,
             n_test=s.n_test,
             prompt_ok=self.prompt_error is None,
+            sample_texts=s.sample_texts,
         )
 
     @Slot()

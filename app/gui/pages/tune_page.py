@@ -25,7 +25,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.engine.events import BaselineEvent, EvalEvent, FinishedEvent, ProgressEvent, ResourceEvent, StepEvent
+from app.engine.events import (
+    AnswerEvent,
+    BaselineEvent,
+    EvalEvent,
+    FinishedEvent,
+    ProgressEvent,
+    ResourceEvent,
+    StepEvent,
+)
 from app.engine.results.model_check import ModelCheck
 from app.engine.storage import user_data_dir
 from app.engine.tuning.budget import DEFAULT_PATIENCE_MINUTES, minutes_without_improvement
@@ -37,7 +45,8 @@ from app.gui.pages.page import Page, StatusLine, make_button, wrapping_label
 from app.gui.plots import BLUE, GREEN, GREY, ORANGE, VERMILION, LivePlot, PlotRefresher
 from app.gui.settings import Settings
 from app.gui.share_pc import tuning_threads
-from app.gui.worker import ErrorInfo, ThreadPool, TuneWorker
+from app.gui.try_it import ExportedAnswers, TryItBox
+from app.gui.worker import ErrorInfo, FunctionWorker, ThreadPool, TuneWorker
 
 SMOOTHING = 0.9  # exponential moving average of the loss, for the eye only
 # The tile says "levelling off" after this share of the early-stopping wait without a new best.
@@ -131,6 +140,15 @@ class TunePage(Page):
         top.addWidget(self.figures_box, 4)
         self.layout_.addLayout(top)
 
+        # --- try it: the best model so far answers a typed text, during the run and after it ------------
+        self.try_box = TryItBox(self.body)
+        self.try_box.asked.connect(self.ask)
+        self.layout_.addWidget(self.try_box)
+        self._question: int | None = None  # the run's number for the question still waiting for its answer
+        self._question_text = ""
+        self.exported: ExportedAnswers | None = None  # after a run: the tuned model it wrote
+        self._answer_worker: FunctionWorker | None = None
+
         # --- charts: accuracy in front, the rest behind a tab ------------------------------------------
         self.tabs = QTabWidget(self.body)
         self.accuracy_plot = LivePlot(self.tabs)
@@ -193,6 +211,7 @@ class TunePage(Page):
         self, model: ModelCheck | None, examples: ExamplesChoice | None, budget: BudgetChoice | None
     ) -> None:
         self.model, self.examples, self.budget = model, examples, budget
+        self.try_box.set_examples(examples.sample_texts if examples is not None else ())
         self._refresh()
 
     def missing_input(self) -> str:
@@ -254,6 +273,9 @@ class TunePage(Page):
         self.config = config
         self.last_outcome = None
         self.error = None
+        self.exported = None
+        self._question = None
+        self.try_box.clear_answer()
         self._reset_figures()
         for plot in self.plots:
             plot.clear_data()
@@ -294,6 +316,50 @@ class TunePage(Page):
             self.worker.stop()
             self.state = self.STOPPING
             self._refresh()
+
+    @Slot(str)
+    def ask(self, text: str) -> None:
+        """Ask the running tuning (it answers between steps) or, after the run, the tuned model it wrote."""
+        if self.worker is not None:
+            self._question, self._question_text = self.worker.ask(text), text
+        elif self.exported is not None:
+            self._ask_exported(text)
+        else:
+            self.try_box.stop_waiting()
+
+    def _ask_exported(self, text: str) -> None:
+        worker = FunctionWorker(self.exported.answer, 0, text)
+        worker.succeeded.connect(self._on_exported_answer)
+        worker.failed.connect(self._on_exported_failed)
+        self._answer_worker = worker
+        self.pool.start(worker)
+
+    @Slot(object)
+    def _on_exported_answer(self, answer: AnswerEvent) -> None:
+        if self.sender() is self._answer_worker:
+            self.try_box.show_answer(answer, TryItBox.MODEL)
+
+    @Slot(object)
+    def _on_exported_failed(self, error: ErrorInfo) -> None:
+        if self.sender() is self._answer_worker:
+            failed = AnswerEvent(0, "", "", 0.0, 0, False, error.message_en, error.message_ja)
+            self.try_box.show_answer(failed, TryItBox.MODEL)
+
+    def _try_source(self) -> tuple[int, str]:
+        """Who answers the "Try it" box now, or why nobody can."""
+        if self.worker is not None:
+            if self._evals:
+                return TryItBox.RUN, ""
+            return TryItBox.NONE, self.tr(
+                "The model is getting ready: you can ask once the first check of accuracy is done."
+            )
+        if self.exported is not None:
+            return TryItBox.MODEL, ""
+        if self.last_outcome is not None:
+            return TryItBox.NONE, self.tr("This run wrote no tuned model, so there is nothing to ask.")
+        return TryItBox.NONE, self.tr(
+            "No model to ask yet: start tuning, and ask once the first check of accuracy is done."
+        )
 
     # --- events from the worker --------------------------------------------------------------------
     def _reset_figures(self) -> None:
@@ -350,6 +416,9 @@ class TunePage(Page):
                 self._stage = event
             elif isinstance(event, FinishedEvent):
                 self._stage = None
+            elif isinstance(event, AnswerEvent) and event.question == self._question:
+                self._question = None
+                self.try_box.show_answer(event, TryItBox.RUN)
         if self.state == self.PREPARING and self._step > 0:
             self.state = self.RUNNING
         self._refresh()
@@ -370,6 +439,16 @@ class TunePage(Page):
 
     def _finish(self, outcome: RunOutcome) -> None:
         self.worker = None
+        pending = self._question_text if self._question is not None else ""
+        self._question = None
+        model = outcome.report.get("exported_model") if outcome.report is not None else None
+        if model:
+            labels = tuple(outcome.report["labels"])
+            self.exported = ExportedAnswers(model, labels, int(outcome.report.get("best_step", 0)))
+            if pending:  # asked as the run ended: the tuned model it wrote answers instead
+                self._ask_exported(pending)
+        elif pending:
+            self.try_box.stop_waiting()
         self.state = self.IDLE
         self.refresher.stop()
         self.last_outcome = outcome
@@ -432,6 +511,7 @@ class TunePage(Page):
         self.cpu_plot.set_series_name("system", self.tr("whole PC"))
         self.memory_plot.set_labels(self.tr("Memory used by tuning"), self.tr("MB"), time_axis)
         self.memory_plot.set_series_name("rss", self.tr("tuning"))
+        self.try_box.retranslate()
         self._refresh()
 
     def _patience_minutes(self) -> float | None:
@@ -554,6 +634,8 @@ class TunePage(Page):
             stage = self.tr("Tuning. The bar shows how much of the tuning time is used.")
             self.progress.setValue(int(1000 * self._budget_fraction))
         self.stage_label.setText(stage)
+
+        self.try_box.set_source(*self._try_source())
 
         level, title, text = self._tile()
         self.tile.setProperty("level", level)

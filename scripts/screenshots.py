@@ -123,6 +123,7 @@ def run_language(
     minutes: float | None = None,
     rounds: int | None = None,
 ) -> None:
+    from app.engine.models.catalog import GEMMA_BUILTIN
     from app.gui.i18n import set_language
     from app.gui.main_window import MainWindow
     from app.gui.settings import Settings
@@ -138,6 +139,8 @@ def run_language(
     page = window.model_page
     if model == "default":
         page.use_default_model()
+    elif model == GEMMA_BUILTIN:
+        page.use_japanese_model()
     else:
         window.open_paths([model])  # as if dropped on the window
     wait_until(app, lambda: not page.is_busy(), 600, "the model check")
@@ -202,6 +205,11 @@ def main() -> int:
     parser.add_argument("--minutes", type=float, help="tuning time of each run (default: the demo's)")
     parser.add_argument("--rounds", type=int, help="tune for this many rounds instead of a time")
     parser.add_argument("--roi-run", type=Path, help="only 08/09: the ROI page and report of this run folder")
+    parser.add_argument(
+        "--data",
+        type=Path,
+        help="with --real: these examples instead of the demo's, with the model the app picks",
+    )
     args = parser.parse_args()
 
     scratch = Path(tempfile.mkdtemp(prefix="genba-screens-"))
@@ -219,6 +227,12 @@ def main() -> int:
         return 0
     if args.real:
         model, examples = "default", REPO / "resources" / "demo" / "excavator_work_orders.csv"
+        if args.data is not None:
+            from app.engine.data.examples import load_examples
+            from app.engine.models.catalog import pick_builtin
+
+            examples = args.data.resolve()
+            model = pick_builtin([e.text for e in load_examples(examples).examples])
     else:
         from tests.tiny_models import write_tiny_llama_gguf
 

@@ -68,3 +68,6 @@ def test_model_page_offers_both_included_models_in_plain_words_with_gemmas_terms
     terms = page._terms_text(GEMMA_BUILTIN)
     assert "Gemma Terms of Use" in terms and "GEMMA_TERMS.html" in terms and "NOTICE.md" in terms
     assert page._terms_text("default") == ""
+    # Shown as links, not as raw HTML (seen on a real Japanese run's screenshot).
+    if "<a href=" in terms:
+        assert page.terms_label.textFormat() == Qt.TextFormat.RichText

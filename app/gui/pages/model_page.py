@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QLocale, QUrl, Signal, Slot
+from PySide6.QtCore import QLocale, Qt, QUrl, Signal, Slot
 from PySide6.QtWidgets import (
     QFileDialog,
     QFormLayout,
@@ -90,6 +90,7 @@ class ModelPage(Page):
         # Gemma's terms travel with it (GEMMA_TERMS.html and NOTICE.md from its package): shown with its card.
         self.terms_label = wrapping_label(self.card)
         self.terms_label.setOpenExternalLinks(True)
+        self.terms_label.setTextFormat(Qt.TextFormat.RichText)  # its links to the licence files
         card.addWidget(self.terms_label)
         self.layout_.addWidget(self.card)
 

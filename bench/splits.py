@@ -150,7 +150,7 @@ def markdown(doc: dict) -> str:
         "Test accuracy (%) of the run's first model (the head, no ZO step) and of the two bars, on the engine's "
         "own split drawn with each split seed; every method sees the same rows of each split.",
         "",
-        "| task | splits (train / val / test) | keyword model | linear probe | head without char-grams | head | "
+        "| task | splits (train / val / test) | keyword model | linear probe | head | head without char-grams | "
         "head − max(keyword, probe): median, splits won |",
         "|---|---|---|---|---|---|---|",
     ]
@@ -163,7 +163,7 @@ def markdown(doc: dict) -> str:
             + " | ".join(f"{100 * med[k]:.1f}" for k in METHODS)
             + f" | {100 * float(np.median(margin)):+.1f}, {sum(g >= 0 for g in margin)} of {len(s)} not below |"
         )
-    lines += ["", "Medians; the per-split figures are in the JSON file.", END]
+    lines += ["", "Medians; the per-split figures are in the JSON file (`OUT/splits.json`).", END]
     return "\n".join(lines)
 
 

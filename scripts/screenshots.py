@@ -68,7 +68,9 @@ def shoot(app, window, folder: Path, name: str) -> None:
     settle(app)
     path = folder / f"{name}.png"
     window.grab().save(str(path))
-    print(path)
+    page = window.current_page()
+    over = page.body.minimumSizeHint().width() - page.scroll.viewport().width()
+    print(path, f"(cut at the right by {over} px)" if over > 0 else "")
 
 
 def shoot_roi_and_report(app, window, folder: Path, scratch: Path) -> None:

@@ -59,6 +59,11 @@ def test_three_supernodes_equal_one_pc_on_the_pooled_examples_bit_for_bit(tmp_pa
     status = read_status(fleet.server)
     assert status["finished"] and status["step"] == spec.steps
     assert sorted(status["pcs"]) == ["pc0", "pc1", "pc2"]
+    # Every PC's own final-test accuracy, and the pooled one weighted by their test rows.
+    pcs = status["pcs"].values()
+    assert status["pooled"]["n_test"] == sum(pc["n_test"] for pc in pcs) > 0
+    weighted = sum(pc["test_accuracy"] * pc["n_test"] for pc in pcs) / status["pooled"]["n_test"]
+    assert status["pooled"]["test_accuracy"] == pytest.approx(weighted)
     steps = [json.loads(line) for line in (fleet.server / STEPS_LOG).read_text().splitlines()]
     assert all(sorted(s["used"]) == ["pc0", "pc1", "pc2"] for s in steps)  # synchronous: every PC, every step
     reference = pooled_reference(spec, parts, tmp_path / "reference")

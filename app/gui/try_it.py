@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QComboBox, QFrame, QHBoxLayout, QLabel, QSizePolic
 
 from app.engine.events import AnswerEvent
 from app.gui.i18n import current_language
+from app.gui.layouts import Columns
 from app.gui.pages.page import BUTTON_MIN_HEIGHT, make_button, wrapping_label
 
 # Plain words for the answer's probability: high from 90%, medium from 70%.
@@ -55,7 +56,13 @@ class TryItBox(QFrame):
         self.answer: AnswerEvent | None = None
         self.answer_source = self.NONE
         # One row, no frame title (title, text, button, answer): the charts below keep their 240 px at 1366×768.
-        row = QHBoxLayout(self)
+        # On a narrow window the answer goes under the question.
+        outer = QHBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        columns = Columns(self)
+        outer.addWidget(columns)
+        question = QWidget(self)
+        row = QHBoxLayout(question)
         row.setContentsMargins(0, 0, 0, 0)
         self.title = QLabel(self)
         self.title.setObjectName("emphasis")
@@ -66,16 +73,17 @@ class TryItBox(QFrame):
         self.text_box.setMinimumHeight(BUTTON_MIN_HEIGHT)
         self.text_box.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.text_box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-        self.text_box.setMinimumContentsLength(20)
+        self.text_box.setMinimumContentsLength(12)
         self.text_box.lineEdit().installEventFilter(self)  # Enter asks (and is not the page's default button)
         self.ask_button = make_button(self)
         self.ask_button.clicked.connect(self.ask)
         self.result = wrapping_label(self, selectable=True)
         self.result.setObjectName("emphasis")
         self.result.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
-        row.addWidget(self.text_box, 3)
+        row.addWidget(self.text_box, 1)
         row.addWidget(self.ask_button)
-        row.addWidget(self.result, 2)
+        columns.add(question, 3)
+        columns.add(self.result, 2)
         self.retranslate()
 
     # --- what the page tells the box ---------------------------------------------------------------

@@ -4,219 +4,219 @@
 <context>
     <name>BudgetPage</name>
     <message>
-        <location filename="../../app/gui/pages/budget_page.py" line="346"/>
+        <location filename="../../app/gui/pages/budget_page.py" line="356"/>
         <source>By &amp;time</source>
         <translation>時間で決める(&amp;T)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/budget_page.py" line="354"/>
-        <location filename="../../app/gui/pages/budget_page.py" line="360"/>
+        <location filename="../../app/gui/pages/budget_page.py" line="364"/>
+        <location filename="../../app/gui/pages/budget_page.py" line="370"/>
         <source>minutes</source>
         <translation>分</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/budget_page.py" line="355"/>
+        <location filename="../../app/gui/pages/budget_page.py" line="365"/>
         <source>Wh</source>
         <translation>Wh</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/budget_page.py" line="357"/>
+        <location filename="../../app/gui/pages/budget_page.py" line="367"/>
         <source>&amp;Demo (3 min)</source>
         <translation>デモ（3 分）(&amp;D)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/budget_page.py" line="368"/>
+        <location filename="../../app/gui/pages/budget_page.py" line="378"/>
         <source>Leave one &amp;core free for other programs</source>
         <translation>ほかのソフト用に CPU のコアを 1 つ空けておく(&amp;C)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/budget_page.py" line="370"/>
+        <location filename="../../app/gui/pages/budget_page.py" line="380"/>
         <source>Electricity &amp;price:</source>
         <translation>電気料金(&amp;P):</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/budget_page.py" line="371"/>
+        <location filename="../../app/gui/pages/budget_page.py" line="381"/>
         <source>yen per kWh</source>
         <translation>円／kWh</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/budget_page.py" line="374"/>
+        <location filename="../../app/gui/pages/budget_page.py" line="384"/>
         <source>Choose the &amp;layers myself:</source>
         <translation>層を自分で指定する(&amp;L):</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/budget_page.py" line="384"/>
+        <location filename="../../app/gui/pages/budget_page.py" line="394"/>
         <source>Normally a short trial before tuning picks the layers with the most effect for their computing time. Lower layers make every step slower.</source>
         <translation>通常は調整前の短い試行で、計算時間あたりの効果が最も大きい層を自動で選びます。下の層を選ぶほど、1 回ごとの調整が遅くなります。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/budget_page.py" line="335"/>
+        <location filename="../../app/gui/pages/budget_page.py" line="345"/>
         <source>Tuning time</source>
         <translation>調整時間</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/budget_page.py" line="341"/>
+        <location filename="../../app/gui/pages/budget_page.py" line="351"/>
         <source>How long the PC may work on tuning, or how much electricity it may use. When the time is up the run stops and keeps the best result it found. You can also stop it yourself.</source>
         <translation>調整に使ってよい時間（または電力量）を決めます。時間になると調整は止まり、それまでで一番良かった結果が残ります。途中で自分で止めることもできます。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/budget_page.py" line="345"/>
+        <location filename="../../app/gui/pages/budget_page.py" line="355"/>
         <source>How long may it tune?</source>
         <translation>どれだけ調整しますか？</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/budget_page.py" line="347"/>
+        <location filename="../../app/gui/pages/budget_page.py" line="357"/>
         <source>By &amp;electricity</source>
         <translation>電力量で決める(&amp;E)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/budget_page.py" line="348"/>
+        <location filename="../../app/gui/pages/budget_page.py" line="358"/>
         <source>By number of &amp;rounds (for experts)</source>
         <translation>回数で決める（上級者向け）(&amp;R)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/budget_page.py" line="351"/>
+        <location filename="../../app/gui/pages/budget_page.py" line="361"/>
         <source>{n} min</source>
         <translation>{n} 分</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/budget_page.py" line="353"/>
+        <location filename="../../app/gui/pages/budget_page.py" line="363"/>
         <source>{n} Wh</source>
         <translation>{n} Wh</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/budget_page.py" line="356"/>
+        <location filename="../../app/gui/pages/budget_page.py" line="366"/>
         <source>rounds</source>
         <translation>回</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/budget_page.py" line="358"/>
+        <location filename="../../app/gui/pages/budget_page.py" line="368"/>
         <source>Stop early</source>
         <translation>早めに終える</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/budget_page.py" line="359"/>
+        <location filename="../../app/gui/pages/budget_page.py" line="369"/>
         <source>&amp;Stop when accuracy has not gone up for</source>
         <translation>正解率が上がらないまま、次の時間がたったら止める(&amp;S):</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/budget_page.py" line="363"/>
+        <location filename="../../app/gui/pages/budget_page.py" line="373"/>
         <source>Saves time when the model has learned what it can. The best result so far is kept. Untick to use the whole time.</source>
         <translation>これ以上覚えられなくなったときに、時間を節約できます。それまでで一番良い結果は残ります。最後まで使い切るときはチェックを外してください。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/budget_page.py" line="367"/>
+        <location filename="../../app/gui/pages/budget_page.py" line="377"/>
         <source>Sharing this PC</source>
         <translation>この PC のほかの作業</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/budget_page.py" line="369"/>
+        <location filename="../../app/gui/pages/budget_page.py" line="379"/>
         <source>Electricity price</source>
         <translation>電気料金</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/budget_page.py" line="372"/>
+        <location filename="../../app/gui/pages/budget_page.py" line="382"/>
         <source>Details (for experts)</source>
         <translation>詳細（上級者向け）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/budget_page.py" line="373"/>
+        <location filename="../../app/gui/pages/budget_page.py" line="383"/>
         <source>Which part of the model to tune</source>
         <translation>モデルのどの部分を調整するか</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/budget_page.py" line="378"/>
+        <location filename="../../app/gui/pages/budget_page.py" line="388"/>
         <source>e.g. {example} (this model has layers 0 to {last})</source>
         <translation>例: {example}（このモデルの層は 0〜{last}）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/budget_page.py" line="380"/>
+        <location filename="../../app/gui/pages/budget_page.py" line="390"/>
         <source>layer numbers separated by commas</source>
         <translation>層の番号をカンマ区切りで</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/budget_page.py" line="388"/>
+        <location filename="../../app/gui/pages/budget_page.py" line="398"/>
         <source>What this gives</source>
         <translation>この設定での見込み</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/budget_page.py" line="389"/>
+        <location filename="../../app/gui/pages/budget_page.py" line="399"/>
         <source>Finishes at:</source>
         <translation>終了予定:</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/budget_page.py" line="390"/>
+        <location filename="../../app/gui/pages/budget_page.py" line="400"/>
         <source>Electricity:</source>
         <translation>電力量（電気代）:</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/budget_page.py" line="391"/>
+        <location filename="../../app/gui/pages/budget_page.py" line="401"/>
         <source>Sharing the PC:</source>
         <translation>PC のほかの作業:</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/budget_page.py" line="392"/>
+        <location filename="../../app/gui/pages/budget_page.py" line="402"/>
         <source>Tuning rounds:</source>
         <translation>調整の回数:</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/budget_page.py" line="393"/>
+        <location filename="../../app/gui/pages/budget_page.py" line="403"/>
         <source>&amp;Next: Tune</source>
         <translation>次へ: 調整(&amp;N)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/budget_page.py" line="401"/>
+        <location filename="../../app/gui/pages/budget_page.py" line="411"/>
         <source>Problem</source>
         <translation>問題あり</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/budget_page.py" line="424"/>
+        <location filename="../../app/gui/pages/budget_page.py" line="434"/>
         <source>unknown until the model&apos;s speed is measured (step 1)</source>
         <translation>モデルの速度を測るまで不明です（手順 1）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/budget_page.py" line="427"/>
+        <location filename="../../app/gui/pages/budget_page.py" line="437"/>
         <source>about {n}</source>
         <translation>約 {n} 回</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/budget_page.py" line="443"/>
+        <location filename="../../app/gui/pages/budget_page.py" line="453"/>
         <source>about {wh} Wh, {yen}</source>
         <translation>約 {wh} Wh（{yen}）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/budget_page.py" line="450"/>
+        <location filename="../../app/gui/pages/budget_page.py" line="460"/>
         <source>uses {threads} of {cores} cores at low priority: each round may take up to {factor}× as long</source>
         <translation>{cores} コアのうち {threads} コアを低い優先度で使います。1 回の調整に最大 {factor} 倍の時間がかかることがあります</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/budget_page.py" line="467"/>
+        <location filename="../../app/gui/pages/budget_page.py" line="477"/>
         <source>Tuning is slower, but the PC stays usable. On by default on PCs with up to {n} cores.</source>
         <translation>調整は遅くなりますが、PC をほかの作業に使い続けられます。コアが {n} つ以下の PC では最初からオンです。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/budget_page.py" line="459"/>
+        <location filename="../../app/gui/pages/budget_page.py" line="469"/>
         <source>this PC has only one core: tuning runs at low priority instead</source>
         <translation>この PC はコアが 1 つだけなので、代わりに低い優先度で調整します</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/budget_page.py" line="463"/>
+        <location filename="../../app/gui/pages/budget_page.py" line="473"/>
         <source>uses all {cores} cores: other programs may be slow meanwhile</source>
         <translation>{cores} コアすべてを使います。その間ほかのソフトが遅くなることがあります</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/budget_page.py" line="472"/>
+        <location filename="../../app/gui/pages/budget_page.py" line="482"/>
         <source>Electricity is estimated at {watts} W while tuning ({cores} cores × {per_core} W, a typical desktop CPU); the run measures its real use where the PC allows.</source>
         <translation>電力量は調整中 {watts} W（{cores} コア × {per_core} W、一般的なデスクトップ PC の CPU）として見積もっています。PC が対応していれば、実際の使用量を測ります。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/budget_page.py" line="429"/>
         <location filename="../../app/gui/pages/budget_page.py" line="439"/>
+        <location filename="../../app/gui/pages/budget_page.py" line="449"/>
         <source>unknown</source>
         <translation>不明</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/budget_page.py" line="433"/>
+        <location filename="../../app/gui/pages/budget_page.py" line="443"/>
         <source>about {time} (in {minutes} min, after a short preparation)</source>
         <translation>{time} ごろ（{minutes} 分後。短い準備時間を除く）</translation>
     </message>
@@ -224,17 +224,17 @@
 <context>
     <name>DemoBox</name>
     <message>
-        <location filename="../../app/gui/main_window.py" line="101"/>
+        <location filename="../../app/gui/main_window.py" line="106"/>
         <source>Demo</source>
         <translation>デモ</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="104"/>
+        <location filename="../../app/gui/main_window.py" line="109"/>
         <source>New here? The demo tunes the included model on the excavator work orders that come with the app (bucket, engine, hydraulic) for {minutes} minutes, then shows what it would be worth.</source>
         <translation>初めての方へ: デモでは、アプリに付属の油圧ショベルの作業指示（バケット・エンジン・油圧）で内蔵モデルを {minutes} 分間調整し、その効果を金額で示します。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="108"/>
+        <location filename="../../app/gui/main_window.py" line="113"/>
         <source>Run the &amp;demo</source>
         <translation>デモを実行(&amp;D)</translation>
     </message>
@@ -242,208 +242,208 @@
 <context>
     <name>ExamplesPage</name>
     <message>
-        <location filename="../../app/gui/pages/examples_page.py" line="264"/>
+        <location filename="../../app/gui/pages/examples_page.py" line="256"/>
         <source>Open a folder with one sub-folder per label</source>
         <translation>ラベルごとのサブフォルダーがあるフォルダーを開く</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/examples_page.py" line="254"/>
+        <location filename="../../app/gui/pages/examples_page.py" line="246"/>
         <source>Open training data</source>
         <translation>学習データを開く</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/examples_page.py" line="256"/>
+        <location filename="../../app/gui/pages/examples_page.py" line="248"/>
         <source>Tables (*.csv *.tsv *.txt *.jsonl *.json);;All files (*)</source>
         <translation>表形式のファイル (*.csv *.tsv *.txt *.jsonl *.json);;すべてのファイル (*)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/examples_page.py" line="391"/>
+        <location filename="../../app/gui/pages/examples_page.py" line="383"/>
         <source>rows</source>
         <translation>件数</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/examples_page.py" line="487"/>
+        <location filename="../../app/gui/pages/examples_page.py" line="479"/>
         <source>Training data</source>
         <translation>学習データ</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/examples_page.py" line="493"/>
+        <location filename="../../app/gui/pages/examples_page.py" line="485"/>
         <source>Your own data to learn from: a table (CSV, TSV or JSONL) with a text and its label in each row, or a folder with one sub-folder of text files per label. Drop the file or folder anywhere on this window, or open it with the buttons.</source>
         <translation>モデルに覚えさせる自社のデータです。1 行に文章とその分類（ラベル）が入った表（CSV・TSV・JSONL）か、ラベルごとのサブフォルダーにテキストファイルを入れたフォルダーを使います。ファイルやフォルダーをこのウィンドウにドロップするか、ボタンから開いてください。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/examples_page.py" line="498"/>
+        <location filename="../../app/gui/pages/examples_page.py" line="490"/>
         <source>Open &amp;file…</source>
         <translation>ファイルを開く(&amp;F)…</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/examples_page.py" line="499"/>
+        <location filename="../../app/gui/pages/examples_page.py" line="491"/>
         <source>Open fol&amp;der…</source>
         <translation>フォルダーを開く(&amp;D)…</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/examples_page.py" line="500"/>
+        <location filename="../../app/gui/pages/examples_page.py" line="492"/>
         <source>&amp;Reload</source>
         <translation>再読み込み(&amp;R)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/examples_page.py" line="501"/>
+        <location filename="../../app/gui/pages/examples_page.py" line="493"/>
         <source>Data</source>
         <translation>データ</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/examples_page.py" line="502"/>
+        <location filename="../../app/gui/pages/examples_page.py" line="494"/>
         <source>&amp;Text column:</source>
         <translation>本文の列(&amp;T):</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/examples_page.py" line="503"/>
+        <location filename="../../app/gui/pages/examples_page.py" line="495"/>
         <source>&amp;Label column:</source>
         <translation>ラベルの列(&amp;L):</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/examples_page.py" line="504"/>
+        <location filename="../../app/gui/pages/examples_page.py" line="496"/>
         <source>First rows of the file</source>
         <translation>ファイルの先頭の行</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/examples_page.py" line="505"/>
+        <location filename="../../app/gui/pages/examples_page.py" line="497"/>
         <source>Rows per label</source>
         <translation>ラベルごとの件数</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/examples_page.py" line="508"/>
+        <location filename="../../app/gui/pages/examples_page.py" line="500"/>
         <source>How the model answers</source>
         <translation>モデルの答え方</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/examples_page.py" line="509"/>
+        <location filename="../../app/gui/pages/examples_page.py" line="501"/>
         <source>The &amp;word the model answers with, for each label:</source>
         <translation>ラベルごとに、モデルが答える言葉(&amp;W):</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/examples_page.py" line="510"/>
+        <location filename="../../app/gui/pages/examples_page.py" line="502"/>
         <source>&amp;Edit word</source>
         <translation>言葉を編集(&amp;E)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/examples_page.py" line="511"/>
+        <location filename="../../app/gui/pages/examples_page.py" line="503"/>
         <source>Answer word</source>
         <translation>答える言葉</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/examples_page.py" line="512"/>
+        <location filename="../../app/gui/pages/examples_page.py" line="504"/>
         <source>What the model reads, for row no.:</source>
         <translation>モデルが読む文章（何件目のデータか）:</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/examples_page.py" line="513"/>
+        <location filename="../../app/gui/pages/examples_page.py" line="505"/>
         <source>Details: the question text (for experts)</source>
         <translation>詳細: 問いかけの文（上級者向け）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/examples_page.py" line="514"/>
+        <location filename="../../app/gui/pages/examples_page.py" line="506"/>
         <source>Question &amp;text around each row (template):</source>
         <translation>各行の文章を埋め込む問いかけの文(&amp;T):</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/examples_page.py" line="517"/>
+        <location filename="../../app/gui/pages/examples_page.py" line="509"/>
         <source>{text} is replaced by each row&apos;s text and {choices} by the answer words. The model answers right after this text with one of the answer words.</source>
         <translation>{text} は各行の文章に、{choices} は答える言葉の一覧に置き換わります。モデルはこの文のすぐ後に、答える言葉のどれかで答えます。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/examples_page.py" line="522"/>
+        <location filename="../../app/gui/pages/examples_page.py" line="514"/>
         <source>&amp;Next: Tuning time</source>
         <translation>次へ: 調整時間(&amp;N)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/examples_page.py" line="536"/>
+        <location filename="../../app/gui/pages/examples_page.py" line="528"/>
         <source>Training data: {path}</source>
         <translation>学習データ: {path}</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/examples_page.py" line="536"/>
+        <location filename="../../app/gui/pages/examples_page.py" line="528"/>
         <source>No data yet.</source>
         <translation>まだデータがありません。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/examples_page.py" line="539"/>
+        <location filename="../../app/gui/pages/examples_page.py" line="531"/>
         <source>Reading the data…</source>
         <translation>データを読み込み中…</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/examples_page.py" line="546"/>
+        <location filename="../../app/gui/pages/examples_page.py" line="538"/>
         <source>{n} rows with {labels} labels read ({encoding}).</source>
         <translation>{n} 件（ラベル {labels} 種類）を読み込みました（{encoding}）。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/examples_page.py" line="552"/>
+        <location filename="../../app/gui/pages/examples_page.py" line="544"/>
         <source>Drop a file or folder of training data here, or use the buttons above.</source>
         <translation>学習データのファイルかフォルダーをここにドロップするか、上のボタンを使ってください。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/examples_page.py" line="506"/>
+        <location filename="../../app/gui/pages/examples_page.py" line="498"/>
         <source>Skipped rows</source>
         <translation>読み飛ばした行</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/examples_page.py" line="507"/>
+        <location filename="../../app/gui/pages/examples_page.py" line="499"/>
         <source>File</source>
         <translation>ファイル</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/examples_page.py" line="507"/>
+        <location filename="../../app/gui/pages/examples_page.py" line="499"/>
         <source>Line</source>
         <translation>行</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/examples_page.py" line="507"/>
+        <location filename="../../app/gui/pages/examples_page.py" line="499"/>
         <source>Reason</source>
         <translation>理由</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/examples_page.py" line="521"/>
+        <location filename="../../app/gui/pages/examples_page.py" line="513"/>
         <source>Reset te&amp;mplate</source>
         <translation>問いかけの文を元に戻す(&amp;M)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/examples_page.py" line="511"/>
+        <location filename="../../app/gui/pages/examples_page.py" line="503"/>
         <source>Label</source>
         <translation>ラベル</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/examples_page.py" line="539"/>
+        <location filename="../../app/gui/pages/examples_page.py" line="531"/>
         <source>Loading</source>
         <translation>読み込み中</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/examples_page.py" line="541"/>
-        <location filename="../../app/gui/pages/examples_page.py" line="580"/>
+        <location filename="../../app/gui/pages/examples_page.py" line="533"/>
+        <location filename="../../app/gui/pages/examples_page.py" line="572"/>
         <source>Problem</source>
         <translation>問題あり</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/examples_page.py" line="545"/>
+        <location filename="../../app/gui/pages/examples_page.py" line="537"/>
         <source>OK</source>
         <translation>OK</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/examples_page.py" line="559"/>
+        <location filename="../../app/gui/pages/examples_page.py" line="551"/>
         <source>{train} rows to learn from, {val} to pick the best result during tuning, and {test} kept for the final test (never used while tuning).</source>
         <translation>{train} 件で学習し、{val} 件で調整中に一番良い結果を選び、{test} 件は最終テスト用に取っておきます（調整中は一度も使いません）。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/examples_page.py" line="565"/>
+        <location filename="../../app/gui/pages/examples_page.py" line="557"/>
         <source>{n} repeated rows are counted once.</source>
         <translation>重複している {n} 件は 1 件として数えます。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/examples_page.py" line="572"/>
+        <location filename="../../app/gui/pages/examples_page.py" line="564"/>
         <source>{n} rows were skipped and will not be used. Fix them in the file and press Reload, or continue without them.</source>
         <translation>{n} 行を読み飛ばしました（使用しません）。ファイルを直して「再読み込み」を押すか、このまま進めてください。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/examples_page.py" line="577"/>
+        <location filename="../../app/gui/pages/examples_page.py" line="569"/>
         <source>No rows were skipped.</source>
         <translation>読み飛ばした行はありません。</translation>
     </message>
@@ -654,42 +654,47 @@
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../../app/gui/main_window.py" line="266"/>
+        <location filename="../../app/gui/main_window.py" line="272"/>
         <source>{number}. {title}</source>
         <translation>{number}. {title}</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="268"/>
+        <location filename="../../app/gui/main_window.py" line="275"/>
+        <source>done</source>
+        <translation>完了</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/main_window.py" line="277"/>
         <source>{step}  ✓ done</source>
         <translation>{step}  ✓ 完了</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="314"/>
+        <location filename="../../app/gui/main_window.py" line="324"/>
         <source>Your examples are in Japanese, so the model that reads Japanese (Gemma 3 270M) was chosen. You can change it on the Model step.</source>
         <translation>学習データが日本語なので、日本語が読めるモデル（Gemma 3 270M）を選びました。「モデル」の手順で変更できます。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="319"/>
+        <location filename="../../app/gui/main_window.py" line="329"/>
         <source>Your examples are not in Japanese, so the English model (SmolLM2 135M) was chosen. You can change it on the Model step.</source>
         <translation>学習データが日本語ではないので、英語用のモデル（SmolLM2 135M）を選びました。「モデル」の手順で変更できます。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="442"/>
+        <location filename="../../app/gui/main_window.py" line="452"/>
         <source>Genba Tuner</source>
         <translation>現場チューナー</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="443"/>
+        <location filename="../../app/gui/main_window.py" line="453"/>
         <source>&amp;Language:</source>
         <translation>表示言語(&amp;L):</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="454"/>
+        <location filename="../../app/gui/main_window.py" line="475"/>
         <source>Stop tuning?</source>
         <translation>調整を止めますか？</translation>
     </message>
     <message>
-        <location filename="../../app/gui/main_window.py" line="456"/>
+        <location filename="../../app/gui/main_window.py" line="477"/>
         <source>A tuning run is in progress. Stop it and close? The best result so far and the checkpoint are kept, and the run can be continued later.</source>
         <translation>調整を実行中です。止めてウィンドウを閉じますか？ それまでで一番良い結果と途中経過は保存され、後で続きから再開できます。</translation>
     </message>
@@ -697,238 +702,238 @@
 <context>
     <name>ModelPage</name>
     <message>
-        <location filename="../../app/gui/pages/model_page.py" line="125"/>
+        <location filename="../../app/gui/pages/model_page.py" line="122"/>
         <source>Open a model</source>
         <translation>モデルを開く</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/model_page.py" line="127"/>
+        <location filename="../../app/gui/pages/model_page.py" line="124"/>
         <source>Models (*.gguf *.onnx);;All files (*)</source>
         <translation>モデル (*.gguf *.onnx);;すべてのファイル (*)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/model_page.py" line="198"/>
+        <location filename="../../app/gui/pages/model_page.py" line="195"/>
         <source>Model</source>
         <translation>モデル</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/model_page.py" line="204"/>
+        <location filename="../../app/gui/pages/model_page.py" line="201"/>
         <source>The language model that will learn from your data. Two models are included: one that reads Japanese (and other languages) and a smaller one for English. Both work on most PCs. When you choose your examples, the one that suits their language is picked for you. You can also open another model file, or drop it onto this window.</source>
         <translation>データから学習する言語モデルです。日本語（とその他の言語）が読めるモデルと、英語用の小さいモデルの 2 つが入っています。どちらもほとんどの PC で動きます。学習データを選ぶと、その言語に合うモデルが自動で選ばれます。別のモデルファイルを開くか、このウィンドウにドロップすることもできます。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/model_page.py" line="210"/>
+        <location filename="../../app/gui/pages/model_page.py" line="207"/>
         <source>Selected model:</source>
         <translation>選択中のモデル:</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/model_page.py" line="213"/>
+        <location filename="../../app/gui/pages/model_page.py" line="210"/>
         <source>&amp;Open model file…</source>
         <translation>モデルファイルを開く(&amp;O)…</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/model_page.py" line="214"/>
+        <location filename="../../app/gui/pages/model_page.py" line="211"/>
         <source>&amp;Next: Training data</source>
         <translation>次へ: 学習データ(&amp;N)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/model_page.py" line="215"/>
+        <location filename="../../app/gui/pages/model_page.py" line="212"/>
         <source>About this model</source>
         <translation>このモデルについて</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/model_page.py" line="216"/>
+        <location filename="../../app/gui/pages/model_page.py" line="213"/>
         <source>Details</source>
         <translation>詳細</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/model_page.py" line="218"/>
+        <location filename="../../app/gui/pages/model_page.py" line="215"/>
         <source>Name</source>
         <translation>名前</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/model_page.py" line="219"/>
+        <location filename="../../app/gui/pages/model_page.py" line="216"/>
         <source>File</source>
         <translation>ファイル</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/model_page.py" line="220"/>
+        <location filename="../../app/gui/pages/model_page.py" line="217"/>
         <source>Kind</source>
         <translation>種類</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/model_page.py" line="221"/>
+        <location filename="../../app/gui/pages/model_page.py" line="218"/>
         <source>Size on disk</source>
         <translation>ファイルサイズ</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/model_page.py" line="222"/>
+        <location filename="../../app/gui/pages/model_page.py" line="219"/>
         <source>Parameters</source>
         <translation>パラメーター数</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/model_page.py" line="223"/>
+        <location filename="../../app/gui/pages/model_page.py" line="220"/>
         <source>Measured</source>
         <translation>測定値</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/model_page.py" line="224"/>
+        <location filename="../../app/gui/pages/model_page.py" line="221"/>
         <source>Memory</source>
         <translation>メモリー</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/model_page.py" line="225"/>
+        <location filename="../../app/gui/pages/model_page.py" line="222"/>
         <source>Speed on this PC</source>
         <translation>この PC での速度</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/model_page.py" line="237"/>
+        <location filename="../../app/gui/pages/model_page.py" line="234"/>
         <source>Converting the model for this PC (first use only)…</source>
         <translation>この PC 用にモデルを変換しています（初回のみ）…</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/model_page.py" line="239"/>
+        <location filename="../../app/gui/pages/model_page.py" line="236"/>
         <source>Measuring the speed of this PC…</source>
         <translation>この PC の速度を測っています…</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/model_page.py" line="264"/>
+        <location filename="../../app/gui/pages/model_page.py" line="261"/>
         <source>Causal language model (Llama family, GGUF)</source>
         <translation>言語モデル（Llama 系、GGUF）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/model_page.py" line="265"/>
+        <location filename="../../app/gui/pages/model_page.py" line="262"/>
         <source>Causal language model (ONNX)</source>
         <translation>言語モデル（ONNX）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/model_page.py" line="266"/>
+        <location filename="../../app/gui/pages/model_page.py" line="263"/>
         <source>Sequence classifier (ONNX)</source>
         <translation>文分類モデル（ONNX）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/model_page.py" line="267"/>
+        <location filename="../../app/gui/pages/model_page.py" line="264"/>
         <source>Sentence encoder (ONNX): becomes a classifier when tuned</source>
         <translation>文エンコーダー（ONNX）: 調整すると文分類モデルになります</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/model_page.py" line="298"/>
+        <location filename="../../app/gui/pages/model_page.py" line="295"/>
         <source>unknown</source>
         <translation>不明</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/model_page.py" line="301"/>
+        <location filename="../../app/gui/pages/model_page.py" line="298"/>
         <source>{millions} million ({layers} layers)</source>
         <translation>{millions} 百万（{layers} 層）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/model_page.py" line="305"/>
+        <location filename="../../app/gui/pages/model_page.py" line="302"/>
         <source>{millions} million</source>
         <translation>{millions} 百万</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/model_page.py" line="306"/>
+        <location filename="../../app/gui/pages/model_page.py" line="303"/>
         <source>about {millions} million (estimated from the file size)</source>
         <translation>約 {millions} 百万（ファイルサイズからの推定）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/model_page.py" line="311"/>
+        <location filename="../../app/gui/pages/model_page.py" line="308"/>
         <source>{free} free now</source>
         <translation>現在の空き {free}</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/model_page.py" line="313"/>
+        <location filename="../../app/gui/pages/model_page.py" line="310"/>
         <source>tuning needs about {need}; {free} free now</source>
         <translation>調整に約 {need} 必要（いまの空き: {free}）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/model_page.py" line="321"/>
+        <location filename="../../app/gui/pages/model_page.py" line="318"/>
         <source>about {n} tuning rounds a minute</source>
         <translation>1 分あたり約 {n} 回の調整</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/model_page.py" line="324"/>
+        <location filename="../../app/gui/pages/model_page.py" line="321"/>
         <source>about one tuning round every {s} seconds</source>
         <translation>約 {s} 秒に 1 回の調整</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/model_page.py" line="331"/>
+        <location filename="../../app/gui/pages/model_page.py" line="328"/>
         <source>{ms} ms per example for one forward pass</source>
         <translation>1 件あたり {ms} ミリ秒（順伝播 1 回）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/model_page.py" line="346"/>
+        <location filename="../../app/gui/pages/model_page.py" line="343"/>
         <source>Choose an included model or open a model file to see its card.</source>
         <translation>内蔵モデルを選ぶか、モデルファイルを開くと、モデルの情報が表示されます。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/model_page.py" line="376"/>
+        <location filename="../../app/gui/pages/model_page.py" line="373"/>
         <source>This PC can tune this model ({speed}).</source>
         <translation>この PC でこのモデルを調整できます（{speed}）。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/model_page.py" line="317"/>
+        <location filename="../../app/gui/pages/model_page.py" line="314"/>
         <source>not measured (this kind of model cannot be tuned)</source>
         <translation>測定していません（この種類のモデルは調整できません）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/model_page.py" line="211"/>
+        <location filename="../../app/gui/pages/model_page.py" line="208"/>
         <source>Use the &amp;Japanese / multilingual model</source>
         <translation>日本語・多言語モデルを使う(&amp;J)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/model_page.py" line="212"/>
+        <location filename="../../app/gui/pages/model_page.py" line="209"/>
         <source>Use the &amp;English model</source>
         <translation>英語モデルを使う(&amp;E)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/model_page.py" line="243"/>
+        <location filename="../../app/gui/pages/model_page.py" line="240"/>
         <source>SmolLM2 135M — included, English</source>
         <translation>SmolLM2 135M（内蔵・英語）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/model_page.py" line="245"/>
+        <location filename="../../app/gui/pages/model_page.py" line="242"/>
         <source>Gemma 3 270M — included, Japanese and other languages</source>
         <translation>Gemma 3 270M（内蔵・日本語と多言語）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/model_page.py" line="253"/>
+        <location filename="../../app/gui/pages/model_page.py" line="250"/>
         <source>Gemma is provided under and subject to the Gemma Terms of Use.</source>
         <translation>Gemma は Gemma 利用規約（Gemma Terms of Use）に基づいて提供され、同規約に従います。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/model_page.py" line="255"/>
+        <location filename="../../app/gui/pages/model_page.py" line="252"/>
         <source>Gemma is provided under and subject to the &lt;a href=&quot;{terms}&quot;&gt;Gemma Terms of Use&lt;/a&gt; (&lt;a href=&quot;{notice}&quot;&gt;notice&lt;/a&gt;).</source>
         <translation>Gemma は &lt;a href=&quot;{terms}&quot;&gt;Gemma 利用規約（Gemma Terms of Use）&lt;/a&gt;に基づいて提供され、同規約に従います（&lt;a href=&quot;{notice}&quot;&gt;通知&lt;/a&gt;）。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/model_page.py" line="341"/>
+        <location filename="../../app/gui/pages/model_page.py" line="338"/>
         <source>Problem</source>
         <translation>問題あり</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/model_page.py" line="354"/>
+        <location filename="../../app/gui/pages/model_page.py" line="351"/>
         <source>Tuning needs a Llama-family GGUF model, an ONNX causal language model or an ONNX sequence classifier.</source>
         <translation>調整できるのは Llama 系の GGUF モデル、ONNX の因果言語モデル、ONNX の文分類モデルです。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/model_page.py" line="360"/>
-        <location filename="../../app/gui/pages/model_page.py" line="366"/>
+        <location filename="../../app/gui/pages/model_page.py" line="357"/>
+        <location filename="../../app/gui/pages/model_page.py" line="363"/>
         <source>Cannot tune</source>
         <translation>調整できません</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/model_page.py" line="361"/>
+        <location filename="../../app/gui/pages/model_page.py" line="358"/>
         <source>This model can be evaluated but not tuned here. {why}</source>
         <translation>このモデルは評価はできますが、ここでは調整できません。{why}</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/model_page.py" line="368"/>
+        <location filename="../../app/gui/pages/model_page.py" line="365"/>
         <source>This PC cannot tune this model: a run needs about {need} of free memory and only {free} is free now. Close other programs, or choose a smaller model.</source>
         <translation>この PC ではこのモデルを調整できません。約 {need} の空きメモリーが必要ですが、現在の空きは {free} です。ほかのプログラムを閉じるか、より小さいモデルを選んでください。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/model_page.py" line="377"/>
+        <location filename="../../app/gui/pages/model_page.py" line="374"/>
         <source>OK</source>
         <translation>OK</translation>
     </message>
@@ -944,416 +949,416 @@
 <context>
     <name>ResultsPage</name>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="262"/>
+        <location filename="../../app/gui/pages/results_page.py" line="261"/>
         <source>Asking both models…</source>
         <translation>両方のモデルに問い合わせています…</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="278"/>
+        <location filename="../../app/gui/pages/results_page.py" line="277"/>
         <source>Export the tuned model to…</source>
         <translation>調整済みモデルの書き出し先</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="361"/>
+        <location filename="../../app/gui/pages/results_page.py" line="360"/>
         <source>✔ now right</source>
         <translation>✔ 正解になった</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="363"/>
+        <location filename="../../app/gui/pages/results_page.py" line="362"/>
         <source>✘ now wrong</source>
         <translation>✘ 不正解になった</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="364"/>
+        <location filename="../../app/gui/pages/results_page.py" line="363"/>
         <source>changed, still wrong</source>
         <translation>変化（不正解のまま）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="419"/>
+        <location filename="../../app/gui/pages/results_page.py" line="418"/>
         <source>Save these rows</source>
         <translation>この行を保存</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="419"/>
+        <location filename="../../app/gui/pages/results_page.py" line="418"/>
         <source>CSV file (*.csv)</source>
         <translation>CSV ファイル (*.csv)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="437"/>
-        <location filename="../../app/gui/pages/results_page.py" line="566"/>
+        <location filename="../../app/gui/pages/results_page.py" line="436"/>
+        <location filename="../../app/gui/pages/results_page.py" line="565"/>
         <source>Sure</source>
         <translation>確信度</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="459"/>
+        <location filename="../../app/gui/pages/results_page.py" line="458"/>
         <source>Saved</source>
         <translation>保存しました</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="460"/>
+        <location filename="../../app/gui/pages/results_page.py" line="459"/>
         <source>{n} rows saved to {file}.</source>
         <translation>{n} 行を {file} に保存しました。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="483"/>
+        <location filename="../../app/gui/pages/results_page.py" line="482"/>
         <source>{n} rows whose right label is {right} and the model answered {answer}.</source>
         <translation>正解が「{right}」で、モデルが「{answer}」と答えた {n} 行です。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="490"/>
+        <location filename="../../app/gui/pages/results_page.py" line="489"/>
         <source>Click a number in the table to list those rows.</source>
         <translation>表の数字を押すと、その行が一覧に出ます。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="524"/>
+        <location filename="../../app/gui/pages/results_page.py" line="523"/>
         <source>Results</source>
         <translation>結果</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="530"/>
+        <location filename="../../app/gui/pages/results_page.py" line="529"/>
         <source>How much better the tuned model answers the rows kept for the final test (never used while tuning), and the tuned model to take away.</source>
         <translation>最終テスト用に取っておいたデータ（調整中は一度も使っていません）で、調整済みモデルがどれだけ正しく答えるようになったかを示します。調整済みモデルはここから持ち出せます。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="535"/>
+        <location filename="../../app/gui/pages/results_page.py" line="534"/>
         <source>Summary</source>
         <translation>まとめ</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="539"/>
+        <location filename="../../app/gui/pages/results_page.py" line="538"/>
         <source>Simple keyword model</source>
         <translation>簡単なキーワード方式</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="541"/>
+        <location filename="../../app/gui/pages/results_page.py" line="540"/>
         <source>Time</source>
         <translation>時間</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="542"/>
+        <location filename="../../app/gui/pages/results_page.py" line="541"/>
         <source>Electricity</source>
         <translation>電力量（電気代）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="547"/>
+        <location filename="../../app/gui/pages/results_page.py" line="546"/>
         <source>Tuned model</source>
         <translation>調整済みモデル</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="548"/>
+        <location filename="../../app/gui/pages/results_page.py" line="547"/>
         <source>&amp;Export…</source>
         <translation>書き出す(&amp;E)…</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="549"/>
+        <location filename="../../app/gui/pages/results_page.py" line="548"/>
         <source>Open run &amp;folder</source>
         <translation>実行フォルダーを開く(&amp;F)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="550"/>
+        <location filename="../../app/gui/pages/results_page.py" line="549"/>
         <source>&amp;Continue this run</source>
         <translation>この実行を再開する(&amp;C)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="551"/>
+        <location filename="../../app/gui/pages/results_page.py" line="550"/>
         <source>Rows kept for the final test</source>
         <translation>最終テスト用のデータ</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="553"/>
+        <location filename="../../app/gui/pages/results_page.py" line="552"/>
         <source>after tuning</source>
         <translation>調整後</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="554"/>
+        <location filename="../../app/gui/pages/results_page.py" line="553"/>
         <source>before tuning</source>
         <translation>調整前</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="558"/>
+        <location filename="../../app/gui/pages/results_page.py" line="557"/>
         <source>Each final-test row</source>
         <translation>最終テスト用データ 1 件ごとの結果</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="433"/>
-        <location filename="../../app/gui/pages/results_page.py" line="562"/>
+        <location filename="../../app/gui/pages/results_page.py" line="432"/>
+        <location filename="../../app/gui/pages/results_page.py" line="561"/>
         <source>Text</source>
         <translation>本文</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="435"/>
-        <location filename="../../app/gui/pages/results_page.py" line="564"/>
+        <location filename="../../app/gui/pages/results_page.py" line="434"/>
+        <location filename="../../app/gui/pages/results_page.py" line="563"/>
         <source>Before</source>
         <translation>調整前</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="436"/>
-        <location filename="../../app/gui/pages/results_page.py" line="565"/>
+        <location filename="../../app/gui/pages/results_page.py" line="435"/>
+        <location filename="../../app/gui/pages/results_page.py" line="564"/>
         <source>After</source>
         <translation>調整後</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="567"/>
+        <location filename="../../app/gui/pages/results_page.py" line="566"/>
         <source>Change</source>
         <translation>変化</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="573"/>
+        <location filename="../../app/gui/pages/results_page.py" line="572"/>
         <source>Try it</source>
         <translation>試してみる</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="574"/>
+        <location filename="../../app/gui/pages/results_page.py" line="573"/>
         <source>Type a text as it would appear in your data…</source>
         <translation>データにありそうな文章を入力してください…</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="575"/>
+        <location filename="../../app/gui/pages/results_page.py" line="574"/>
         <source>&amp;Ask both models</source>
         <translation>両方のモデルに聞く(&amp;A)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="585"/>
+        <location filename="../../app/gui/pages/results_page.py" line="584"/>
         <source>you stopped it</source>
         <translation>手動で止めた</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="586"/>
+        <location filename="../../app/gui/pages/results_page.py" line="585"/>
         <source>the numbers became unstable, so it stopped early</source>
         <translation>計算が不安定になり、早めに停止した</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="598"/>
+        <location filename="../../app/gui/pages/results_page.py" line="597"/>
         <source>chosen by a short trial before tuning: the layers whose adjustment moved the answers most for the computing time they cost</source>
         <translation>調整前の短い試行で、計算時間あたりに答えへの影響が最も大きい層を選びました</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="602"/>
+        <location filename="../../app/gui/pages/results_page.py" line="601"/>
         <source>chosen by you</source>
         <translation>自分で指定</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="604"/>
+        <location filename="../../app/gui/pages/results_page.py" line="603"/>
         <source>the top layers of the model</source>
         <translation>モデルの最上位の層</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="662"/>
+        <location filename="../../app/gui/pages/results_page.py" line="661"/>
         <source>{rows}, correct answers went from {before} to {after}. The run ended because {reason}.</source>
         <translation>{rows}、正解率が {before} から {after} に上がりました。終了理由: {reason}。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="534"/>
+        <location filename="../../app/gui/pages/results_page.py" line="533"/>
         <source>&amp;Next: Payback</source>
         <translation>次へ: 費用対効果(&amp;N)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="537"/>
+        <location filename="../../app/gui/pages/results_page.py" line="536"/>
         <source>Correct before</source>
         <translation>調整前の正解率</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="538"/>
+        <location filename="../../app/gui/pages/results_page.py" line="537"/>
         <source>Correct after</source>
         <translation>調整後の正解率</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="540"/>
+        <location filename="../../app/gui/pages/results_page.py" line="539"/>
         <source>Tuning rounds</source>
         <translation>調整の回数</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="546"/>
+        <location filename="../../app/gui/pages/results_page.py" line="545"/>
         <source>Details</source>
         <translation>詳細</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="552"/>
+        <location filename="../../app/gui/pages/results_page.py" line="551"/>
         <source>&amp;Right answers and model answers:</source>
         <translation>正解と予測の対応表(&amp;R):</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="556"/>
+        <location filename="../../app/gui/pages/results_page.py" line="555"/>
         <source>Each row is the right label, each column what the model answered. Bold: answered right.</source>
         <translation>行が正解のラベル、列がモデルの答えです。太字が正しく答えた件数です。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="559"/>
+        <location filename="../../app/gui/pages/results_page.py" line="558"/>
         <source>Only rows whose answer &amp;changed</source>
         <translation>答えが変わったものだけ表示(&amp;C)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="434"/>
-        <location filename="../../app/gui/pages/results_page.py" line="563"/>
+        <location filename="../../app/gui/pages/results_page.py" line="433"/>
+        <location filename="../../app/gui/pages/results_page.py" line="562"/>
         <source>Right label</source>
         <translation>正解のラベル</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="570"/>
+        <location filename="../../app/gui/pages/results_page.py" line="569"/>
         <source>Show &amp;all rows</source>
         <translation>すべての行を表示(&amp;A)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="571"/>
+        <location filename="../../app/gui/pages/results_page.py" line="570"/>
         <source>&amp;Save these rows (CSV)…</source>
         <translation>この行を保存（CSV）(&amp;S)…</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="581"/>
+        <location filename="../../app/gui/pages/results_page.py" line="580"/>
         <source>the tuning time was used up</source>
         <translation>調整時間を使い切った</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="582"/>
+        <location filename="../../app/gui/pages/results_page.py" line="581"/>
         <source>the set number of rounds was done</source>
         <translation>決めた回数の調整を終えた</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="583"/>
+        <location filename="../../app/gui/pages/results_page.py" line="582"/>
         <source>the electricity limit was reached</source>
         <translation>決めた電力量に達した</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="584"/>
+        <location filename="../../app/gui/pages/results_page.py" line="583"/>
         <source>accuracy had stopped going up, so it stopped early</source>
         <translation>正解率が上がらなくなったので早めに終えた</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="605"/>
+        <location filename="../../app/gui/pages/results_page.py" line="604"/>
         <source>Tuned layers of the model: {layers} ({why}).</source>
         <translation>調整したモデルの層: {layers}（{why}）。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="610"/>
+        <location filename="../../app/gui/pages/results_page.py" line="609"/>
         <source>{p}%</source>
         <translation>{p}%</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="627"/>
+        <location filename="../../app/gui/pages/results_page.py" line="626"/>
         <source>No results yet: run the tuning in step 4.</source>
         <translation>まだ結果はありません。手順 4 で調整を実行してください。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="634"/>
+        <location filename="../../app/gui/pages/results_page.py" line="633"/>
         <source>The checkpoint was kept in {folder}. Press Continue this run to carry on from it.</source>
         <translation>途中経過は {folder} に保存されています。「この実行を再開する」を押すと続きから再開できます。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="637"/>
+        <location filename="../../app/gui/pages/results_page.py" line="636"/>
         <source>Nothing was kept: the run stopped before its first checkpoint.</source>
         <translation>保存されたものはありません。最初の途中保存より前に止まりました。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="641"/>
+        <location filename="../../app/gui/pages/results_page.py" line="640"/>
         <source>Run failed</source>
         <translation>最後まで実行できませんでした</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="642"/>
+        <location filename="../../app/gui/pages/results_page.py" line="641"/>
         <source>{message}
 {kept}</source>
         <translation>{message}
 {kept}</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="645"/>
+        <location filename="../../app/gui/pages/results_page.py" line="644"/>
         <source>Run folder: {folder}</source>
         <translation>実行フォルダー: {folder}</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="651"/>
+        <location filename="../../app/gui/pages/results_page.py" line="650"/>
         <source>On {n} rows kept for the final test (never used while tuning)</source>
         <translation>調整中に一度も使っていない最終テスト用の {n} 件で</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="654"/>
+        <location filename="../../app/gui/pages/results_page.py" line="653"/>
         <source>On {n} rows used to pick the best result (too few rows for a separate final test)</source>
         <translation>一番良い結果を選ぶのに使った {n} 件で（データが少ないため、別の最終テスト用データは取れませんでした）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="660"/>
+        <location filename="../../app/gui/pages/results_page.py" line="659"/>
         <source>Improved</source>
         <translation>改善しました</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="699"/>
+        <location filename="../../app/gui/pages/results_page.py" line="698"/>
         <source>{wh} Wh, {yen} (measured)</source>
         <translation>{wh} Wh、{yen}（実測）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="701"/>
+        <location filename="../../app/gui/pages/results_page.py" line="700"/>
         <source>{wh} Wh, {yen} (estimated)</source>
         <translation>{wh} Wh、{yen}（推定）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="707"/>
+        <location filename="../../app/gui/pages/results_page.py" line="706"/>
         <source>The run folder {folder} holds the tuned model, ready to use, and a report. Export copies them to a folder you choose, for example a USB stick.</source>
         <translation>実行フォルダー {folder} に、すぐに使える調整済みモデルとレポートがあります。「書き出す」で、USB メモリーなどお好きなフォルダーにコピーできます。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="670"/>
+        <location filename="../../app/gui/pages/results_page.py" line="669"/>
         <source>No gain</source>
         <translation>改善なし</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="672"/>
+        <location filename="../../app/gui/pages/results_page.py" line="671"/>
         <source>{rows}, tuning did not raise the share of correct answers ({before}); the exported model is the unchanged model. The run ended because {reason}. Try a longer tuning time or more training data.</source>
         <translation>{rows}、調整しても正解率は上がりませんでした（{before}）。書き出すモデルは調整前と同じです。終了理由: {reason}。調整時間を長くするか、学習データを増やしてみてください。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="680"/>
+        <location filename="../../app/gui/pages/results_page.py" line="679"/>
         <source>The tuned model answers better than a simple keyword model ({keyword}).</source>
         <translation>調整済みモデルは、簡単なキーワード方式（{keyword}）より正しく答えます。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="683"/>
+        <location filename="../../app/gui/pages/results_page.py" line="682"/>
         <source>A simple keyword model answers as well or better ({keyword}): the tuned model adds nothing over it on these rows.</source>
         <translation>簡単なキーワード方式でも同じかそれ以上に正しく答えます（{keyword}）。このデータでは、調整済みモデルを使う利点はありません。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="714"/>
+        <location filename="../../app/gui/pages/results_page.py" line="713"/>
         <source>Exported</source>
         <translation>書き出し完了</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="714"/>
+        <location filename="../../app/gui/pages/results_page.py" line="713"/>
         <source>Copied to {folder}.</source>
         <translation>{folder} にコピーしました。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="454"/>
-        <location filename="../../app/gui/pages/results_page.py" line="718"/>
-        <location filename="../../app/gui/pages/results_page.py" line="729"/>
+        <location filename="../../app/gui/pages/results_page.py" line="453"/>
+        <location filename="../../app/gui/pages/results_page.py" line="717"/>
+        <location filename="../../app/gui/pages/results_page.py" line="728"/>
         <source>Problem</source>
         <translation>問題あり</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="721"/>
+        <location filename="../../app/gui/pages/results_page.py" line="720"/>
         <source>Copying…</source>
         <translation>コピーしています…</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="733"/>
+        <location filename="../../app/gui/pages/results_page.py" line="732"/>
         <source>Checking</source>
         <translation>確認中</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="733"/>
+        <location filename="../../app/gui/pages/results_page.py" line="732"/>
         <source>Asking both models about the final-test rows…</source>
         <translation>最終テスト用のデータを両方のモデルに答えさせています…</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="738"/>
+        <location filename="../../app/gui/pages/results_page.py" line="737"/>
         <source>{n} rows kept for the final test; the answer changed for {changed}.</source>
         <translation>最終テスト用のデータ {n} 件のうち、{changed} 件で答えが変わりました。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="740"/>
+        <location filename="../../app/gui/pages/results_page.py" line="739"/>
         <source>{n} rows used to pick the best result; the answer changed for {changed}.</source>
         <translation>一番良い結果を選ぶのに使ったデータ {n} 件のうち、{changed} 件で答えが変わりました。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="761"/>
+        <location filename="../../app/gui/pages/results_page.py" line="760"/>
         <source>Before tuning: {before} ({pb}%)    After tuning: {after} ({pa}%)</source>
         <translation>調整前: {before}（{pb}%）    調整後: {after}（{pa}%）</translation>
     </message>
@@ -1694,72 +1699,72 @@
 <context>
     <name>TryItBox</name>
     <message>
-        <location filename="../../app/gui/try_it.py" line="130"/>
+        <location filename="../../app/gui/try_it.py" line="138"/>
         <source>Try it:</source>
         <translation>試してみる:</translation>
     </message>
     <message>
-        <location filename="../../app/gui/try_it.py" line="131"/>
+        <location filename="../../app/gui/try_it.py" line="139"/>
         <source>Type a text as it would appear in your data…</source>
         <translation>データにありそうな文章を入力してください…</translation>
     </message>
     <message>
-        <location filename="../../app/gui/try_it.py" line="132"/>
+        <location filename="../../app/gui/try_it.py" line="140"/>
         <source>&amp;Ask</source>
         <translation>聞いてみる(&amp;A)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/try_it.py" line="137"/>
+        <location filename="../../app/gui/try_it.py" line="145"/>
         <source>high</source>
         <translation>高い</translation>
     </message>
     <message>
-        <location filename="../../app/gui/try_it.py" line="139"/>
+        <location filename="../../app/gui/try_it.py" line="147"/>
         <source>medium</source>
         <translation>中くらい</translation>
     </message>
     <message>
-        <location filename="../../app/gui/try_it.py" line="140"/>
+        <location filename="../../app/gui/try_it.py" line="148"/>
         <source>low</source>
         <translation>低い</translation>
     </message>
     <message>
-        <location filename="../../app/gui/try_it.py" line="146"/>
+        <location filename="../../app/gui/try_it.py" line="154"/>
         <source>Answer: {label}. Certainty: {certainty} ({percent}%).</source>
         <translation>答え: {label}。確かさ: {certainty}（{percent}%）。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/try_it.py" line="152"/>
+        <location filename="../../app/gui/try_it.py" line="160"/>
         <source>From the tuned model this run wrote.</source>
         <translation>この実行で書き出した調整済みモデルの答えです。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/try_it.py" line="154"/>
+        <location filename="../../app/gui/try_it.py" line="162"/>
         <source>From the best result so far (fitted to your examples before the first round).</source>
         <translation>ここまでで一番よい結果（最初の回の前に学習データに合わせたもの）の答えです。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/try_it.py" line="156"/>
+        <location filename="../../app/gui/try_it.py" line="164"/>
         <source>From the best result so far (round {step}).</source>
         <translation>ここまでで一番よい結果（{step} 回目）の答えです。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/try_it.py" line="158"/>
+        <location filename="../../app/gui/try_it.py" line="166"/>
         <source>Not tuned yet: this is how the model answered before tuning.</source>
         <translation>まだ調整前です。調整する前のモデルの答えです。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/try_it.py" line="167"/>
+        <location filename="../../app/gui/try_it.py" line="175"/>
         <source>Asking the best model so far…</source>
         <translation>ここまでで一番よいモデルに聞いています…</translation>
     </message>
     <message>
-        <location filename="../../app/gui/try_it.py" line="169"/>
+        <location filename="../../app/gui/try_it.py" line="177"/>
         <source>Asking the tuned model…</source>
         <translation>調整済みモデルに聞いています…</translation>
     </message>
     <message>
-        <location filename="../../app/gui/try_it.py" line="176"/>
+        <location filename="../../app/gui/try_it.py" line="184"/>
         <source>Type a text or pick one of your examples, then press Ask.</source>
         <translation>文章を入力するか、データの例文を選んで「聞いてみる」を押してください。</translation>
     </message>
@@ -1767,383 +1772,383 @@
 <context>
     <name>TunePage</name>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="220"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="228"/>
         <source>Choose a model first (step 1).</source>
         <translation>先にモデルを選んでください（手順 1）。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="222"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="230"/>
         <source>The chosen model cannot be tuned on this PC; see step 1.</source>
         <translation>選んだモデルはこの PC では調整できません。手順 1 をご覧ください。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="596"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="604"/>
         <source>Problem</source>
         <translation>問題あり</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="468"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="476"/>
         <source>Tune</source>
         <translation>調整</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="224"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="232"/>
         <source>Choose your training data first (step 2).</source>
         <translation>先に学習データを選んでください（手順 2）。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="226"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="234"/>
         <source>Fix the answer words in step 2 first.</source>
         <translation>先に手順 2 で、答える言葉を直してください。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="228"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="236"/>
         <source>Set the tuning time first (step 3).</source>
         <translation>先に調整時間を決めてください（手順 3）。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="354"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="362"/>
         <source>The model is getting ready: you can ask once the first check of accuracy is done.</source>
         <translation>モデルを準備中です。最初の正解率の確認が終わると聞けるようになります。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="359"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="367"/>
         <source>This run wrote no tuned model, so there is nothing to ask.</source>
         <translation>この実行では調整済みモデルが書き出されなかったため、聞くことができません。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="361"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="369"/>
         <source>No model to ask yet: start tuning, and ask once the first check of accuracy is done.</source>
         <translation>まだ聞けるモデルがありません。調整を開始し、最初の正解率の確認が終わったら聞いてください。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="474"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="482"/>
         <source>Start the run and watch it learn. The PC may feel slower while it tunes; this window stays usable. Stop keeps the best result found so far.</source>
         <translation>調整を始めて、上達する様子を見守ります。調整中は PC が遅く感じられることがありますが、このウィンドウは使えます。途中で止めても、それまでで一番良い結果が残ります。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="478"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="486"/>
         <source>&amp;Start tuning</source>
         <translation>調整を開始(&amp;S)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="479"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="487"/>
         <source>&amp;Pause</source>
         <translation>一時停止(&amp;P)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="480"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="488"/>
         <source>Res&amp;ume</source>
         <translation>再開(&amp;U)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="481"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="489"/>
         <source>S&amp;top (keep best so far)</source>
         <translation>停止（一番良い結果を残す）(&amp;T)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="482"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="490"/>
         <source>&amp;Next: Results</source>
         <translation>次へ: 結果(&amp;N)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="484"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="492"/>
         <source>Correct answers: best (at start)</source>
         <translation>正解率: 最高（開始時）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="485"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="493"/>
         <source>Time spent</source>
         <translation>経過時間</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="491"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="499"/>
         <source>Accuracy</source>
         <translation>正解率</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="492"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="500"/>
         <source>More charts</source>
         <translation>詳しいグラフ</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="493"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="501"/>
         <source>time (min:s)</source>
         <translation>経過時間（分:秒）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="495"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="503"/>
         <source>Correct answers on the checking rows (they pick the best result)</source>
         <translation>確認用データでの正解率（一番良い結果を選ぶのに使います）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="501"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="509"/>
         <source>simple keyword model (the bar to beat)</source>
         <translation>簡単なキーワード方式（超えたい目標）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="503"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="511"/>
         <source>Error while learning (lower is better)</source>
         <translation>学習中の誤差（低いほど良い）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="503"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="511"/>
         <source>error</source>
         <translation>誤差</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="505"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="513"/>
         <source>each round</source>
         <translation>1 回ごと</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="506"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="514"/>
         <source>average</source>
         <translation>平均</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="508"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="516"/>
         <source>electricity</source>
         <translation>電力量</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="510"/>
-        <location filename="../../app/gui/pages/tune_page.py" line="513"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="518"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="521"/>
         <source>tuning</source>
         <translation>調整</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="511"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="519"/>
         <source>whole PC</source>
         <translation>PC 全体</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="512"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="520"/>
         <source>Memory used by tuning</source>
         <translation>調整が使っているメモリー</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="512"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="520"/>
         <source>MB</source>
         <translation>MB</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="531"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="539"/>
         <source>Not started</source>
         <translation>まだ始めていません</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="532"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="540"/>
         <source>Press Start tuning when the steps above are done.</source>
         <translation>手順 1〜3 が済んだら「調整を開始」を押してください。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="535"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="543"/>
         <source>Did not finish</source>
         <translation>最後まで終わりませんでした</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="535"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="543"/>
         <source>See the message above.</source>
         <translation>上のメッセージをご覧ください。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="539"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="547"/>
         <source>Stopped early</source>
         <translation>早めに終了しました</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="541"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="549"/>
         <source>Accuracy had stopped going up, so the run ended early and kept its best result.</source>
         <translation>正解率が上がらなくなったので早めに終え、一番良かった結果を残しました。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="544"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="552"/>
         <source>Finished</source>
         <translation>完了</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="544"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="552"/>
         <source>The best result is kept. See the results (step 5).</source>
         <translation>一番良かった結果が残っています。結果をご覧ください（手順 5）。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="546"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="554"/>
         <source>Paused</source>
         <translation>一時停止中</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="546"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="554"/>
         <source>Press Resume to continue.</source>
         <translation>「再開」を押すと続きます。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="548"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="556"/>
         <source>Stopping</source>
         <translation>停止中</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="548"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="556"/>
         <source>Keeping the best result so far.</source>
         <translation>それまでで一番良い結果を残しています。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="552"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="560"/>
         <source>Getting ready</source>
         <translation>準備中</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="553"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="561"/>
         <source>The first check of accuracy comes after a few rounds.</source>
         <translation>数回調整したあとで、最初の正解率が出ます。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="560"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="568"/>
         <source>Stops early if nothing improves for another {left}.</source>
         <translation>あと {left} のあいだ良くならなければ、早めに終えます。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="562"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="570"/>
         <source>Early stop is off: it runs for the whole time.</source>
         <translation>早めに終える設定はオフです。最後まで調整します。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="567"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="575"/>
         <source>Levelling off: safe to stop</source>
         <translation>頭打ち：止めても大丈夫</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="568"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="576"/>
         <source>No better result for {since}. {stop}</source>
         <translation>{since} のあいだ良くなっていません。{stop}</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="573"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="581"/>
         <source>Improving steadily</source>
         <translation>順調に上達中</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="574"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="582"/>
         <source>Up from {start}% to {best}%. {stop}</source>
         <translation>{start}% から {best}% に上がりました。{stop}</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="582"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="590"/>
         <source>Learning, no gain yet</source>
         <translation>学習中（まだ伸びていません）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="583"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="591"/>
         <source>Gains often come after a few minutes. {stop}</source>
         <translation>伸び始めるまで数分かかることがよくあります。{stop}</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="605"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="613"/>
         <source>{model} learns from {n} rows of your data ({labels}); tuning time: {budget}.</source>
         <translation>{model} が学習データ {n} 件（{labels}）から学習します。調整時間: {budget}。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="623"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="631"/>
         <source>Paused after {step} rounds. Press Resume to continue.</source>
         <translation>{step} 回の調整のあとで一時停止中です。「再開」を押すと続きます。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="634"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="642"/>
         <source>Tuning. The bar shows how much of the tuning time is used.</source>
         <translation>調整中です。バーは調整時間のうち使った割合です。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="673"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="681"/>
         <source>{wh} Wh, {yen} (measured)</source>
         <translation>{wh} Wh、{yen}（実測）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="675"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="683"/>
         <source>{wh} Wh, {yen} (estimated)</source>
         <translation>{wh} Wh、{yen}（推定）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="486"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="494"/>
         <source>Time left</source>
         <translation>残り時間</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="487"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="495"/>
         <source>Electricity so far</source>
         <translation>これまでの電力量（電気代）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="496"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="504"/>
         <source>% correct</source>
         <translation>正解率 %</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="499"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="507"/>
         <source>while tuning</source>
         <translation>調整中</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="500"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="508"/>
         <source>before tuning</source>
         <translation>調整前</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="507"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="515"/>
         <source>Electricity used</source>
         <translation>使った電力量</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="507"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="515"/>
         <source>Wh</source>
         <translation>Wh</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="509"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="517"/>
         <source>Processor load (whole PC = 100%)</source>
         <translation>CPU の使用率（PC 全体 = 100%）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="509"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="517"/>
         <source>%</source>
         <translation>%</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="616"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="624"/>
         <source>Ready.</source>
         <translation>準備ができました。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="618"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="626"/>
         <source>The run did not finish.</source>
         <translation>調整は最後まで終わりませんでした。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="620"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="628"/>
         <source>Finished: see the results (step 5).</source>
         <translation>終了しました。結果をご覧ください（手順 5）。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="625"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="633"/>
         <source>Stopping: checking the best result and writing the model…</source>
         <translation>停止中: 一番良い結果を確かめて、モデルを書き出しています…</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="628"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="636"/>
         <source>Preparing: {message}…</source>
         <translation>準備中: {message}…</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="631"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="639"/>
         <source>Preparing…</source>
         <translation>準備中…</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="654"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="662"/>
         <source>{left} (at {time})</source>
         <translation>{left}（{time} ごろ）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="663"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="671"/>
         <source>{best}% ({start}%)</source>
         <translation>{best}%（{start}%）</translation>
     </message>

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QDateTime, QLocale, QTimer, Signal, Slot
+from PySide6.QtCore import QDateTime, QLocale, Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import (
     QButtonGroup,
     QCheckBox,
@@ -27,6 +27,7 @@ from app.engine.tuning.energy import DEFAULT_PROFILE
 from app.gui.choices import BudgetChoice
 from app.gui.formatting import format_minutes, format_yen, plain_number
 from app.gui.i18n import current_language
+from app.gui.layouts import FlowLayout, button_row
 from app.gui.pages.page import (
     BUTTON_MIN_HEIGHT,
     DetailsFold,
@@ -81,7 +82,7 @@ class BudgetPage(Page):
             radio.setMinimumHeight(BUTTON_MIN_HEIGHT)
             self.mode_group.addButton(radio, row)
             self.radios[mode] = radio
-            grid.addWidget(radio, row, 0)
+            grid.addWidget(radio, 2 * row, 0)
         self.minutes_spin = MinutesSpinBox(self.choice_box)
         self.minutes_spin.setRange(0.1, 24 * 60)
         self.minutes_spin.setDecimals(1)
@@ -96,8 +97,10 @@ class BudgetPage(Page):
         self.steps_spin.setValue(300)
         self.spins = {"minutes": self.minutes_spin, "energy": self.energy_spin, "steps": self.steps_spin}
         self.chips: dict[str, list[QPushButton]] = {}
+        self.unit_labels = {mode: QLabel(self.choice_box) for mode in self.MODES}
         for row, mode in enumerate(self.MODES):
-            chips = QHBoxLayout()
+            chips = FlowLayout()  # under its choice, indented; wraps on a narrow window
+            chips.setContentsMargins(32, 0, 0, 8)
             self.chips[mode] = []
             for value in self.PRESETS.get(mode, ()):
                 chip = make_button(self.choice_box)
@@ -108,20 +111,22 @@ class BudgetPage(Page):
                 chip.setProperty("mode", mode)
                 chips.addWidget(chip)
                 self.chips[mode].append(chip)
-            chips.addStretch(1)
-            grid.addLayout(chips, row, 1)
             spin = self.spins[mode]
             spin.setMinimumHeight(BUTTON_MIN_HEIGHT)
             spin.setMinimumWidth(130)
             spin.valueChanged.connect(self._changed)
-            grid.addWidget(spin, row, 2)
-        self.unit_labels = {mode: QLabel(self.choice_box) for mode in self.MODES}
-        for row, mode in enumerate(self.MODES):
-            grid.addWidget(self.unit_labels[mode], row, 3)
+            typed = QWidget(self.choice_box)  # the number and its unit stay together when the chips wrap
+            typed_row = QHBoxLayout(typed)
+            typed_row.setContentsMargins(0, 0, 0, 0)
+            spin.setParent(typed)
+            self.unit_labels[mode].setParent(typed)
+            typed_row.addWidget(spin)
+            typed_row.addWidget(self.unit_labels[mode])
+            chips.addWidget(typed)
+            grid.addLayout(chips, 2 * row + 1, 0)
         self.demo_button = make_button(self.choice_box)
         self.demo_button.clicked.connect(self.use_demo)
-        grid.addWidget(self.demo_button, 0, 4)
-        grid.setColumnStretch(5, 1)
+        grid.addWidget(self.demo_button, 2 * len(self.MODES), 0, Qt.AlignmentFlag.AlignLeft)
         self.radios["minutes"].setChecked(True)
         self.mode_group.idToggled.connect(self._mode_toggled)
         self.layout_.addWidget(self.choice_box)
@@ -143,11 +148,16 @@ class BudgetPage(Page):
         self.stop_check.toggled.connect(self._changed)
         self.patience_spin.valueChanged.connect(self._changed)
         self.stop_note = wrapping_label(self.stop_box)
-        stop.addWidget(self.stop_check, 0, 0)
-        stop.addWidget(self.patience_spin, 0, 1)
-        stop.addWidget(self.patience_unit, 0, 2)
-        stop.setColumnStretch(3, 1)
-        stop.addWidget(self.stop_note, 1, 0, 1, 4)
+        patience = QWidget(self.stop_box)  # the number and its unit, beside the check box or under it
+        patience_row = QHBoxLayout(patience)
+        patience_row.setContentsMargins(0, 0, 0, 0)
+        self.patience_spin.setParent(patience)
+        self.patience_unit.setParent(patience)
+        patience_row.addWidget(self.patience_spin)
+        patience_row.addWidget(self.patience_unit)
+        stop_row = button_row(self.stop_check, patience)
+        stop.addLayout(stop_row, 0, 0)
+        stop.addWidget(self.stop_note, 1, 0)
 
         # --- sharing the PC -----------------------------------------------------------------------------
         self.share_box = QGroupBox(self.body)

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QSpinBox,
     QTableWidget,
     QTableWidgetItem,
+    QVBoxLayout,
     QWidget,
 )
 
@@ -30,6 +31,7 @@ from app.engine.tuning.config import TuneConfig
 from app.gui.choices import ExamplesChoice, ExamplesSummary, SkippedRowInfo
 from app.gui.fonts import monospace_font
 from app.gui.i18n import current_language
+from app.gui.layouts import Columns, button_row, column
 from app.gui.pages.page import DetailsFold, Page, StatusLine, make_button, wrapping_label
 from app.gui.plots import LabelCountChart
 from app.gui.settings import Settings
@@ -108,18 +110,13 @@ class ExamplesPage(Page):
         self._filling = False
 
         # --- source ---------------------------------------------------------------------------------
-        row = QHBoxLayout()
         self.open_file_button = make_button(self.body)
         self.open_file_button.clicked.connect(self.choose_file)
         self.open_folder_button = make_button(self.body)
         self.open_folder_button.clicked.connect(self.choose_folder)
         self.reload_button = make_button(self.body)
         self.reload_button.clicked.connect(self.reload)
-        row.addWidget(self.open_file_button)
-        row.addWidget(self.open_folder_button)
-        row.addWidget(self.reload_button)
-        row.addStretch(1)
-        self.layout_.addLayout(row)
+        self.layout_.addLayout(button_row(self.open_file_button, self.open_folder_button, self.reload_button))
         self.source_label = wrapping_label(self.body, selectable=True)
         self.layout_.addWidget(self.source_label)
         self.load_status = StatusLine(self.body)
@@ -130,7 +127,7 @@ class ExamplesPage(Page):
 
         # --- columns and preview --------------------------------------------------------------------
         self.data_box = QGroupBox(self.body)
-        grid = QGridLayout(self.data_box)
+        data_layout = QVBoxLayout(self.data_box)
         columns = QFormLayout()
         self.text_column_caption = QLabel(self.data_box)
         self.text_column_combo = QComboBox(self.data_box)
@@ -144,21 +141,18 @@ class ExamplesPage(Page):
         self.label_column_caption.setBuddy(self.label_column_combo)
         columns.addRow(self.text_column_caption, self.text_column_combo)
         columns.addRow(self.label_column_caption, self.label_column_combo)
-        grid.addLayout(columns, 0, 0)
         self.split_label = wrapping_label(self.data_box)
         self.split_label.setObjectName("emphasis")
-        grid.addWidget(self.split_label, 0, 1)
-        self.preview_caption = QLabel(self.data_box)
-        grid.addWidget(self.preview_caption, 1, 0)
-        self.counts_caption = QLabel(self.data_box)
-        grid.addWidget(self.counts_caption, 1, 1)
+        self.preview_caption = wrapping_label(self.data_box)
+        self.counts_caption = wrapping_label(self.data_box)
         self.preview_table = read_only_table(self.data_box, 0)
         self.preview_table.setMinimumHeight(220)
-        grid.addWidget(self.preview_table, 2, 0)
         self.counts_chart = LabelCountChart(self.data_box)
-        grid.addWidget(self.counts_chart, 2, 1)
-        grid.setColumnStretch(0, 3)
-        grid.setColumnStretch(1, 2)
+        # Side by side on a wide window, the counts under the preview on a narrow one.
+        self.data_columns = Columns(self.data_box)
+        self.data_columns.add(column(columns, self.preview_caption, self.preview_table), 3)
+        self.data_columns.add(column(self.split_label, self.counts_caption, self.counts_chart), 2)
+        data_layout.addWidget(self.data_columns)
         self.layout_.addWidget(self.data_box)
 
         # --- skipped rows ---------------------------------------------------------------------------
@@ -174,8 +168,8 @@ class ExamplesPage(Page):
 
         # --- prompt: answer words in front, the template (for experts) in a Details fold -----------------
         self.prompt_box = QGroupBox(self.body)
-        prompt = QGridLayout(self.prompt_box)
-        self.words_caption = QLabel(self.prompt_box)
+        prompt = QVBoxLayout(self.prompt_box)
+        self.words_caption = wrapping_label(self.prompt_box)
         self.words_table = QTableWidget(0, 2, self.prompt_box)
         self.words_table.verticalHeader().setVisible(False)
         self.words_table.verticalHeader().setDefaultSectionSize(44)
@@ -192,7 +186,7 @@ class ExamplesPage(Page):
         self.words_caption.setBuddy(self.words_table)
         self.edit_word_button = make_button(self.prompt_box)
         self.edit_word_button.clicked.connect(self.edit_selected_word)
-        self.preview_prompt_caption = QLabel(self.prompt_box)
+        self.preview_prompt_caption = wrapping_label(self.prompt_box)
         self.example_spin = QSpinBox(self.prompt_box)
         self.example_spin.setMinimum(1)
         self.example_spin.setMinimumHeight(36)
@@ -206,14 +200,14 @@ class ExamplesPage(Page):
         words_head = QHBoxLayout()
         words_head.addWidget(self.words_caption, 1)
         words_head.addWidget(self.edit_word_button)
-        prompt.addLayout(words_head, 0, 0)
         preview_head = QHBoxLayout()
         preview_head.addWidget(self.preview_prompt_caption, 1)
         preview_head.addWidget(self.example_spin)
-        prompt.addLayout(preview_head, 0, 1)
-        prompt.addWidget(self.words_table, 1, 0)
-        prompt.addWidget(self.prompt_preview, 1, 1)
-        prompt.addWidget(self.prompt_status, 2, 0, 1, 2)
+        self.prompt_columns = Columns(self.prompt_box)
+        self.prompt_columns.add(column(words_head, self.words_table), 2)
+        self.prompt_columns.add(column(preview_head, self.prompt_preview), 3)
+        prompt.addWidget(self.prompt_columns)
+        prompt.addWidget(self.prompt_status)
 
         self.template_fold = DetailsFold(self.prompt_box)
         template = QGridLayout()
@@ -233,9 +227,7 @@ class ExamplesPage(Page):
         template.addWidget(self.reset_template_button, 0, 1, Qt.AlignmentFlag.AlignRight)
         template.addWidget(self.template_edit, 1, 0, 1, 2)
         template.addWidget(self.template_help, 2, 0, 1, 2)
-        prompt.addWidget(self.template_fold, 3, 0, 1, 2)
-        prompt.setColumnStretch(0, 2)
-        prompt.setColumnStretch(1, 3)
+        prompt.addWidget(self.template_fold)
         self.layout_.addWidget(self.prompt_box)
         self.layout_.addStretch(1)
         self.primary_button = self.next_button

@@ -1,4 +1,5 @@
-"""Fleet: join a fleet of PCs that tune one model together, and watch it (the other PCs, the live loss).
+"""Fleet: join a fleet of PCs that tune one model together, and watch it (the PCs, their accuracies, the
+live error curve).
 
 Joining starts this PC's Flower SuperNode (``app.fleet.launch``, as ``genba-tuner fleet join`` does); the
 coordinator's view of the fleet arrives with every round in the PC's fleet folder and is read here once a
@@ -12,6 +13,7 @@ import time
 from pathlib import Path
 
 from PySide6.QtCore import QTimer
+from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
     QCheckBox,
     QFileDialog,
@@ -30,7 +32,7 @@ from app.fleet import launch
 from app.fleet.coordinator import read_status
 from app.gui.i18n import current_language
 from app.gui.pages.page import Page, StatusLine, make_button
-from app.gui.plots import LivePlot
+from app.gui.plots import BLUE, LivePlot
 
 POLL_MS = 1000  # the view changes once per round (seconds apart on Flower's deployment engine)
 
@@ -45,6 +47,14 @@ def _file_row(parent: QWidget, edit: QLineEdit, browse) -> QWidget:
     layout.addWidget(button)
     row.browse_button = button
     return row
+
+
+def _share(figures: dict, part: str) -> str:
+    """ "75.0% of 12" for a PC's (or the pooled) accuracy on its ``part`` rows, or "" before it is known."""
+    accuracy, n = figures.get(f"{part}_accuracy"), figures.get(f"n_{part}")
+    if not isinstance(accuracy, float):
+        return ""
+    return f"{accuracy:.1%} ({n})" if n else f"{accuracy:.1%}"
 
 
 class FleetPage(Page):
@@ -88,13 +98,13 @@ class FleetPage(Page):
         self.layout_.addLayout(buttons)
         self.status = StatusLine(self.body)
         self.layout_.addWidget(self.status)
-        self.table = QTableWidget(0, 4, self.body)
+        self.table = QTableWidget(0, 5, self.body)
         self.table.verticalHeader().setVisible(False)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         self.table.setMinimumHeight(150)
         self.layout_.addWidget(self.table)
         self.plot = LivePlot(self.body, time_axis=False)
-        self.plot.add_series("loss", "#1f77b4")
+        self.plot.add_series("loss", BLUE)
         self.plot.setMinimumHeight(220)
         self.layout_.addWidget(self.plot)
         self.layout_.addStretch(1)
@@ -136,13 +146,18 @@ class FleetPage(Page):
         self.table.setHorizontalHeaderLabels(
             [
                 self.tr("PC"),
-                self.tr("Training examples"),
-                self.tr("Validation accuracy"),
+                self.tr("Rows to learn from"),
+                self.tr("Correct: checking rows"),
+                self.tr("Correct: final test rows"),
                 self.tr("Last seen"),
             ]
         )
-        self.plot.set_labels(self.tr("Fleet loss"), self.tr("loss"), self.tr("step"))
-        self.plot.set_series_name("loss", self.tr("loss of the pooled batch"))
+        self.plot.set_labels(
+            self.tr("Error while learning, all PCs together (lower is better)"),
+            self.tr("error"),
+            self.tr("round"),
+        )
+        self.plot.set_series_name("loss", self.tr("all PCs' rows of the round"))
         self.next_button.setText(self.tr("&Next →"))
 
     # --- joining ------------------------------------------------------------------------------------
@@ -243,19 +258,34 @@ class FleetPage(Page):
     def show_view(self, view: dict) -> None:
         """Show the coordinator's view: the PCs, the pooled loss per step and how far the fleet is."""
         pcs = view.get("pcs", {})
+        pooled = view.get("pooled", {})
         now = float(view.get("now", time.time()))
-        self.table.setRowCount(len(pcs))
-        for row, (name, pc) in enumerate(sorted(pcs.items())):
-            accuracy = pc.get("val_accuracy")
+        rows = []
+        for name, pc in sorted(pcs.items()):
             ago = max(0, round(now - float(pc.get("last_seen", now))))
-            cells = [
-                name,
-                str(pc.get("n_train", "")),
-                f"{accuracy:.1%}" if isinstance(accuracy, float) else "",
-                self.tr("{seconds} s ago").format(seconds=ago),
-            ]
+            rows.append(
+                [
+                    name,
+                    str(pc.get("n_train", "")),
+                    _share(pc, "val"),
+                    _share(pc, "test"),
+                    self.tr("{seconds} s ago").format(seconds=ago),
+                ]
+            )
+        if len(pcs) > 1:  # the coordinator's pooled figures: every PC's rows counted once
+            n_train = sum(int(pc.get("n_train", 0)) for pc in pcs.values())
+            rows.append(
+                [self.tr("All PCs together"), str(n_train), _share(pooled, "val"), _share(pooled, "test"), ""]
+            )
+        self.table.setRowCount(len(rows))
+        bold = QFont(self.table.font())
+        bold.setBold(True)
+        for row, cells in enumerate(rows):
             for col, text in enumerate(cells):
-                self.table.setItem(row, col, QTableWidgetItem(text))
+                item = QTableWidgetItem(text)
+                if len(pcs) > 1 and row == len(rows) - 1:
+                    item.setFont(bold)
+                self.table.setItem(row, col, item)
         losses = view.get("losses", [])
         if len(losses) != self._shown_steps:
             self.plot.clear_data()
@@ -266,14 +296,15 @@ class FleetPage(Page):
             self.plot.refresh()
         step, steps = int(view.get("step", 0)), int(view.get("steps", 0))
         if view.get("finished"):
-            self.status.set_message(
-                "ok",
-                self.tr("Finished"),
-                self.tr("The fleet finished all {steps} steps.").format(steps=steps),
-            )
+            text = self.tr("The fleet finished all {steps} rounds.").format(steps=steps)
+            if isinstance(pooled.get("test_accuracy"), float) and pooled.get("n_test"):
+                text += " " + self.tr(
+                    "All PCs together: {accuracy} correct on {n} final test rows (never used while tuning)."
+                ).format(accuracy=f"{pooled['test_accuracy']:.1%}", n=pooled["n_test"])
+            self.status.set_message("ok", self.tr("Finished"), text)
         else:
             self.status.set_message(
                 "info",
                 self.tr("Tuning"),
-                self.tr("Step {step} of {steps}, {pcs} PCs.").format(step=step, steps=steps, pcs=len(pcs)),
+                self.tr("Round {step} of {steps}, {pcs} PCs.").format(step=step, steps=steps, pcs=len(pcs)),
             )

@@ -18,6 +18,7 @@ from app.engine.models.gemma_builtin import GEMMA_BUILTIN, gemma_terms_files
 from app.engine.results.model_check import ModelCheck, check_model
 from app.gui.formatting import data_size
 from app.gui.i18n import current_language
+from app.gui.layouts import button_row
 from app.gui.pages.page import DetailsFold, Page, StatusLine, make_button, wrapping_label
 from app.gui.settings import Settings
 from app.gui.worker import ErrorInfo, FunctionWorker, ThreadPool
@@ -49,18 +50,13 @@ class ModelPage(Page):
         row.addWidget(self.selected_name, 1)
         self.layout_.addLayout(row)
 
-        buttons = QHBoxLayout()
         self.gemma_button = make_button(self.body)
         self.gemma_button.clicked.connect(self.use_japanese_model)
         self.default_button = make_button(self.body)
         self.default_button.clicked.connect(self.use_default_model)
         self.open_button = make_button(self.body)
         self.open_button.clicked.connect(self.choose_model_file)
-        buttons.addWidget(self.gemma_button)
-        buttons.addWidget(self.default_button)
-        buttons.addWidget(self.open_button)
-        buttons.addStretch(1)
-        self.layout_.addLayout(buttons)
+        self.layout_.addLayout(button_row(self.gemma_button, self.default_button, self.open_button))
 
         self.stage_label = wrapping_label(self.body)
         self.progress = QProgressBar(self.body)

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QProgressBar,
     QTableWidgetItem,
+    QVBoxLayout,
     QWidget,
 )
 
@@ -27,6 +28,7 @@ from app.gui.comparison import ComparisonWorker
 from app.gui.deliverables import copy_deliverables
 from app.gui.formatting import format_duration, format_yen
 from app.gui.i18n import current_language
+from app.gui.layouts import Columns, button_row, column
 from app.gui.pages.examples_page import read_only_table
 from app.gui.pages.page import DetailsFold, Page, StatusLine, make_button, wrapping_label
 from app.gui.settings import Settings
@@ -96,10 +98,9 @@ class ResultsPage(Page):
         self.export_progress.setRange(0, 1000)
         self.export_status = StatusLine(self.export_box)
         export.addWidget(self.export_note, 0, 0, 1, 4)
-        export.addWidget(self.export_button, 1, 0)
-        export.addWidget(self.open_run_button, 1, 1)
-        export.addWidget(self.continue_button, 1, 2)
-        export.setColumnStretch(3, 1)
+        export.addLayout(
+            button_row(self.export_button, self.open_run_button, self.continue_button), 1, 0, 1, 4
+        )
         export.addWidget(self.export_progress, 2, 0, 1, 4)
         export.addWidget(self.export_status, 3, 0, 1, 4)
         self.layout_.addWidget(self.export_box)
@@ -124,7 +125,7 @@ class ResultsPage(Page):
 
         # --- confusion matrix and examples ----------------------------------------------------------
         self.detail_box = QGroupBox(self.body)
-        detail = QGridLayout(self.detail_box)
+        detail = QVBoxLayout(self.detail_box)
         confusion_head = QHBoxLayout()
         self.confusion_caption = QLabel(self.detail_box)
         self.confusion_combo = QComboBox(self.detail_box)
@@ -135,15 +136,12 @@ class ResultsPage(Page):
         confusion_head.addWidget(self.confusion_caption)
         confusion_head.addWidget(self.confusion_combo)
         confusion_head.addStretch(1)
-        detail.addLayout(confusion_head, 0, 0)
         self.confusion_note = wrapping_label(self.detail_box)
-        detail.addWidget(self.confusion_note, 1, 0)
         self.confusion_table = read_only_table(self.detail_box, 0)
         self.confusion_table.verticalHeader().setVisible(True)
         self.confusion_table.horizontalHeader().setStretchLastSection(False)
         self.confusion_table.setMinimumHeight(160)
         self.confusion_table.cellClicked.connect(self.show_cell)
-        detail.addWidget(self.confusion_table, 2, 0)
         # A clicked cell lists its rows on the right, with a way back and a CSV of just those rows.
         cell_bar = QHBoxLayout()
         self.cell_line = wrapping_label(self.detail_box)
@@ -154,20 +152,16 @@ class ResultsPage(Page):
         cell_bar.addWidget(self.cell_line, 1)
         cell_bar.addWidget(self.show_all_button)
         cell_bar.addWidget(self.save_rows_button)
-        detail.addLayout(cell_bar, 3, 0, 1, 2)
         self.cell_status = StatusLine(self.detail_box)
-        detail.addWidget(self.cell_status, 4, 0, 1, 2)
         self.cell: tuple[int, int] | None = None  # (right label, answer) of the clicked cell
 
         examples_head = QHBoxLayout()
-        self.examples_caption = QLabel(self.detail_box)
+        self.examples_caption = wrapping_label(self.detail_box)
         self.changed_only = QCheckBox(self.detail_box)
         self.changed_only.setMinimumHeight(36)
         self.changed_only.toggled.connect(self._apply_filter)
-        examples_head.addWidget(self.examples_caption)
-        examples_head.addStretch(1)
+        examples_head.addWidget(self.examples_caption, 1)
         examples_head.addWidget(self.changed_only)
-        detail.addLayout(examples_head, 0, 1)
         self.examples_table = read_only_table(self.detail_box, 6)
         header = self.examples_table.horizontalHeader()
         header.setStretchLastSection(False)
@@ -175,9 +169,16 @@ class ResultsPage(Page):
         for c in range(1, 6):
             header.setSectionResizeMode(c, QHeaderView.ResizeMode.ResizeToContents)
         self.examples_table.setMinimumHeight(260)
-        detail.addWidget(self.examples_table, 1, 1, 2, 1)
-        detail.setColumnStretch(0, 2)
-        detail.setColumnStretch(1, 3)
+        # Readable widths: the two tables side by side only where both fit (else one under the other).
+        self.examples_table.setMinimumWidth(440)
+        self.confusion_table.setMinimumWidth(260)
+        # The table of answers beside the rows, or under it on a narrow window.
+        self.detail_columns = Columns(self.detail_box)
+        self.detail_columns.add(column(confusion_head, self.confusion_note, self.confusion_table), 2)
+        self.detail_columns.add(column(examples_head, self.examples_table), 3)
+        detail.addWidget(self.detail_columns)
+        detail.addLayout(cell_bar)
+        detail.addWidget(self.cell_status)
         self.layout_.addWidget(self.detail_box)
 
         self.layout_.addStretch(1)

@@ -22,7 +22,6 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QGridLayout,
     QGroupBox,
-    QHBoxLayout,
     QLabel,
     QProgressBar,
     QVBoxLayout,
@@ -42,6 +41,7 @@ from app.engine.results.roi import (
 )
 from app.engine.results.run_record import load_run, unchanged_examples
 from app.gui.i18n import current_language
+from app.gui.layouts import Columns, button_row
 from app.gui.pages.page import Page, StatusLine, make_button, wrapping_label
 from app.gui.plots import BLUE, GREY, ORANGE, VERMILION, LivePlot, pen
 from app.gui.report_pdf import write_report_pdf
@@ -176,6 +176,8 @@ class RoiPage(Page):
             spin.setKeyboardTracking(False)  # recompute when a number is complete, not per keystroke
             spin.valueChanged.connect(self._inputs_changed)
             caption.setBuddy(spin)
+            caption.setWordWrap(True)  # long names wrap rather than widen a narrow window
+            tag.setWordWrap(True)
             tag.setFont(tag_font)
             tag.setStyleSheet("color: #8A5A00")  # the words carry the meaning; the colour only groups them
             form.addWidget(caption, row, 0)
@@ -184,6 +186,7 @@ class RoiPage(Page):
             form.addWidget(tag, row, 3)
             self.captions[f.name], self.spins[f.name] = caption, spin
             self.units[f.name], self.tags[f.name] = unit, tag
+        form.setColumnStretch(0, 2)  # the names take the room first and wrap only on a narrow window
         form.setColumnStretch(3, 1)
         self.reset_button = make_button(self.inputs_box)
         self.reset_button.clicked.connect(self.reset_examples)
@@ -191,7 +194,7 @@ class RoiPage(Page):
         top.addWidget(self.inputs_box)
 
         # --- outputs: three large figures, each beside its caption; the parts they are made of below ---
-        right = QHBoxLayout()
+        right = Columns(self.body)  # side by side, or the chart under the figures on a narrow window
         self.outputs_box = QGroupBox(self.body)
         outputs = QGridLayout(self.outputs_box)
         outputs.setHorizontalSpacing(12)
@@ -214,7 +217,7 @@ class RoiPage(Page):
             outputs.addWidget(value, row, 1)
             self.output_captions[key], self.output_values[key] = caption, value
         outputs.setColumnStretch(0, 1)
-        right.addWidget(self.outputs_box, 1)
+        right.add(self.outputs_box, 1)
 
         self.cumulative_plot = LivePlot(self.body, time_axis=False)  # months, not run time
         self.cumulative_plot.setMinimumHeight(240)
@@ -225,8 +228,8 @@ class RoiPage(Page):
         )
         self.payback_line.setVisible(False)
         self.cumulative_plot.addItem(self.payback_line)
-        right.addWidget(self.cumulative_plot, 1)
-        top.addLayout(right)
+        right.add(self.cumulative_plot, 1)
+        top.addWidget(right)
         self.layout_.addLayout(top)
 
         # --- sensitivity: full width, so the inputs' names fit beside their bars --------------------
@@ -262,10 +265,9 @@ class RoiPage(Page):
         self.export_progress.hide()
         self.export_status = StatusLine(self.report_box)
         report.addWidget(self.report_note, 0, 0, 1, 4)
-        report.addWidget(self.export_button, 1, 0)
-        report.addWidget(self.open_report_button, 1, 1)
-        report.addWidget(self.open_run_button, 1, 2)
-        report.setColumnStretch(3, 1)
+        report.addLayout(
+            button_row(self.export_button, self.open_report_button, self.open_run_button), 1, 0, 1, 4
+        )
         report.addWidget(self.export_progress, 2, 0, 1, 4)
         report.addWidget(self.export_status, 3, 0, 1, 4)
         self.layout_.addWidget(self.report_box)

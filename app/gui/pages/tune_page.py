@@ -41,6 +41,7 @@ from app.engine.tuning.config import TuneConfig
 from app.gui.choices import BudgetChoice, ExamplesChoice, RunOutcome
 from app.gui.formatting import format_duration, format_yen
 from app.gui.i18n import current_language
+from app.gui.layouts import Columns, FlowLayout
 from app.gui.pages.page import Page, StatusLine, make_button, wrapping_label
 from app.gui.plots import BLUE, GREEN, GREY, ORANGE, VERMILION, LivePlot, PlotRefresher
 from app.gui.settings import Settings
@@ -88,7 +89,9 @@ class TunePage(Page):
         self.summary = wrapping_label(self.body)
         self.layout_.addWidget(self.summary)
 
-        buttons = QHBoxLayout()
+        buttons_box = QWidget(self.body)
+        buttons = FlowLayout(buttons_box)
+        buttons.setContentsMargins(0, 0, 0, 0)
         self.start_button = make_button(self.body, primary=True)
         self.start_button.clicked.connect(self.start_run)
         self.pause_button = make_button(self.body)
@@ -100,15 +103,20 @@ class TunePage(Page):
         for b in (self.start_button, self.pause_button, self.resume_button, self.stop_button):
             buttons.addWidget(b)
         # Where the run is and how much of the time is used, beside the buttons (the chart needs the height).
-        progress = QVBoxLayout()
+        # (On a narrow window, under them.)
+        progress_box = QWidget(self.body)
+        progress = QVBoxLayout(progress_box)
+        progress.setContentsMargins(0, 0, 0, 0)
         self.stage_label = wrapping_label(self.body)
         self.progress = QProgressBar(self.body)
         self.progress.setRange(0, 1000)
         self.progress.setMinimumHeight(28)
         progress.addWidget(self.stage_label)
         progress.addWidget(self.progress)
-        buttons.addLayout(progress, 1)
-        self.layout_.addLayout(buttons)
+        controls = Columns(self.body)
+        controls.add(buttons_box, 0)
+        controls.add(progress_box, 1)
+        self.layout_.addWidget(controls)
         self.primary_button = self.start_button
         self.status = StatusLine(self.body)
         self.layout_.addWidget(self.status)

@@ -110,11 +110,13 @@ def main(grid: Grid, context: Context) -> None:
         )
 
     # Final sync: every PC (at least min-pcs of them) gets the records it lacks and reports its accuracies.
-    coord.status["finished"] = True  # the PCs' views say so too
     nodes = wait_for_pcs(grid, min_pcs, timeout=timeout)
     for _ in range(3):  # a PC that reported a gap is sent its missing records again
         answers_of(exchange(grid, [message(n, -1, True, True) for n in nodes], timeout))
         if all(have.get(n, 0) >= coord.step for n in nodes):
             break
     coord.write_status(finished=True)
+    # One more message, with nothing to apply, carries the final view (finished; every PC's final-test accuracy
+    # and the pooled one) to the PCs' windows: the view in the messages above was taken before those answers.
+    exchange(grid, [message(n, -1, False, False) for n in nodes], timeout)
     print(f"fleet finished after {coord.step} steps: {coord.status['pooled']}", flush=True)

@@ -451,191 +451,206 @@
 <context>
     <name>FleetPage</name>
     <message>
-        <location filename="../../app/gui/pages/fleet_page.py" line="109"/>
+        <location filename="../../app/gui/pages/fleet_page.py" line="119"/>
         <source>Fleet</source>
         <translation>フリート</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/fleet_page.py" line="118"/>
+        <location filename="../../app/gui/pages/fleet_page.py" line="128"/>
         <source>Tune one model together with other PCs of your plant. Each PC keeps its own examples: only step numbers and a few sums per step leave this PC, never the examples or the model.</source>
         <translation>工場のほかの PC と一緒に 1 つのモデルを調整します。例文は各 PC に残ります。この PC から出るのは調整の回ごとの番号といくつかの合計値だけで、例文やモデルは決して出ません。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/fleet_page.py" line="123"/>
+        <location filename="../../app/gui/pages/fleet_page.py" line="133"/>
         <source>Coordinator address:</source>
         <translation>取りまとめ PC のアドレス:</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/fleet_page.py" line="124"/>
+        <location filename="../../app/gui/pages/fleet_page.py" line="134"/>
         <source>Name of this PC:</source>
         <translation>この PC の名前:</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/fleet_page.py" line="125"/>
+        <location filename="../../app/gui/pages/fleet_page.py" line="135"/>
         <source>Examples on this PC:</source>
         <translation>この PC の例文:</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/fleet_page.py" line="126"/>
+        <location filename="../../app/gui/pages/fleet_page.py" line="136"/>
         <source>Fleet folder on this PC:</source>
         <translation>この PC のフリート用フォルダー:</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/fleet_page.py" line="127"/>
+        <location filename="../../app/gui/pages/fleet_page.py" line="137"/>
         <source>Fleet certificate (ca.crt):</source>
         <translation>フリートの証明書（ca.crt）:</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/fleet_page.py" line="132"/>
+        <location filename="../../app/gui/pages/fleet_page.py" line="142"/>
         <source>Browse…</source>
         <translation>参照…</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/fleet_page.py" line="133"/>
+        <location filename="../../app/gui/pages/fleet_page.py" line="143"/>
         <source>No encryption (a trial on one PC only)</source>
         <translation>暗号化しない（1 台での試験専用）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/fleet_page.py" line="134"/>
+        <location filename="../../app/gui/pages/fleet_page.py" line="144"/>
         <source>&amp;Join the fleet</source>
         <translation>フリートに参加(&amp;J)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/fleet_page.py" line="135"/>
+        <location filename="../../app/gui/pages/fleet_page.py" line="145"/>
         <source>&amp;Leave</source>
         <translation>抜ける(&amp;L)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/fleet_page.py" line="138"/>
+        <location filename="../../app/gui/pages/fleet_page.py" line="148"/>
         <source>PC</source>
         <translation>PC</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/fleet_page.py" line="139"/>
-        <source>Training examples</source>
-        <translation>学習用の例文</translation>
-    </message>
-    <message>
-        <location filename="../../app/gui/pages/fleet_page.py" line="140"/>
-        <source>Validation accuracy</source>
-        <translation>検証用データの正解率</translation>
-    </message>
-    <message>
-        <location filename="../../app/gui/pages/fleet_page.py" line="141"/>
+        <location filename="../../app/gui/pages/fleet_page.py" line="152"/>
         <source>Last seen</source>
         <translation>最後の応答</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/fleet_page.py" line="144"/>
-        <source>Fleet loss</source>
-        <translation>フリートの損失</translation>
+        <location filename="../../app/gui/pages/fleet_page.py" line="149"/>
+        <source>Rows to learn from</source>
+        <translation>学習に使う件数</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/fleet_page.py" line="144"/>
-        <source>loss</source>
-        <translation>損失</translation>
+        <location filename="../../app/gui/pages/fleet_page.py" line="150"/>
+        <source>Correct: checking rows</source>
+        <translation>正解率：確認用データ</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/fleet_page.py" line="144"/>
-        <source>step</source>
+        <location filename="../../app/gui/pages/fleet_page.py" line="151"/>
+        <source>Correct: final test rows</source>
+        <translation>正解率：最終テスト用データ</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/fleet_page.py" line="156"/>
+        <source>Error while learning, all PCs together (lower is better)</source>
+        <translation>学習中の誤差、全 PC 合計（低いほど良い）</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/fleet_page.py" line="157"/>
+        <source>error</source>
+        <translation>誤差</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/fleet_page.py" line="158"/>
+        <source>round</source>
         <translation>回</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/fleet_page.py" line="145"/>
-        <source>loss of the pooled batch</source>
-        <translation>全 PC 分をまとめた損失</translation>
+        <location filename="../../app/gui/pages/fleet_page.py" line="160"/>
+        <source>all PCs&apos; rows of the round</source>
+        <translation>その回の全 PC のデータ</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/fleet_page.py" line="146"/>
+        <location filename="../../app/gui/pages/fleet_page.py" line="161"/>
         <source>&amp;Next →</source>
         <translation>次へ(&amp;N) →</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/fleet_page.py" line="150"/>
+        <location filename="../../app/gui/pages/fleet_page.py" line="165"/>
         <source>Examples on this PC</source>
         <translation>この PC の例文</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/fleet_page.py" line="155"/>
+        <location filename="../../app/gui/pages/fleet_page.py" line="170"/>
         <source>Fleet folder on this PC</source>
         <translation>この PC のフリート用フォルダー</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/fleet_page.py" line="160"/>
+        <location filename="../../app/gui/pages/fleet_page.py" line="175"/>
         <source>Fleet certificate (ca.crt)</source>
         <translation>フリートの証明書（ca.crt）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/fleet_page.py" line="168"/>
+        <location filename="../../app/gui/pages/fleet_page.py" line="183"/>
         <source>Enter the coordinator&apos;s address as name:port, for example plant-server:9091.</source>
         <translation>取りまとめ PC のアドレスを「名前:ポート」の形で入力してください（例: plant-server:9091）。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/fleet_page.py" line="170"/>
+        <location filename="../../app/gui/pages/fleet_page.py" line="185"/>
         <source>Enter a name for this PC (the other PCs see it).</source>
         <translation>この PC の名前を入力してください（ほかの PC に表示されます）。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/fleet_page.py" line="172"/>
+        <location filename="../../app/gui/pages/fleet_page.py" line="187"/>
         <source>Choose the file with this PC&apos;s examples.</source>
         <translation>この PC の例文のファイルを選んでください。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/fleet_page.py" line="174"/>
+        <location filename="../../app/gui/pages/fleet_page.py" line="189"/>
         <source>Choose a folder where this PC keeps its fleet records.</source>
         <translation>この PC がフリートの記録を保存するフォルダーを選んでください。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/fleet_page.py" line="177"/>
+        <location filename="../../app/gui/pages/fleet_page.py" line="192"/>
         <source>Choose the fleet&apos;s certificate file, or tick &apos;No encryption&apos; for a trial on one PC.</source>
         <translation>フリートの証明書ファイルを選ぶか、1 台での試験なら「暗号化しない」にチェックを入れてください。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/fleet_page.py" line="184"/>
-        <location filename="../../app/gui/pages/fleet_page.py" line="201"/>
-        <location filename="../../app/gui/pages/fleet_page.py" line="235"/>
+        <location filename="../../app/gui/pages/fleet_page.py" line="199"/>
+        <location filename="../../app/gui/pages/fleet_page.py" line="216"/>
+        <location filename="../../app/gui/pages/fleet_page.py" line="250"/>
         <source>Problem</source>
         <translation>問題あり</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/fleet_page.py" line="207"/>
+        <location filename="../../app/gui/pages/fleet_page.py" line="222"/>
         <source>Joined</source>
         <translation>参加中</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/fleet_page.py" line="207"/>
+        <location filename="../../app/gui/pages/fleet_page.py" line="222"/>
         <source>Waiting for the coordinator&apos;s next round…</source>
         <translation>取りまとめ PC からの次の回を待っています…</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/fleet_page.py" line="236"/>
+        <location filename="../../app/gui/pages/fleet_page.py" line="251"/>
         <source>This PC&apos;s fleet connection stopped. See supernode.log in the fleet folder.</source>
         <translation>この PC のフリート接続が止まりました。フリート用フォルダーの supernode.log を確認してください。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/fleet_page.py" line="255"/>
+        <location filename="../../app/gui/pages/fleet_page.py" line="272"/>
         <source>{seconds} s ago</source>
         <translation>{seconds} 秒前</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/fleet_page.py" line="271"/>
+        <location filename="../../app/gui/pages/fleet_page.py" line="278"/>
+        <source>All PCs together</source>
+        <translation>全 PC 合計</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/fleet_page.py" line="299"/>
+        <source>The fleet finished all {steps} rounds.</source>
+        <translation>全 {steps} 回の調整を終えました。</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/fleet_page.py" line="302"/>
+        <source>All PCs together: {accuracy} correct on {n} final test rows (never used while tuning).</source>
+        <translation>全 PC 合計：最終テスト用データ {n} 件（調整中は一度も使っていません）で正解率 {accuracy}。</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/fleet_page.py" line="304"/>
         <source>Finished</source>
         <translation>完了</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/fleet_page.py" line="272"/>
-        <source>The fleet finished all {steps} steps.</source>
-        <translation>フリートは全 {steps} 回の調整を終えました。</translation>
+        <location filename="../../app/gui/pages/fleet_page.py" line="309"/>
+        <source>Round {step} of {steps}, {pcs} PCs.</source>
+        <translation>{steps} 回中 {step} 回目、PC {pcs} 台。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/fleet_page.py" line="277"/>
+        <location filename="../../app/gui/pages/fleet_page.py" line="308"/>
         <source>Tuning</source>
         <translation>調整中</translation>
-    </message>
-    <message>
-        <location filename="../../app/gui/pages/fleet_page.py" line="278"/>
-        <source>Step {step} of {steps}, {pcs} PCs.</source>
-        <translation>{steps} 回中 {step} 回目、PC {pcs} 台。</translation>
     </message>
 </context>
 <context>
@@ -949,416 +964,416 @@
 <context>
     <name>ResultsPage</name>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="261"/>
+        <location filename="../../app/gui/pages/results_page.py" line="263"/>
         <source>Asking both models…</source>
         <translation>両方のモデルに問い合わせています…</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="277"/>
+        <location filename="../../app/gui/pages/results_page.py" line="279"/>
         <source>Export the tuned model to…</source>
         <translation>調整済みモデルの書き出し先</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="360"/>
+        <location filename="../../app/gui/pages/results_page.py" line="362"/>
         <source>✔ now right</source>
         <translation>✔ 正解になった</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="362"/>
+        <location filename="../../app/gui/pages/results_page.py" line="364"/>
         <source>✘ now wrong</source>
         <translation>✘ 不正解になった</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="363"/>
+        <location filename="../../app/gui/pages/results_page.py" line="365"/>
         <source>changed, still wrong</source>
         <translation>変化（不正解のまま）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="418"/>
+        <location filename="../../app/gui/pages/results_page.py" line="420"/>
         <source>Save these rows</source>
         <translation>この行を保存</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="418"/>
+        <location filename="../../app/gui/pages/results_page.py" line="420"/>
         <source>CSV file (*.csv)</source>
         <translation>CSV ファイル (*.csv)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="436"/>
-        <location filename="../../app/gui/pages/results_page.py" line="565"/>
+        <location filename="../../app/gui/pages/results_page.py" line="438"/>
+        <location filename="../../app/gui/pages/results_page.py" line="567"/>
         <source>Sure</source>
         <translation>確信度</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="458"/>
+        <location filename="../../app/gui/pages/results_page.py" line="460"/>
         <source>Saved</source>
         <translation>保存しました</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="459"/>
+        <location filename="../../app/gui/pages/results_page.py" line="461"/>
         <source>{n} rows saved to {file}.</source>
         <translation>{n} 行を {file} に保存しました。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="482"/>
+        <location filename="../../app/gui/pages/results_page.py" line="484"/>
         <source>{n} rows whose right label is {right} and the model answered {answer}.</source>
         <translation>正解が「{right}」で、モデルが「{answer}」と答えた {n} 行です。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="489"/>
+        <location filename="../../app/gui/pages/results_page.py" line="491"/>
         <source>Click a number in the table to list those rows.</source>
         <translation>表の数字を押すと、その行が一覧に出ます。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="523"/>
+        <location filename="../../app/gui/pages/results_page.py" line="525"/>
         <source>Results</source>
         <translation>結果</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="529"/>
+        <location filename="../../app/gui/pages/results_page.py" line="531"/>
         <source>How much better the tuned model answers the rows kept for the final test (never used while tuning), and the tuned model to take away.</source>
         <translation>最終テスト用に取っておいたデータ（調整中は一度も使っていません）で、調整済みモデルがどれだけ正しく答えるようになったかを示します。調整済みモデルはここから持ち出せます。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="534"/>
+        <location filename="../../app/gui/pages/results_page.py" line="536"/>
         <source>Summary</source>
         <translation>まとめ</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="538"/>
+        <location filename="../../app/gui/pages/results_page.py" line="540"/>
         <source>Simple keyword model</source>
         <translation>簡単なキーワード方式</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="540"/>
+        <location filename="../../app/gui/pages/results_page.py" line="542"/>
         <source>Time</source>
         <translation>時間</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="541"/>
+        <location filename="../../app/gui/pages/results_page.py" line="543"/>
         <source>Electricity</source>
         <translation>電力量（電気代）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="546"/>
+        <location filename="../../app/gui/pages/results_page.py" line="548"/>
         <source>Tuned model</source>
         <translation>調整済みモデル</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="547"/>
+        <location filename="../../app/gui/pages/results_page.py" line="549"/>
         <source>&amp;Export…</source>
         <translation>書き出す(&amp;E)…</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="548"/>
+        <location filename="../../app/gui/pages/results_page.py" line="550"/>
         <source>Open run &amp;folder</source>
         <translation>実行フォルダーを開く(&amp;F)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="549"/>
+        <location filename="../../app/gui/pages/results_page.py" line="551"/>
         <source>&amp;Continue this run</source>
         <translation>この実行を再開する(&amp;C)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="550"/>
+        <location filename="../../app/gui/pages/results_page.py" line="552"/>
         <source>Rows kept for the final test</source>
         <translation>最終テスト用のデータ</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="552"/>
+        <location filename="../../app/gui/pages/results_page.py" line="554"/>
         <source>after tuning</source>
         <translation>調整後</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="553"/>
+        <location filename="../../app/gui/pages/results_page.py" line="555"/>
         <source>before tuning</source>
         <translation>調整前</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="557"/>
+        <location filename="../../app/gui/pages/results_page.py" line="559"/>
         <source>Each final-test row</source>
         <translation>最終テスト用データ 1 件ごとの結果</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="432"/>
-        <location filename="../../app/gui/pages/results_page.py" line="561"/>
+        <location filename="../../app/gui/pages/results_page.py" line="434"/>
+        <location filename="../../app/gui/pages/results_page.py" line="563"/>
         <source>Text</source>
         <translation>本文</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="434"/>
-        <location filename="../../app/gui/pages/results_page.py" line="563"/>
+        <location filename="../../app/gui/pages/results_page.py" line="436"/>
+        <location filename="../../app/gui/pages/results_page.py" line="565"/>
         <source>Before</source>
         <translation>調整前</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="435"/>
-        <location filename="../../app/gui/pages/results_page.py" line="564"/>
+        <location filename="../../app/gui/pages/results_page.py" line="437"/>
+        <location filename="../../app/gui/pages/results_page.py" line="566"/>
         <source>After</source>
         <translation>調整後</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="566"/>
+        <location filename="../../app/gui/pages/results_page.py" line="568"/>
         <source>Change</source>
         <translation>変化</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="572"/>
+        <location filename="../../app/gui/pages/results_page.py" line="574"/>
         <source>Try it</source>
         <translation>試してみる</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="573"/>
+        <location filename="../../app/gui/pages/results_page.py" line="575"/>
         <source>Type a text as it would appear in your data…</source>
         <translation>データにありそうな文章を入力してください…</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="574"/>
+        <location filename="../../app/gui/pages/results_page.py" line="576"/>
         <source>&amp;Ask both models</source>
         <translation>両方のモデルに聞く(&amp;A)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="584"/>
+        <location filename="../../app/gui/pages/results_page.py" line="586"/>
         <source>you stopped it</source>
         <translation>手動で止めた</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="585"/>
+        <location filename="../../app/gui/pages/results_page.py" line="587"/>
         <source>the numbers became unstable, so it stopped early</source>
         <translation>計算が不安定になり、早めに停止した</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="597"/>
+        <location filename="../../app/gui/pages/results_page.py" line="599"/>
         <source>chosen by a short trial before tuning: the layers whose adjustment moved the answers most for the computing time they cost</source>
         <translation>調整前の短い試行で、計算時間あたりに答えへの影響が最も大きい層を選びました</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="601"/>
+        <location filename="../../app/gui/pages/results_page.py" line="603"/>
         <source>chosen by you</source>
         <translation>自分で指定</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="603"/>
+        <location filename="../../app/gui/pages/results_page.py" line="605"/>
         <source>the top layers of the model</source>
         <translation>モデルの最上位の層</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="661"/>
+        <location filename="../../app/gui/pages/results_page.py" line="663"/>
         <source>{rows}, correct answers went from {before} to {after}. The run ended because {reason}.</source>
         <translation>{rows}、正解率が {before} から {after} に上がりました。終了理由: {reason}。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="533"/>
+        <location filename="../../app/gui/pages/results_page.py" line="535"/>
         <source>&amp;Next: Payback</source>
         <translation>次へ: 費用対効果(&amp;N)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="536"/>
+        <location filename="../../app/gui/pages/results_page.py" line="538"/>
         <source>Correct before</source>
         <translation>調整前の正解率</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="537"/>
+        <location filename="../../app/gui/pages/results_page.py" line="539"/>
         <source>Correct after</source>
         <translation>調整後の正解率</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="539"/>
+        <location filename="../../app/gui/pages/results_page.py" line="541"/>
         <source>Tuning rounds</source>
         <translation>調整の回数</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="545"/>
+        <location filename="../../app/gui/pages/results_page.py" line="547"/>
         <source>Details</source>
         <translation>詳細</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="551"/>
+        <location filename="../../app/gui/pages/results_page.py" line="553"/>
         <source>&amp;Right answers and model answers:</source>
         <translation>正解と予測の対応表(&amp;R):</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="555"/>
+        <location filename="../../app/gui/pages/results_page.py" line="557"/>
         <source>Each row is the right label, each column what the model answered. Bold: answered right.</source>
         <translation>行が正解のラベル、列がモデルの答えです。太字が正しく答えた件数です。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="558"/>
+        <location filename="../../app/gui/pages/results_page.py" line="560"/>
         <source>Only rows whose answer &amp;changed</source>
         <translation>答えが変わったものだけ表示(&amp;C)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="433"/>
-        <location filename="../../app/gui/pages/results_page.py" line="562"/>
+        <location filename="../../app/gui/pages/results_page.py" line="435"/>
+        <location filename="../../app/gui/pages/results_page.py" line="564"/>
         <source>Right label</source>
         <translation>正解のラベル</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="569"/>
+        <location filename="../../app/gui/pages/results_page.py" line="571"/>
         <source>Show &amp;all rows</source>
         <translation>すべての行を表示(&amp;A)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="570"/>
+        <location filename="../../app/gui/pages/results_page.py" line="572"/>
         <source>&amp;Save these rows (CSV)…</source>
         <translation>この行を保存（CSV）(&amp;S)…</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="580"/>
+        <location filename="../../app/gui/pages/results_page.py" line="582"/>
         <source>the tuning time was used up</source>
         <translation>調整時間を使い切った</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="581"/>
+        <location filename="../../app/gui/pages/results_page.py" line="583"/>
         <source>the set number of rounds was done</source>
         <translation>決めた回数の調整を終えた</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="582"/>
+        <location filename="../../app/gui/pages/results_page.py" line="584"/>
         <source>the electricity limit was reached</source>
         <translation>決めた電力量に達した</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="583"/>
+        <location filename="../../app/gui/pages/results_page.py" line="585"/>
         <source>accuracy had stopped going up, so it stopped early</source>
         <translation>正解率が上がらなくなったので早めに終えた</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="604"/>
+        <location filename="../../app/gui/pages/results_page.py" line="606"/>
         <source>Tuned layers of the model: {layers} ({why}).</source>
         <translation>調整したモデルの層: {layers}（{why}）。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="609"/>
+        <location filename="../../app/gui/pages/results_page.py" line="611"/>
         <source>{p}%</source>
         <translation>{p}%</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="626"/>
+        <location filename="../../app/gui/pages/results_page.py" line="628"/>
         <source>No results yet: run the tuning in step 4.</source>
         <translation>まだ結果はありません。手順 4 で調整を実行してください。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="633"/>
+        <location filename="../../app/gui/pages/results_page.py" line="635"/>
         <source>The checkpoint was kept in {folder}. Press Continue this run to carry on from it.</source>
         <translation>途中経過は {folder} に保存されています。「この実行を再開する」を押すと続きから再開できます。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="636"/>
+        <location filename="../../app/gui/pages/results_page.py" line="638"/>
         <source>Nothing was kept: the run stopped before its first checkpoint.</source>
         <translation>保存されたものはありません。最初の途中保存より前に止まりました。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="640"/>
+        <location filename="../../app/gui/pages/results_page.py" line="642"/>
         <source>Run failed</source>
         <translation>最後まで実行できませんでした</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="641"/>
+        <location filename="../../app/gui/pages/results_page.py" line="643"/>
         <source>{message}
 {kept}</source>
         <translation>{message}
 {kept}</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="644"/>
+        <location filename="../../app/gui/pages/results_page.py" line="646"/>
         <source>Run folder: {folder}</source>
         <translation>実行フォルダー: {folder}</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="650"/>
+        <location filename="../../app/gui/pages/results_page.py" line="652"/>
         <source>On {n} rows kept for the final test (never used while tuning)</source>
         <translation>調整中に一度も使っていない最終テスト用の {n} 件で</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="653"/>
+        <location filename="../../app/gui/pages/results_page.py" line="655"/>
         <source>On {n} rows used to pick the best result (too few rows for a separate final test)</source>
         <translation>一番良い結果を選ぶのに使った {n} 件で（データが少ないため、別の最終テスト用データは取れませんでした）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="659"/>
+        <location filename="../../app/gui/pages/results_page.py" line="661"/>
         <source>Improved</source>
         <translation>改善しました</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="698"/>
+        <location filename="../../app/gui/pages/results_page.py" line="700"/>
         <source>{wh} Wh, {yen} (measured)</source>
         <translation>{wh} Wh、{yen}（実測）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="700"/>
+        <location filename="../../app/gui/pages/results_page.py" line="702"/>
         <source>{wh} Wh, {yen} (estimated)</source>
         <translation>{wh} Wh、{yen}（推定）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="706"/>
+        <location filename="../../app/gui/pages/results_page.py" line="708"/>
         <source>The run folder {folder} holds the tuned model, ready to use, and a report. Export copies them to a folder you choose, for example a USB stick.</source>
         <translation>実行フォルダー {folder} に、すぐに使える調整済みモデルとレポートがあります。「書き出す」で、USB メモリーなどお好きなフォルダーにコピーできます。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="669"/>
+        <location filename="../../app/gui/pages/results_page.py" line="671"/>
         <source>No gain</source>
         <translation>改善なし</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="671"/>
+        <location filename="../../app/gui/pages/results_page.py" line="673"/>
         <source>{rows}, tuning did not raise the share of correct answers ({before}); the exported model is the unchanged model. The run ended because {reason}. Try a longer tuning time or more training data.</source>
         <translation>{rows}、調整しても正解率は上がりませんでした（{before}）。書き出すモデルは調整前と同じです。終了理由: {reason}。調整時間を長くするか、学習データを増やしてみてください。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="679"/>
+        <location filename="../../app/gui/pages/results_page.py" line="681"/>
         <source>The tuned model answers better than a simple keyword model ({keyword}).</source>
         <translation>調整済みモデルは、簡単なキーワード方式（{keyword}）より正しく答えます。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="682"/>
+        <location filename="../../app/gui/pages/results_page.py" line="684"/>
         <source>A simple keyword model answers as well or better ({keyword}): the tuned model adds nothing over it on these rows.</source>
         <translation>簡単なキーワード方式でも同じかそれ以上に正しく答えます（{keyword}）。このデータでは、調整済みモデルを使う利点はありません。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="713"/>
+        <location filename="../../app/gui/pages/results_page.py" line="715"/>
         <source>Exported</source>
         <translation>書き出し完了</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="713"/>
+        <location filename="../../app/gui/pages/results_page.py" line="715"/>
         <source>Copied to {folder}.</source>
         <translation>{folder} にコピーしました。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="453"/>
-        <location filename="../../app/gui/pages/results_page.py" line="717"/>
-        <location filename="../../app/gui/pages/results_page.py" line="728"/>
+        <location filename="../../app/gui/pages/results_page.py" line="455"/>
+        <location filename="../../app/gui/pages/results_page.py" line="719"/>
+        <location filename="../../app/gui/pages/results_page.py" line="730"/>
         <source>Problem</source>
         <translation>問題あり</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="720"/>
+        <location filename="../../app/gui/pages/results_page.py" line="722"/>
         <source>Copying…</source>
         <translation>コピーしています…</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="732"/>
+        <location filename="../../app/gui/pages/results_page.py" line="734"/>
         <source>Checking</source>
         <translation>確認中</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="732"/>
+        <location filename="../../app/gui/pages/results_page.py" line="734"/>
         <source>Asking both models about the final-test rows…</source>
         <translation>最終テスト用のデータを両方のモデルに答えさせています…</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="737"/>
+        <location filename="../../app/gui/pages/results_page.py" line="739"/>
         <source>{n} rows kept for the final test; the answer changed for {changed}.</source>
         <translation>最終テスト用のデータ {n} 件のうち、{changed} 件で答えが変わりました。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="739"/>
+        <location filename="../../app/gui/pages/results_page.py" line="741"/>
         <source>{n} rows used to pick the best result; the answer changed for {changed}.</source>
         <translation>一番良い結果を選ぶのに使ったデータ {n} 件のうち、{changed} 件で答えが変わりました。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="760"/>
+        <location filename="../../app/gui/pages/results_page.py" line="762"/>
         <source>Before tuning: {before} ({pb}%)    After tuning: {after} ({pa}%)</source>
         <translation>調整前: {before}（{pb}%）    調整後: {after}（{pa}%）</translation>
     </message>
@@ -1366,324 +1381,324 @@
 <context>
     <name>RoiPage</name>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="299"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="301"/>
         <source>Open a run folder</source>
         <translation>実行フォルダーを開く</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="379"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="381"/>
         <source>Save the report as…</source>
         <translation>レポートの保存先…</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="379"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="381"/>
         <source>PDF report (*.pdf)</source>
         <translation>PDF レポート (*.pdf)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="447"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="449"/>
         <source>Electricity per run</source>
         <translation>1 回あたりの電力量</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="442"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="444"/>
         <source>Payback</source>
         <translation>費用対効果</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="448"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="450"/>
         <source>Correct before tuning (final test)</source>
         <translation>調整前の正解率（最終テスト）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="449"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="451"/>
         <source>Correct after tuning (final test)</source>
         <translation>調整後の正解率（最終テスト）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="450"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="452"/>
         <source>PCs or lines</source>
         <translation>PC・ラインの数</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="451"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="453"/>
         <source>Tuning runs per month, per PC</source>
         <translation>PC 1 台あたりの月間調整回数</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="452"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="454"/>
         <source>Electricity price</source>
         <translation>電気料金</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="453"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="455"/>
         <source>Documents per month, per PC</source>
         <translation>PC 1 台あたりの月間文書数</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="454"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="456"/>
         <source>Minutes to fix one misclassified document</source>
         <translation>誤分類 1 件の修正にかかる時間</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="455"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="457"/>
         <source>Labour cost</source>
         <translation>人件費</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="456"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="458"/>
         <source>Setup cost</source>
         <translation>導入費用</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="461"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="463"/>
         <source>Is it worth it?</source>
         <translation>費用対効果の見積もり</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="462"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="464"/>
         <source>&amp;Next: Fleet (several PCs)</source>
         <translation>次へ: フリート（複数の PC）(&amp;N)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="470"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="472"/>
         <source>Your figures</source>
         <translation>入力値</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="473"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="475"/>
         <source>yen</source>
         <translation>円</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="475"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="477"/>
         <source>Wh</source>
         <translation>Wh</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="476"/>
-        <location filename="../../app/gui/pages/roi_page.py" line="477"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="478"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="479"/>
         <source>%</source>
         <translation>%</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="480"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="482"/>
         <source>yen per kWh</source>
         <translation>円／kWh</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="482"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="484"/>
         <source>minutes</source>
         <translation>分</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="483"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="485"/>
         <source>yen per hour</source>
         <translation>円／時</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="488"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="490"/>
         <source>Reset the e&amp;xamples</source>
         <translation>例の値に戻す(&amp;X)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="489"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="491"/>
         <source>What it gives</source>
         <translation>効果</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="491"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="493"/>
         <source>Electricity cost per run</source>
         <translation>1 回あたりの電気代</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="492"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="494"/>
         <source>Net savings per month</source>
         <translation>月あたりの純節約額</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="493"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="495"/>
         <source>Setup cost paid back after</source>
         <translation>導入費用の回収期間</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="494"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="496"/>
         <source>Electricity per month:</source>
         <translation>月あたりの電気代:</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="496"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="498"/>
         <source>Labour saved per month:</source>
         <translation>月あたりに減る作業費:</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="497"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="499"/>
         <source>Misclassified documents avoided per month:</source>
         <translation>月あたりに減る誤分類の件数:</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="502"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="504"/>
         <source>Cumulative cost and benefit</source>
         <translation>累積の費用と効果</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="502"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="504"/>
         <source>thousand yen</source>
         <translation>千円</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="502"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="504"/>
         <source>months</source>
         <translation>経過月数</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="504"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="506"/>
         <source>cost: setup + electricity</source>
         <translation>費用: 導入費＋電気代</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="465"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="467"/>
         <source>What tuning is worth compared with keeping the model as it came: the labour saved on fewer wrong answers, minus electricity. The run&apos;s electricity and accuracy are filled in; every other figure is an example until you enter your own. The results change as you type.</source>
         <translation>調整の効果を、モデルをそのまま使い続けた場合と比べます。間違いが減って省ける作業費から電気代を引いた金額です。電力量と正解率はこの実行の結果が入っています。ほかの数値は、自社の数値を入れるまでは例の値です。入力するとすぐに結果が変わります。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="495"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="497"/>
         <source>Likely range, from the number of test rows:</source>
         <translation>テスト件数から見た金額の幅:</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="505"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="507"/>
         <source>benefit: labour saved</source>
         <translation>効果: 減った作業費</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="507"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="509"/>
         <source>What moves the monthly savings (each input 20% lower or higher)</source>
         <translation>月あたりの節約額を左右する入力（各入力を 20% 増減）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="511"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="513"/>
         <source>&lt;span style=&quot;color:{low}; font-weight:bold&quot;&gt;■&lt;/span&gt;&amp;nbsp;input 20% lower&amp;nbsp;&amp;nbsp; &lt;span style=&quot;color:{high}; font-weight:bold&quot;&gt;■&lt;/span&gt;&amp;nbsp;input 20% higher</source>
         <translation>&lt;span style=&quot;color:{low}; font-weight:bold&quot;&gt;■&lt;/span&gt;&amp;nbsp;入力 20% 減&amp;nbsp;&amp;nbsp; &lt;span style=&quot;color:{high}; font-weight:bold&quot;&gt;■&lt;/span&gt;&amp;nbsp;入力 20% 増</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="515"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="517"/>
         <source>Report for management</source>
         <translation>経営層向けレポート</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="518"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="520"/>
         <source>One PDF and one HTML file with the run, the share of correct answers before and after (with the table of right and model answers), these figures and charts, and what stayed on this PC. They are written in the language of the window.</source>
         <translation>実行の内容、調整前後の正解率（正解と予測の対応表付き）、この画面の数値とグラフ、この PC の外に出なかったものをまとめた PDF と HTML を 1 つずつ作ります。画面と同じ言語で書き出します。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="523"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="525"/>
         <source>Save &amp;report (PDF + HTML)…</source>
         <translation>レポートを保存（PDF＋HTML）(&amp;R)…</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="524"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="526"/>
         <source>&amp;Open the report</source>
         <translation>レポートを開く(&amp;O)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="525"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="527"/>
         <source>Use an &amp;earlier run…</source>
         <translation>以前の実行を使う(&amp;E)…</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="532"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="534"/>
         <source>{n} yen</source>
         <translation>{n} 円</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="563"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="565"/>
         <source>No run yet: tune in step 4, or press Run the demo in step 1, or use an earlier run.</source>
         <translation>まだ実行結果がありません。手順 4 で調整するか、手順 1 で「デモを実行」を押すか、以前の実行を使ってください。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="569"/>
-        <location filename="../../app/gui/pages/roi_page.py" line="597"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="571"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="599"/>
         <source>Problem</source>
         <translation>問題あり</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="575"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="577"/>
         <source>measured</source>
         <translation>実測</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="577"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="579"/>
         <source>estimated</source>
         <translation>推定</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="581"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="583"/>
         <source>Electricity of this run: {wh} Wh — {assumption}</source>
         <translation>この実行の電力量: {wh} Wh — {assumption}</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="592"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="594"/>
         <source>Saved</source>
         <translation>保存しました</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="601"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="603"/>
         <source>Writing the report (asking both models about the final-test rows)…</source>
         <translation>レポートを作成中（最終テスト用のデータを両方のモデルに答えさせています）…</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="619"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="621"/>
         <source>from this run</source>
         <translation>この実行の結果</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="620"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="622"/>
         <source>Measured in the run; change it to see what if.</source>
         <translation>実行で測った値です。変えると「もし〜なら」を試せます。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="622"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="624"/>
         <source>example</source>
         <translation>例</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="623"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="625"/>
         <source>An example figure, not your site&apos;s: replace it with your own.</source>
         <translation>自社の数値ではなく例です。自社の数値に置き換えてください。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="631"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="633"/>
         <source>, </source>
         <translation>、</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="634"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="636"/>
         <source>⚠ Calculated with example figures: {fields} are examples, not your site&apos;s. Enter your own figures below before you rely on these amounts.</source>
         <translation>⚠ 例の値で計算中: {fields}は例の値で、現場の数値ではありません。この金額を使う前に、下の欄に自社の数値を入力してください。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="656"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="658"/>
         <source>no payback</source>
         <translation>回収できません</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="657"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="659"/>
         <source>The monthly savings do not exceed the costs.</source>
         <translation>月々の節約額が費用を上回りません。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="659"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="661"/>
         <source>{n} months</source>
         <translation>{n} か月</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="666"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="668"/>
         <source>{low} to {high}</source>
         <translation>{low}〜{high}</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/roi_page.py" line="685"/>
+        <location filename="../../app/gui/pages/roi_page.py" line="687"/>
         <source>change in net savings per month (yen)</source>
         <translation>月あたりの純節約額の変化（円）</translation>
     </message>

@@ -35,14 +35,14 @@ def write_spec(folder: str | os.PathLike[str], spec: FleetSpec) -> Path:
         if read_spec(folder).fingerprint() != spec.fingerprint():
             raise GenbaError(
                 "This folder holds another fleet (different settings). Choose a new folder to start a new one.",
-                "このフォルダーには別の設定のフリートがあります。新しく始めるには別のフォルダーを選んでください。",
+                "このフォルダーには別の設定の共同調整があります。新しく始めるには別のフォルダーを選んでください。",
                 path=path,
             )
         return path
     if folder.exists() and any(folder.iterdir()):
         raise GenbaError(
             "The fleet folder must be new or empty (it holds other files).",
-            "フリート用フォルダーは新しいか空である必要があります（他のファイルがあります）。",
+            "共同調整用フォルダーは新しいか空である必要があります（他のファイルがあります）。",
             path=folder,
         )
     folder.mkdir(parents=True, exist_ok=True)
@@ -57,7 +57,7 @@ def read_spec(folder: str | os.PathLike[str]) -> FleetSpec:
     except (OSError, ValueError, TypeError, KeyError) as exc:
         raise GenbaError(
             "The fleet settings file cannot be read.",
-            "フリートの設定ファイルを読めません。",
+            "共同調整の設定ファイルを読めません。",
             path=path,
             detail=repr(exc),
         ) from exc

@@ -67,7 +67,7 @@ def flower_bin(name: str) -> str:
     if not path.exists() and not path.with_suffix(".exe").exists():
         raise GenbaError(
             "Fleet tuning needs Flower, which is not installed: pip install 'genba-tuner[fleet]'.",
-            "フリート調整には Flower が必要ですが、インストールされていません: pip install 'genba-tuner[fleet]'",
+            "共同調整には Flower が必要ですが、インストールされていません: pip install 'genba-tuner[fleet]'",
         )
     return str(path)
 

@@ -52,15 +52,15 @@ class FleetMember:
             raise GenbaError(
                 f"This PC's examples have labels the fleet does not know: {', '.join(unknown)} "
                 f"(the fleet's labels: {', '.join(spec.labels)}).",
-                f"この PC の例文に、フリートにないラベルがあります: {', '.join(unknown)}"
-                f"（フリートのラベル: {', '.join(spec.labels)}）。",
+                f"この PC の学習データに、共同調整にないラベルがあります: {', '.join(unknown)}"
+                f"（共同調整のラベル: {', '.join(spec.labels)}）。",
                 field="labels",
             )
         ref = resolve_model(spec.model)
         if ref.sha256 != spec.model_sha256:
             raise GenbaError(
                 "This PC's model file differs from the fleet's (its SHA-256 does not match).",
-                "この PC のモデルファイルはフリートのものと異なります（SHA-256 が一致しません）。",
+                "この PC のモデルファイルは共同調整のものと異なります（SHA-256 が一致しません）。",
                 path=ref.source,
             )
         self.model = LlamaModel.open(ensure_converted(ref), threads=threads)
@@ -106,14 +106,14 @@ class FleetMember:
             if d["fleet"] != self.spec.fingerprint():
                 raise GenbaError(
                     "This PC's fleet folder belongs to another fleet (different start settings).",
-                    "この PC のフリート用フォルダーは別のフリート（開始設定が異なる）のものです。",
+                    "この PC の共同調整用フォルダーは別の共同調整（開始設定が異なる）のものです。",
                     path=path,
                 )
             return [zo.StepRecord.from_list(v) for v in d["records"]]
         except (OSError, ValueError, KeyError, TypeError, IndexError) as exc:
             raise GenbaError(
                 "This PC's fleet log is damaged.",
-                "この PC のフリート記録が壊れています。",
+                "この PC の共同調整記録が壊れています。",
                 path=path,
                 detail=repr(exc),
             ) from exc
@@ -136,7 +136,7 @@ class FleetMember:
         if first > len(self.records):
             raise GenbaError(
                 f"Missing fleet records {len(self.records)} to {first - 1}.",
-                f"フリートの記録 {len(self.records)}〜{first - 1} が欠けています。",
+                f"共同調整の記録 {len(self.records)}〜{first - 1} が欠けています。",
             )
         for i, rec in enumerate(records, start=first):
             if i < len(self.records):

@@ -2,96 +2,96 @@
 
 A 1366×768 screen at 150 % scaling leaves 911×512 logical pixels, and a page body sits in a scroll area
 that never makes it narrower than its minimum width: a row of five buttons or two tables side by side
-then push the page off the right edge. ``FlowLayout`` (Qt's "Flow Layout" example, in Python) puts
-what does not fit on the next line; ``Columns`` places its widgets side by side when they fit and one
+then push the page off the right edge. ``FlowBox`` puts what does not fit on the next
+line; ``Columns`` places its widgets side by side when they fit and one
 under the other when they do not.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import QMargins, QPoint, QRect, QSize, Qt
-from PySide6.QtWidgets import QBoxLayout, QLayout, QLayoutItem, QSizePolicy, QVBoxLayout, QWidget
+from PySide6.QtCore import QEvent, QMargins, QPoint, QRect, QSize
+from PySide6.QtWidgets import QBoxLayout, QLayout, QSizePolicy, QVBoxLayout, QWidget
 
 
-class FlowLayout(QLayout):
-    """Items left to right, wrapping onto new lines; its height follows from the width it gets."""
+class FlowBox(QWidget):
+    """Its widgets left to right at their natural size, wrapping onto new lines; its height follows from the
+    width it gets (Qt's "Flow Layout" example, as a widget that places its children itself: a Python QLayout
+    subclass holds QLayoutItems that PySide's garbage collection can delete under it)."""
 
-    def __init__(self, parent: QWidget | None = None, spacing: int = -1) -> None:
+    def __init__(self, parent: QWidget | None = None, spacing: int = 6) -> None:
         super().__init__(parent)
-        self._items: list[QLayoutItem] = []
+        self._widgets: list[QWidget] = []
         self._spacing = spacing
-        if parent is None:
-            self.setContentsMargins(0, 0, 0, 0)
+        self._margins = QMargins()
+        policy = QSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
+        policy.setHeightForWidth(True)
+        self.setSizePolicy(policy)
 
-    def addItem(self, item: QLayoutItem) -> None:  # noqa: N802 (Qt's name)
-        self._items.append(item)
+    def add(self, widget: QWidget) -> None:
+        widget.setParent(self)
+        widget.installEventFilter(self)  # shown, hidden or resized: place everything again
+        self._widgets.append(widget)
+        self._changed()
 
-    def count(self) -> int:
-        return len(self._items)
+    def setContentsMargins(self, left: int, top: int, right: int, bottom: int) -> None:  # noqa: N802
+        self._margins = QMargins(left, top, right, bottom)
+        self._changed()
 
-    def itemAt(self, index: int) -> QLayoutItem | None:  # noqa: N802
-        return self._items[index] if 0 <= index < len(self._items) else None
+    def _shown(self) -> list[QWidget]:
+        return [w for w in self._widgets if not w.isHidden()]
 
-    def takeAt(self, index: int) -> QLayoutItem | None:  # noqa: N802
-        return self._items.pop(index) if 0 <= index < len(self._items) else None
+    def _changed(self) -> None:
+        self.updateGeometry()
+        self._place(self.width(), move=True)
 
-    def expandingDirections(self) -> Qt.Orientation:  # noqa: N802
-        return Qt.Orientation(0)
+    def eventFilter(self, watched, event) -> bool:  # noqa: N802
+        if event.type() in (QEvent.Type.Show, QEvent.Type.Hide, QEvent.Type.LayoutRequest):
+            self._changed()
+        return False
+
+    def event(self, event) -> bool:
+        if event.type() == QEvent.Type.LayoutRequest:  # a child's size hint changed (new text, new font)
+            self._changed()
+        return super().event(event)
 
     def hasHeightForWidth(self) -> bool:  # noqa: N802
         return True
 
     def heightForWidth(self, width: int) -> int:  # noqa: N802
-        return self._place(QRect(0, 0, width, 0), move=False)
-
-    def setGeometry(self, rect: QRect) -> None:  # noqa: N802
-        super().setGeometry(rect)
-        self._place(rect, move=True)
+        return self._place(width, move=False)
 
     def sizeHint(self) -> QSize:  # noqa: N802
-        """Everything on one line: what the layout asks for when there is room."""
-        shown = [item for item in self._items if not item.isEmpty()]
-        width = sum(item.sizeHint().width() for item in shown)
-        width += sum(self._gap(item, Qt.Orientation.Horizontal) for item in shown[1:])
-        height = max((item.sizeHint().height() for item in shown), default=0)
-        m = self.contentsMargins()
+        """Everything on one line: what the box asks for when there is room."""
+        shown = self._shown()
+        m = self._margins
+        width = sum(w.sizeHint().width() for w in shown) + self._spacing * max(len(shown) - 1, 0)
+        height = max((w.sizeHint().height() for w in shown), default=0)
         return QSize(width + m.left() + m.right(), height + m.top() + m.bottom())
 
-    def minimumSize(self) -> QSize:  # noqa: N802
-        size = QSize()
-        for item in self._items:
-            size = size.expandedTo(item.minimumSize())
-        m = self.contentsMargins()
-        return size + QSize(m.left() + m.right(), m.top() + m.bottom())
+    def minimumSizeHint(self) -> QSize:  # noqa: N802
+        """As narrow as its widest widget (the height a width needs comes from ``heightForWidth``)."""
+        shown, m = self._shown(), self._margins
+        width = max((w.sizeHint().width() for w in shown), default=0)
+        height = max((w.sizeHint().height() for w in shown), default=0)
+        return QSize(width + m.left() + m.right(), height + m.top() + m.bottom())
 
-    def _gap(self, item: QLayoutItem, orientation: Qt.Orientation) -> int:
-        if self._spacing >= 0:
-            return self._spacing
-        widget = item.widget()
-        if widget is None:
-            return 6
-        gap = widget.style().layoutSpacing(
-            QSizePolicy.ControlType.PushButton, QSizePolicy.ControlType.PushButton, orientation
-        )
-        return gap if gap >= 0 else 6
+    def resizeEvent(self, event) -> None:  # noqa: N802
+        self._place(event.size().width(), move=True)
+        super().resizeEvent(event)
 
-    def _place(self, rect: QRect, move: bool) -> int:
-        m: QMargins = self.contentsMargins()
-        area = rect.adjusted(m.left(), m.top(), -m.right(), -m.bottom())
-        x, y, line_height = area.x(), area.y(), 0
-        for item in self._items:
-            if item.isEmpty():
-                continue
-            hint = item.sizeHint()
-            gap_x = self._gap(item, Qt.Orientation.Horizontal)
-            gap_y = self._gap(item, Qt.Orientation.Vertical)
-            if x + hint.width() > area.right() + 1 and line_height > 0:
-                x, y, line_height = area.x(), y + line_height + gap_y, 0
+    def _place(self, width: int, move: bool) -> int:
+        m = self._margins
+        left, right = m.left(), width - m.right()
+        x, y, line_height = left, m.top(), 0
+        for widget in self._shown():
+            hint = widget.sizeHint()
+            if x + hint.width() > right and line_height > 0:
+                x, y, line_height = left, y + line_height + self._spacing, 0
             if move:
-                item.setGeometry(QRect(QPoint(x, y), hint))
-            x += hint.width() + gap_x
+                widget.setGeometry(QRect(QPoint(x, y), hint))
+            x += hint.width() + self._spacing
             line_height = max(line_height, hint.height())
-        return y + line_height - rect.y() + m.bottom()
+        return y + line_height + m.bottom()
 
 
 class Columns(QWidget):
@@ -138,11 +138,11 @@ class Columns(QWidget):
         super().resizeEvent(event)
 
 
-def button_row(*buttons: QWidget) -> FlowLayout:
-    """A row of buttons that wraps when the page is narrow (the layout to add where a QHBoxLayout was)."""
-    row = FlowLayout()
+def button_row(*buttons: QWidget) -> FlowBox:
+    """A row of buttons that wraps when the page is narrow (the widget to add where a QHBoxLayout was)."""
+    row = FlowBox()
     for button in buttons:
-        row.addWidget(button)
+        row.add(button)
     return row
 
 

@@ -4,219 +4,219 @@
 <context>
     <name>BudgetPage</name>
     <message>
-        <location filename="../../app/gui/pages/budget_page.py" line="356"/>
+        <location filename="../../app/gui/pages/budget_page.py" line="355"/>
         <source>By &amp;time</source>
         <translation>時間で決める(&amp;T)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/budget_page.py" line="364"/>
-        <location filename="../../app/gui/pages/budget_page.py" line="370"/>
+        <location filename="../../app/gui/pages/budget_page.py" line="363"/>
+        <location filename="../../app/gui/pages/budget_page.py" line="369"/>
         <source>minutes</source>
         <translation>分</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/budget_page.py" line="365"/>
+        <location filename="../../app/gui/pages/budget_page.py" line="364"/>
         <source>Wh</source>
         <translation>Wh</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/budget_page.py" line="367"/>
+        <location filename="../../app/gui/pages/budget_page.py" line="366"/>
         <source>&amp;Demo (3 min)</source>
         <translation>デモ（3 分）(&amp;D)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/budget_page.py" line="378"/>
+        <location filename="../../app/gui/pages/budget_page.py" line="377"/>
         <source>Leave one &amp;core free for other programs</source>
         <translation>ほかのソフト用に CPU のコアを 1 つ空けておく(&amp;C)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/budget_page.py" line="380"/>
+        <location filename="../../app/gui/pages/budget_page.py" line="379"/>
         <source>Electricity &amp;price:</source>
         <translation>電気料金(&amp;P):</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/budget_page.py" line="381"/>
+        <location filename="../../app/gui/pages/budget_page.py" line="380"/>
         <source>yen per kWh</source>
         <translation>円／kWh</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/budget_page.py" line="384"/>
+        <location filename="../../app/gui/pages/budget_page.py" line="383"/>
         <source>Choose the &amp;layers myself:</source>
         <translation>層を自分で指定する(&amp;L):</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/budget_page.py" line="394"/>
+        <location filename="../../app/gui/pages/budget_page.py" line="393"/>
         <source>Normally a short trial before tuning picks the layers with the most effect for their computing time. Lower layers make every step slower.</source>
         <translation>通常は調整前の短い試行で、計算時間あたりの効果が最も大きい層を自動で選びます。下の層を選ぶほど、1 回ごとの調整が遅くなります。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/budget_page.py" line="345"/>
+        <location filename="../../app/gui/pages/budget_page.py" line="344"/>
         <source>Tuning time</source>
         <translation>調整時間</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/budget_page.py" line="351"/>
+        <location filename="../../app/gui/pages/budget_page.py" line="350"/>
         <source>How long the PC may work on tuning, or how much electricity it may use. When the time is up the run stops and keeps the best result it found. You can also stop it yourself.</source>
         <translation>調整に使ってよい時間（または電力量）を決めます。時間になると調整は止まり、それまでで一番良かった結果が残ります。途中で自分で止めることもできます。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/budget_page.py" line="355"/>
+        <location filename="../../app/gui/pages/budget_page.py" line="354"/>
         <source>How long may it tune?</source>
         <translation>どれだけ調整しますか？</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/budget_page.py" line="357"/>
+        <location filename="../../app/gui/pages/budget_page.py" line="356"/>
         <source>By &amp;electricity</source>
         <translation>電力量で決める(&amp;E)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/budget_page.py" line="358"/>
+        <location filename="../../app/gui/pages/budget_page.py" line="357"/>
         <source>By number of &amp;rounds (for experts)</source>
         <translation>回数で決める（上級者向け）(&amp;R)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/budget_page.py" line="361"/>
+        <location filename="../../app/gui/pages/budget_page.py" line="360"/>
         <source>{n} min</source>
         <translation>{n} 分</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/budget_page.py" line="363"/>
+        <location filename="../../app/gui/pages/budget_page.py" line="362"/>
         <source>{n} Wh</source>
         <translation>{n} Wh</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/budget_page.py" line="366"/>
+        <location filename="../../app/gui/pages/budget_page.py" line="365"/>
         <source>rounds</source>
         <translation>回</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/budget_page.py" line="368"/>
+        <location filename="../../app/gui/pages/budget_page.py" line="367"/>
         <source>Stop early</source>
         <translation>早めに終える</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/budget_page.py" line="369"/>
+        <location filename="../../app/gui/pages/budget_page.py" line="368"/>
         <source>&amp;Stop when accuracy has not gone up for</source>
         <translation>正解率が上がらないまま、次の時間がたったら止める(&amp;S):</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/budget_page.py" line="373"/>
+        <location filename="../../app/gui/pages/budget_page.py" line="372"/>
         <source>Saves time when the model has learned what it can. The best result so far is kept. Untick to use the whole time.</source>
         <translation>これ以上覚えられなくなったときに、時間を節約できます。それまでで一番良い結果は残ります。最後まで使い切るときはチェックを外してください。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/budget_page.py" line="377"/>
+        <location filename="../../app/gui/pages/budget_page.py" line="376"/>
         <source>Sharing this PC</source>
         <translation>この PC のほかの作業</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/budget_page.py" line="379"/>
+        <location filename="../../app/gui/pages/budget_page.py" line="378"/>
         <source>Electricity price</source>
         <translation>電気料金</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/budget_page.py" line="382"/>
+        <location filename="../../app/gui/pages/budget_page.py" line="381"/>
         <source>Details (for experts)</source>
         <translation>詳細（上級者向け）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/budget_page.py" line="383"/>
+        <location filename="../../app/gui/pages/budget_page.py" line="382"/>
         <source>Which part of the model to tune</source>
         <translation>モデルのどの部分を調整するか</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/budget_page.py" line="388"/>
+        <location filename="../../app/gui/pages/budget_page.py" line="387"/>
         <source>e.g. {example} (this model has layers 0 to {last})</source>
         <translation>例: {example}（このモデルの層は 0〜{last}）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/budget_page.py" line="390"/>
+        <location filename="../../app/gui/pages/budget_page.py" line="389"/>
         <source>layer numbers separated by commas</source>
         <translation>層の番号をカンマ区切りで</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/budget_page.py" line="398"/>
+        <location filename="../../app/gui/pages/budget_page.py" line="397"/>
         <source>What this gives</source>
         <translation>この設定での見込み</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/budget_page.py" line="399"/>
+        <location filename="../../app/gui/pages/budget_page.py" line="398"/>
         <source>Finishes at:</source>
         <translation>終了予定:</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/budget_page.py" line="400"/>
+        <location filename="../../app/gui/pages/budget_page.py" line="399"/>
         <source>Electricity:</source>
         <translation>電力量（電気代）:</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/budget_page.py" line="401"/>
+        <location filename="../../app/gui/pages/budget_page.py" line="400"/>
         <source>Sharing the PC:</source>
         <translation>PC のほかの作業:</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/budget_page.py" line="402"/>
+        <location filename="../../app/gui/pages/budget_page.py" line="401"/>
         <source>Tuning rounds:</source>
         <translation>調整の回数:</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/budget_page.py" line="403"/>
+        <location filename="../../app/gui/pages/budget_page.py" line="402"/>
         <source>&amp;Next: Tune</source>
         <translation>次へ: 調整(&amp;N)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/budget_page.py" line="411"/>
+        <location filename="../../app/gui/pages/budget_page.py" line="410"/>
         <source>Problem</source>
         <translation>問題あり</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/budget_page.py" line="434"/>
+        <location filename="../../app/gui/pages/budget_page.py" line="433"/>
         <source>unknown until the model&apos;s speed is measured (step 1)</source>
         <translation>モデルの速度を測るまで不明です（手順 1）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/budget_page.py" line="437"/>
+        <location filename="../../app/gui/pages/budget_page.py" line="436"/>
         <source>about {n}</source>
         <translation>約 {n} 回</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/budget_page.py" line="453"/>
+        <location filename="../../app/gui/pages/budget_page.py" line="452"/>
         <source>about {wh} Wh, {yen}</source>
         <translation>約 {wh} Wh（{yen}）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/budget_page.py" line="460"/>
+        <location filename="../../app/gui/pages/budget_page.py" line="459"/>
         <source>uses {threads} of {cores} cores at low priority: each round may take up to {factor}× as long</source>
         <translation>{cores} コアのうち {threads} コアを低い優先度で使います。1 回の調整に最大 {factor} 倍の時間がかかることがあります</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/budget_page.py" line="477"/>
+        <location filename="../../app/gui/pages/budget_page.py" line="476"/>
         <source>Tuning is slower, but the PC stays usable. On by default on PCs with up to {n} cores.</source>
         <translation>調整は遅くなりますが、PC をほかの作業に使い続けられます。コアが {n} つ以下の PC では最初からオンです。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/budget_page.py" line="469"/>
+        <location filename="../../app/gui/pages/budget_page.py" line="468"/>
         <source>this PC has only one core: tuning runs at low priority instead</source>
         <translation>この PC はコアが 1 つだけなので、代わりに低い優先度で調整します</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/budget_page.py" line="473"/>
+        <location filename="../../app/gui/pages/budget_page.py" line="472"/>
         <source>uses all {cores} cores: other programs may be slow meanwhile</source>
         <translation>{cores} コアすべてを使います。その間ほかのソフトが遅くなることがあります</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/budget_page.py" line="482"/>
+        <location filename="../../app/gui/pages/budget_page.py" line="481"/>
         <source>Electricity is estimated at {watts} W while tuning ({cores} cores × {per_core} W, a typical desktop CPU); the run measures its real use where the PC allows.</source>
         <translation>電力量は調整中 {watts} W（{cores} コア × {per_core} W、一般的なデスクトップ PC の CPU）として見積もっています。PC が対応していれば、実際の使用量を測ります。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/budget_page.py" line="439"/>
-        <location filename="../../app/gui/pages/budget_page.py" line="449"/>
+        <location filename="../../app/gui/pages/budget_page.py" line="438"/>
+        <location filename="../../app/gui/pages/budget_page.py" line="448"/>
         <source>unknown</source>
         <translation>不明</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/budget_page.py" line="443"/>
+        <location filename="../../app/gui/pages/budget_page.py" line="442"/>
         <source>about {time} (in {minutes} min, after a short preparation)</source>
         <translation>{time} ごろ（{minutes} 分後。短い準備時間を除く）</translation>
     </message>
@@ -453,12 +453,12 @@
     <message>
         <location filename="../../app/gui/pages/fleet_page.py" line="119"/>
         <source>Fleet</source>
-        <translation>フリート</translation>
+        <translation>共同調整</translation>
     </message>
     <message>
         <location filename="../../app/gui/pages/fleet_page.py" line="128"/>
-        <source>Tune one model together with other PCs of your plant. Each PC keeps its own examples: only step numbers and a few sums per step leave this PC, never the examples or the model.</source>
-        <translation>工場のほかの PC と一緒に 1 つのモデルを調整します。例文は各 PC に残ります。この PC から出るのは調整の回ごとの番号といくつかの合計値だけで、例文やモデルは決して出ません。</translation>
+        <source>Tune one model together with other PCs of your plant. Each PC keeps its own training data: only round numbers and a few sums per round leave this PC, never the data or the model.</source>
+        <translation>工場のほかの PC と一緒に 1 つのモデルを調整します。学習データは各 PC に残ります。この PC から出るのは調整の回ごとの番号といくつかの合計値だけで、学習データやモデルは決して出ません。</translation>
     </message>
     <message>
         <location filename="../../app/gui/pages/fleet_page.py" line="133"/>
@@ -472,18 +472,18 @@
     </message>
     <message>
         <location filename="../../app/gui/pages/fleet_page.py" line="135"/>
-        <source>Examples on this PC:</source>
-        <translation>この PC の例文:</translation>
+        <source>Training data on this PC:</source>
+        <translation>この PC の学習データ:</translation>
     </message>
     <message>
         <location filename="../../app/gui/pages/fleet_page.py" line="136"/>
         <source>Fleet folder on this PC:</source>
-        <translation>この PC のフリート用フォルダー:</translation>
+        <translation>この PC の共同調整用フォルダー:</translation>
     </message>
     <message>
         <location filename="../../app/gui/pages/fleet_page.py" line="137"/>
         <source>Fleet certificate (ca.crt):</source>
-        <translation>フリートの証明書（ca.crt）:</translation>
+        <translation>共同調整の証明書（ca.crt）:</translation>
     </message>
     <message>
         <location filename="../../app/gui/pages/fleet_page.py" line="142"/>
@@ -498,7 +498,7 @@
     <message>
         <location filename="../../app/gui/pages/fleet_page.py" line="144"/>
         <source>&amp;Join the fleet</source>
-        <translation>フリートに参加(&amp;J)</translation>
+        <translation>共同調整に参加(&amp;J)</translation>
     </message>
     <message>
         <location filename="../../app/gui/pages/fleet_page.py" line="145"/>
@@ -557,18 +557,18 @@
     </message>
     <message>
         <location filename="../../app/gui/pages/fleet_page.py" line="165"/>
-        <source>Examples on this PC</source>
-        <translation>この PC の例文</translation>
+        <source>Training data on this PC</source>
+        <translation>この PC の学習データ</translation>
     </message>
     <message>
         <location filename="../../app/gui/pages/fleet_page.py" line="170"/>
         <source>Fleet folder on this PC</source>
-        <translation>この PC のフリート用フォルダー</translation>
+        <translation>この PC の共同調整用フォルダー</translation>
     </message>
     <message>
         <location filename="../../app/gui/pages/fleet_page.py" line="175"/>
         <source>Fleet certificate (ca.crt)</source>
-        <translation>フリートの証明書（ca.crt）</translation>
+        <translation>共同調整の証明書（ca.crt）</translation>
     </message>
     <message>
         <location filename="../../app/gui/pages/fleet_page.py" line="183"/>
@@ -582,18 +582,18 @@
     </message>
     <message>
         <location filename="../../app/gui/pages/fleet_page.py" line="187"/>
-        <source>Choose the file with this PC&apos;s examples.</source>
-        <translation>この PC の例文のファイルを選んでください。</translation>
+        <source>Choose the file with this PC&apos;s training data.</source>
+        <translation>この PC の学習データのファイルを選んでください。</translation>
     </message>
     <message>
         <location filename="../../app/gui/pages/fleet_page.py" line="189"/>
         <source>Choose a folder where this PC keeps its fleet records.</source>
-        <translation>この PC がフリートの記録を保存するフォルダーを選んでください。</translation>
+        <translation>この PC が共同調整の記録を保存するフォルダーを選んでください。</translation>
     </message>
     <message>
         <location filename="../../app/gui/pages/fleet_page.py" line="192"/>
         <source>Choose the fleet&apos;s certificate file, or tick &apos;No encryption&apos; for a trial on one PC.</source>
-        <translation>フリートの証明書ファイルを選ぶか、1 台での試験なら「暗号化しない」にチェックを入れてください。</translation>
+        <translation>共同調整の証明書ファイルを選ぶか、1 台での試験なら「暗号化しない」にチェックを入れてください。</translation>
     </message>
     <message>
         <location filename="../../app/gui/pages/fleet_page.py" line="199"/>
@@ -615,7 +615,7 @@
     <message>
         <location filename="../../app/gui/pages/fleet_page.py" line="251"/>
         <source>This PC&apos;s fleet connection stopped. See supernode.log in the fleet folder.</source>
-        <translation>この PC のフリート接続が止まりました。フリート用フォルダーの supernode.log を確認してください。</translation>
+        <translation>この PC の共同調整への接続が止まりました。共同調整用フォルダーの supernode.log を確認してください。</translation>
     </message>
     <message>
         <location filename="../../app/gui/pages/fleet_page.py" line="272"/>
@@ -1000,7 +1000,7 @@
     </message>
     <message>
         <location filename="../../app/gui/pages/results_page.py" line="438"/>
-        <location filename="../../app/gui/pages/results_page.py" line="567"/>
+        <location filename="../../app/gui/pages/results_page.py" line="569"/>
         <source>Sure</source>
         <translation>確信度</translation>
     </message>
@@ -1015,365 +1015,370 @@
         <translation>{n} 行を {file} に保存しました。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="484"/>
+        <location filename="../../app/gui/pages/results_page.py" line="485"/>
+        <source>1 row whose right label is {right} and the model answered {answer}.</source>
+        <translation>正解が「{right}」で、モデルが「{answer}」と答えた 1 行です。</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/results_page.py" line="487"/>
         <source>{n} rows whose right label is {right} and the model answered {answer}.</source>
         <translation>正解が「{right}」で、モデルが「{answer}」と答えた {n} 行です。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="491"/>
+        <location filename="../../app/gui/pages/results_page.py" line="493"/>
         <source>Click a number in the table to list those rows.</source>
         <translation>表の数字を押すと、その行が一覧に出ます。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="525"/>
+        <location filename="../../app/gui/pages/results_page.py" line="527"/>
         <source>Results</source>
         <translation>結果</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="531"/>
+        <location filename="../../app/gui/pages/results_page.py" line="533"/>
         <source>How much better the tuned model answers the rows kept for the final test (never used while tuning), and the tuned model to take away.</source>
         <translation>最終テスト用に取っておいたデータ（調整中は一度も使っていません）で、調整済みモデルがどれだけ正しく答えるようになったかを示します。調整済みモデルはここから持ち出せます。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="536"/>
+        <location filename="../../app/gui/pages/results_page.py" line="538"/>
         <source>Summary</source>
         <translation>まとめ</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="540"/>
+        <location filename="../../app/gui/pages/results_page.py" line="542"/>
         <source>Simple keyword model</source>
         <translation>簡単なキーワード方式</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="542"/>
+        <location filename="../../app/gui/pages/results_page.py" line="544"/>
         <source>Time</source>
         <translation>時間</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="543"/>
+        <location filename="../../app/gui/pages/results_page.py" line="545"/>
         <source>Electricity</source>
         <translation>電力量（電気代）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="548"/>
+        <location filename="../../app/gui/pages/results_page.py" line="550"/>
         <source>Tuned model</source>
         <translation>調整済みモデル</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="549"/>
+        <location filename="../../app/gui/pages/results_page.py" line="551"/>
         <source>&amp;Export…</source>
         <translation>書き出す(&amp;E)…</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="550"/>
+        <location filename="../../app/gui/pages/results_page.py" line="552"/>
         <source>Open run &amp;folder</source>
         <translation>実行フォルダーを開く(&amp;F)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="551"/>
+        <location filename="../../app/gui/pages/results_page.py" line="553"/>
         <source>&amp;Continue this run</source>
         <translation>この実行を再開する(&amp;C)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="552"/>
+        <location filename="../../app/gui/pages/results_page.py" line="554"/>
         <source>Rows kept for the final test</source>
         <translation>最終テスト用のデータ</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="554"/>
+        <location filename="../../app/gui/pages/results_page.py" line="556"/>
         <source>after tuning</source>
         <translation>調整後</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="555"/>
+        <location filename="../../app/gui/pages/results_page.py" line="557"/>
         <source>before tuning</source>
         <translation>調整前</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="559"/>
+        <location filename="../../app/gui/pages/results_page.py" line="561"/>
         <source>Each final-test row</source>
         <translation>最終テスト用データ 1 件ごとの結果</translation>
     </message>
     <message>
         <location filename="../../app/gui/pages/results_page.py" line="434"/>
-        <location filename="../../app/gui/pages/results_page.py" line="563"/>
+        <location filename="../../app/gui/pages/results_page.py" line="565"/>
         <source>Text</source>
         <translation>本文</translation>
     </message>
     <message>
         <location filename="../../app/gui/pages/results_page.py" line="436"/>
-        <location filename="../../app/gui/pages/results_page.py" line="565"/>
+        <location filename="../../app/gui/pages/results_page.py" line="567"/>
         <source>Before</source>
         <translation>調整前</translation>
     </message>
     <message>
         <location filename="../../app/gui/pages/results_page.py" line="437"/>
-        <location filename="../../app/gui/pages/results_page.py" line="566"/>
+        <location filename="../../app/gui/pages/results_page.py" line="568"/>
         <source>After</source>
         <translation>調整後</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="568"/>
+        <location filename="../../app/gui/pages/results_page.py" line="570"/>
         <source>Change</source>
         <translation>変化</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="574"/>
+        <location filename="../../app/gui/pages/results_page.py" line="576"/>
         <source>Try it</source>
         <translation>試してみる</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="575"/>
+        <location filename="../../app/gui/pages/results_page.py" line="577"/>
         <source>Type a text as it would appear in your data…</source>
         <translation>データにありそうな文章を入力してください…</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="576"/>
+        <location filename="../../app/gui/pages/results_page.py" line="578"/>
         <source>&amp;Ask both models</source>
         <translation>両方のモデルに聞く(&amp;A)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="586"/>
+        <location filename="../../app/gui/pages/results_page.py" line="588"/>
         <source>you stopped it</source>
         <translation>手動で止めた</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="587"/>
+        <location filename="../../app/gui/pages/results_page.py" line="589"/>
         <source>the numbers became unstable, so it stopped early</source>
         <translation>計算が不安定になり、早めに停止した</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="599"/>
+        <location filename="../../app/gui/pages/results_page.py" line="601"/>
         <source>chosen by a short trial before tuning: the layers whose adjustment moved the answers most for the computing time they cost</source>
         <translation>調整前の短い試行で、計算時間あたりに答えへの影響が最も大きい層を選びました</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="603"/>
+        <location filename="../../app/gui/pages/results_page.py" line="605"/>
         <source>chosen by you</source>
         <translation>自分で指定</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="605"/>
+        <location filename="../../app/gui/pages/results_page.py" line="607"/>
         <source>the top layers of the model</source>
         <translation>モデルの最上位の層</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="663"/>
+        <location filename="../../app/gui/pages/results_page.py" line="665"/>
         <source>{rows}, correct answers went from {before} to {after}. The run ended because {reason}.</source>
         <translation>{rows}、正解率が {before} から {after} に上がりました。終了理由: {reason}。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="535"/>
+        <location filename="../../app/gui/pages/results_page.py" line="537"/>
         <source>&amp;Next: Payback</source>
         <translation>次へ: 費用対効果(&amp;N)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="538"/>
+        <location filename="../../app/gui/pages/results_page.py" line="540"/>
         <source>Correct before</source>
         <translation>調整前の正解率</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="539"/>
+        <location filename="../../app/gui/pages/results_page.py" line="541"/>
         <source>Correct after</source>
         <translation>調整後の正解率</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="541"/>
+        <location filename="../../app/gui/pages/results_page.py" line="543"/>
         <source>Tuning rounds</source>
         <translation>調整の回数</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="547"/>
+        <location filename="../../app/gui/pages/results_page.py" line="549"/>
         <source>Details</source>
         <translation>詳細</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="553"/>
+        <location filename="../../app/gui/pages/results_page.py" line="555"/>
         <source>&amp;Right answers and model answers:</source>
         <translation>正解と予測の対応表(&amp;R):</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="557"/>
+        <location filename="../../app/gui/pages/results_page.py" line="559"/>
         <source>Each row is the right label, each column what the model answered. Bold: answered right.</source>
         <translation>行が正解のラベル、列がモデルの答えです。太字が正しく答えた件数です。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="560"/>
+        <location filename="../../app/gui/pages/results_page.py" line="562"/>
         <source>Only rows whose answer &amp;changed</source>
         <translation>答えが変わったものだけ表示(&amp;C)</translation>
     </message>
     <message>
         <location filename="../../app/gui/pages/results_page.py" line="435"/>
-        <location filename="../../app/gui/pages/results_page.py" line="564"/>
+        <location filename="../../app/gui/pages/results_page.py" line="566"/>
         <source>Right label</source>
         <translation>正解のラベル</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="571"/>
+        <location filename="../../app/gui/pages/results_page.py" line="573"/>
         <source>Show &amp;all rows</source>
         <translation>すべての行を表示(&amp;A)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="572"/>
+        <location filename="../../app/gui/pages/results_page.py" line="574"/>
         <source>&amp;Save these rows (CSV)…</source>
         <translation>この行を保存（CSV）(&amp;S)…</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="582"/>
+        <location filename="../../app/gui/pages/results_page.py" line="584"/>
         <source>the tuning time was used up</source>
         <translation>調整時間を使い切った</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="583"/>
+        <location filename="../../app/gui/pages/results_page.py" line="585"/>
         <source>the set number of rounds was done</source>
         <translation>決めた回数の調整を終えた</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="584"/>
+        <location filename="../../app/gui/pages/results_page.py" line="586"/>
         <source>the electricity limit was reached</source>
         <translation>決めた電力量に達した</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="585"/>
+        <location filename="../../app/gui/pages/results_page.py" line="587"/>
         <source>accuracy had stopped going up, so it stopped early</source>
         <translation>正解率が上がらなくなったので早めに終えた</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="606"/>
+        <location filename="../../app/gui/pages/results_page.py" line="608"/>
         <source>Tuned layers of the model: {layers} ({why}).</source>
         <translation>調整したモデルの層: {layers}（{why}）。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="611"/>
+        <location filename="../../app/gui/pages/results_page.py" line="613"/>
         <source>{p}%</source>
         <translation>{p}%</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="628"/>
+        <location filename="../../app/gui/pages/results_page.py" line="630"/>
         <source>No results yet: run the tuning in step 4.</source>
         <translation>まだ結果はありません。手順 4 で調整を実行してください。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="635"/>
+        <location filename="../../app/gui/pages/results_page.py" line="637"/>
         <source>The checkpoint was kept in {folder}. Press Continue this run to carry on from it.</source>
         <translation>途中経過は {folder} に保存されています。「この実行を再開する」を押すと続きから再開できます。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="638"/>
+        <location filename="../../app/gui/pages/results_page.py" line="640"/>
         <source>Nothing was kept: the run stopped before its first checkpoint.</source>
         <translation>保存されたものはありません。最初の途中保存より前に止まりました。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="642"/>
+        <location filename="../../app/gui/pages/results_page.py" line="644"/>
         <source>Run failed</source>
         <translation>最後まで実行できませんでした</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="643"/>
+        <location filename="../../app/gui/pages/results_page.py" line="645"/>
         <source>{message}
 {kept}</source>
         <translation>{message}
 {kept}</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="646"/>
+        <location filename="../../app/gui/pages/results_page.py" line="648"/>
         <source>Run folder: {folder}</source>
         <translation>実行フォルダー: {folder}</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="652"/>
+        <location filename="../../app/gui/pages/results_page.py" line="654"/>
         <source>On {n} rows kept for the final test (never used while tuning)</source>
         <translation>調整中に一度も使っていない最終テスト用の {n} 件で</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="655"/>
+        <location filename="../../app/gui/pages/results_page.py" line="657"/>
         <source>On {n} rows used to pick the best result (too few rows for a separate final test)</source>
         <translation>一番良い結果を選ぶのに使った {n} 件で（データが少ないため、別の最終テスト用データは取れませんでした）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="661"/>
+        <location filename="../../app/gui/pages/results_page.py" line="663"/>
         <source>Improved</source>
         <translation>改善しました</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="700"/>
+        <location filename="../../app/gui/pages/results_page.py" line="702"/>
         <source>{wh} Wh, {yen} (measured)</source>
         <translation>{wh} Wh、{yen}（実測）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="702"/>
+        <location filename="../../app/gui/pages/results_page.py" line="704"/>
         <source>{wh} Wh, {yen} (estimated)</source>
         <translation>{wh} Wh、{yen}（推定）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="708"/>
+        <location filename="../../app/gui/pages/results_page.py" line="710"/>
         <source>The run folder {folder} holds the tuned model, ready to use, and a report. Export copies them to a folder you choose, for example a USB stick.</source>
         <translation>実行フォルダー {folder} に、すぐに使える調整済みモデルとレポートがあります。「書き出す」で、USB メモリーなどお好きなフォルダーにコピーできます。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="671"/>
+        <location filename="../../app/gui/pages/results_page.py" line="673"/>
         <source>No gain</source>
         <translation>改善なし</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="673"/>
+        <location filename="../../app/gui/pages/results_page.py" line="675"/>
         <source>{rows}, tuning did not raise the share of correct answers ({before}); the exported model is the unchanged model. The run ended because {reason}. Try a longer tuning time or more training data.</source>
         <translation>{rows}、調整しても正解率は上がりませんでした（{before}）。書き出すモデルは調整前と同じです。終了理由: {reason}。調整時間を長くするか、学習データを増やしてみてください。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="681"/>
+        <location filename="../../app/gui/pages/results_page.py" line="683"/>
         <source>The tuned model answers better than a simple keyword model ({keyword}).</source>
         <translation>調整済みモデルは、簡単なキーワード方式（{keyword}）より正しく答えます。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="684"/>
+        <location filename="../../app/gui/pages/results_page.py" line="686"/>
         <source>A simple keyword model answers as well or better ({keyword}): the tuned model adds nothing over it on these rows.</source>
         <translation>簡単なキーワード方式でも同じかそれ以上に正しく答えます（{keyword}）。このデータでは、調整済みモデルを使う利点はありません。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="715"/>
+        <location filename="../../app/gui/pages/results_page.py" line="717"/>
         <source>Exported</source>
         <translation>書き出し完了</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="715"/>
+        <location filename="../../app/gui/pages/results_page.py" line="717"/>
         <source>Copied to {folder}.</source>
         <translation>{folder} にコピーしました。</translation>
     </message>
     <message>
         <location filename="../../app/gui/pages/results_page.py" line="455"/>
-        <location filename="../../app/gui/pages/results_page.py" line="719"/>
-        <location filename="../../app/gui/pages/results_page.py" line="730"/>
+        <location filename="../../app/gui/pages/results_page.py" line="721"/>
+        <location filename="../../app/gui/pages/results_page.py" line="732"/>
         <source>Problem</source>
         <translation>問題あり</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="722"/>
+        <location filename="../../app/gui/pages/results_page.py" line="724"/>
         <source>Copying…</source>
         <translation>コピーしています…</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="734"/>
+        <location filename="../../app/gui/pages/results_page.py" line="736"/>
         <source>Checking</source>
         <translation>確認中</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="734"/>
+        <location filename="../../app/gui/pages/results_page.py" line="736"/>
         <source>Asking both models about the final-test rows…</source>
         <translation>最終テスト用のデータを両方のモデルに答えさせています…</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="739"/>
+        <location filename="../../app/gui/pages/results_page.py" line="741"/>
         <source>{n} rows kept for the final test; the answer changed for {changed}.</source>
         <translation>最終テスト用のデータ {n} 件のうち、{changed} 件で答えが変わりました。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="741"/>
+        <location filename="../../app/gui/pages/results_page.py" line="743"/>
         <source>{n} rows used to pick the best result; the answer changed for {changed}.</source>
         <translation>一番良い結果を選ぶのに使ったデータ {n} 件のうち、{changed} 件で答えが変わりました。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/results_page.py" line="762"/>
+        <location filename="../../app/gui/pages/results_page.py" line="764"/>
         <source>Before tuning: {before} ({pb}%)    After tuning: {after} ({pa}%)</source>
         <translation>調整前: {before}（{pb}%）    調整後: {after}（{pa}%）</translation>
     </message>
@@ -1458,7 +1463,7 @@
     <message>
         <location filename="../../app/gui/pages/roi_page.py" line="464"/>
         <source>&amp;Next: Fleet (several PCs)</source>
-        <translation>次へ: フリート（複数の PC）(&amp;N)</translation>
+        <translation>次へ: 共同調整（複数の PC）(&amp;N)</translation>
     </message>
     <message>
         <location filename="../../app/gui/pages/roi_page.py" line="472"/>
@@ -1781,389 +1786,389 @@
     <message>
         <location filename="../../app/gui/try_it.py" line="184"/>
         <source>Type a text or pick one of your examples, then press Ask.</source>
-        <translation>文章を入力するか、データの例文を選んで「聞いてみる」を押してください。</translation>
+        <translation>文章を入力するか、データの文章を選んで「聞いてみる」を押してください。</translation>
     </message>
 </context>
 <context>
     <name>TunePage</name>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="228"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="226"/>
         <source>Choose a model first (step 1).</source>
         <translation>先にモデルを選んでください（手順 1）。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="230"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="228"/>
         <source>The chosen model cannot be tuned on this PC; see step 1.</source>
         <translation>選んだモデルはこの PC では調整できません。手順 1 をご覧ください。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="604"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="602"/>
         <source>Problem</source>
         <translation>問題あり</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="476"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="474"/>
         <source>Tune</source>
         <translation>調整</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="232"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="230"/>
         <source>Choose your training data first (step 2).</source>
         <translation>先に学習データを選んでください（手順 2）。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="234"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="232"/>
         <source>Fix the answer words in step 2 first.</source>
         <translation>先に手順 2 で、答える言葉を直してください。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="236"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="234"/>
         <source>Set the tuning time first (step 3).</source>
         <translation>先に調整時間を決めてください（手順 3）。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="362"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="360"/>
         <source>The model is getting ready: you can ask once the first check of accuracy is done.</source>
         <translation>モデルを準備中です。最初の正解率の確認が終わると聞けるようになります。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="367"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="365"/>
         <source>This run wrote no tuned model, so there is nothing to ask.</source>
         <translation>この実行では調整済みモデルが書き出されなかったため、聞くことができません。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="369"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="367"/>
         <source>No model to ask yet: start tuning, and ask once the first check of accuracy is done.</source>
         <translation>まだ聞けるモデルがありません。調整を開始し、最初の正解率の確認が終わったら聞いてください。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="482"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="480"/>
         <source>Start the run and watch it learn. The PC may feel slower while it tunes; this window stays usable. Stop keeps the best result found so far.</source>
         <translation>調整を始めて、上達する様子を見守ります。調整中は PC が遅く感じられることがありますが、このウィンドウは使えます。途中で止めても、それまでで一番良い結果が残ります。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="486"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="484"/>
         <source>&amp;Start tuning</source>
         <translation>調整を開始(&amp;S)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="487"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="485"/>
         <source>&amp;Pause</source>
         <translation>一時停止(&amp;P)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="488"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="486"/>
         <source>Res&amp;ume</source>
         <translation>再開(&amp;U)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="489"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="487"/>
         <source>S&amp;top (keep best so far)</source>
         <translation>停止（一番良い結果を残す）(&amp;T)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="490"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="488"/>
         <source>&amp;Next: Results</source>
         <translation>次へ: 結果(&amp;N)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="492"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="490"/>
         <source>Correct answers: best (at start)</source>
         <translation>正解率: 最高（開始時）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="493"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="491"/>
         <source>Time spent</source>
         <translation>経過時間</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="499"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="497"/>
         <source>Accuracy</source>
         <translation>正解率</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="500"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="498"/>
         <source>More charts</source>
         <translation>詳しいグラフ</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="501"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="499"/>
         <source>time (min:s)</source>
         <translation>経過時間（分:秒）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="503"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="501"/>
         <source>Correct answers on the checking rows (they pick the best result)</source>
         <translation>確認用データでの正解率（一番良い結果を選ぶのに使います）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="509"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="507"/>
         <source>simple keyword model (the bar to beat)</source>
         <translation>簡単なキーワード方式（超えたい目標）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="511"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="509"/>
         <source>Error while learning (lower is better)</source>
         <translation>学習中の誤差（低いほど良い）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="511"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="509"/>
         <source>error</source>
         <translation>誤差</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="513"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="511"/>
         <source>each round</source>
         <translation>1 回ごと</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="514"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="512"/>
         <source>average</source>
         <translation>平均</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="516"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="514"/>
         <source>electricity</source>
         <translation>電力量</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="518"/>
-        <location filename="../../app/gui/pages/tune_page.py" line="521"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="516"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="519"/>
         <source>tuning</source>
         <translation>調整</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="519"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="517"/>
         <source>whole PC</source>
         <translation>PC 全体</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="520"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="518"/>
         <source>Memory used by tuning</source>
         <translation>調整が使っているメモリー</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="520"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="518"/>
         <source>MB</source>
         <translation>MB</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="539"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="537"/>
         <source>Not started</source>
         <translation>まだ始めていません</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="540"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="538"/>
         <source>Press Start tuning when the steps above are done.</source>
         <translation>手順 1〜3 が済んだら「調整を開始」を押してください。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="543"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="541"/>
         <source>Did not finish</source>
         <translation>最後まで終わりませんでした</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="543"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="541"/>
         <source>See the message above.</source>
         <translation>上のメッセージをご覧ください。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="547"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="545"/>
         <source>Stopped early</source>
         <translation>早めに終了しました</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="549"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="547"/>
         <source>Accuracy had stopped going up, so the run ended early and kept its best result.</source>
         <translation>正解率が上がらなくなったので早めに終え、一番良かった結果を残しました。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="552"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="550"/>
         <source>Finished</source>
         <translation>完了</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="552"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="550"/>
         <source>The best result is kept. See the results (step 5).</source>
         <translation>一番良かった結果が残っています。結果をご覧ください（手順 5）。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="554"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="552"/>
         <source>Paused</source>
         <translation>一時停止中</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="554"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="552"/>
         <source>Press Resume to continue.</source>
         <translation>「再開」を押すと続きます。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="556"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="554"/>
         <source>Stopping</source>
         <translation>停止中</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="556"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="554"/>
         <source>Keeping the best result so far.</source>
         <translation>それまでで一番良い結果を残しています。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="560"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="558"/>
         <source>Getting ready</source>
         <translation>準備中</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="561"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="559"/>
         <source>The first check of accuracy comes after a few rounds.</source>
         <translation>数回調整したあとで、最初の正解率が出ます。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="568"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="566"/>
         <source>Stops early if nothing improves for another {left}.</source>
         <translation>あと {left} のあいだ良くならなければ、早めに終えます。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="570"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="568"/>
         <source>Early stop is off: it runs for the whole time.</source>
         <translation>早めに終える設定はオフです。最後まで調整します。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="575"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="573"/>
         <source>Levelling off: safe to stop</source>
         <translation>頭打ち：止めても大丈夫</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="576"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="574"/>
         <source>No better result for {since}. {stop}</source>
         <translation>{since} のあいだ良くなっていません。{stop}</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="581"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="579"/>
         <source>Improving steadily</source>
         <translation>順調に上達中</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="582"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="580"/>
         <source>Up from {start}% to {best}%. {stop}</source>
         <translation>{start}% から {best}% に上がりました。{stop}</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="590"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="588"/>
         <source>Learning, no gain yet</source>
         <translation>学習中（まだ伸びていません）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="591"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="589"/>
         <source>Gains often come after a few minutes. {stop}</source>
         <translation>伸び始めるまで数分かかることがよくあります。{stop}</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="613"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="611"/>
         <source>{model} learns from {n} rows of your data ({labels}); tuning time: {budget}.</source>
         <translation>{model} が学習データ {n} 件（{labels}）から学習します。調整時間: {budget}。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="631"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="629"/>
         <source>Paused after {step} rounds. Press Resume to continue.</source>
         <translation>{step} 回の調整のあとで一時停止中です。「再開」を押すと続きます。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="642"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="640"/>
         <source>Tuning. The bar shows how much of the tuning time is used.</source>
         <translation>調整中です。バーは調整時間のうち使った割合です。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="681"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="679"/>
         <source>{wh} Wh, {yen} (measured)</source>
         <translation>{wh} Wh、{yen}（実測）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="683"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="681"/>
         <source>{wh} Wh, {yen} (estimated)</source>
         <translation>{wh} Wh、{yen}（推定）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="494"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="492"/>
         <source>Time left</source>
         <translation>残り時間</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="495"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="493"/>
         <source>Electricity so far</source>
         <translation>これまでの電力量（電気代）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="504"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="502"/>
         <source>% correct</source>
         <translation>正解率 %</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="507"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="505"/>
         <source>while tuning</source>
         <translation>調整中</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="508"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="506"/>
         <source>before tuning</source>
         <translation>調整前</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="515"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="513"/>
         <source>Electricity used</source>
         <translation>使った電力量</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="515"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="513"/>
         <source>Wh</source>
         <translation>Wh</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="517"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="515"/>
         <source>Processor load (whole PC = 100%)</source>
         <translation>CPU の使用率（PC 全体 = 100%）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="517"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="515"/>
         <source>%</source>
         <translation>%</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="624"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="622"/>
         <source>Ready.</source>
         <translation>準備ができました。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="626"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="624"/>
         <source>The run did not finish.</source>
         <translation>調整は最後まで終わりませんでした。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="628"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="626"/>
         <source>Finished: see the results (step 5).</source>
         <translation>終了しました。結果をご覧ください（手順 5）。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="633"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="631"/>
         <source>Stopping: checking the best result and writing the model…</source>
         <translation>停止中: 一番良い結果を確かめて、モデルを書き出しています…</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="636"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="634"/>
         <source>Preparing: {message}…</source>
         <translation>準備中: {message}…</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="639"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="637"/>
         <source>Preparing…</source>
         <translation>準備中…</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="662"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="660"/>
         <source>{left} (at {time})</source>
         <translation>{left}（{time} ごろ）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="671"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="669"/>
         <source>{best}% ({start}%)</source>
         <translation>{best}%（{start}%）</translation>
     </message>

@@ -47,7 +47,7 @@ def test_columns_stack_and_button_rows_wrap_when_the_width_runs_out(app, qtbot):
     columns.add(right)
     buttons = [QPushButton(f"button {i}") for i in range(5)]
     box.addWidget(columns)
-    box.addLayout(button_row(*buttons))
+    box.addWidget(button_row(*buttons))
     qtbot.addWidget(host)
     host.resize(2000, 400)
     host.show()

@@ -36,7 +36,8 @@ def test_clicking_a_matrix_cell_lists_exactly_those_rows_and_saves_them_for_exce
                 assert len(expected) == int(table.item(i, j).text())  # the number clicked is the rows listed
                 for r in expected:  # what the user reads on each listed row
                     assert results.examples_table.item(r, 1).text() == labels[i]
-                assert f"{len(expected)} rows whose right label is {labels[i]}" in results.cell_line.text()
+                rows = "1 row" if len(expected) == 1 else f"{len(expected)} rows"
+                assert f"{rows} whose right label is {labels[i]}" in results.cell_line.text()
     assert results.show_all_button.isVisible() or not results.isVisible()
     qtbot.mouseClick(results.show_all_button, Qt.MouseButton.LeftButton)
     assert results.visible_rows() == list(range(n))

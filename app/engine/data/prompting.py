@@ -80,7 +80,7 @@ def make_prompt_spec(
     if "{text}" not in template:
         raise GenbaError(
             "The prompt template must contain {text} where the example goes.",
-            "プロンプトのテンプレートには、例文が入る位置に {text} が必要です。",
+            "問いかけの文には、学習データの文章が入る位置に {text} が必要です。",
             field="template",
         )
     labels = tuple(sorted(labels))

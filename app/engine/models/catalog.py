@@ -85,7 +85,7 @@ def resolve_model(spec: str | os.PathLike[str]) -> ModelRef:
     if str(spec) == AUTO_MODEL:
         raise GenbaError(
             "'auto' picks a built-in model from the examples' language; give the examples too, or name a model.",
-            "「auto」は例文の言語から内蔵モデルを選びます。例文も指定するか、モデルを指定してください。",
+            "「auto」は学習データの言語から内蔵モデルを選びます。学習データも指定するか、モデルを指定してください。",
             field="model",
         )
     if str(spec) == GEMMA_BUILTIN:

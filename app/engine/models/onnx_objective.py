@@ -136,15 +136,15 @@ class OnnxObjective:
             tokens, limit = feeds["input_ids"].shape[1], self.max_positions
             if limit is not None and tokens > limit:
                 en = f"The examples are longer than this model accepts ({tokens} tokens; its limit is {limit})."
-                ja = f"例文がこのモデルの受け付ける長さを超えています（{tokens} トークン、上限 {limit}）。"
+                ja = f"学習データの文章がこのモデルの受け付ける長さを超えています（{tokens} トークン、上限 {limit}）。"
             else:
                 en = f"The model failed on a batch of examples (the longest has {tokens} tokens)."
-                ja = f"例文のバッチでモデルの実行に失敗しました（最長 {tokens} トークン）。"
+                ja = f"学習データの一部でモデルの実行に失敗しました（最長 {tokens} トークン）。"
             raise GenbaError(
                 en + " Shorten the texts (or the prompt template), and check that tokenizer.json belongs to "
                 "this model.",
                 ja
-                + "例文（またはプロンプトのテンプレート）を短くし、tokenizer.json がこのモデルのものか確認して"
+                + "学習データの文章（または問いかけの文）を短くし、tokenizer.json がこのモデルのものか確認して"
                 "ください。",
                 path=self.path,
                 detail=str(exc),

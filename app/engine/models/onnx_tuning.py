@@ -337,7 +337,7 @@ class OnnxTunableModel:
             f"with exactly {self.logits_dim} labels (class i is the i-th label in sorted order), or a classifier "
             f"made for {n} classes.",
             f"分類モデルのクラス数は {self.logits_dim} ですが、データのラベル数は {n} です（{shown}）。"
-            f"ラベルがちょうど {self.logits_dim} 種類の例文を使う（クラス i は並べ替えた i 番目のラベル）か、"
+            f"ラベルがちょうど {self.logits_dim} 種類の学習データを使う（クラス i は並べ替えた i 番目のラベル）か、"
             f"{n} クラス用の分類モデルを使ってください。",
             path=self.path,
         )

@@ -194,7 +194,7 @@ class OnnxClassifierScorer(Scorer):
                 raise GenbaError(
                     "This is a sentence encoder: it gives text embeddings, not answers. Tune it on your examples "
                     "first; the tuned model it writes can be scored.",
-                    "これは文エンコーダーで、文のベクトルを出すだけで答えを出しません。先に例文で調整してください。"
+                    "これは文エンコーダーで、文のベクトルを出すだけで答えを出しません。先に学習データで調整してください。"
                     "調整後に書き出されるモデルは採点できます。",
                     path=self.net.path,
                 )

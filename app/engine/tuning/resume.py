@@ -52,7 +52,7 @@ def check_resume(
         raise GenbaError(
             "Cannot resume: the example files changed since this run started (their contents, names, "
             "or the label folders they are in).",
-            "再開できません: 実行開始後に例文ファイルが変更されています（内容、名前、または入っているラベルフォルダー）。",
+            "再開できません: 実行開始後に学習データのファイルが変更されています（内容、名前、または入っているラベルフォルダー）。",
             path=cfg.data,
         )
     saved = TuneConfig.from_dict(info["config"])

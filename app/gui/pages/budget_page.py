@@ -27,7 +27,7 @@ from app.engine.tuning.energy import DEFAULT_PROFILE
 from app.gui.choices import BudgetChoice
 from app.gui.formatting import format_minutes, format_yen, plain_number
 from app.gui.i18n import current_language
-from app.gui.layouts import FlowLayout, button_row
+from app.gui.layouts import FlowBox, button_row
 from app.gui.pages.page import (
     BUTTON_MIN_HEIGHT,
     DetailsFold,
@@ -99,7 +99,7 @@ class BudgetPage(Page):
         self.chips: dict[str, list[QPushButton]] = {}
         self.unit_labels = {mode: QLabel(self.choice_box) for mode in self.MODES}
         for row, mode in enumerate(self.MODES):
-            chips = FlowLayout()  # under its choice, indented; wraps on a narrow window
+            chips = FlowBox(self.choice_box)  # under its choice, indented; wraps on a narrow window
             chips.setContentsMargins(32, 0, 0, 8)
             self.chips[mode] = []
             for value in self.PRESETS.get(mode, ()):
@@ -109,7 +109,7 @@ class BudgetPage(Page):
                 chip.setProperty("value", value)
                 chip.clicked.connect(self._chip_clicked)
                 chip.setProperty("mode", mode)
-                chips.addWidget(chip)
+                chips.add(chip)
                 self.chips[mode].append(chip)
             spin = self.spins[mode]
             spin.setMinimumHeight(BUTTON_MIN_HEIGHT)
@@ -122,8 +122,8 @@ class BudgetPage(Page):
             self.unit_labels[mode].setParent(typed)
             typed_row.addWidget(spin)
             typed_row.addWidget(self.unit_labels[mode])
-            chips.addWidget(typed)
-            grid.addLayout(chips, 2 * row + 1, 0)
+            chips.add(typed)
+            grid.addWidget(chips, 2 * row + 1, 0)
         self.demo_button = make_button(self.choice_box)
         self.demo_button.clicked.connect(self.use_demo)
         grid.addWidget(self.demo_button, 2 * len(self.MODES), 0, Qt.AlignmentFlag.AlignLeft)
@@ -155,8 +155,7 @@ class BudgetPage(Page):
         self.patience_unit.setParent(patience)
         patience_row.addWidget(self.patience_spin)
         patience_row.addWidget(self.patience_unit)
-        stop_row = button_row(self.stop_check, patience)
-        stop.addLayout(stop_row, 0, 0)
+        stop.addWidget(button_row(self.stop_check, patience), 0, 0)
         stop.addWidget(self.stop_note, 1, 0)
 
         # --- sharing the PC -----------------------------------------------------------------------------

@@ -116,7 +116,7 @@ class ExamplesPage(Page):
         self.open_folder_button.clicked.connect(self.choose_folder)
         self.reload_button = make_button(self.body)
         self.reload_button.clicked.connect(self.reload)
-        self.layout_.addLayout(button_row(self.open_file_button, self.open_folder_button, self.reload_button))
+        self.layout_.addWidget(button_row(self.open_file_button, self.open_folder_button, self.reload_button))
         self.source_label = wrapping_label(self.body, selectable=True)
         self.layout_.addWidget(self.source_label)
         self.load_status = StatusLine(self.body)

@@ -125,14 +125,14 @@ class FleetPage(Page):
         super().retranslate()
         self.intro.setText(
             self.tr(
-                "Tune one model together with other PCs of your plant. Each PC keeps its own examples: only "
-                "step numbers and a few sums per step leave this PC, never the examples or the model."
+                "Tune one model together with other PCs of your plant. Each PC keeps its own training data: "
+                "only round numbers and a few sums per round leave this PC, never the data or the model."
             )
         )
         texts = {
             "address": self.tr("Coordinator address:"),
             "name": self.tr("Name of this PC:"),
-            "data": self.tr("Examples on this PC:"),
+            "data": self.tr("Training data on this PC:"),
             "folder": self.tr("Fleet folder on this PC:"),
             "cert": self.tr("Fleet certificate (ca.crt):"),
         }
@@ -162,7 +162,7 @@ class FleetPage(Page):
 
     # --- joining ------------------------------------------------------------------------------------
     def _browse_data(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, self.tr("Examples on this PC"))
+        path, _ = QFileDialog.getOpenFileName(self, self.tr("Training data on this PC"))
         if path:
             self.data_edit.setText(path)
 
@@ -184,7 +184,7 @@ class FleetPage(Page):
         if not self.name_edit.text().strip():
             return self.tr("Enter a name for this PC (the other PCs see it).")
         if not Path(self.data_edit.text().strip()).is_file():
-            return self.tr("Choose the file with this PC's examples.")
+            return self.tr("Choose the file with this PC's training data.")
         if not self.folder_edit.text().strip():
             return self.tr("Choose a folder where this PC keeps its fleet records.")
         if not self.insecure_box.isChecked() and not Path(self.cert_edit.text().strip()).is_file():

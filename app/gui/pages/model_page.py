@@ -56,7 +56,7 @@ class ModelPage(Page):
         self.default_button.clicked.connect(self.use_default_model)
         self.open_button = make_button(self.body)
         self.open_button.clicked.connect(self.choose_model_file)
-        self.layout_.addLayout(button_row(self.gemma_button, self.default_button, self.open_button))
+        self.layout_.addWidget(button_row(self.gemma_button, self.default_button, self.open_button))
 
         self.stage_label = wrapping_label(self.body)
         self.progress = QProgressBar(self.body)

@@ -98,7 +98,7 @@ class ResultsPage(Page):
         self.export_progress.setRange(0, 1000)
         self.export_status = StatusLine(self.export_box)
         export.addWidget(self.export_note, 0, 0, 1, 4)
-        export.addLayout(
+        export.addWidget(
             button_row(self.export_button, self.open_run_button, self.continue_button), 1, 0, 1, 4
         )
         export.addWidget(self.export_progress, 2, 0, 1, 4)
@@ -480,12 +480,14 @@ class ResultsPage(Page):
             self.cell_line.setText("")
         elif has_cell:
             truth, answer = self.cell
+            n = len(self.visible_rows())
+            line = (
+                self.tr("1 row whose right label is {right} and the model answered {answer}.")
+                if n == 1
+                else self.tr("{n} rows whose right label is {right} and the model answered {answer}.")
+            )
             self.cell_line.setText(
-                self.tr("{n} rows whose right label is {right} and the model answered {answer}.").format(
-                    n=QLocale().toString(len(self.visible_rows())),
-                    right=c["labels"][truth],
-                    answer=c["labels"][answer],
-                )
+                line.format(n=QLocale().toString(n), right=c["labels"][truth], answer=c["labels"][answer])
             )
         else:
             self.cell_line.setText(self.tr("Click a number in the table to list those rows."))

@@ -265,7 +265,7 @@ class RoiPage(Page):
         self.export_progress.hide()
         self.export_status = StatusLine(self.report_box)
         report.addWidget(self.report_note, 0, 0, 1, 4)
-        report.addLayout(
+        report.addWidget(
             button_row(self.export_button, self.open_report_button, self.open_run_button), 1, 0, 1, 4
         )
         report.addWidget(self.export_progress, 2, 0, 1, 4)

@@ -41,7 +41,7 @@ from app.engine.tuning.config import TuneConfig
 from app.gui.choices import BudgetChoice, ExamplesChoice, RunOutcome
 from app.gui.formatting import format_duration, format_yen
 from app.gui.i18n import current_language
-from app.gui.layouts import Columns, FlowLayout
+from app.gui.layouts import Columns, FlowBox
 from app.gui.pages.page import Page, StatusLine, make_button, wrapping_label
 from app.gui.plots import BLUE, GREEN, GREY, ORANGE, VERMILION, LivePlot, PlotRefresher
 from app.gui.settings import Settings
@@ -89,9 +89,7 @@ class TunePage(Page):
         self.summary = wrapping_label(self.body)
         self.layout_.addWidget(self.summary)
 
-        buttons_box = QWidget(self.body)
-        buttons = FlowLayout(buttons_box)
-        buttons.setContentsMargins(0, 0, 0, 0)
+        buttons_box = FlowBox(self.body)
         self.start_button = make_button(self.body, primary=True)
         self.start_button.clicked.connect(self.start_run)
         self.pause_button = make_button(self.body)
@@ -101,7 +99,7 @@ class TunePage(Page):
         self.stop_button = make_button(self.body)
         self.stop_button.clicked.connect(self.stop_run)
         for b in (self.start_button, self.pause_button, self.resume_button, self.stop_button):
-            buttons.addWidget(b)
+            buttons_box.add(b)
         # Where the run is and how much of the time is used, beside the buttons (the chart needs the height).
         # (On a narrow window, under them.)
         progress_box = QWidget(self.body)

@@ -74,7 +74,10 @@ def _grams(seq: np.ndarray):
 def fit_vocabulary(ids: Sequence[np.ndarray], max_ngrams: int = MAX_NGRAMS) -> NgramVocabulary:
     """Unigrams and bigrams seen in at least two training texts (all, for tiny data), most frequent first.
 
-    IDF is ``ln((1 + N) / (1 + df))``: a gram in every text (the prompt template's) weighs nothing.
+    IDF is scikit-learn's smooth one, ``ln((1 + N) / (1 + df)) + 1``, except that a gram in every text (the
+    prompt template's) weighs nothing: the ``+ 1`` keeps common grams in play (demo work orders, 10 splits: head
+    test accuracy median 96.5 -> 97.2 %, Rotten Tomatoes 80.7 -> 81.7 %, no split worse by more than 0.7 point;
+    docs/BENCHMARKS.md).
     """
     df: Counter = Counter()
     for seq in ids:
@@ -84,7 +87,7 @@ def fit_vocabulary(ids: Sequence[np.ndarray], max_ngrams: int = MAX_NGRAMS) -> N
     kept = sorted((g for g, c in df.items() if c >= min_df), key=lambda g: (-df[g], len(g), g))[:max_ngrams]
     uni = sorted(g for g in kept if len(g) == 1)
     bi = sorted(g for g in kept if len(g) == 2)
-    idf = np.array([np.log((1.0 + n) / (1.0 + df[g])) for g in uni + bi], dtype=np.float32)
+    idf = np.array([np.log((1.0 + n) / (1.0 + df[g])) + (df[g] < n) for g in uni + bi], dtype=np.float32)
     return NgramVocabulary(
         np.array([g[0] for g in uni], dtype=np.int64),
         np.array(bi, dtype=np.int64).reshape(-1, 2),
@@ -219,7 +222,7 @@ def fit_char_grams(
     pieces: Sequence[str | None], ids: Sequence[np.ndarray], max_grams: int = MAX_NGRAMS
 ) -> CharGrams:
     """Character n-grams of the training texts (as their token ids spell them) found in at least two of them
-    (all, for tiny data); IDF as ``fit_vocabulary``'s, so the prompt template's grams weigh nothing."""
+    (all, for tiny data); IDF as ``fit_vocabulary``'s (the prompt template's grams weigh nothing)."""
     table = char_table(pieces)
     df: Counter = Counter()
     for seq in ids:
@@ -231,5 +234,5 @@ def fit_char_grams(
     grams = np.full((len(kept), max(CHAR_GRAM_SIZES)), NO_CHAR, dtype=np.int64)
     for i, g in enumerate(kept):
         grams[i, : len(g)] = g
-    idf = np.array([np.log((1.0 + n) / (1.0 + df[g])) for g in kept], dtype=np.float32)
+    idf = np.array([np.log((1.0 + n) / (1.0 + df[g])) + (df[g] < n) for g in kept], dtype=np.float32)
     return CharGrams(grams, idf, table)

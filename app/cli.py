@@ -398,6 +398,7 @@ def cmd_fleet_serve(args: argparse.Namespace, lang: str) -> int:
         steps=args.steps,
         eval_every=args.eval_every,
         rule=args.rule,
+        head=not args.no_head,
     )
     write_spec(args.out, spec)
     code = launch.serve_fleet(
@@ -559,6 +560,11 @@ def build_parser() -> argparse.ArgumentParser:
     fs.add_argument("--steps", type=int, default=100)
     fs.add_argument("--eval-every", type=int, default=10)
     fs.add_argument("--rule", choices=["mean", "median", "trimmed"], default="mean")
+    fs.add_argument(
+        "--no-head",
+        action="store_true",
+        help="read answers out through the label words; no head is fitted and averaged (docs/FLEET.md)",
+    )
     fs.add_argument("--pcs", type=int, default=1, help="PCs to wait for before the first step")
     fs.add_argument(
         "--round-timeout", type=float, default=120.0, help="seconds before a silent PC is dropped"

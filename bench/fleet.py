@@ -176,6 +176,7 @@ def main() -> None:
             batch_size=args.batch,
             steps=args.steps,
             max_tokens=32,
+            head=False,  # the ZO protocol alone: label words (the head is measured on real runs)
         )
         split = split_examples(notes(args.per_label), val_fraction=0.2, test_fraction=0.0, seed=0)
         results = []

@@ -16,8 +16,9 @@ import numpy as np
 import pytest
 
 from app.engine.data.split import Split
+from app.engine.tuning.scoring import features_of
 from app.fleet import launch
-from app.fleet.coordinator import STEPS_LOG, read_status
+from app.fleet.coordinator import STEPS_LOG, read_head, read_status
 from app.fleet.member import MEMBER_LOG, FleetMember
 from app.fleet.protocol import combine
 from tests.fleet_support import Fleet, tiny_spec, write_parts
@@ -30,12 +31,14 @@ def member_records(folder: Path) -> list:
     return json.loads((folder / MEMBER_LOG).read_text(encoding="utf-8"))["records"]
 
 
-def pooled_reference(spec, parts: list[Path], folder: Path) -> dict[str, np.ndarray]:
-    """One PC holding every part's examples, stepping on the union of the parts' batches."""
+def pooled_reference(spec, parts: list[Path], folder: Path, server: Path) -> dict[str, np.ndarray]:
+    """One PC holding every part's examples, stepping on the union of the parts' batches, from the same start
+    (the fleet's head included)."""
     members = [FleetMember.from_data(spec, f"pc{k}", p, folder / f"part{k}") for k, p in enumerate(parts)]
     splits = [m.split for m in members]
     pooled = Split(*(sum((getattr(s, f) for s in splits), ()) for f in ("train", "val", "test")))
     one = FleetMember(spec, "one", pooled, folder / "one")
+    one.set_head(read_head(server))
     offsets = np.cumsum([0] + [len(s.train) for s in splits])
     for step in range(spec.steps):
         rows = np.concatenate([m.batch(step) + offsets[k] for k, m in enumerate(members)])
@@ -66,9 +69,13 @@ def test_three_supernodes_equal_one_pc_on_the_pooled_examples_bit_for_bit(tmp_pa
     assert status["pooled"]["test_accuracy"] == pytest.approx(weighted)
     steps = [json.loads(line) for line in (fleet.server / STEPS_LOG).read_text().splitlines()]
     assert all(sorted(s["used"]) == ["pc0", "pc1", "pc2"] for s in steps)  # synchronous: every PC, every step
-    reference = pooled_reference(spec, parts, tmp_path / "reference")
+    # The head the PCs agreed on before the first step: all three proposed and voted, and every PC holds it.
+    head = read_head(fleet.server)
+    assert head.pcs == ("pc0", "pc1", "pc2") and status["head"]["n_val"] == status["pooled"]["n_val"]
+    reference = pooled_reference(spec, parts, tmp_path / "reference", fleet.server)
     for k in range(3):
         pc = FleetMember.from_data(spec, f"pc{k}", parts[k], fleet.root / f"pc{k}")
+        assert pc.head.fingerprint() == head.fingerprint()
         assert len(pc.records) == spec.steps
         for key in reference:
             assert np.array_equal(pc.params[key], reference[key]), (k, key)
@@ -133,6 +140,13 @@ def test_a_pc_sends_no_example_text_token_id_or_feature_vector(tmp_path, tiny_gg
     for r in range(len(pc0.encoded)):
         hidden = cache.batch(np.array([r]))[0, 0, :4]  # the first hidden state of each example
         assert hidden.astype("<f4").tobytes() not in sent and hidden.astype("<f8").tobytes() not in sent
+    # The head's input (final-norm state at the answer position): the PC sent heads fitted on these, not them.
+    assert b"head_values" in sent
+    for features in features_of(pc0.objective, pc0.start, np.arange(len(pc0.encoded))):
+        assert (
+            features[:4].astype("<f4").tobytes() not in sent
+            and features[:4].astype("<f8").tobytes() not in sent
+        )
     pc0.close()
     print(
         f"\nbytes sent by one PC: {len(sent)} for {spec.steps} steps (+ final sync), {len(sent) / spec.steps:.0f}/step"
@@ -158,7 +172,7 @@ def test_a_restarted_coordinator_continues_from_its_step_log(tmp_path, tiny_gguf
     assert len(after) == spec.steps and after[: len(before)] == before
     logs = [member_records(fleet.root / f"pc{k}") for k in range(2)]
     assert logs[0] == logs[1] and [r[0] for r in logs[0]] == list(range(spec.steps))
-    reference = pooled_reference(spec, parts, tmp_path / "reference")
+    reference = pooled_reference(spec, parts, tmp_path / "reference", fleet.server)
     pc = FleetMember.from_data(spec, "pc0", parts[0], fleet.root / "pc0")
     assert all(np.array_equal(pc.params[key], reference[key]) for key in reference)
     pc.close()

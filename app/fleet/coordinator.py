@@ -1,7 +1,8 @@
 """The coordinator's side: the fleet's step log, which PCs answered, and the status the faces show.
 
-Its folder holds ``fleet.json`` (the spec), ``fleet_steps.jsonl`` (one line per step: the record and which
-PCs went into it or were rejected, and why) and ``fleet_status.json`` (per-PC names, example counts, last
+Its folder holds ``fleet.json`` (the spec), ``fleet_head.json`` (the head agreed on before the first step),
+``fleet_steps.jsonl`` (one line per step: the record and which PCs went into it or were rejected, and why)
+and ``fleet_status.json`` (per-PC names, example counts, last
 seen, accuracies; the pooled figures; the loss per step for the live chart). A restarted server continues
 from its own step log.
 """
@@ -9,6 +10,7 @@ from its own step log.
 from __future__ import annotations
 
 import json
+import math
 import os
 import time
 from pathlib import Path
@@ -18,11 +20,13 @@ from app.engine.models.catalog import ensure_converted, resolve_model
 from app.engine.models.llama_model import LlamaModel
 from app.engine.storage import atomic_write_json
 from app.engine.tuning import zo
+from app.fleet.head import FleetHead
 from app.fleet.protocol import Combined, FleetSpec
 
 SPEC_FILE = "fleet.json"
 STEPS_LOG = "fleet_steps.jsonl"
 STATUS_FILE = "fleet_status.json"
+HEAD_FILE = "fleet_head.json"  # the head the PCs agreed on before the first step (app.fleet.head)
 VIEW_FILE = "fleet_view.json"  # on each PC: the coordinator's latest view of the fleet, sent with every round
 VIEW_LOSSES = 1000  # the last steps' losses a view carries (for the live chart)
 
@@ -81,6 +85,9 @@ class Coordinator:
         self.spec = read_spec(self.folder)
         self.records: list[zo.StepRecord] = []
         self.status: dict = {"pcs": {}, "losses": [], "rejected": [], "finished": False, "pooled": {}}
+        self.head: FleetHead | None = None
+        if (self.folder / HEAD_FILE).is_file():
+            self.head = read_head(self.folder)
         log = self.folder / STEPS_LOG
         if log.is_file():  # a restarted server continues from its own log
             for line in log.read_text(encoding="utf-8").splitlines():
@@ -96,6 +103,13 @@ class Coordinator:
     @property
     def step(self) -> int:
         return len(self.records)
+
+    def set_head(self, head: FleetHead, rejected: dict[str, str]) -> None:
+        atomic_write_json(self.folder / HEAD_FILE, json.loads(head.to_json()))
+        self.head = head
+        for name, why in rejected.items():
+            self.status["rejected"].append({"step": -1, "pc": name, "reason": why})
+        self.write_status()
 
     def add_step(self, combined: Combined, seconds: float) -> None:
         rec = combined.record
@@ -141,15 +155,37 @@ class Coordinator:
             "step": self.step,
             "steps": self.spec.steps,
             "finished": self.status["finished"],
+            "head": self.head_summary(),
             "now": time.time(),
         }
 
+    def head_summary(self) -> dict | None:
+        h = self.head
+        if h is None:
+            return None
+        acc = None if math.isnan(h.val_accuracy) else h.val_accuracy
+        return {"lam": h.lam, "val_accuracy": acc, "n_val": h.n_val, "pcs": list(h.pcs)}
+
     def write_status(self, finished: bool = False) -> None:
         self.pool()
+        self.status["head"] = self.head_summary()
         self.status["step"] = self.step
         self.status["steps"] = self.spec.steps
         self.status["finished"] = finished
         atomic_write_json(self.folder / STATUS_FILE, self.status)
+
+
+def read_head(folder: str | os.PathLike[str]) -> FleetHead:
+    path = Path(folder) / HEAD_FILE
+    try:
+        return FleetHead.from_json(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError, TypeError, KeyError) as exc:
+        raise GenbaError(
+            "The fleet's head file cannot be read.",
+            "共同調整の読み取り部分のファイルを読めません。",
+            path=path,
+            detail=repr(exc),
+        ) from exc
 
 
 def spec_for(model: str, labels: list[str], layers: list[int] | None = None, **settings) -> FleetSpec:

@@ -26,8 +26,10 @@ from app.engine.models.llama_config import AdapterSite
 from app.engine.models.llama_model import LlamaModel, Readout, SuffixObjective
 from app.engine.storage import atomic_write_json
 from app.engine.tuning import zo
+from app.engine.tuning.head import LAMBDAS, fit_path
 from app.engine.tuning.schedule import batch_rows
-from app.engine.tuning.scoring import evaluate
+from app.engine.tuning.scoring import evaluate, features_of
+from app.fleet.head import FleetHead, HeadProposal
 from app.fleet.protocol import ClientReport, FleetSpec, exact_units
 
 MEMBER_LOG = "member_log.json"
@@ -76,10 +78,16 @@ class FleetMember:
         adapter_cfg = AdapterConfig(rank=spec.rank, alpha=spec.alpha, seed=spec.seed)
         cache = self.model.build_prefix_cache(self.encoded, start, batch_size=1, spill_dir=self.state_dir)
         session = self.model.loss_session(start, sites, adapter_cfg)
-        readout = Readout.label_words(self.model.label_head(self.encoded.label_token_ids), len(self.encoded))
+        self.label_head = self.model.label_head(self.encoded.label_token_ids)
+        readout = Readout.label_words(self.label_head, len(self.encoded))
         self.objective = SuffixObjective(session, cache, self.encoded, readout, sites)
         self.start = zero_b(self.model.site_shapes(sites), adapter_cfg)
-        self.records: list[zo.StepRecord] = self._load_log()
+        self.head: FleetHead | None = None
+        self.records: list[zo.StepRecord] = []
+        records, head = self._load_log()
+        if head is not None:
+            self.set_head(head)
+        self.records = records
         self.params = zo.replay(self.start, self.records)
 
     @classmethod
@@ -97,10 +105,10 @@ class FleetMember:
         return cls(spec, name, split_for(spec, dataset.examples), state_dir, threads)
 
     # --- the log ---------------------------------------------------------------------------------------
-    def _load_log(self) -> list[zo.StepRecord]:
+    def _load_log(self) -> tuple[list[zo.StepRecord], FleetHead | None]:
         path = self.state_dir / MEMBER_LOG
         if not path.is_file():
-            return []
+            return [], None
         try:
             d = json.loads(path.read_text(encoding="utf-8"))
             if d["fleet"] != self.spec.fingerprint():
@@ -109,7 +117,8 @@ class FleetMember:
                     "この PC の共同調整用フォルダーは別の共同調整（開始設定が異なる）のものです。",
                     path=path,
                 )
-            return [zo.StepRecord.from_list(v) for v in d["records"]]
+            head = FleetHead.from_json(d["head"]) if d.get("head") else None
+            return [zo.StepRecord.from_list(v) for v in d["records"]], head
         except (OSError, ValueError, KeyError, TypeError, IndexError) as exc:
             raise GenbaError(
                 "This PC's fleet log is damaged.",
@@ -125,8 +134,54 @@ class FleetMember:
                 "fleet": self.spec.fingerprint(),
                 "name": self.name,
                 "records": [r.to_list() for r in self.records],
+                "head": self.head.to_json() if self.head is not None else None,
             },
         )
+
+    # --- the fleet's head (app.fleet.head) ---------------------------------------------------------------
+    def set_head(self, head: FleetHead) -> None:
+        """Read out through the fleet's head from now on; it must come before any step (steps went through it)."""
+        if self.head is not None and self.head.fingerprint() == head.fingerprint():
+            return
+        if self.head is not None or self.records:
+            raise GenbaError(
+                "The fleet sent another head after tuning had started.",
+                "調整が始まった後で、共同調整から別の読み取り部分が届きました。",
+            )
+        if head.weights.shape != self.label_head.shape:
+            raise GenbaError(
+                f"The fleet's head has the shape {head.weights.shape}, this PC's model needs {self.label_head.shape}.",
+                f"共同調整の読み取り部分の形 {head.weights.shape} が、この PC のモデル {self.label_head.shape} と合いません。",
+            )
+        self.head = head
+        self.objective.readout = Readout(
+            head.weights, np.broadcast_to(head.bias, (len(self.encoded), len(head.bias))).astype(np.float32)
+        )
+
+    def _start_features(self, rows: np.ndarray) -> np.ndarray:
+        return features_of(self.objective, self.start, rows) if len(rows) else np.zeros((0, 0), np.float32)
+
+    def propose_head(self) -> HeadProposal:
+        """Heads fitted on this PC's training examples at the start, one per strength."""
+        fits = fit_path(
+            self._start_features(self.train_rows), self.encoded.label_index[self.train_rows], self.label_head
+        )
+        assert len(fits) == len(LAMBDAS)
+        return HeadProposal(
+            self.name,
+            len(self.train_rows),
+            np.stack([f.head() for f in fits]),
+            np.stack([f.b for f in fits]).astype(np.float32),
+        )
+
+    def vote(self, weights: np.ndarray, bias: np.ndarray) -> list[int]:
+        """How many of this PC's validation examples each candidate head answers right, at the start."""
+        if not len(self.val_rows):
+            return [0] * len(weights)
+        h = self._start_features(self.val_rows).astype(np.float64)
+        truth = self.encoded.label_index[self.val_rows]
+        scores = np.einsum("nh,lch->lnc", h, weights.astype(np.float64)) + bias[:, None, :]
+        return [int(c) for c in (scores.argmax(-1) == truth).sum(axis=1)]
 
     def apply(self, first: int, records: list[zo.StepRecord]) -> int:
         """Apply the fleet's records ``first``, ``first + 1``, ...; those this PC already holds are skipped.

@@ -49,6 +49,7 @@ class FleetSpec:
     steps: int = 100
     eval_every: int = 10  # steps between the PCs' validation accuracies
     rule: str = "mean"  # "mean" (weighted by example count, exact), "median" or "trimmed" (robust)
+    head: bool = True  # agree on a fitted head before the first step (app.fleet.head); False: label words
     max_abs_grad: float = 1e4  # a PC's projected gradient beyond this is rejected as faulty
     split_seed: int = 0
     val_fraction: float = 0.2

@@ -517,18 +517,24 @@
     </message>
     <message>
         <location filename="../../app/gui/pages/fleet_page.py" line="149"/>
-        <source>Rows to learn from</source>
-        <translation>学習に使う件数</translation>
+        <source>Rows to
+learn from</source>
+        <translation>学習に
+使う件数</translation>
     </message>
     <message>
         <location filename="../../app/gui/pages/fleet_page.py" line="150"/>
-        <source>Correct: checking rows</source>
-        <translation>正解率：確認用データ</translation>
+        <source>Correct
+(checking rows)</source>
+        <translation>正解率
+（確認用データ）</translation>
     </message>
     <message>
         <location filename="../../app/gui/pages/fleet_page.py" line="151"/>
-        <source>Correct: final test rows</source>
-        <translation>正解率：最終テスト用データ</translation>
+        <source>Correct
+(final test rows)</source>
+        <translation>正解率
+（最終テスト用データ）</translation>
     </message>
     <message>
         <location filename="../../app/gui/pages/fleet_page.py" line="156"/>

@@ -304,6 +304,26 @@ def fit_head(
     return fit, options
 
 
+@_one_blas_thread
+def fit_path(
+    features: np.ndarray, labels: np.ndarray, start_head: np.ndarray, lambdas: tuple[float, ...] = LAMBDAS
+) -> list[HeadFit]:
+    """One head on the features alone per strength, strongest first, each warm-started from the one before.
+
+    No cross-validation: the caller chooses among them on held-out examples (a fleet, on every PC's
+    validation part; ``app.fleet.head``)."""
+    h_raw = features.astype(np.float64)
+    scale = float(np.mean(np.linalg.norm(h_raw, axis=1))) or 1.0
+    h = h_raw / scale
+    v0 = start_head.astype(np.float64) * scale
+    fits, theta = [], None
+    for lam in lambdas:
+        v, _, b = _solve(h, None, labels, start_head.shape[0], v0, lam, theta)
+        theta = np.concatenate([v.ravel(), b])
+        fits.append(HeadFit(v, None, b, scale, lam, float("nan")))
+    return fits
+
+
 def _with_text(
     fit: HeadFit, blocks, text: tuple[str, ...], labels, text_lam: float, weight: float
 ) -> HeadFit:

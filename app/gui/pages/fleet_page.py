@@ -146,9 +146,9 @@ class FleetPage(Page):
         self.table.setHorizontalHeaderLabels(
             [
                 self.tr("PC"),
-                self.tr("Rows to learn from"),
-                self.tr("Correct: checking rows"),
-                self.tr("Correct: final test rows"),
+                self.tr("Rows to\nlearn from"),
+                self.tr("Correct\n(checking rows)"),
+                self.tr("Correct\n(final test rows)"),
                 self.tr("Last seen"),
             ]
         )

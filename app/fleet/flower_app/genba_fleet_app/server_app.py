@@ -2,7 +2,9 @@
 
 A round's message carries the records the PC has not yet acknowledged and the step to answer; the answer
 carries its exact loss sums and counts (app.fleet.protocol). A PC that does not answer in time is dropped for
-that round and sent the records it missed when it is back.
+that round and sent the records it missed when it is back. Before the first step, two rounds agree on the
+fleet's head (app.fleet.head): the PCs propose heads, then vote on their average; a PC that lacks the head is
+sent it with its records.
 """
 
 from __future__ import annotations
@@ -14,6 +16,14 @@ from flwr.app import ConfigRecord, Context, Message, RecordDict
 from flwr.serverapp import Grid, ServerApp
 
 from app.fleet.coordinator import Coordinator
+from app.fleet.head import (
+    HeadProposal,
+    average,
+    candidates_to_wire,
+    check_proposal,
+    check_votes,
+    choose,
+)
 from app.fleet.protocol import ClientReport, combine, records_to_json
 
 app = ServerApp()
@@ -48,9 +58,10 @@ def main(grid: Grid, context: Context) -> None:
     min_pcs = int(context.run_config["min-pcs"])
     timeout = float(context.run_config["round-timeout"])
     have: dict[int, int] = {}  # node id -> records that PC holds (as it last told us)
+    head_of: dict[int, str] = {}  # node id -> fingerprint of the head that PC holds ("" for none)
     wait_for_pcs(grid, min_pcs, timeout=24 * 3600)
 
-    def message(node: int, step: int, evaluate: bool, final: bool) -> Message:
+    def message(node: int, step: int, evaluate: bool, final: bool, **phase) -> Message:
         first = min(have.get(node, 0), coord.step)
         content = {
             "spec": spec.to_json(),
@@ -60,7 +71,10 @@ def main(grid: Grid, context: Context) -> None:
             "evaluate": evaluate,
             "final": final,
             "view": json.dumps(coord.view()),
+            **phase,
         }
+        if coord.head is not None and head_of.get(node) != coord.head.fingerprint():
+            content["head"] = coord.head.to_json()
         return Message(RecordDict({"fleet": ConfigRecord(content)}), dst_node_id=node, message_type="train")
 
     def answers_of(replies: list[Message]) -> list[ClientReport]:
@@ -72,6 +86,7 @@ def main(grid: Grid, context: Context) -> None:
                 continue
             a = m.content["fleet"]
             have[node] = int(a["have"])
+            head_of[node] = str(a.get("head", ""))
             coord.seen(
                 str(a["name"]),
                 n_train=a.get("n_train"),
@@ -89,6 +104,60 @@ def main(grid: Grid, context: Context) -> None:
                         {"step": coord.step, "pc": str(a["name"]), "reason": repr(exc)}
                     )
         return reports
+
+    def agree_on_head() -> bool:
+        """The propose and vote rounds (app.fleet.head); False when fewer than min-pcs PCs took part."""
+        nodes = wait_for_pcs(grid, min_pcs, timeout=24 * 3600)
+        replies = exchange(grid, [message(n, -1, False, False, phase="propose") for n in nodes], timeout)
+        answers_of(replies)
+        proposals, rejected, hidden = [], {}, None
+        for m in replies:
+            if m.has_error() or "head_values" not in m.content["fleet"]:
+                continue
+            a = m.content["fleet"]
+            try:
+                p = HeadProposal.from_wire(a)
+            except (KeyError, ValueError, TypeError) as exc:
+                rejected[str(a["name"])] = f"malformed head: {exc!r}"
+                continue
+            why = check_proposal(p, len(spec.labels), hidden)
+            if why is None and any(q.name == p.name for q in proposals):
+                why = "a second answer under the same name"
+            if why is None:
+                proposals.append(p)
+                hidden = p.weights.shape[2]
+            else:
+                rejected[p.name] = why
+        for name, why in rejected.items():
+            print(f"head: rejected PC '{name}': {why}", flush=True)
+        if len(proposals) < min_pcs:
+            print(f"head: {len(proposals)} of {min_pcs} PCs proposed one; asking again", flush=True)
+            return False
+        weights, bias = average(proposals)
+        names = {p.name for p in proposals}
+        ask = candidates_to_wire(weights, bias)
+        votes = {}
+        for m in exchange(grid, [message(n, -1, False, False, phase="vote", **ask) for n in nodes], timeout):
+            if m.has_error() or "head_votes" not in m.content["fleet"]:
+                continue
+            a = m.content["fleet"]
+            counts, n_val = [int(c) for c in a["head_votes"]], int(a["n_val"])
+            why = check_votes(counts, n_val, len(weights))
+            if why is None and str(a["name"]) in names:
+                votes[str(a["name"])] = (counts, n_val)
+            elif why is not None:
+                rejected[str(a["name"])] = why
+        head = choose(weights, bias, votes, tuple(names))
+        coord.set_head(head, rejected)
+        print(
+            f"head: {len(names)} PCs, strength {head.lam:g}, validation {head.val_accuracy:.3f} "
+            f"on {head.n_val} examples",
+            flush=True,
+        )
+        return True
+
+    while spec.head and coord.head is None and not agree_on_head():
+        pass
 
     while coord.step < spec.steps:
         t = time.perf_counter()

@@ -116,3 +116,16 @@ def test_three_pcs_agree_on_one_head_that_every_pc_reads_out_through(tmp_path, t
         reopened.set_head(FleetHead(head.weights + 1, head.bias, head.lam, 0.0, 0, ()))
     for pc in pcs + [reopened]:
         pc.close()
+
+
+def test_a_damaged_fleet_file_is_an_error_naming_it(tmp_path):
+    from app.fleet.coordinator import HEAD_FILE, SPEC_FILE, read_head, read_spec
+
+    (tmp_path / SPEC_FILE).write_text("{not json", encoding="utf-8")
+    (tmp_path / HEAD_FILE).write_text('{"weights": []}', encoding="utf-8")  # a field missing
+    with pytest.raises(GenbaError, match="settings file cannot be read") as spec_error:
+        read_spec(tmp_path)
+    assert spec_error.value.path == str(tmp_path / SPEC_FILE)
+    with pytest.raises(GenbaError, match="head file cannot be read") as head_error:
+        read_head(tmp_path)
+    assert head_error.value.path == str(tmp_path / HEAD_FILE)

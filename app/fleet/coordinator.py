@@ -54,17 +54,21 @@ def write_spec(folder: str | os.PathLike[str], spec: FleetSpec) -> Path:
     return path
 
 
-def read_spec(folder: str | os.PathLike[str]) -> FleetSpec:
-    path = Path(folder) / SPEC_FILE
+def _read(path: Path, parse, en: str, ja: str):
+    """``parse`` of a fleet file's text; a missing or damaged file is a GenbaError naming it."""
     try:
-        return FleetSpec.from_json(path.read_text(encoding="utf-8"))
+        return parse(path.read_text(encoding="utf-8"))
     except (OSError, ValueError, TypeError, KeyError) as exc:
-        raise GenbaError(
-            "The fleet settings file cannot be read.",
-            "共同調整の設定ファイルを読めません。",
-            path=path,
-            detail=repr(exc),
-        ) from exc
+        raise GenbaError(en, ja, path=path, detail=repr(exc)) from exc
+
+
+def read_spec(folder: str | os.PathLike[str]) -> FleetSpec:
+    return _read(
+        Path(folder) / SPEC_FILE,
+        FleetSpec.from_json,
+        "The fleet settings file cannot be read.",
+        "共同調整の設定ファイルを読めません。",
+    )
 
 
 def read_status(folder: str | os.PathLike[str]) -> dict | None:
@@ -176,16 +180,12 @@ class Coordinator:
 
 
 def read_head(folder: str | os.PathLike[str]) -> FleetHead:
-    path = Path(folder) / HEAD_FILE
-    try:
-        return FleetHead.from_json(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError, TypeError, KeyError) as exc:
-        raise GenbaError(
-            "The fleet's head file cannot be read.",
-            "共同調整の読み取り部分のファイルを読めません。",
-            path=path,
-            detail=repr(exc),
-        ) from exc
+    return _read(
+        Path(folder) / HEAD_FILE,
+        FleetHead.from_json,
+        "The fleet's head file cannot be read.",
+        "共同調整の読み取り部分のファイルを読めません。",
+    )
 
 
 def spec_for(model: str, labels: list[str], layers: list[int] | None = None, **settings) -> FleetSpec:

@@ -17,6 +17,7 @@ from app.fleet.head import (
     check_proposal,
     check_votes,
     choose,
+    screen_proposals,
 )
 from app.fleet.member import FleetMember
 from app.fleet.protocol import combine
@@ -68,6 +69,23 @@ def test_malformed_or_non_finite_proposals_are_rejected_by_reason():
     assert check_votes([1] * L, 3, L) is None
     assert "do not fit" in check_votes([4] + [0] * (L - 1), 3, L)
     assert "counts for" in check_votes([1], 3, L)
+
+
+def test_the_server_screens_proposals_and_names_every_pc_it_refuses():
+    broken = proposal("broken", 2, 1.0).to_wire()
+    broken["head_values"] = broken["head_values"][:3]
+    answers = [
+        proposal("a", 2, 1.0).to_wire(),
+        broken,
+        proposal("nan", 2, float("nan")).to_wire(),
+        proposal("wide", 2, 1.0, hidden=6).to_wire(),  # the first accepted one is 4 wide
+        proposal("a", 5, 2.0).to_wire(),
+        proposal("b", 3, 3.0).to_wire(),
+    ]
+    good, rejected = screen_proposals(answers, 3)
+    assert [(p.name, p.count) for p in good] == [("a", 2), ("b", 3)]
+    assert "malformed" in rejected["broken"] and "non-finite" in rejected["nan"]
+    assert "wide" in rejected["wide"] and rejected["a"] == "a second answer under the same name"
 
 
 def test_choose_takes_most_right_answers_over_all_pcs_and_ties_go_to_the_stronger_pull():

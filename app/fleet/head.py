@@ -32,6 +32,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from app.engine.tuning.head import LAMBDAS
+from app.fleet.protocol import screen
 
 
 @dataclass(frozen=True)
@@ -44,27 +45,45 @@ class HeadProposal:
     bias: np.ndarray  # [L, C] float32
 
     def to_wire(self) -> dict:
-        return {
-            "name": self.name,
-            "head_count": self.count,
-            "head_shape": list(self.weights.shape),
-            "head_values": np.concatenate([self.weights.ravel(), self.bias.ravel()]).astype(float).tolist(),
-        }
+        shape, values = _pack(self.weights, self.bias)
+        return {"name": self.name, "head_count": self.count, "head_shape": shape, "head_values": values}
 
     @classmethod
     def from_wire(cls, d) -> HeadProposal:
         """Parse a PC's proposal; anything malformed raises ValueError (the PC is then rejected by name)."""
-        n_strengths, n_classes, hidden = (int(x) for x in d["head_shape"])
-        values = np.asarray(list(d["head_values"]), dtype=np.float64)
-        if values.size != n_strengths * n_classes * (hidden + 1):
-            raise ValueError(f"{values.size} head values for the shape {n_strengths}x{n_classes}x{hidden}")
-        cut = n_strengths * n_classes * hidden
-        return cls(
-            str(d["name"]),
-            int(d["head_count"]),
-            values[:cut].reshape(n_strengths, n_classes, hidden).astype(np.float32),
-            values[cut:].reshape(n_strengths, n_classes).astype(np.float32),
-        )
+        return cls(str(d["name"]), int(d["head_count"]), *_unpack(d["head_shape"], d["head_values"]))
+
+
+def _pack(weights: np.ndarray, bias: np.ndarray) -> tuple[list[int], list[float]]:
+    """[L, C, H] weights and [L, C] biases as plain values for a ConfigRecord (float32 -> float is exact)."""
+    return list(weights.shape), np.concatenate([weights.ravel(), bias.ravel()]).astype(float).tolist()
+
+
+def _unpack(shape, values) -> tuple[np.ndarray, np.ndarray]:
+    """``_pack``'s inverse; a count of values that does not fit the shape raises ValueError."""
+    n_strengths, n_classes, hidden = (int(x) for x in shape)
+    flat = np.asarray(list(values), dtype=np.float64)
+    if flat.size != n_strengths * n_classes * (hidden + 1):
+        raise ValueError(f"{flat.size} head values for the shape {n_strengths}x{n_classes}x{hidden}")
+    cut = n_strengths * n_classes * hidden
+    return (
+        flat[:cut].reshape(n_strengths, n_classes, hidden).astype(np.float32),
+        flat[cut:].reshape(n_strengths, n_classes).astype(np.float32),
+    )
+
+
+def screen_proposals(answers, n_classes: int) -> tuple[list[HeadProposal], dict[str, str]]:
+    """The usable proposals among the PCs' answers, and why each other one was refused, by PC name."""
+    parsed, rejected = [], {}
+    for a in answers:
+        try:
+            parsed.append(HeadProposal.from_wire(a))
+        except (KeyError, ValueError, TypeError) as exc:
+            rejected[str(a["name"])] = f"malformed head: {exc!r}"
+    good, refused = screen(
+        parsed, lambda p, good: check_proposal(p, n_classes, good[0].weights.shape[2] if good else None)
+    )
+    return good, rejected | refused
 
 
 def check_proposal(p: HeadProposal, n_classes: int, hidden: int | None) -> str | None:
@@ -93,17 +112,12 @@ def average(proposals: list[HeadProposal]) -> tuple[np.ndarray, np.ndarray]:
 
 
 def candidates_to_wire(weights: np.ndarray, bias: np.ndarray) -> dict:
-    return {
-        "candidates_shape": list(weights.shape),
-        "candidates": np.concatenate([weights.ravel(), bias.ravel()]).astype(float).tolist(),
-    }
+    shape, values = _pack(weights, bias)
+    return {"candidates_shape": shape, "candidates": values}
 
 
 def candidates_from_wire(d) -> tuple[np.ndarray, np.ndarray]:
-    n_strengths, n_classes, hidden = (int(x) for x in d["candidates_shape"])
-    values = np.asarray(list(d["candidates"]), dtype=np.float32)
-    cut = n_strengths * n_classes * hidden
-    return values[:cut].reshape(n_strengths, n_classes, hidden), values[cut:].reshape(n_strengths, n_classes)
+    return _unpack(d["candidates_shape"], d["candidates"])
 
 
 @dataclass(frozen=True)

@@ -158,13 +158,12 @@ class FleetMember:
             head.weights, np.broadcast_to(head.bias, (len(self.encoded), len(head.bias))).astype(np.float32)
         )
 
-    def _start_features(self, rows: np.ndarray) -> np.ndarray:
-        return features_of(self.objective, self.start, rows) if len(rows) else np.zeros((0, 0), np.float32)
-
     def propose_head(self) -> HeadProposal:
         """Heads fitted on this PC's training examples at the start, one per strength."""
         fits = fit_path(
-            self._start_features(self.train_rows), self.encoded.label_index[self.train_rows], self.label_head
+            features_of(self.objective, self.start, self.train_rows),
+            self.encoded.label_index[self.train_rows],
+            self.label_head,
         )
         assert len(fits) == len(LAMBDAS)
         return HeadProposal(
@@ -178,7 +177,7 @@ class FleetMember:
         """How many of this PC's validation examples each candidate head answers right, at the start."""
         if not len(self.val_rows):
             return [0] * len(weights)
-        h = self._start_features(self.val_rows).astype(np.float64)
+        h = features_of(self.objective, self.start, self.val_rows).astype(np.float64)
         truth = self.encoded.label_index[self.val_rows]
         scores = np.einsum("nh,lch->lnc", h, weights.astype(np.float64)) + bias[:, None, :]
         return [int(c) for c in (scores.argmax(-1) == truth).sum(axis=1)]

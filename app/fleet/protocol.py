@@ -144,6 +144,22 @@ def check_report(report: ClientReport, spec: FleetSpec, step: int) -> str | None
     return None
 
 
+def screen(answers: list, why_not) -> tuple[list, dict[str, str]]:
+    """The answers that pass ``why_not(answer, accepted so far) -> reason or None``, in order, and why each
+    other one was refused, by its ``name``; a second answer under an accepted name is refused."""
+    good: list = []
+    rejected: dict[str, str] = {}
+    for a in answers:
+        why = why_not(a, good)
+        if why is None and any(g.name == a.name for g in good):
+            why = "a second answer under the same name"
+        if why is None:
+            good.append(a)
+        else:
+            rejected[a.name] = why
+    return good, rejected
+
+
 def combine(spec: FleetSpec, step: int, reports: list[ClientReport], lr: float | None = None) -> Combined:
     """The step's record from the PCs' answers; faulty answers are rejected and named.
 
@@ -154,16 +170,7 @@ def combine(spec: FleetSpec, step: int, reports: list[ClientReport], lr: float |
     if spec.rule not in RULES:
         raise ValueError(f"unknown rule {spec.rule!r}")
     lr = spec.lr if lr is None else lr
-    rejected: dict[str, str] = {}
-    good: list[ClientReport] = []
-    for r in reports:
-        why = check_report(r, spec, step)
-        if why is None and any(g.name == r.name for g in good):
-            why = "a second answer under the same name"
-        if why is None:
-            good.append(r)
-        else:
-            rejected[r.name] = why
+    good, rejected = screen(reports, lambda r, _: check_report(r, spec, step))
     seeds = spec.seeds(step)
     if not good:
         return Combined(zo.StepRecord(step, seeds, (0.0,) * spec.q, lr, float("nan"), False), (), rejected)

@@ -185,6 +185,13 @@ def _solve(h, x, y, n_classes, v0, lam, start=None, max_iter=MAX_ITER, offset=No
     return v, u, theta[c * hd + c * f :]
 
 
+def _scaled(features: np.ndarray, start_head: np.ndarray) -> tuple[np.ndarray, float, np.ndarray]:
+    """(h / s, s, V0 = s * W0): the features in units of their mean row norm ``s``, and the start in those units."""
+    h_raw = features.astype(np.float64)
+    scale = float(np.mean(np.linalg.norm(h_raw, axis=1))) or 1.0
+    return h_raw / scale, scale, start_head.astype(np.float64) * scale
+
+
 def _folds(y: np.ndarray, k: int, seed: int) -> np.ndarray:
     """A fold number per example, stratified: each class dealt round-robin after a seeded shuffle."""
     rng = np.random.default_rng([seed, 0xF01D])
@@ -244,10 +251,7 @@ def fit_head(
     is tried, each without and with all the text blocks, unless ``subsets`` names the ones to try. Returns the
     head and the best setting of each (blocks, lam) tried (for report.json).
     """
-    h_raw = features.astype(np.float64)
-    scale = float(np.mean(np.linalg.norm(h_raw, axis=1))) or 1.0
-    h = h_raw / scale
-    v0 = start_head.astype(np.float64) * scale
+    h, scale, v0 = _scaled(features, start_head)
     n_classes = start_head.shape[0]
     k = int(min(FOLDS, max(2, np.bincount(labels, minlength=n_classes).max())))
     fold = _folds(labels, k, seed)
@@ -312,10 +316,7 @@ def fit_path(
 
     No cross-validation: the caller chooses among them on held-out examples (a fleet, on every PC's
     validation part; ``app.fleet.head``)."""
-    h_raw = features.astype(np.float64)
-    scale = float(np.mean(np.linalg.norm(h_raw, axis=1))) or 1.0
-    h = h_raw / scale
-    v0 = start_head.astype(np.float64) * scale
+    h, scale, v0 = _scaled(features, start_head)
     fits, theta = [], None
     for lam in lambdas:
         v, _, b = _solve(h, None, labels, start_head.shape[0], v0, lam, theta)

@@ -16,14 +16,7 @@ from flwr.app import ConfigRecord, Context, Message, RecordDict
 from flwr.serverapp import Grid, ServerApp
 
 from app.fleet.coordinator import Coordinator
-from app.fleet.head import (
-    HeadProposal,
-    average,
-    candidates_to_wire,
-    check_proposal,
-    check_votes,
-    choose,
-)
+from app.fleet.head import average, candidates_to_wire, check_votes, choose, screen_proposals
 from app.fleet.protocol import ClientReport, combine, records_to_json
 
 app = ServerApp()
@@ -110,24 +103,14 @@ def main(grid: Grid, context: Context) -> None:
         nodes = wait_for_pcs(grid, min_pcs, timeout=24 * 3600)
         replies = exchange(grid, [message(n, -1, False, False, phase="propose") for n in nodes], timeout)
         answers_of(replies)
-        proposals, rejected, hidden = [], {}, None
-        for m in replies:
-            if m.has_error() or "head_values" not in m.content["fleet"]:
-                continue
-            a = m.content["fleet"]
-            try:
-                p = HeadProposal.from_wire(a)
-            except (KeyError, ValueError, TypeError) as exc:
-                rejected[str(a["name"])] = f"malformed head: {exc!r}"
-                continue
-            why = check_proposal(p, len(spec.labels), hidden)
-            if why is None and any(q.name == p.name for q in proposals):
-                why = "a second answer under the same name"
-            if why is None:
-                proposals.append(p)
-                hidden = p.weights.shape[2]
-            else:
-                rejected[p.name] = why
+        proposals, rejected = screen_proposals(
+            [
+                m.content["fleet"]
+                for m in replies
+                if not m.has_error() and "head_values" in m.content["fleet"]
+            ],
+            len(spec.labels),
+        )
         for name, why in rejected.items():
             print(f"head: rejected PC '{name}': {why}", flush=True)
         if len(proposals) < min_pcs:

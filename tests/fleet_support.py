@@ -5,6 +5,7 @@ from __future__ import annotations
 import socket
 import subprocess
 import threading
+import time
 from pathlib import Path
 
 from app.engine.models.catalog import resolve_model
@@ -12,6 +13,8 @@ from app.fleet import launch
 from app.fleet.coordinator import write_spec
 from app.fleet.protocol import FleetSpec
 from tests.support import WORDS
+
+RUN_TIMEOUT = 900  # seconds: a safety net for a hung run, not a measurement
 
 
 def tiny_spec(model: Path, **kw) -> FleetSpec:
@@ -128,6 +131,33 @@ class Fleet:
     def run(self) -> subprocess.Popen:
         cmd = launch.run_command(self.server, self.min_pcs, self.round_timeout)
         return self.start(cmd, self.root / "run.log")
+
+    def finish(self, run: subprocess.Popen, timeout: float = RUN_TIMEOUT) -> None:
+        """Wait for the ServerApp's run to end well; otherwise fail with every process's log."""
+        try:
+            code = run.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            raise AssertionError(f"the fleet run did not end in {timeout:g} s\n{self.logs()}") from None
+        assert code == 0, f"the fleet run ended with code {code}\n{self.logs()}"
+
+    def wait_for(self, condition, what: str, run: subprocess.Popen, timeout: float = RUN_TIMEOUT) -> None:
+        """Poll a condition on the processes' files (a safety timeout, not a synchronisation by sleeping);
+        fail at once, with the logs, if the run ends first."""
+        end = time.monotonic() + timeout
+        while not condition():
+            assert run.poll() is None, (
+                f"the fleet run ended (code {run.returncode}) before {what}\n{self.logs()}"
+            )
+            assert time.monotonic() < end, f"timed out waiting for {what}\n{self.logs()}"
+            time.sleep(0.2)
+
+    def logs(self, lines: int = 30) -> str:
+        """The last non-blank lines of each process's log (the run's, the SuperLink's, each PC's)."""
+        parts = []
+        for log in sorted(self.root.glob("*.log")):
+            text = log.read_text(encoding="utf-8", errors="replace").splitlines()
+            parts.append(f"--- {log.name}\n" + "\n".join([t for t in text if t.strip()][-lines:]))
+        return "\n".join(parts)
 
     def close(self) -> None:
         for proc in reversed(self.procs):

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import time
 from pathlib import Path
 
 import numpy as np
@@ -24,7 +23,6 @@ from app.fleet.protocol import combine
 from tests.fleet_support import Fleet, tiny_spec, write_parts
 
 pytest.importorskip("flwr")
-RUN_TIMEOUT = 900  # seconds: a safety net for a hung run, not a measurement
 
 
 def member_records(folder: Path) -> list:
@@ -56,7 +54,7 @@ def test_three_supernodes_equal_one_pc_on_the_pooled_examples_bit_for_bit(tmp_pa
     fleet = Fleet(tmp_path / "fleet", spec, parts, min_pcs=3)
     try:
         run = fleet.run()
-        assert run.wait(timeout=RUN_TIMEOUT) == 0
+        fleet.finish(run)
     finally:
         fleet.close()
     status = read_status(fleet.server)
@@ -82,14 +80,6 @@ def test_three_supernodes_equal_one_pc_on_the_pooled_examples_bit_for_bit(tmp_pa
         pc.close()
 
 
-def wait_for(condition, what: str, timeout: float = RUN_TIMEOUT) -> None:
-    """Poll a condition on the processes' files (a safety timeout, not a synchronisation by sleeping)."""
-    end = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < end, f"timed out waiting for {what}"
-        time.sleep(0.2)
-
-
 def test_a_supernode_killed_mid_run_rejoins_by_replaying_records_and_ends_equal(tmp_path, tiny_gguf):
     spec = tiny_spec(tiny_gguf, steps=4)
     parts = write_parts(tmp_path, 3)
@@ -97,15 +87,17 @@ def test_a_supernode_killed_mid_run_rejoins_by_replaying_records_and_ends_equal(
     pc2_log = fleet.root / "pc2" / MEMBER_LOG
     try:
         run = fleet.run()
-        wait_for(
-            lambda: pc2_log.is_file() and len(member_records(fleet.root / "pc2")) >= 1, "pc2's first record"
+        fleet.wait_for(
+            lambda: pc2_log.is_file() and len(member_records(fleet.root / "pc2")) >= 1,
+            "pc2's first record",
+            run,
         )
         os.killpg(fleet.nodes[2].pid, signal.SIGKILL)  # the PC's SuperNode and its ClientApp die at once
         fleet.nodes[2].wait()
         held_when_killed = len(member_records(fleet.root / "pc2"))
         assert held_when_killed < spec.steps
         fleet.nodes[2] = fleet.start_node(2)  # the same PC (name, examples, folder) comes back
-        assert run.wait(timeout=RUN_TIMEOUT) == 0
+        fleet.finish(run)
     finally:
         fleet.close()
     logs = [member_records(fleet.root / f"pc{k}") for k in range(3)]
@@ -123,7 +115,7 @@ def test_a_pc_sends_no_example_text_token_id_or_feature_vector(tmp_path, tiny_gg
     fleet = Fleet(tmp_path / "fleet", spec, parts, min_pcs=2, record_pc0=True)
     try:
         run = fleet.run()
-        assert run.wait(timeout=RUN_TIMEOUT) == 0
+        fleet.finish(run)
     finally:
         fleet.close()
         sent = fleet.proxy.close()
@@ -159,13 +151,13 @@ def test_a_restarted_coordinator_continues_from_its_step_log(tmp_path, tiny_gguf
     fleet = Fleet(tmp_path / "fleet", spec, parts, min_pcs=2)
     try:
         run = fleet.run()
-        wait_for(lambda: steps_logged(fleet.server) >= 1, "the first step")
+        fleet.wait_for(lambda: steps_logged(fleet.server) >= 1, "the first step", run)
         os.killpg(fleet.link.pid, signal.SIGKILL)  # the SuperLink and the ServerApp it started
         fleet.link.wait()
         launch.stop(run)  # its log stream lost the SuperLink
         before = (fleet.server / STEPS_LOG).read_text().splitlines()
         fleet.restart_link()  # same port: the SuperNodes reconnect by themselves
-        assert fleet.run().wait(timeout=RUN_TIMEOUT) == 0
+        fleet.finish(fleet.run())
     finally:
         fleet.close()
     after = (fleet.server / STEPS_LOG).read_text().splitlines()

@@ -25,7 +25,11 @@ POLL_SECONDS = 0.05  # between pulls of answers from the SuperLink (its own send
 
 def wait_for_pcs(grid: Grid, n: int, timeout: float) -> list[int]:
     end = time.monotonic() + timeout
+    said = -1
     while len(nodes := sorted(grid.get_node_ids())) < n and time.monotonic() < end:
+        if len(nodes) != said:  # the log says why nothing happens yet, once per change
+            print(f"waiting for PCs: {len(nodes)} of {n} connected", flush=True)
+            said = len(nodes)
         time.sleep(POLL_SECONDS * 10)
     return nodes
 

@@ -10,7 +10,9 @@ Per task, all on the engine's own train / validation / test split of one CSV:
 - ZO alone (``head="none"``, the first engine) for ``--zo-minutes``;
 - the hybrid (``head="auto"``) read at each leg: a run is started with the first leg's budget and resumed
   with each next one (resume is bit-identical and the clock counts preparation again), so the test accuracy
-  at 1, 2, 5, ... minutes of wall clock is the one a user stopping there would get.
+  at 1, 2, 5, ... minutes of wall clock is the one a user stopping there would get;
+- with ``--backprop-minutes``, torch backprop LoRA (``bench.methods backprop``, in its own process) on the same
+  rows, prompt and layers as the hybrid, read every minute of its own wall clock (model loading included).
 Writes OUT/hybrid.json and the ``bench.hybrid`` section of docs/BENCHMARKS.md.
 """
 
@@ -19,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -37,6 +40,7 @@ from app.engine.tuning.scoring import features_of
 from app.engine.tuning.tuner import tune
 from bench.datasets import RT_LABEL_WORDS, RT_TEMPLATE, rotten_tomatoes_split
 from bench.report import machine_facts, write_section
+from bench.task import BenchSpec
 
 ROOT = Path(__file__).resolve().parents[1]
 DOC = ROOT / "docs" / "BENCHMARKS.md"
@@ -110,6 +114,7 @@ def run_legs(cfg: TuneConfig, legs: list[float]) -> list[dict]:
                 "head": report.get("head"),
                 "readout": report.get("readout"),
                 "peak_rss_mb": report["peak_rss_mb"],
+                "tuned_layers": report.get("tuned_layers"),
                 # The first head-fitted model: the second evaluation of a fresh run (zero-shot is the first).
                 "first_head_s": first_head[1].seconds if i == 0 and len(first_head) > 1 else None,
             }
@@ -118,11 +123,40 @@ def run_legs(cfg: TuneConfig, legs: list[float]) -> list[dict]:
     return out
 
 
+def backprop_arm(task: dict, folder: Path, minutes: float, layers: list[int]) -> dict:
+    """Torch backprop LoRA on the hybrid's rows (the engine's split of the same CSV), prompt and layers."""
+    folder.mkdir(parents=True, exist_ok=True)
+    spec = BenchSpec(
+        out_dir=str(folder),
+        train_csv=task["data"],
+        test_csv="",  # the engine's own train / validation / test split
+        quick=False,
+        minutes=minutes,
+        eval_every_s=60.0,
+        floor_seconds=0.0,
+        overhead_repeats=0,
+        layers=tuple(layers),
+        template=task.get("template"),
+        label_words=task.get("label_words"),
+    )
+    spec.save(folder / "spec.json")
+    result = folder / "backprop.json"
+    cmd = [sys.executable, "-m", "bench.methods", "backprop", str(folder / "spec.json"), str(result)]
+    subprocess.run(cmd, check=True, cwd=ROOT)
+    return json.loads(result.read_text(encoding="utf-8"))
+
+
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(prog="python -m bench.hybrid", description=__doc__.split("\n\n")[0])
     ap.add_argument("--tasks", default="demo,rt")
     ap.add_argument("--legs", default="1,2,5", help="minutes at which the hybrid's result is read")
-    ap.add_argument("--zo-minutes", type=float, default=5.0, help="budget of the ZO-only run")
+    ap.add_argument("--zo-minutes", type=float, default=5.0, help="budget of the ZO-only run (0: none)")
+    ap.add_argument(
+        "--backprop-minutes",
+        type=float,
+        default=0.0,
+        help="budget of torch backprop LoRA (needs the bench extra)",
+    )
     ap.add_argument("--out", default="bench/out.hybrid")
     ap.add_argument("--note", default="", help="a line for the report, e.g. what else ran on the machine")
     args = ap.parse_args(argv)
@@ -139,8 +173,15 @@ def main(argv: list[str] | None = None) -> None:
         results[name] = {
             "probe": linear_probe(base),
             "hybrid": run_legs(base, legs),
-            "zo_only": run_legs(base.with_(out_dir=str(out / f"{name}_zo"), head="none"), [args.zo_minutes]),
         }
+        if args.zo_minutes > 0:
+            zo = base.with_(out_dir=str(out / f"{name}_zo"), head="none")
+            results[name]["zo_only"] = run_legs(zo, [args.zo_minutes])
+        if args.backprop_minutes > 0:
+            layers = results[name]["hybrid"][0]["tuned_layers"]
+            results[name]["backprop"] = backprop_arm(
+                task, out / f"{name}_backprop", args.backprop_minutes, layers
+            )
         print(json.dumps({name: results[name]["probe"]}), flush=True)
     doc = {"started": started, "command": " ".join(["python -m bench.hybrid", *(argv or sys.argv[1:])])}
     doc |= {"machine": machine, "results": results, "note": args.note, "load_start": load_start}
@@ -168,7 +209,7 @@ def markdown(doc: dict) -> str:
         "",
     ]
     for name, r in doc["results"].items():
-        h, z, p = r["hybrid"], r["zo_only"][-1], r["probe"]
+        h, p = r["hybrid"], r["probe"]
         first = h[0]
         bar = max(first["keyword_accuracy"], p["test_accuracy"])
         lines += [
@@ -179,15 +220,22 @@ def markdown(doc: dict) -> str:
             f"| zero-shot | {_pct(first['test_accuracy_before'])} | label words |",
             f"| keyword model | {_pct(first['keyword_accuracy'])} | TF-IDF char 2–4 + words, LR |",
             f"| linear probe | {_pct(p['test_accuracy'])} | LR on frozen features, C={p['c']} ({p['seconds']:.0f} s) |",
-            f"| ZO alone, {z['minutes']:g} min | {_pct(z['test_accuracy_after'])} | {z['steps']} steps |",
         ]
+        for z in r.get("zo_only", [])[-1:]:
+            lines.append(
+                f"| ZO alone, {z['minutes']:g} min | {_pct(z['test_accuracy_after'])} | {z['steps']} steps |"
+            )
         for leg in h:
             gain = 100 * (leg["test_accuracy_after"] - bar)
             lines.append(
                 f"| hybrid, {leg['minutes']:g} min | {_pct(leg['test_accuracy_after'])} | {leg['steps']} steps, "
-                f"{gain:+.1f} vs max(keyword, probe), read-out {leg['readout']} |"
+                f"{gain:+.1f} vs max(keyword, probe), read-out {leg['readout']}, peak RSS {leg['peak_rss_mb']:.0f} MB |"
             )
+        if "backprop" in r:
+            lines += backprop_rows(r["backprop"], [leg["minutes"] for leg in h], bar)
         head = first.get("head") or {}
+        if "backprop" in r:
+            lines += ["", time_to_target_line(r)]
         lines += [
             "",
             f"First head-fitted model shown after {first['first_head_s']:.0f} s of wall clock; head features "
@@ -197,6 +245,47 @@ def markdown(doc: dict) -> str:
         ]
     lines.append(END)
     return "\n".join(lines)
+
+
+def backprop_at(curve: list[dict], minutes: float) -> tuple[dict, dict]:
+    """Backprop's checkpoint at ``minutes`` (the last one at or before it), and the one validation picks
+    among the checkpoints up to then (earliest on ties), as the engine's best-keeping would."""
+    upto = [c for c in curve if c["t"] <= minutes * 60.0 + 1e-6]
+    picked = max(upto, key=lambda c: (c["val_acc"], -c["t"]))
+    return upto[-1], picked
+
+
+def time_to(points: list[tuple[float, float]], target: float) -> str:
+    """The first (minutes, test accuracy) point at or above ``target``, as minutes; '–' if none."""
+    hit = [t for t, acc in points if acc >= target - 1e-9]
+    return f"{min(hit):g} min" if hit else "not reached"
+
+
+def backprop_rows(b: dict, legs: list[float], bar: float) -> list[str]:
+    rows = []
+    for minutes in legs:
+        if minutes * 60.0 > b["budget_s"] + 1e-6:
+            continue
+        at, picked = backprop_at(b["curve"], minutes)
+        rows.append(
+            f"| backprop LoRA (torch), {minutes:g} min | {_pct(picked['test_acc'])} | step {picked['step']} "
+            f"picked on validation (at {minutes:g} min itself: {_pct(at['test_acc'])}, step {at['step']}), "
+            f"{100 * (picked['test_acc'] - bar):+.1f} vs max(keyword, probe), peak RSS {b['peak_rss_mb']:.0f} MB |"
+        )
+    return rows
+
+
+def time_to_target_line(r: dict) -> str:
+    """Time to zero-shot + 10 points (test), the hybrid's legs against backprop's minute checkpoints."""
+    h = r["hybrid"]
+    target = h[0]["test_accuracy_before"] + 0.10
+    hybrid = [(leg["minutes"], leg["test_accuracy_after"]) for leg in h]
+    curve = r["backprop"]["curve"]
+    backprop = [(c["t"] / 60.0, backprop_at(curve, c["t"] / 60.0)[1]["test_acc"]) for c in curve]
+    return (
+        f"Time to zero-shot + 10 points ({_pct(target)} % test): hybrid {time_to(hybrid, target)} "
+        f"(read at its legs only), backprop {time_to(backprop, target)} (read every minute)."
+    )
 
 
 if __name__ == "__main__":

@@ -8,7 +8,7 @@ into train and validation by the engine's ``split_examples`` (train rows first, 
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 
 import numpy as np
@@ -84,6 +84,9 @@ class BenchSpec:
     torch_lr: float = 1e-3
     torch_weight_decay: float = 0.01
     layers: tuple[int, ...] | None = None  # chosen by the engine's probe in run (a), then shared
+    # The prompt; Rotten Tomatoes' unless given (bench.hybrid's tasks give theirs, or None for the engine's).
+    template: str | None = RT_TEMPLATE
+    label_words: dict[str, str] | None = field(default_factory=lambda: dict(RT_LABEL_WORDS))
 
     def save(self, path: Path) -> None:
         path.write_text(json.dumps(asdict(self), indent=2), encoding="utf-8")
@@ -125,13 +128,14 @@ class BenchSpec:
             out_dir=str(out_dir),
             model=self.model,
             budget=Budget(minutes=self.minutes),
-            template=RT_TEMPLATE,
-            label_words=dict(RT_LABEL_WORDS),
+            template=self.template,
+            label_words=self.label_words,
             val_fraction=self.val_fraction,
             max_val=self.max_val,
             # This harness holds its own test file and measures the ZO engine as such (bench.hybrid
-            # measures the engine with its head and held-out split).
-            test_fraction=0.0,
+            # measures the engine with its head and held-out split); without a test file, the engine's own
+            # train / validation / test split of the one CSV (bench.hybrid's backprop arm).
+            **({} if not self.test_csv else {"test_fraction": 0.0}),
             head="none",
             split_seed=self.split_seed,
             seed=self.seed,
@@ -212,14 +216,22 @@ def load_task(spec: BenchSpec, model: LlamaModel | None = None) -> Task:
     cfg = spec.tune_config(Path(spec.out_dir))
     model = model or LlamaModel.open(model_folder(spec))
     data = load_examples(spec.train_csv)
-    split = split_examples(
-        data.examples, val_fraction=cfg.val_fraction, seed=cfg.split_seed, max_val=cfg.max_val
+    prompt = make_prompt_spec(
+        data.labels, cfg.prompt_template([e.text for e in data.examples]), cfg.label_words
     )
-    prompt = make_prompt_spec(data.labels, cfg.template, cfg.label_words)
     tokenizer = model.tokenizer()
-    encoded = encode_examples(tokenizer, prompt, split.train + split.val, cfg.max_tokens)
-    test = load_examples(spec.test_csv)
-    if test.labels != prompt.labels:
-        raise SystemExit(f"test labels {test.labels} differ from training labels {prompt.labels}")
-    test_encoded = encode_examples(tokenizer, prompt, test.examples, cfg.max_tokens)
+    if not spec.test_csv:  # the engine's own three-way split of the one file, as tune() makes it
+        split = cfg.split(data.examples)
+        test_examples = split.test
+    else:
+        split = split_examples(
+            data.examples, val_fraction=cfg.val_fraction, seed=cfg.split_seed, max_val=cfg.max_val
+        )
+        test = load_examples(spec.test_csv)
+        if test.labels != prompt.labels:
+            raise SystemExit(f"test labels {test.labels} differ from training labels {prompt.labels}")
+        test_examples = test.examples
+    long_text = cfg.long_text if not spec.test_csv else "truncate"
+    encoded = encode_examples(tokenizer, prompt, split.train + split.val, cfg.max_tokens, long_text)
+    test_encoded = encode_examples(tokenizer, prompt, test_examples, cfg.max_tokens, long_text)
     return Task(model, prompt, encoded, len(split.train), len(split.val), test_encoded)

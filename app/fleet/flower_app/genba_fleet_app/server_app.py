@@ -18,9 +18,9 @@ from flwr.serverapp import Grid, ServerApp
 from app.fleet.coordinator import Coordinator
 from app.fleet.head import average, candidates_to_wire, check_votes, choose, screen_proposals
 from app.fleet.protocol import ClientReport, combine, records_to_json
+from app.fleet.rounds import POLL_SECONDS, Rounds
 
 app = ServerApp()
-POLL_SECONDS = 0.05  # between pulls of answers from the SuperLink (its own send_and_receive waits 3 s)
 
 
 def wait_for_pcs(grid: Grid, n: int, timeout: float) -> list[int]:
@@ -34,20 +34,6 @@ def wait_for_pcs(grid: Grid, n: int, timeout: float) -> list[int]:
     return nodes
 
 
-def exchange(grid: Grid, messages: list[Message], timeout: float) -> list[Message]:
-    """Push the messages and pull the answers until all came back or ``timeout`` passed."""
-    waiting = set(grid.push_messages(messages))
-    answers: list[Message] = []
-    end = time.monotonic() + timeout
-    while waiting and time.monotonic() < end:
-        for m in grid.pull_messages(waiting):
-            waiting.discard(m.metadata.reply_to_message_id)
-            answers.append(m)
-        if waiting:
-            time.sleep(POLL_SECONDS)
-    return answers
-
-
 @app.main()
 def main(grid: Grid, context: Context) -> None:
     coord = Coordinator(str(context.run_config["folder"]))
@@ -57,6 +43,7 @@ def main(grid: Grid, context: Context) -> None:
     have: dict[int, int] = {}  # node id -> records that PC holds (as it last told us)
     head_of: dict[int, str] = {}  # node id -> fingerprint of the head that PC holds ("" for none)
     wait_for_pcs(grid, min_pcs, timeout=24 * 3600)
+    rounds = Rounds(grid)
 
     def message(node: int, step: int, evaluate: bool, final: bool, **phase) -> Message:
         first = min(have.get(node, 0), coord.step)
@@ -102,32 +89,38 @@ def main(grid: Grid, context: Context) -> None:
                     )
         return reports
 
+    def ask_until(key, phase: str, field: str, **more) -> dict[int, dict]:
+        """Ask the PCs until min-pcs of them answered with ``field``; each PC's answer, by node. A PC whose
+        answer came is not asked again; one whose answer is late still counts when it comes (app.fleet.rounds)."""
+        got: dict[int, dict] = {}
+        while True:
+            nodes = [n for n in wait_for_pcs(grid, min_pcs, timeout=24 * 3600) if n not in got]
+            replies = rounds.exchange(
+                key, [message(n, -1, False, False, phase=phase, **more) for n in nodes], timeout
+            )
+            answers_of(replies)
+            for m in replies:
+                if not m.has_error() and field in m.content["fleet"]:
+                    got[m.metadata.src_node_id] = m.content["fleet"]
+            if len(got) >= min_pcs:
+                return got
+            print(f"head: {len(got)} of {min_pcs} PCs answered the {phase} round; asking again", flush=True)
+
     def agree_on_head() -> bool:
-        """The propose and vote rounds (app.fleet.head); False when fewer than min-pcs PCs took part."""
-        nodes = wait_for_pcs(grid, min_pcs, timeout=24 * 3600)
-        replies = exchange(grid, [message(n, -1, False, False, phase="propose") for n in nodes], timeout)
-        answers_of(replies)
-        proposals, rejected = screen_proposals(
-            [
-                m.content["fleet"]
-                for m in replies
-                if not m.has_error() and "head_values" in m.content["fleet"]
-            ],
-            len(spec.labels),
-        )
+        """The propose and vote rounds (app.fleet.head); False when fewer than min-pcs proposals passed."""
+        proposed = ask_until("propose", "propose", "head_values")
+        proposals, rejected = screen_proposals(list(proposed.values()), len(spec.labels))
         for name, why in rejected.items():
             print(f"head: rejected PC '{name}': {why}", flush=True)
         if len(proposals) < min_pcs:
-            print(f"head: {len(proposals)} of {min_pcs} PCs proposed one; asking again", flush=True)
+            print(f"head: {len(proposals)} of {min_pcs} PCs proposed a usable head; asking again", flush=True)
             return False
         weights, bias = average(proposals)
         names = {p.name for p in proposals}
         ask = candidates_to_wire(weights, bias)
         votes = {}
-        for m in exchange(grid, [message(n, -1, False, False, phase="vote", **ask) for n in nodes], timeout):
-            if m.has_error() or "head_votes" not in m.content["fleet"]:
-                continue
-            a = m.content["fleet"]
+        key = ("vote", json.dumps(ask, sort_keys=True))  # a late vote counts only for the same candidates
+        for a in ask_until(key, "vote", "head_votes", **ask).values():
             counts, n_val = [int(c) for c in a["head_votes"]], int(a["n_val"])
             why = check_votes(counts, n_val, len(weights))
             if why is None and str(a["name"]) in names:
@@ -151,7 +144,7 @@ def main(grid: Grid, context: Context) -> None:
         step = coord.step
         evaluate = step % spec.eval_every == 0
         nodes = sorted(grid.get_node_ids())
-        replies = exchange(grid, [message(n, step, evaluate, False) for n in nodes], timeout)
+        replies = rounds.exchange(("step", step), [message(n, step, evaluate, False) for n in nodes], timeout)
         combined = combine(spec, step, answers_of(replies))
         for name, why in combined.rejected.items():
             print(f"step {step}: rejected PC '{name}': {why}", flush=True)
@@ -168,11 +161,11 @@ def main(grid: Grid, context: Context) -> None:
     # Final sync: every PC (at least min-pcs of them) gets the records it lacks and reports its accuracies.
     nodes = wait_for_pcs(grid, min_pcs, timeout=timeout)
     for _ in range(3):  # a PC that reported a gap is sent its missing records again
-        answers_of(exchange(grid, [message(n, -1, True, True) for n in nodes], timeout))
+        answers_of(rounds.exchange("final", [message(n, -1, True, True) for n in nodes], timeout))
         if all(have.get(n, 0) >= coord.step for n in nodes):
             break
     coord.write_status(finished=True)
     # One more message, with nothing to apply, carries the final view (finished; every PC's final-test accuracy
     # and the pooled one) to the PCs' windows: the view in the messages above was taken before those answers.
-    exchange(grid, [message(n, -1, False, False) for n in nodes], timeout)
+    rounds.exchange("view", [message(n, -1, False, False) for n in nodes], timeout)
     print(f"fleet finished after {coord.step} steps: {coord.status['pooled']}", flush=True)

@@ -28,9 +28,8 @@ class Rounds:
     def __init__(self, grid, clock: Callable[[], float] = time.monotonic, sleep=time.sleep) -> None:
         self.grid, self.clock, self.sleep = grid, clock, sleep
         self.key: Hashable = None
-        self.asked: dict[
-            str, tuple[int, float]
-        ] = {}  # message id -> (node id, pushed at), unanswered copies of key
+        # The unanswered copies of ``key``: message id -> (node id, when it was pushed).
+        self.asked: dict[str, tuple[int, float]] = {}
 
     def exchange(self, key: Hashable, messages: list, timeout: float) -> list:
         """Push ``messages`` (one per PC) and return the first answer of each PC, to this copy or an earlier

@@ -234,9 +234,8 @@ def markdown(doc: dict) -> str:
             )
         if "backprop" in r:
             lines += backprop_rows(r["backprop"], [leg["minutes"] for leg in h], bar)
-        head = first.get("head") or {}
-        if "backprop" in r:
             lines += ["", time_to_target_line(r)]
+        head = first.get("head") or {}
         lines += [
             "",
             f"First head-fitted model shown after {first['first_head_s']:.0f} s of wall clock; head features "
@@ -257,7 +256,7 @@ def backprop_at(curve: list[dict], minutes: float) -> tuple[dict, dict]:
 
 
 def time_to(points: list[tuple[float, float]], target: float) -> str:
-    """The first (minutes, test accuracy) point at or above ``target``, as minutes; '–' if none."""
+    """The first (minutes, test accuracy) point at or above ``target``, as minutes; 'not reached' if none."""
     hit = [t for t, acc in points if acc >= target - 1e-9]
     return f"{min(hit):.1f} min" if hit else "not reached"
 

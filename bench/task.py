@@ -220,9 +220,9 @@ def load_task(spec: BenchSpec, model: LlamaModel | None = None) -> Task:
         data.labels, cfg.prompt_template([e.text for e in data.examples]), cfg.label_words
     )
     tokenizer = model.tokenizer()
-    if not spec.test_csv:  # the engine's own three-way split of the one file, as tune() makes it
+    if not spec.test_csv:  # the engine's own three-way split of the one file, encoded as tune() encodes it
         split = cfg.split(data.examples)
-        test_examples = split.test
+        test_examples, long_text = split.test, cfg.long_text
     else:
         split = split_examples(
             data.examples, val_fraction=cfg.val_fraction, seed=cfg.split_seed, max_val=cfg.max_val
@@ -230,8 +230,7 @@ def load_task(spec: BenchSpec, model: LlamaModel | None = None) -> Task:
         test = load_examples(spec.test_csv)
         if test.labels != prompt.labels:
             raise SystemExit(f"test labels {test.labels} differ from training labels {prompt.labels}")
-        test_examples = test.examples
-    long_text = cfg.long_text if not spec.test_csv else "truncate"
+        test_examples, long_text = test.examples, "truncate"
     encoded = encode_examples(tokenizer, prompt, split.train + split.val, cfg.max_tokens, long_text)
     test_encoded = encode_examples(tokenizer, prompt, test_examples, cfg.max_tokens, long_text)
     return Task(model, prompt, encoded, len(split.train), len(split.val), test_encoded)

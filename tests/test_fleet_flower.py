@@ -148,9 +148,9 @@ def test_a_pc_sends_no_example_text_token_id_or_feature_vector(tmp_path, tiny_gg
 def test_a_restarted_coordinator_continues_from_its_step_log(tmp_path, tiny_gguf):
     spec = tiny_spec(tiny_gguf, steps=3)
     parts = write_parts(tmp_path, 2)
-    # A PC whose answer was on its way when the SuperLink died lags the restarted one by up to a few minutes
-    # (Flower's pending upload; seen as 60 s rounds without pc1 in 1 of 12 repeats). A round timeout longer than
-    # that lag keeps every PC in every step, so the run can still equal the pooled one bit for bit.
+    # A PC whose answer was on its way when the SuperLink died can lag the restarted one (seen once in 12
+    # repeats: two 60 s rounds went on without pc1). A round timeout longer than that lag keeps every PC in every
+    # step, so the run can still equal the pooled one bit for bit.
     fleet = Fleet(tmp_path / "fleet", spec, parts, min_pcs=2, round_timeout=300.0)
     try:
         run = fleet.run()

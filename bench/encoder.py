@@ -28,7 +28,7 @@ from app.engine.models import onnx_encoder
 from app.engine.tuning.budget import Budget
 from app.engine.tuning.config import TuneConfig
 from app.engine.tuning.tuner import tune
-from bench.hybrid import task_configs
+from bench.hybrid import task_config
 from bench.minilm_onnx import write_minilm
 from bench.report import machine_facts, write_section
 from bench.splits import frozen_features, one_split
@@ -105,7 +105,7 @@ def main(argv: list[str] | None = None) -> None:
         "results": {},
     }
     for name in args.tasks.split(","):
-        task = {k: v for k, v in task_configs(out)[name].items() if k == "data"}  # no prompt: no label words
+        task = {k: v for k, v in task_config(name, out).items() if k == "data"}  # no prompt: no label words
         cfg = TuneConfig(model=str(model), out_dir=str(out / name), **task)
         doc["results"][name] = {
             "normalised": over_splits(cfg, args.splits, True),

@@ -37,7 +37,7 @@ from app.engine.tuning.head import fit_head, stack
 from app.engine.tuning.run_control import RunControl
 from app.engine.tuning.scoring import features_of
 from app.engine.tuning.tuner import _Run
-from bench.hybrid import task_configs
+from bench.hybrid import task_config
 from bench.report import machine_facts, write_section
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -126,7 +126,7 @@ def main(argv: list[str] | None = None) -> None:
         "results": {},
     }
     for name in args.tasks.split(","):
-        cfg = TuneConfig(out_dir=str(out / name), **task_configs(out)[name])
+        cfg = TuneConfig(out_dir=str(out / name), **task_config(name, out))
         f = frozen_features(cfg)
         rows = []
         for seed in range(args.splits):

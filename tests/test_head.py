@@ -182,6 +182,40 @@ def test_char_grams_are_the_keyword_models_grams_of_the_spelled_text_across_piec
     assert x[1, column[" c"]] > 0 and not x[2].any()
 
 
+def test_the_templates_own_grams_do_not_hide_the_same_words_in_the_text():
+    """The template lists the label names; a text that says one of them must still count it (the demo work
+    orders' template lists "bucket": counted as every prompt's, "bucket" in a text weighed nothing)."""
+    pieces = [
+        "\u0120text",
+        ":",
+        "\u0120bucket",
+        "\u0120engine",
+        "\u0120won't",
+        "\u0120open",
+        "\u0120oil",
+        "\u010a",
+    ]
+    template = np.array([0, 1, 7, 2, 3])  # " text:\n bucket engine"
+    texts = [[2, 5], [4, 5], [2, 4], [6], [3, 6], [6, 3]]  # bucket open / won't open / ... / oil engine
+    ids = [np.array([0, 1, *t, 7, 2, 3]) for t in texts]
+    vocab = fit_vocabulary(ids, template_ids=template)
+    chars = fit_char_grams(pieces, ids, template_ids=template)
+    col = {int(t): i for i, t in enumerate(vocab.unigrams)}
+    x = vocab.transform(ids).toarray()
+    # Token " bucket": in the text of rows 0 and 2 only; its weight is not zero.
+    assert vocab.idf[col[2]] > 0
+    assert (x[:, col[2]] > 0).tolist() == [True, False, True, False, False, False]
+    assert 0 not in col or vocab.idf[col[0]] == 0  # " text" is only ever the template's
+    grams = {"".join(map(chr, g[g >= 0])): i for i, g in enumerate(chars.grams)}
+    c = chars.transform(ids).toarray()
+    assert (c[:, grams["buck"]] > 0).tolist() == [True, False, True, False, False, False]
+    assert (c[:, grams["eng"]] > 0).tolist() == [False, False, False, False, True, True]
+    # Without the template, every row has "buck" and it weighs nothing: what the head saw before.
+    old = fit_char_grams(pieces, ids)
+    old_col = {"".join(map(chr, g[g >= 0])): i for i, g in enumerate(old.grams)}
+    assert old.idf[old_col["buck"]] == 0
+
+
 @pytest.mark.parametrize(
     "blocks", [(), ("ngrams",), ("pooled",), ("chars",), ("pooled", "ngrams"), ("pooled", "ngrams", "chars")]
 )
@@ -190,12 +224,20 @@ def test_exported_class_logits_equal_the_head_on_tuning_features(tiny_model, blo
     left-padded batches: final-norm features, the pooled frozen states and the n-grams."""
     model = tiny_model
     rng = np.random.default_rng(6)
-    ids = tuple(rng.integers(3, model.cfg.vocab, size=int(rng.integers(4, 11))) for _ in range(6))
+    # Every prompt holds the template's tokens around its text, and some texts repeat a template token: the
+    # export must subtract the template's own counts as tuning does.
+    prefix, suffix = rng.integers(3, model.cfg.vocab, size=3), rng.integers(3, model.cfg.vocab, size=2)
+    texts = [rng.integers(3, model.cfg.vocab, size=int(rng.integers(2, 7))) for _ in range(6)]
+    texts[1][0] = texts[3][-1] = prefix[1]
+    ids = tuple(np.concatenate([prefix, t, suffix]) for t in texts)
+    template = np.concatenate([prefix, suffix])
     enc = EncodedExamples(ids, np.zeros(6, dtype=np.int64), np.array([5, 9], dtype=np.int64))
-    vocab = fit_vocabulary(ids)
+    vocab = fit_vocabulary(ids, template_ids=template)
     # Half the pieces continue a word: their grams join the previous piece's (packing matters under padding).
     pieces = [f"{' ' * (i % 2)}{'abcdefgh'[i % 8]}{'xyz'[i % 3]}{i % 5}" for i in range(model.cfg.vocab)]
-    chars = fit_char_grams(pieces, ids[:4])  # the last two examples also hold pieces unseen in training
+    # The last two examples also hold pieces unseen in training.
+    chars = fit_char_grams(pieces, ids[:4], template_ids=template)
+    assert vocab.template.any() and chars.template.any()
     start = model.cfg.n_layers - 1  # tuning reads the pooled states from the cache of the tuned suffix
     cache = model.build_prefix_cache(enc, start)
     available = {

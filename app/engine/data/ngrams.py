@@ -28,33 +28,36 @@ class NgramVocabulary:
     unigrams: np.ndarray  # int64 [U]
     bigrams: np.ndarray  # int64 [B, 2]
     idf: np.ndarray  # float32 [U + B]
+    # float32 [U + B]: how often each kept n-gram occurs in the prompt template itself (``template_counts``);
+    # None in runs saved before 2026-12-04, which counted the template's n-grams as the text's.
+    template: np.ndarray | None = None
 
     @property
     def size(self) -> int:
         return len(self.unigrams) + len(self.bigrams)
 
-    def transform(self, ids: Sequence[np.ndarray]) -> sp.csr_matrix:
-        """[N, F] TF-IDF rows (count x idf), L2-normalised; rows with no kept n-gram stay zero."""
+    def counts(self, ids: Sequence[np.ndarray]) -> sp.csr_matrix:
+        """[N, F] how often each kept n-gram occurs in each example's text (its prompt's, less the template's)."""
         column = {(int(t),): i for i, t in enumerate(self.unigrams)}
         column |= {(int(a), int(b)): len(self.unigrams) + i for i, (a, b) in enumerate(self.bigrams)}
-        rows, cols, vals = [], [], []
+        rows, cols = [], []
         for r, seq in enumerate(ids):
-            counts = Counter(_grams(seq))
-            for gram, n in counts.items():
+            for gram in _grams(seq):
                 c = column.get(gram)
                 if c is not None:
                     rows.append(r)
                     cols.append(c)
-                    vals.append(n * float(self.idf[c]))
-        x = sp.csr_matrix(
-            (np.asarray(vals, np.float64), (rows, cols)), shape=(len(ids), self.size), dtype=np.float64
-        )
-        norms = np.sqrt(np.asarray(x.multiply(x).sum(axis=1))).ravel()
-        x = sp.diags(1.0 / np.maximum(norms, 1e-12)) @ x
-        return x.astype(np.float32).tocsr()
+        return _less_template(_count_matrix(rows, cols, (len(ids), self.size)), self.template)
+
+    def transform(self, ids: Sequence[np.ndarray]) -> sp.csr_matrix:
+        """[N, F] TF-IDF rows (count x idf), L2-normalised; rows with no kept n-gram stay zero."""
+        x = self.counts(ids)
+        x.data = x.data * self.idf[x.indices].astype(np.float64)
+        return _unit_rows(x)
 
     def to_arrays(self) -> dict[str, np.ndarray]:
-        return {"unigrams": self.unigrams, "bigrams": self.bigrams, "idf": self.idf}
+        arrays = {"unigrams": self.unigrams, "bigrams": self.bigrams, "idf": self.idf}
+        return arrays | ({"template": self.template} if self.template is not None else {})
 
     @classmethod
     def from_arrays(cls, d: dict[str, np.ndarray]) -> NgramVocabulary:
@@ -62,7 +65,58 @@ class NgramVocabulary:
             np.asarray(d["unigrams"], np.int64),
             np.asarray(d["bigrams"], np.int64).reshape(-1, 2),
             np.asarray(d["idf"], np.float32),
+            np.asarray(d["template"], np.float32) if "template" in d else None,
         )
+
+
+def _count_matrix(rows: list[int], cols: list[int], shape: tuple[int, int]) -> sp.csr_matrix:
+    x = sp.csr_matrix(
+        (np.ones(len(cols)), (np.asarray(rows, np.int64), np.asarray(cols, np.int64))),
+        shape=shape,
+        dtype=np.float64,
+    )
+    x.sum_duplicates()
+    return x
+
+
+def _less_template(x: sp.csr_matrix, template: np.ndarray | None) -> sp.csr_matrix:
+    """Counts less the template's own (at least 0): what the text itself contributes."""
+    if template is not None:
+        x.data = np.maximum(x.data - template[x.indices].astype(np.float64), 0.0)
+        x.eliminate_zeros()
+    return x
+
+
+def _unit_rows(x: sp.csr_matrix) -> sp.csr_matrix:
+    norms = np.sqrt(np.asarray(x.multiply(x).sum(axis=1))).ravel()
+    return (sp.diags(1.0 / np.maximum(norms, 1e-12)) @ x).astype(np.float32).tocsr()
+
+
+def _text_counts(
+    grams_of, ids: Sequence[np.ndarray], template_ids: np.ndarray | None
+) -> tuple[list, Counter]:
+    """Per example, how often each gram occurs in its text: its prompt's grams less the template's own."""
+    template = Counter(grams_of(template_ids)) if template_ids is not None else Counter()
+    rows = []
+    for seq in ids:
+        c = Counter(grams_of(seq))
+        c.subtract(template)
+        rows.append(+c)  # unary plus keeps the positive counts
+    return rows, template
+
+
+def _kept_by_df(rows: list[Counter], limit: int) -> tuple[list, Counter]:
+    """The grams in at least two training texts (all, for tiny data), most frequent first, and their counts."""
+    df: Counter = Counter()
+    for c in rows:
+        df.update(c.keys())
+    min_df = 2 if len(rows) >= 50 else 1
+    kept = sorted((g for g, c in df.items() if c >= min_df), key=lambda g: (-df[g], len(g), g))[:limit]
+    return kept, df
+
+
+def _idf(kept: list, df: Counter, n: int) -> np.ndarray:
+    return np.array([np.log((1.0 + n) / (1.0 + df[g])) + (df[g] < n) for g in kept], dtype=np.float32)
 
 
 def _grams(seq: np.ndarray):
@@ -71,28 +125,35 @@ def _grams(seq: np.ndarray):
     yield from zip(toks[:-1], toks[1:], strict=True)
 
 
-def fit_vocabulary(ids: Sequence[np.ndarray], max_ngrams: int = MAX_NGRAMS) -> NgramVocabulary:
+def fit_vocabulary(
+    ids: Sequence[np.ndarray], max_ngrams: int = MAX_NGRAMS, template_ids: np.ndarray | None = None
+) -> NgramVocabulary:
     """Unigrams and bigrams seen in at least two training texts (all, for tiny data), most frequent first.
 
-    IDF is scikit-learn's smooth one, ``ln((1 + N) / (1 + df)) + 1``, except that a gram in every text (the
-    prompt template's) weighs nothing: the ``+ 1`` keeps common grams in play (demo work orders, 10 splits: head
-    test accuracy median 96.5 -> 97.2 %, Rotten Tomatoes 80.7 -> 81.7 %, no split worse by more than 0.7 point;
-    docs/BENCHMARKS.md).
+    ``template_ids``: the prompt with an empty text (``EncodedExamples.template_ids``). Its own n-grams are in
+    every prompt and say nothing about the text, yet they include the label names the template lists: a text
+    that says "bucket" would otherwise count the same token as every other text's template and weigh nothing
+    (``template_counts``). Counts are the prompt's less the template's, at least 0.
+
+    IDF is scikit-learn's smooth one, ``ln((1 + N) / (1 + df)) + 1``, except that a gram in every text weighs
+    nothing: the ``+ 1`` keeps common grams in play (demo work orders, 10 splits: head test accuracy median
+    96.5 -> 97.2 %, Rotten Tomatoes 80.7 -> 81.7 %, no split worse by more than 0.7 point; docs/BENCHMARKS.md).
     """
-    df: Counter = Counter()
-    for seq in ids:
-        df.update(set(_grams(seq)))
-    n = len(ids)
-    min_df = 2 if n >= 50 else 1
-    kept = sorted((g for g, c in df.items() if c >= min_df), key=lambda g: (-df[g], len(g), g))[:max_ngrams]
+    rows, template = _text_counts(_grams, ids, template_ids)
+    kept, df = _kept_by_df(rows, max_ngrams)
     uni = sorted(g for g in kept if len(g) == 1)
     bi = sorted(g for g in kept if len(g) == 2)
-    idf = np.array([np.log((1.0 + n) / (1.0 + df[g])) + (df[g] < n) for g in uni + bi], dtype=np.float32)
     return NgramVocabulary(
         np.array([g[0] for g in uni], dtype=np.int64),
         np.array(bi, dtype=np.int64).reshape(-1, 2),
-        idf,
+        _idf(uni + bi, df, len(rows)),
+        template_counts(uni + bi, template) if template_ids is not None else None,
     )
+
+
+def template_counts(kept: list, template: Counter) -> np.ndarray:
+    """float32 [F]: how often each kept gram occurs in the prompt template itself."""
+    return np.array([template.get(g, 0) for g in kept], dtype=np.float32)
 
 
 # --- character n-grams inside the model's own word pieces ------------------------------------------------
@@ -158,13 +219,14 @@ class CharGrams:
     grams: np.ndarray  # int64 [F, max n]: code points of each kept gram, NO_CHAR after its end
     idf: np.ndarray  # float32 [F]
     table: np.ndarray  # int32 [V + 1, L]: ``char_table`` of the vocabulary
+    template: np.ndarray | None = None  # float32 [F]: as ``NgramVocabulary.template``
 
     @property
     def size(self) -> int:
         return len(self.grams)
 
     def counts(self, ids: Sequence[np.ndarray]) -> sp.csr_matrix:
-        """[N, F] how often each kept gram occurs in the text each example spells."""
+        """[N, F] how often each kept gram occurs in the text each example spells (less the template's own)."""
         column = {tuple(int(c) for c in g if c != NO_CHAR): i for i, g in enumerate(self.grams)}
         rows, cols = [], []
         for r, seq in enumerate(ids):
@@ -173,20 +235,13 @@ class CharGrams:
                 if c is not None:
                     rows.append(r)
                     cols.append(c)
-        x = sp.csr_matrix(
-            (np.ones(len(cols)), (np.asarray(rows, np.int64), np.asarray(cols, np.int64))),
-            shape=(len(ids), self.size),
-            dtype=np.float64,
-        )
-        x.sum_duplicates()
-        return x
+        return _less_template(_count_matrix(rows, cols, (len(ids), self.size)), self.template)
 
     def transform(self, ids: Sequence[np.ndarray]) -> sp.csr_matrix:
         """[N, F] rows of (1 + ln count) x idf, L2-normalised (what ``llama_graph.char_gram_scores`` computes)."""
         x = self.counts(ids)
         x.data = (1.0 + np.log(x.data)) * self.idf[x.indices].astype(np.float64)
-        norms = np.sqrt(np.asarray(x.multiply(x).sum(axis=1))).ravel()
-        return (sp.diags(1.0 / np.maximum(norms, 1e-12)) @ x).astype(np.float32).tocsr()
+        return _unit_rows(x)
 
     def by_length(self) -> tuple[list[int], list[int], list[int]]:
         """The operator's attributes: (pool of code points, start of each length's grams in it, the output
@@ -202,7 +257,9 @@ class CharGrams:
         return pool, starts, columns
 
     def to_arrays(self) -> dict[str, np.ndarray]:
-        return {"grams": self.grams, "idf": self.idf}
+        return {"grams": self.grams, "idf": self.idf} | (
+            {"template": self.template} if self.template is not None else {}
+        )
 
     @classmethod
     def from_arrays(cls, d: dict[str, np.ndarray], pieces: Sequence[str | None]) -> CharGrams:
@@ -215,24 +272,28 @@ class CharGrams:
                 "この調整は文章の読み方が異なる以前のバージョンで保存されたため、続きから再開できません。"
                 "同じデータで新しく調整を始めてください。",
             )
-        return cls(grams, np.asarray(d["idf"], np.float32), char_table(pieces))
+        template = np.asarray(d["template"], np.float32) if "template" in d else None
+        return cls(grams, np.asarray(d["idf"], np.float32), char_table(pieces), template)
 
 
 def fit_char_grams(
-    pieces: Sequence[str | None], ids: Sequence[np.ndarray], max_grams: int = MAX_NGRAMS
+    pieces: Sequence[str | None],
+    ids: Sequence[np.ndarray],
+    max_grams: int = MAX_NGRAMS,
+    template_ids: np.ndarray | None = None,
 ) -> CharGrams:
     """Character n-grams of the training texts (as their token ids spell them) found in at least two of them
-    (all, for tiny data); IDF as ``fit_vocabulary``'s (the prompt template's grams weigh nothing)."""
+    (all, for tiny data); IDF and the template's own grams as ``fit_vocabulary``'s."""
     table = char_table(pieces)
-    df: Counter = Counter()
-    for seq in ids:
-        df.update(set(_text_grams(spelled(table, seq))))
-    n = len(ids)
-    min_df = 2 if n >= 50 else 1
-    kept = sorted((g for g, c in df.items() if c >= min_df), key=lambda g: (-df[g], len(g), g))[:max_grams]
+
+    def grams_of(seq: np.ndarray) -> list[tuple[int, ...]]:
+        return _text_grams(spelled(table, seq))
+
+    rows, template = _text_counts(grams_of, ids, template_ids)
+    kept, df = _kept_by_df(rows, max_grams)
     kept.sort(key=lambda g: (len(g), g))
     grams = np.full((len(kept), max(CHAR_GRAM_SIZES)), NO_CHAR, dtype=np.int64)
     for i, g in enumerate(kept):
         grams[i, : len(g)] = g
-    idf = np.array([np.log((1.0 + n) / (1.0 + df[g])) + (df[g] < n) for g in kept], dtype=np.float32)
-    return CharGrams(grams, idf, table)
+    counts = template_counts(kept, template) if template_ids is not None else None
+    return CharGrams(grams, _idf(kept, df, len(rows)), table, counts)

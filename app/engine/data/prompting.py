@@ -115,6 +115,9 @@ class EncodedExamples:
     # Every token of each label word as it follows the prompt, when classes are scored by their whole word
     # (first tokens not distinct); empty when the first tokens alone tell the classes apart.
     label_tokens: tuple[np.ndarray, ...] = ()
+    # The prompt with an empty text: its own n-grams are in every example and say nothing about the text
+    # (``ngrams.fit_vocabulary``); None where texts are encoded without a template (encoders).
+    template_ids: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -248,7 +251,8 @@ def encode_examples(
     firsts = label_token_ids(tokenizer, spec, distinct=distinct_first_tokens)
     tokens = label_tokens(tokenizer, spec)
     whole = tokens if first_tokens_collide(tokens) else ()
-    return EncodedExamples(tuple(encoded), labels, firsts, whole)
+    template = np.asarray(tokenizer.encode(spec.render("")).ids, dtype=np.int64)
+    return EncodedExamples(tuple(encoded), labels, firsts, whole, template)
 
 
 def _common(a: list[int], b: list[int]) -> int:

@@ -72,8 +72,9 @@ class ClassHead:
     ``h_last`` is the final-norm hidden state at the last real token; ``pooled`` the states entering layer
     ``pooled_layer``, RMS-normalised per token, averaged over the real tokens but the first and divided by
     sqrt(H) (as ``PrefixCache.pooled``); the n-gram part is ONNX's ``TfIdfVectorizer`` over the token ids (unigrams, then
-    bigrams), L2-normalised per row, exactly as ``app.engine.data.ngrams`` computes it in tuning; the character
-    part counts the kept character n-grams of the text the token ids spell (``CharGrams.transform``).
+    bigrams; the template's own counts subtracted), L2-normalised per row, exactly as ``app.engine.data.ngrams``
+    computes it in tuning; the character part counts the kept character n-grams of the text the token ids
+    spell (``CharGrams.transform``).
     """
 
     weight: np.ndarray  # [C, H]
@@ -82,6 +83,7 @@ class ClassHead:
     bigrams: np.ndarray | None = None  # int64 [B, 2]
     idf: np.ndarray | None = None  # [U + B]
     ngram_weight: np.ndarray | None = None  # [C, U + B]
+    ngram_template: np.ndarray | None = None  # [U + B]: counts of the template's own n-grams, subtracted
     pooled_weight: np.ndarray | None = None  # [C, H], on the raw pooled states
     pooled_layer: int = 0
     chars: CharGrams | None = None  # the kept character n-grams of the spelled text

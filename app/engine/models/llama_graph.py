@@ -538,18 +538,26 @@ def class_scores(
     counts = g.op(
         "TfIdfVectorizer",
         masked,
-        mode="TFIDF",
+        mode="TF",
         min_gram_length=1,
         max_gram_length=2,
         max_skip_count=0,
         ngram_counts=[0, n_uni],
         ngram_indexes=list(range(n_uni + len(head.bigrams))),
         pool_int64s=[int(t) for t in head.unigrams] + [int(t) for t in head.bigrams.reshape(-1)],
-        weights=[float(w) for w in head.idf],
     )  # [B, F]
+    counts = g.op("Mul", _less_template(g, counts, head.ngram_template), g.const(head.idf, np.float32))
     norm = g.op("Sqrt", g.op("ReduceSum", g.op("Mul", counts, counts), g.const([1]), keepdims=1))
     unit = g.op("Div", counts, g.op("Max", norm, g.const(1e-12, np.float32)))
     return g.op("Add", logits, g.op("MatMul", unit, g.const(head.ngram_weight.T, np.float32)))
+
+
+def _less_template(g: NodeBuilder, counts: str, template: np.ndarray | None) -> str:
+    """Counts [B, F] less the prompt template's own (``ngrams._less_template``), at least 0."""
+    if template is None or not template.any():
+        return counts
+    less = g.op("Sub", counts, g.const(template.astype(np.float32), np.float32))
+    return g.op("Max", less, g.const(0.0, np.float32))
 
 
 def char_gram_scores(g: NodeBuilder, head: ClassHead, ids: str) -> str:
@@ -590,6 +598,7 @@ def char_gram_scores(g: NodeBuilder, head: ClassHead, ids: str) -> str:
         ngram_indexes=columns,
         pool_int64s=pool,
     )  # [B, F]
+    counts = _less_template(g, counts, head.chars.template)
     seen = g.op("Greater", counts, g.const(0.0, np.float32))
     tf = g.op("Add", g.op("Log", g.op("Max", counts, g.const(1.0, np.float32))), g.const(1.0, np.float32))
     weighted = g.op(

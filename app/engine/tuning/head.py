@@ -135,6 +135,7 @@ def class_head_of(
         extra |= {"chars": chars, "char_weight": parts["chars"]}
     if "ngrams" in parts:
         extra |= {"unigrams": vocab.unigrams, "bigrams": vocab.bigrams, "idf": vocab.idf}
+        extra["ngram_template"] = vocab.template
         extra["ngram_weight"] = parts["ngrams"]
     if "pooled" in parts:
         extra |= {"pooled_weight": parts["pooled"], "pooled_layer": pooled_layer}

@@ -80,7 +80,7 @@ class RunHeads:
             self.vocab = (
                 NgramVocabulary.from_arrays(_sub(saved, "ngrams/"))
                 if "ngrams/idf" in saved
-                else fit_vocabulary([encoded.ids[i] for i in train_rows])
+                else fit_vocabulary([encoded.ids[i] for i in train_rows], template_ids=encoded.template_ids)
             )
             self.blocks["ngrams"] = self.vocab.transform(encoded.ids)
             if tuning.pieces is not None:
@@ -89,7 +89,9 @@ class RunHeads:
                 self.chars = (
                     CharGrams.from_arrays(_sub(saved, "chars/"), pieces)
                     if "chars/idf" in saved
-                    else fit_char_grams(pieces, [encoded.ids[i] for i in train_rows])
+                    else fit_char_grams(
+                        pieces, [encoded.ids[i] for i in train_rows], template_ids=encoded.template_ids
+                    )
                 )
                 self.blocks["chars"] = self.chars.transform(encoded.ids)
         if "bank" in saved:

@@ -62,6 +62,7 @@ def frozen_features(cfg: TuneConfig) -> dict:
         "llm": features_of(run.objective, run.params, np.arange(len(examples))),
         "pooled": run.heads.blocks.get("pooled"),
         "ids": run.encoded.ids,
+        "template": run.encoded.template_ids,
         "y": run.encoded.label_index,
         "start": run.tuning.base_readout.head,
         "pieces": run.tuning.pieces(),
@@ -90,8 +91,8 @@ def one_split(cfg: TuneConfig, f: dict, seed: int) -> dict:
     )
     ids = f["ids"]
     blocks = {
-        "ngrams": fit_vocabulary([ids[i] for i in tr]).transform(ids),
-        "chars": fit_char_grams(f["pieces"], [ids[i] for i in tr]).transform(ids),
+        "ngrams": fit_vocabulary([ids[i] for i in tr], template_ids=f["template"]).transform(ids),
+        "chars": fit_char_grams(f["pieces"], [ids[i] for i in tr], template_ids=f["template"]).transform(ids),
     }
     if f["pooled"] is not None:  # an encoder has no frozen layers' states besides its features
         blocks = {"pooled": f["pooled"]} | blocks

@@ -13,7 +13,7 @@ from app.engine.events import EvalEvent, FinishedEvent, StepEvent
 from app.engine.results.evaluation import open_scorer
 from app.engine.tuning import tuner, zo
 from app.engine.tuning.budget import Budget
-from app.engine.tuning.checkpoint import load_checkpoint
+from app.engine.tuning.checkpoint import load_checkpoint, load_checkpoint_all
 from app.engine.tuning.tuner import RunControl, tune
 from tests.support import flat_accuracy, tiny_config, write_demo_csv
 
@@ -62,6 +62,9 @@ def test_tune_reports_exports_and_the_export_reproduces_the_test_accuracy(
     assert [e.step for e in events if isinstance(e, EvalEvent)] == [0, 0, 10, 20, 30]
     chosen = report["head"]["features"]
     assert chosen == "+".join(("llm",) + blocks) if blocks else chosen.startswith("llm")
+    # The template's own n-grams ("... (engine, hydraulic):" names every label) are not counted as the text's.
+    extra = load_checkpoint_all(tmp_path / "run")[3]
+    assert extra["ngrams/template"].any() and extra["chars/template"].any()
     assert report["readout"] == "head"
     # The export keeps the source interface, adds the head's scores, and loads in plain onnxruntime...
     sess = ort.InferenceSession(report["exported_model"], providers=["CPUExecutionProvider"])

@@ -76,10 +76,12 @@ def linear_probe(cfg: TuneConfig) -> dict:
     from sklearn.linear_model import LogisticRegression
 
     t0 = time.monotonic()
-    model = LlamaModel.open(ensure_converted(resolve_model(cfg.model)), threads=cfg.threads)
     data = load_examples(cfg.data)
+    texts = [e.text for e in data.examples]
+    cfg = cfg.for_examples(texts)  # the engine's own choices for these texts: model and template
+    model = LlamaModel.open(ensure_converted(resolve_model(cfg.model)), threads=cfg.threads)
     split = cfg.split(data.examples)
-    spec = make_prompt_spec(data.labels, cfg.template, cfg.label_words)
+    spec = make_prompt_spec(data.labels, cfg.prompt_template(texts), cfg.label_words)
     parts = (split.train, split.val, split.test)
     enc = encode_examples(model.tokenizer(), spec, sum(parts, ()), cfg.max_tokens, cfg.long_text)
     session = model.loss_session(0, [], AdapterConfig(), from_ids=True)

@@ -106,7 +106,8 @@ def _text_counts(
 
 
 def _kept_by_df(rows: list[Counter], limit: int) -> tuple[list, Counter]:
-    """The grams in at least two training texts (all, for tiny data), most frequent first, and their counts."""
+    """The grams in at least two training texts (all, for tiny data), most frequent first, and each gram's
+    document frequency."""
     df: Counter = Counter()
     for c in rows:
         df.update(c.keys())

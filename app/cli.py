@@ -69,6 +69,9 @@ class EventPrinter:
             ja = self.lang == "ja"
             label = "検証用データの正解率" if ja else "validation accuracy"
             what = {
+                "words": "例文の言葉だけで作った最初のモデル"
+                if ja
+                else "first model, from the words in your examples",
                 "zero-shot": "調整前のモデル" if ja else "the model as it came",
                 "head": "答え方を学習データに合わせたモデル"
                 if ja

@@ -65,7 +65,7 @@ def frozen_features(cfg: TuneConfig) -> dict:
         "template": run.encoded.template_ids,
         "y": run.encoded.label_index,
         "start": run.tuning.base_readout.head,
-        "pieces": run.tuning.pieces(),
+        "pieces": run.model.gram_pieces(),
         "prepare_s": time.monotonic() - t,
     }
 

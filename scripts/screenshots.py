@@ -172,6 +172,11 @@ def run_language(
     window.go_to_step(3)
     tune = window.tune_page
     tune.start_run()
+    if real:  # the first model (from the words alone) is shown while the language model still prepares
+        wait_until(app, lambda: tune._words is not None or tune._step > 0, 600, "the first model")
+        if tune.state == tune.PREPARING:
+            settle(app)
+            shoot(app, window, folder, "05_tune_first_model")
     wait_until(app, lambda: tune._budget_fraction >= 0.6 or not tune.is_running(), 1800, "the run")
     shoot(app, window, folder, "05_tune")
     wait_until(app, lambda: not tune.is_running(), 900, "the end of the run")

@@ -96,6 +96,31 @@ def test_text_blocks_are_a_part_of_their_own_kept_when_refitting_and_cross_fitte
     assert all(f.text_columns == fit.text_columns for f in fold_heads)
 
 
+def test_the_text_part_alone_is_a_first_model_and_its_cross_validation_is_reused_as_is():
+    h, y, x = text_task()
+    blocks = {"ngrams": x}
+    words, scores = head_mod.fit_text_head(blocks, y, 3, seed=0)
+    assert not words.reads_llm and words.name == "ngrams" and words.v.shape == (3, 0)
+    assert words.cv_accuracy > 0.9 and (words.offsets(x, len(y)).argmax(1) == y).mean() > 0.9
+    # In the graph's shape it reads the model's features with zero weights: the same scores.
+    wide = words.widened(12)
+    np.testing.assert_allclose(wide.logits(h, x), words.offsets(x, len(y)), atol=1e-6)
+    again = HeadFit.from_arrays(wide.to_arrays())
+    assert not again.reads_llm and again.name == "ngrams"
+    # The full head's cross-validation, given the text part's out-of-fold scores, chooses exactly as when it
+    # computes them itself (same rows, same folds).
+    start = np.zeros((3, 12), np.float32)
+    fresh, fresh_options = fit_head(h, y, start, blocks, seed=0)
+    reused, reused_options = fit_head(h, y, start, blocks, seed=0, text_scores=scores)
+    assert reused_options == fresh_options
+    np.testing.assert_array_equal(reused.u, fresh.u)
+    # Checkpoints saved before text-only heads existed (six numbers of meta) read as heads on the features.
+    old = fresh.to_arrays()
+    old["meta"] = old["meta"][:6]
+    assert HeadFit.from_arrays(old).reads_llm
+    assert head_mod.fit_text_head({"pooled": x}, y, 3) is None  # no text block, no text-only head
+
+
 def test_strong_regularisation_keeps_the_start_head_not_zero():
     h, y = blobs(10)
     start = np.random.default_rng(3).normal(size=(3, 12)).astype(np.float32)

@@ -140,11 +140,13 @@ def test_a_typed_text_gets_the_answers_the_comparison_gave_its_row(run_dir):
 def test_html_parses_and_holds_the_key_figures_confusion_matrix_and_hashes(run_dir, comparison):
     run = load_run(run_dir)
     r = run.report
-    assert [e["step"] for e in run.evals][:3] == [
-        0,
-        0,
-        10,
-    ]  # zero-shot, head fitted, step 10: from the checkpoint
+    # From the checkpoint: the words model, zero-shot, the head fitted, step 10.
+    assert [(e["step"], e.get("model")) for e in run.evals][:4] == [
+        (0, "words"),
+        (0, None),
+        (0, None),
+        (10, None),
+    ]
     inputs = roi_inputs_for(run, pcs=3)
     result = compute_roi(inputs)
     html = build_report_html(run, inputs, "en", comparison)

@@ -58,8 +58,19 @@ def test_tune_reports_exports_and_the_export_reproduces_the_test_accuracy(
     assert report["improved"] == (report["test_accuracy_after"] > report["test_accuracy_before"])
     assert sum(isinstance(e, StepEvent) for e in events) == 30
     assert isinstance(events[-1], FinishedEvent)
-    # Zero-shot, then the fitted head (before any step), then every eval_every steps.
-    assert [e.step for e in events if isinstance(e, EvalEvent)] == [0, 0, 10, 20, 30]
+    # The words model (no forward pass), zero-shot, the fitted head (before any step), then every eval_every steps.
+    evals = [e for e in events if isinstance(e, EvalEvent)]
+    assert [(e.step, e.model) for e in evals] == [
+        (0, "words"),
+        (0, "zero-shot"),
+        (0, "head"),
+        (10, "step"),
+        (20, "step"),
+        (30, "step"),
+    ]
+    words = report["words_model"]
+    assert words["val_accuracy"] == evals[0].val_accuracy and 0.0 <= words["test_accuracy"] <= 1.0
+    assert words["features"] == "ngrams+chars"  # fitted before the head, whatever it reads
     chosen = report["head"]["features"]
     assert chosen == "+".join(("llm",) + blocks) if blocks else chosen.startswith("llm")
     # The template's own n-grams ("... (engine, hydraulic):" names every label) are not counted as the text's.
@@ -77,6 +88,32 @@ def test_tune_reports_exports_and_the_export_reproduces_the_test_accuracy(
     exported = open_scorer(report["exported_model"], ds.labels).evaluate(split.test)
     assert exported.accuracy == pytest.approx(report["test_accuracy_after"])
     assert exported.confusion.tolist() == report["test_confusion_after"]
+
+
+def test_the_words_model_stays_the_result_until_a_model_beats_it_and_exports_as_tested(
+    tiny_gguf, demo_csv, tmp_path, monkeypatch
+):
+    # A head held at the label words (strong pull, the model's features only) cannot beat the text blocks here.
+    real = tuner.fit_head
+    monkeypatch.setattr(tuner, "fit_head", lambda *a, **kw: real(*a, **kw, subsets=[()], lambdas=(1e4,)))
+    events = []
+    config = tiny_config(tiny_gguf, demo_csv, tmp_path / "run", steps=5, eval_every=100)
+    report = tune(config, events.append).report
+    evals = [e for e in events if isinstance(e, EvalEvent)]
+    words = evals[0]
+    assert words.model == "words" and all(e.val_accuracy < words.val_accuracy for e in evals[1:])
+    assert not any(e.is_best for e in evals[1:])
+    assert report["readout"] == "words" and report["best_step"] == 0
+    assert report["val_accuracy_after"] == words.val_accuracy
+    assert report["test_accuracy_after"] == report["words_model"]["test_accuracy"]
+    # The words model is exported as a head whose weights on the model's features are zero: it scores the
+    # test split as the run said, in plain onnxruntime.
+    ds = load_examples(demo_csv)
+    exported = open_scorer(report["exported_model"], ds.labels).evaluate(config.split(ds.examples).test)
+    assert exported.accuracy == pytest.approx(report["test_accuracy_after"])
+    # A resumed run keeps it as its result.
+    resumed = tune(config.with_(budget=Budget(steps=8), resume=True)).report
+    assert resumed["readout"] == "words" and resumed["test_accuracy_after"] == report["test_accuracy_after"]
 
 
 def test_label_word_readout_without_a_head_exports_the_plain_interface(tiny_gguf, demo_csv, tmp_path):

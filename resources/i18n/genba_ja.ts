@@ -1808,12 +1808,12 @@ learn from</source>
         <translation>選んだモデルはこの PC では調整できません。手順 1 をご覧ください。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="602"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="614"/>
         <source>Problem</source>
         <translation>問題あり</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="474"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="477"/>
         <source>Tune</source>
         <translation>調整</translation>
     </message>
@@ -1848,333 +1848,348 @@ learn from</source>
         <translation>まだ聞けるモデルがありません。調整を開始し、最初の正解率の確認が終わったら聞いてください。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="480"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="483"/>
         <source>Start the run and watch it learn. The PC may feel slower while it tunes; this window stays usable. Stop keeps the best result found so far.</source>
         <translation>調整を始めて、上達する様子を見守ります。調整中は PC が遅く感じられることがありますが、このウィンドウは使えます。途中で止めても、それまでで一番良い結果が残ります。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="484"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="487"/>
         <source>&amp;Start tuning</source>
         <translation>調整を開始(&amp;S)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="485"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="488"/>
         <source>&amp;Pause</source>
         <translation>一時停止(&amp;P)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="486"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="489"/>
         <source>Res&amp;ume</source>
         <translation>再開(&amp;U)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="487"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="490"/>
         <source>S&amp;top (keep best so far)</source>
         <translation>停止（一番良い結果を残す）(&amp;T)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="488"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="491"/>
         <source>&amp;Next: Results</source>
         <translation>次へ: 結果(&amp;N)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="490"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="493"/>
         <source>Correct answers: best (at start)</source>
         <translation>正解率: 最高（開始時）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="491"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="494"/>
         <source>Time spent</source>
         <translation>経過時間</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="497"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="500"/>
         <source>Accuracy</source>
         <translation>正解率</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="498"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="501"/>
         <source>More charts</source>
         <translation>詳しいグラフ</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="499"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="502"/>
         <source>time (min:s)</source>
         <translation>経過時間（分:秒）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="501"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="504"/>
         <source>Correct answers on the checking rows (they pick the best result)</source>
         <translation>確認用データでの正解率（一番良い結果を選ぶのに使います）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="507"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="510"/>
         <source>simple keyword model (the bar to beat)</source>
         <translation>簡単なキーワード方式（超えたい目標）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="509"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="512"/>
         <source>Error while learning (lower is better)</source>
         <translation>学習中の誤差（低いほど良い）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="509"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="512"/>
         <source>error</source>
         <translation>誤差</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="511"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="514"/>
         <source>each round</source>
         <translation>1 回ごと</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="512"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="515"/>
         <source>average</source>
         <translation>平均</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="514"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="517"/>
         <source>electricity</source>
         <translation>電力量</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="516"/>
         <location filename="../../app/gui/pages/tune_page.py" line="519"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="522"/>
         <source>tuning</source>
         <translation>調整</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="517"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="520"/>
         <source>whole PC</source>
         <translation>PC 全体</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="518"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="521"/>
         <source>Memory used by tuning</source>
         <translation>調整が使っているメモリー</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="518"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="521"/>
         <source>MB</source>
         <translation>MB</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="537"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="540"/>
         <source>Not started</source>
         <translation>まだ始めていません</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="538"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="541"/>
         <source>Press Start tuning when the steps above are done.</source>
         <translation>手順 1〜3 が済んだら「調整を開始」を押してください。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="541"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="544"/>
         <source>Did not finish</source>
         <translation>最後まで終わりませんでした</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="541"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="544"/>
         <source>See the message above.</source>
         <translation>上のメッセージをご覧ください。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="545"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="548"/>
         <source>Stopped early</source>
         <translation>早めに終了しました</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="547"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="550"/>
         <source>Accuracy had stopped going up, so the run ended early and kept its best result.</source>
         <translation>正解率が上がらなくなったので早めに終え、一番良かった結果を残しました。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="550"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="553"/>
         <source>Finished</source>
         <translation>完了</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="550"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="553"/>
         <source>The best result is kept. See the results (step 5).</source>
         <translation>一番良かった結果が残っています。結果をご覧ください（手順 5）。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="552"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="555"/>
         <source>Paused</source>
         <translation>一時停止中</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="552"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="555"/>
         <source>Press Resume to continue.</source>
         <translation>「再開」を押すと続きます。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="554"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="557"/>
         <source>Stopping</source>
         <translation>停止中</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="554"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="557"/>
         <source>Keeping the best result so far.</source>
         <translation>それまでで一番良い結果を残しています。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="558"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="561"/>
+        <source>A first model is ready</source>
+        <translation>最初のモデルができました</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/tune_page.py" line="563"/>
+        <source>From the words in your examples alone, it answers {acc}% of the checking rows right. The language model is reading your examples now; its answers come next.</source>
+        <translation>例文の言葉だけで、確認用データの {acc}% に正しく答えています。いま言語モデルが例文を読み込んでいます。その答えはこのあと出ます。</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/tune_page.py" line="570"/>
         <source>Getting ready</source>
         <translation>準備中</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="559"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="571"/>
         <source>The first check of accuracy comes after a few rounds.</source>
         <translation>数回調整したあとで、最初の正解率が出ます。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="566"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="578"/>
         <source>Stops early if nothing improves for another {left}.</source>
         <translation>あと {left} のあいだ良くならなければ、早めに終えます。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="568"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="580"/>
         <source>Early stop is off: it runs for the whole time.</source>
         <translation>早めに終える設定はオフです。最後まで調整します。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="573"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="585"/>
         <source>Levelling off: safe to stop</source>
         <translation>頭打ち：止めても大丈夫</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="574"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="586"/>
         <source>No better result for {since}. {stop}</source>
         <translation>{since} のあいだ良くなっていません。{stop}</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="579"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="591"/>
         <source>Improving steadily</source>
         <translation>順調に上達中</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="580"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="592"/>
         <source>Up from {start}% to {best}%. {stop}</source>
         <translation>{start}% から {best}% に上がりました。{stop}</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="588"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="600"/>
         <source>Learning, no gain yet</source>
         <translation>学習中（まだ伸びていません）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="589"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="601"/>
         <source>Gains often come after a few minutes. {stop}</source>
         <translation>伸び始めるまで数分かかることがよくあります。{stop}</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="611"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="623"/>
         <source>{model} learns from {n} rows of your data ({labels}); tuning time: {budget}.</source>
         <translation>{model} が学習データ {n} 件（{labels}）から学習します。調整時間: {budget}。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="629"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="641"/>
         <source>Paused after {step} rounds. Press Resume to continue.</source>
         <translation>{step} 回の調整のあとで一時停止中です。「再開」を押すと続きます。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="640"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="652"/>
         <source>Tuning. The bar shows how much of the tuning time is used.</source>
         <translation>調整中です。バーは調整時間のうち使った割合です。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="679"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="680"/>
+        <source>{best}%</source>
+        <translation>{best}%</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/tune_page.py" line="693"/>
         <source>{wh} Wh, {yen} (measured)</source>
         <translation>{wh} Wh、{yen}（実測）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="681"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="695"/>
         <source>{wh} Wh, {yen} (estimated)</source>
         <translation>{wh} Wh、{yen}（推定）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="492"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="495"/>
         <source>Time left</source>
         <translation>残り時間</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="493"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="496"/>
         <source>Electricity so far</source>
         <translation>これまでの電力量（電気代）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="502"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="505"/>
         <source>% correct</source>
         <translation>正解率 %</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="505"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="508"/>
         <source>while tuning</source>
         <translation>調整中</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="506"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="509"/>
         <source>before tuning</source>
         <translation>調整前</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="513"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="516"/>
         <source>Electricity used</source>
         <translation>使った電力量</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="513"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="516"/>
         <source>Wh</source>
         <translation>Wh</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="515"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="518"/>
         <source>Processor load (whole PC = 100%)</source>
         <translation>CPU の使用率（PC 全体 = 100%）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="515"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="518"/>
         <source>%</source>
         <translation>%</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="622"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="634"/>
         <source>Ready.</source>
         <translation>準備ができました。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="624"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="636"/>
         <source>The run did not finish.</source>
         <translation>調整は最後まで終わりませんでした。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="626"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="638"/>
         <source>Finished: see the results (step 5).</source>
         <translation>終了しました。結果をご覧ください（手順 5）。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="631"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="643"/>
         <source>Stopping: checking the best result and writing the model…</source>
         <translation>停止中: 一番良い結果を確かめて、モデルを書き出しています…</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="634"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="646"/>
         <source>Preparing: {message}…</source>
         <translation>準備中: {message}…</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="637"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="649"/>
         <source>Preparing…</source>
         <translation>準備中…</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="660"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="672"/>
         <source>{left} (at {time})</source>
         <translation>{left}（{time} ごろ）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="669"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="683"/>
         <source>{best}% ({start}%)</source>
         <translation>{best}%（{start}%）</translation>
     </message>

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 import time
 from pathlib import Path
 
@@ -114,6 +115,36 @@ def test_run_pause_resume_stop_then_results_and_export(
     assert not (folder / "model" / OWNER_MARKER).exists()  # the copy is the user's, not one of our folders
     session = ort.InferenceSession(str(folder / "model" / "model.onnx"), providers=["CPUExecutionProvider"])
     assert [i.name for i in session.get_inputs()] == ["input_ids", "attention_mask"]
+
+
+def test_the_first_model_is_shown_while_the_language_model_still_prepares(
+    window, qtbot, tiny_gguf, orders_csv, monkeypatch
+):
+    from app.engine.tuning.run_heads import RunHeads
+
+    # Hold the run where a real model spends minutes (caching its frozen layers), after the words model.
+    release = threading.Event()
+    attach = RunHeads.attach
+    monkeypatch.setattr(RunHeads, "attach", lambda heads, tuning: (release.wait(60), attach(heads, tuning)))
+    prepare(window, qtbot, tiny_gguf, orders_csv, monkeypatch, steps=20)
+    tune = window.tune_page
+    with qtbot.waitSignal(tune.run_started, timeout=5_000):
+        qtbot.mouseClick(tune.start_button, Qt.MouseButton.LeftButton)
+    try:
+        qtbot.waitUntil(lambda: tune._words is not None, timeout=60_000)
+        assert tune.state == tune.PREPARING
+        assert tune.tile_title.text() == "A first model is ready"
+        assert f"answers {100 * tune._words:.0f}% of the checking rows right" in tune.tile_text.text()
+        assert tune.figure_values["accuracy"].text() == f"{100 * tune._words:.1f}%"  # no "(start %)" yet
+        assert not tune.zero_shot_line.isVisible()  # the words model is not the model as it came
+        assert tune.accuracy_plot.count("val") == 1
+    finally:
+        release.set()
+    with qtbot.waitSignal(tune.run_ended, timeout=120_000) as ended:
+        pass
+    report = ended.args[0].report
+    assert report["words_model"]["val_accuracy"] == tune._words
+    assert tune.zero_shot_line.value() == 100 * report["val_accuracy_before"]
 
 
 def test_failed_run_says_what_happened_and_what_was_kept(window, qtbot, tiny_gguf, orders_csv, monkeypatch):

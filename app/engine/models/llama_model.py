@@ -182,7 +182,7 @@ class LlamaModel:
     def tokenizer(self):
         return load_tokenizer_json(self.folder / "tokenizer.json")
 
-    def pieces(self) -> list[str | None]:
+    def gram_pieces(self) -> list[str | None]:
         """The vocabulary's pieces by token id (what a head's character n-grams are read from)."""
         tok = self.tokenizer()
         return [tok.id_to_token(i) for i in range(tok.get_vocab_size())]
@@ -304,6 +304,7 @@ class LlamaModel:
 
     # --- TunableModel (app.engine.models.tunable) -----------------------------------------------------------
     external_files: ClassVar[tuple[str, ...]] = ()  # the converted folder is ours, hashed through the GGUF
+    takes_head: ClassVar[bool] = True
 
     @property
     def n_layers(self) -> int:
@@ -376,7 +377,7 @@ class LlamaModel:
         label_words = Readout(self.label_head(encoded.label_token_ids), continuation)
         objective = SuffixObjective(session, cache, encoded, label_words, sites)
         a = {s.key: frozen_a(s, adapter_cfg) for s in self.site_shapes(sites)}
-        tuning = Tuning(sites, a, objective, label_words, cache.pooled, start, self.pieces, info)
+        tuning = Tuning(sites, a, objective, label_words, cache.pooled, start, info)
         tuning.for_texts = self._texts_on(session, start, sites)
         return tuning
 

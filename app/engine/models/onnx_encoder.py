@@ -17,6 +17,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 import onnx
@@ -85,6 +86,7 @@ class OnnxEncoderModel(OnnxTunableModel):
     """A sentence encoder with ``tokenizer.json`` beside it, tuned into a classifier (module docstring)."""
 
     features_size: int = 0  # H of the pooled features, known once ``prepare_tuning`` has run
+    takes_head: ClassVar[bool] = True  # an encoder answers only through a head
 
     @classmethod
     def open(cls, path: str | os.PathLike[str], **options) -> OnnxEncoderModel:
@@ -119,6 +121,10 @@ class OnnxEncoderModel(OnnxTunableModel):
             None if p is None else p[len(prefix) :] if p.startswith(prefix) else "\u2581" + p for p in pieces
         ]
 
+    def gram_pieces(self) -> list[str | None] | None:
+        """``pieces``, when the export can count character n-grams (ScatterElements' reduction: opset 16)."""
+        return self.pieces() if self.opset >= CHAR_GRAMS_MIN_OPSET else None
+
     # --- tuning -------------------------------------------------------------------------------------------
     def add_scoring(self, graph: onnx.ModelProto) -> None:
         add_mean_pooling(graph, normalise=NORMALISE, inplace=True)
@@ -151,8 +157,6 @@ class OnnxEncoderModel(OnnxTunableModel):
         tuning.base_readout = Readout.label_words(np.zeros((n_classes, hidden), np.float32), len(encoded))
         tuning.objective.readout = tuning.base_readout
         tuning.for_texts = self.new_texts
-        # The export computes character n-grams with ScatterElements' reduction (opset 16).
-        tuning.pieces = self.pieces if self.opset >= CHAR_GRAMS_MIN_OPSET else None
         tuning.needs_head = True
         tuning.info["zero_shot"] = ZERO_SHOT_NOTE
         tuning.info["encoder_features"] = "mean of last_hidden_state" + (

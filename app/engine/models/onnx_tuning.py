@@ -17,6 +17,7 @@ import shutil
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 import onnx
@@ -116,6 +117,7 @@ class OnnxTunableModel:
     adapted: list[LinearSite] | None = None  # set by adapt()
     a: dict[str, np.ndarray] | None = None  # frozen A_scaled [in, r] per adapted site
     session: object = None
+    takes_head: ClassVar[bool] = False  # read out as exported
 
     @classmethod
     def open(
@@ -183,6 +185,10 @@ class OnnxTunableModel:
                 "last linear layers of a user ONNX model (its names carry no layer numbers; no probe)"
             )
         return layers, reason
+
+    def gram_pieces(self) -> None:
+        """No text blocks: the graph reads out by itself and takes no head."""
+        return None
 
     def choose_sites(
         self, projections: tuple[str, ...] = ("q", "v"), layers: list[int] | None = None, max_layers: int = 4

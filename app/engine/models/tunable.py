@@ -84,8 +84,6 @@ class Tuning:
     # has them for free; ``pooled_layer``: the layer they enter, as the exported head recomputes them.
     pooled: Callable[[], np.ndarray] | None = None
     pooled_layer: int | None = None
-    # The tokenizer's pieces by id, if the model's graph can compute features from them (character n-grams).
-    pieces: Callable[[], list[str | None]] | None = None
     info: dict = field(default_factory=dict)  # facts for the checkpoint and the report
     # The base read-out answers nothing (an encoder's zero weights): the run must fit a head.
     needs_head: bool = False
@@ -107,6 +105,8 @@ class TunableModel(Protocol):
 
     folder: Path
     external_files: tuple[str, ...]  # files beside the model its weights live in (hashed for resume)
+    # A fitted head can read out this model (False: its graph reads out by itself, as exported).
+    takes_head: bool
 
     @property
     def n_layers(self) -> int | None:
@@ -126,6 +126,11 @@ class TunableModel(Protocol):
 
     def default_layers(self, max_layers: int) -> tuple[list[int], dict] | None:
         """The layers to tune when the user names none, and why; None: probe them (``ProbedModel``)."""
+        ...
+
+    def gram_pieces(self) -> list[str | None] | None:
+        """The tokenizer's pieces by id, if the exported graph can count character n-grams of the text they
+        spell (a head's text block, ``app.engine.data.ngrams.CharGrams``); None if it cannot."""
         ...
 
     def prepare_tuning(self, request: TuningRequest) -> Tuning:

@@ -27,7 +27,7 @@ part. The sum is one linear head over all the blocks, exported as before.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import combinations
 
 import numpy as np
@@ -69,10 +69,17 @@ class HeadFit:
     text_lam: float = 0.0
     text_weight: float = 0.0
     text_columns: int = 0
+    # False: the text part alone (``fit_text_head``), the run's first model before any forward pass; ``v`` is
+    # zero ([C, 0] until ``widened`` to the model's feature size).
+    reads_llm: bool = True
 
     @property
     def name(self) -> str:
-        return "+".join(("llm",) + self.blocks)
+        return "+".join(("llm",) * self.reads_llm + self.blocks)
+
+    def widened(self, hidden: int) -> HeadFit:
+        """A text-only head with zero weights on ``hidden`` model features: the exported graph's shape."""
+        return replace(self, v=np.zeros((len(self.b), hidden)))
 
     def head(self) -> np.ndarray:
         """[C, H] fp32 weights on the raw features."""
@@ -96,6 +103,7 @@ class HeadFit:
 
     def to_arrays(self) -> dict[str, np.ndarray]:
         meta = [self.scale, self.lam, self.cv_accuracy, self.text_lam, self.text_weight, self.text_columns]
+        meta.append(float(self.reads_llm))
         d = {"v": self.v, "b": self.b, "meta": np.array(meta, dtype=np.float64)}
         if self.u is not None:
             d["u"] = self.u
@@ -104,14 +112,15 @@ class HeadFit:
 
     @classmethod
     def from_arrays(cls, d: dict[str, np.ndarray]) -> HeadFit:
-        meta = [float(x) for x in d["meta"]] + [0.0] * (
-            6 - len(d["meta"])
-        )  # saved before the text part: none
-        scale, lam, cv, text_lam, text_weight, text_columns = meta
+        # Saved before the text part: none; before text-only heads: every head read the model's features.
+        meta = [float(x) for x in d["meta"]]
+        meta += [0.0, 0.0, 0.0, 1.0][len(meta) - 3 :]
+        scale, lam, cv, text_lam, text_weight, text_columns, reads_llm = meta
         blocks = tuple(str(b) for b in d["blocks"]) if "blocks" in d else ()
         return cls(
-            d["v"], d.get("u"), d["b"], scale, lam, cv, blocks, text_lam, text_weight, int(text_columns)
-        )
+            d["v"], d.get("u"), d["b"], scale, lam, cv, blocks, text_lam, text_weight, int(text_columns),
+            bool(reads_llm),
+        )  # fmt: skip
 
 
 def stack(blocks: dict[str, sp.csr_matrix], names: tuple[str, ...]) -> sp.csr_matrix | None:
@@ -206,6 +215,12 @@ def _folds(y: np.ndarray, k: int, seed: int) -> np.ndarray:
     return fold
 
 
+def _cv_folds(labels: np.ndarray, n_classes: int, seed: int) -> np.ndarray:
+    """The cross-validation fold of each training example (at most ``FOLDS``, fewer for tiny classes)."""
+    k = int(min(FOLDS, max(2, np.bincount(labels, minlength=n_classes).max())))
+    return _folds(labels, k, seed)
+
+
 def _split_text(subset: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """(the blocks the first part reads, the text blocks the second part reads)."""
     return tuple(b for b in subset if b not in TEXT_BLOCKS), tuple(b for b in subset if b in TEXT_BLOCKS)
@@ -243,26 +258,27 @@ def fit_head(
     seed: int = 0,
     lambdas: tuple[float, ...] = LAMBDAS,
     subsets: list[tuple[str, ...]] | None = None,
+    text_scores: dict[tuple[str, ...], dict[float, np.ndarray]] | None = None,
 ) -> tuple[HeadFit, list[dict]]:
     """Choose (fixed blocks, lam, and for the text blocks text_lam and text_weight) by k-fold CV on the
     training examples, then fit on all of them.
 
     ``features`` [N, H] at zero adapters, ``labels`` [N] class indices, ``start_head`` [C, H] the LM head's
     label-word rows, ``blocks`` fixed features of the same N rows by name. Every subset of the non-text blocks
-    is tried, each without and with all the text blocks, unless ``subsets`` names the ones to try. Returns the
-    head and the best setting of each (blocks, lam) tried (for report.json).
+    is tried, each without and with all the text blocks, unless ``subsets`` names the ones to try.
+    ``text_scores``: the text part's out-of-fold scores already computed on the same rows and folds
+    (``fit_text_head``). Returns the head and the best setting of each (blocks, lam) tried (for report.json).
     """
     h, scale, v0 = _scaled(features, start_head)
     n_classes = start_head.shape[0]
-    k = int(min(FOLDS, max(2, np.bincount(labels, minlength=n_classes).max())))
-    fold = _folds(labels, k, seed)
+    fold = _cv_folds(labels, n_classes, seed)
     names = [b for b, m in (blocks or {}).items() if m.shape[1]]
     if subsets is None:
         own, text = _split_text(tuple(names))
         subsets = [c + t for r in range(len(own) + 1) for c in combinations(own, r) for t in {(), text}]
         subsets.sort(key=lambda c: (len(c), [names.index(b) for b in c]))
     no_features = np.zeros((len(labels), 0))
-    first, second = {}, {}  # out-of-fold scores of each part, per blocks read
+    first, second = {}, dict(text_scores or {})  # out-of-fold scores of each part, per blocks read
     for subset in subsets:
         own, text = _split_text(subset)
         if own not in first:
@@ -307,6 +323,30 @@ def fit_head(
     if text:
         fit = _with_text(fit, blocks, text, labels, best["text_lam"], best["text_weight"])
     return fit, options
+
+
+@_one_blas_thread
+def fit_text_head(
+    blocks: dict[str, sp.csr_matrix], labels: np.ndarray, n_classes: int, *, seed: int = 0
+) -> tuple[HeadFit, dict[tuple[str, ...], dict[float, np.ndarray]]] | None:
+    """The text part alone: logistic regression on the text blocks of the training rows, ``text_lam`` by
+    k-fold CV (the folds ``fit_head`` uses). None when there are no text blocks.
+
+    It needs the token ids only, no forward pass, so it is the run's first model, seconds after the examples
+    are read, while the frozen layers are cached for the model's own features. Returns the head (weight 1,
+    ``reads_llm`` False) and its out-of-fold scores, which ``fit_head`` reuses for the same part.
+    """
+    names = tuple(b for b in TEXT_BLOCKS if b in blocks and blocks[b].shape[1])
+    if not names:
+        return None
+    fold = _cv_folds(labels, n_classes, seed)
+    x, no_features, zero = stack(blocks, names), np.zeros((len(labels), 0)), np.zeros((n_classes, 0))
+    scores = _out_of_fold(no_features, x, labels, n_classes, zero, TEXT_LAMBDAS, fold)
+    rated = {lam: _rate(scores[lam], labels) for lam in TEXT_LAMBDAS}
+    lam = max(TEXT_LAMBDAS, key=rated.get)  # ties: the stronger pull (listed first)
+    _, u, b = _solve(no_features, x, labels, n_classes, zero, lam)
+    fit = HeadFit(zero, u, b, 1.0, 0.0, rated[lam][0], names, lam, 1.0, x.shape[1], reads_llm=False)
+    return fit, {names: scores}
 
 
 @_one_blas_thread

@@ -9,6 +9,8 @@ reads out through the head fitted without that fold.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import scipy.sparse as sp
 
@@ -22,6 +24,7 @@ from app.engine.tuning.head import (
     HeadFit,
     class_head_of,
     fit_fold_heads,
+    fit_text_head,
     fold_of,
     refit_head,
     stack,
@@ -38,27 +41,36 @@ def _prefixed(prefix: str, arrays: dict[str, np.ndarray]) -> dict[str, np.ndarra
 
 
 class RunHeads:
-    """A run's heads; ``enabled`` is False when the run reads out through the base read-out only."""
+    """A run's heads; ``enabled`` is False when the run reads out through the base read-out only.
+
+    Made in two stages: from the token ids alone (the text blocks, and the text-only head that is the run's
+    first model, ``fit_words``), then ``attach``-ed to the model's tuning once the frozen layers are cached.
+    """
 
     def __init__(
         self,
-        tuning: Tuning,
         encoded: EncodedExamples,
         train_rows: np.ndarray,
         *,
         head_setting: str,
+        takes_head: bool,
+        pieces: Callable[[], list[str | None] | None],
         cross_fit: bool,
         seed: int,
         saved: dict[str, np.ndarray],
     ) -> None:
-        self.objective = tuning.objective
-        self.base = tuning.base_readout  # the label words (None: the graph reads out by itself)
         self.n_examples = len(encoded)
+        self.n_classes = len(encoded.label_token_ids)
         self.train_rows = train_rows
         self.labels = encoded.label_index[train_rows]  # [n_train] class of each training example
         self.cross_fit = cross_fit
+        self.seed = seed
+        self.saved = saved
+        self.head_setting = head_setting
         self.head: HeadFit | None = None  # the read-out ZO steps go through (None: the base read-out)
         self.best: HeadFit | None = None  # the read-out of the best adapters
+        self.words: HeadFit | None = None  # the text blocks alone: the first model (``fit_words``)
+        self.words_scores: dict = {}  # its out-of-fold scores, which the first full head reuses
         self.bank: np.ndarray | None = None  # [n_train, H] latest features of each training example
         self.fold_heads: list[HeadFit] = []  # head k: fitted without fold k, read out by ZO steps on fold k
         self.fold_readouts: list[Readout] = []
@@ -68,35 +80,78 @@ class RunHeads:
         self.blocks: dict[str, sp.csr_matrix] = {}
         self.vocab: NgramVocabulary | None = None
         self.chars: CharGrams | None = None
-        self.pooled_layer = tuning.pooled_layer
+        self.pooled_layer: int | None = None
+        self.objective = None
+        self.base: Readout | None = None
         # A graph that reads out by itself (a user's ONNX model as exported) takes no head.
-        self.enabled = head_setting != "none" and self.base is not None
+        self.enabled = head_setting != "none" and takes_head
+        if not self.enabled or head_setting != "auto":
+            return
+        self.vocab = (
+            NgramVocabulary.from_arrays(_sub(saved, "ngrams/"))
+            if "ngrams/idf" in saved
+            else fit_vocabulary([encoded.ids[i] for i in train_rows], template_ids=encoded.template_ids)
+        )
+        self.blocks["ngrams"] = self.vocab.transform(encoded.ids)
+        table = pieces()
+        if table is not None:
+            # Character n-grams of the text the pieces spell: the keyword model's evidence, from the token ids.
+            self.chars = (
+                CharGrams.from_arrays(_sub(saved, "chars/"), table)
+                if "chars/idf" in saved
+                else fit_char_grams(
+                    table, [encoded.ids[i] for i in train_rows], template_ids=encoded.template_ids
+                )
+            )
+            self.blocks["chars"] = self.chars.transform(encoded.ids)
+        if "words_head/v" in saved:
+            self.words = HeadFit.from_arrays(_sub(saved, "words_head/"))
+
+    def fit_words(self) -> HeadFit | None:
+        """The text-only head (``head.fit_text_head``) on the training rows: a model before any forward pass."""
+        if not self.blocks:
+            return None
+        fitted = fit_text_head(self.train_blocks(), self.labels, self.n_classes, seed=self.seed)
+        if fitted is not None:
+            self.words, self.words_scores = fitted
+        return self.words
+
+    def words_rate(self, rows: np.ndarray, labels: np.ndarray) -> tuple[float, float, np.ndarray]:
+        """(accuracy, mean cross-entropy, predicted class) of the text-only head on ``rows``, no forward pass."""
+        x = stack(self.blocks, self.words.blocks)[rows]
+        scores = self.words.offsets(x, len(rows)).astype(np.float64)
+        z = scores - scores.max(axis=1, keepdims=True)
+        logp = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+        predicted = scores.argmax(1)
+        return (
+            float((predicted == labels).mean()),
+            float(-logp[np.arange(len(rows)), labels].mean()),
+            predicted,
+        )
+
+    def attach(self, tuning: Tuning) -> None:
+        """Read out through the model's tuning: its objective, base read-out and pooled states; heads a
+        resumed run saved are restored."""
+        self.objective = tuning.objective
+        self.base = tuning.base_readout  # the label words (None: the graph reads out by itself)
+        self.pooled_layer = tuning.pooled_layer
+        self.enabled = self.enabled and self.base is not None
         if not self.enabled:
             return
-        if head_setting == "auto":
-            if tuning.pooled is not None:
-                # The frozen layers' states over the whole text (free from the prefix cache, for one).
-                self.blocks["pooled"] = sp.csr_matrix(tuning.pooled().astype(np.float64))
-            self.vocab = (
-                NgramVocabulary.from_arrays(_sub(saved, "ngrams/"))
-                if "ngrams/idf" in saved
-                else fit_vocabulary([encoded.ids[i] for i in train_rows], template_ids=encoded.template_ids)
-            )
-            self.blocks["ngrams"] = self.vocab.transform(encoded.ids)
-            if tuning.pieces is not None:
-                # Character n-grams inside the word pieces: the keyword model's evidence, from the token ids.
-                pieces = tuning.pieces()
-                self.chars = (
-                    CharGrams.from_arrays(_sub(saved, "chars/"), pieces)
-                    if "chars/idf" in saved
-                    else fit_char_grams(
-                        pieces, [encoded.ids[i] for i in train_rows], template_ids=encoded.template_ids
-                    )
-                )
-                self.blocks["chars"] = self.chars.transform(encoded.ids)
+        if self.head_setting == "auto" and tuning.pooled is not None:
+            # The frozen layers' states over the whole text (free from the prefix cache, for one), first as
+            # cross-validation has always listed the blocks.
+            self.blocks = {"pooled": sp.csr_matrix(tuning.pooled().astype(np.float64))} | self.blocks
+        hidden = self.base.head.shape[1]
+        if self.words is not None and self.words.v.shape[1] != hidden:
+            self.words = self.words.widened(hidden)
+        saved = self.saved
+        if "best_head/v" in saved:
+            self.best = HeadFit.from_arrays(_sub(saved, "best_head/"))
+        elif self.best is not None and not self.best.reads_llm:
+            self.best = self.words  # the first model is still the best: now in the graph's shape
         if "bank" in saved:
             self.bank = saved["bank"]
-            self.best = HeadFit.from_arrays(_sub(saved, "best_head/")) if "best_head/v" in saved else None
             k, folds = 0, []
             while f"fold_head{k}/v" in saved:
                 folds.append(HeadFit.from_arrays(_sub(saved, f"fold_head{k}/")))
@@ -185,11 +240,15 @@ class RunHeads:
     # --- the checkpoint -----------------------------------------------------------------------------------------
     def arrays(self) -> dict[str, np.ndarray]:
         """Everything a resumed run needs to carry on with the same heads, by checkpoint key."""
-        if self.head is None:
-            return {}
-        arrays = {"bank": self.bank} | _prefixed("head/", self.head.to_arrays())
+        arrays = {}
+        if self.head is not None:
+            arrays |= {"bank": self.bank} | _prefixed("head/", self.head.to_arrays())
         if self.best is not None:
             arrays |= _prefixed("best_head/", self.best.to_arrays())
+        if self.words is not None:
+            arrays |= _prefixed("words_head/", self.words.to_arrays())
+        if not arrays:
+            return {}
         if self.vocab is not None:
             arrays |= _prefixed("ngrams/", self.vocab.to_arrays())
         if self.chars is not None:

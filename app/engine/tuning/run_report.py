@@ -37,7 +37,9 @@ class Outcome:
     accuracy: float
     loss: float
     step: int
-    has_head: bool
+    readout: (
+        str  # "label words", "head" (the model's features and fixed blocks) or "words" (text blocks only)
+    )
     held_out: dict  # test (or, without a test split, validation) figures and the keyword model's
     energy: EnergyReading
     peak_rss_mb: float
@@ -100,7 +102,7 @@ def run_report(facts: RunFacts, state: RunState, outcome: Outcome) -> dict:
         "prefix_cache_storage": st.info.get("prefix_cache_storage"),
         "forward_examples": outcome.forward_examples,
         "head": st.info.get("head"),
-        "readout": "head" if outcome.has_head else "label words",
+        "readout": outcome.readout,
         "exported_model": None,
     }
     if facts.model_data_sha256:

@@ -134,6 +134,24 @@ class _Run:
                 "data_sha256": self.data_sha,
                 "labels": list(self.spec.labels),
             }
+        self.seconds_before = self.state.seconds  # the run clock goes on from what a resumed run had spent
+        self.heads = RunHeads(
+            self.encoded,
+            self.train_rows,
+            head_setting=cfg.head,
+            takes_head=self.model.takes_head,
+            pieces=self.model.gram_pieces,
+            cross_fit=cfg.head_cross_fit,
+            seed=cfg.seed,
+            saved=self.saved_arrays,
+        )
+        if self.heads.enabled and "words" not in self.state.info:
+            self.fit_words_model()
+        # Fitted once per session, up front: faces draw it as the bar to beat while tuning; its test figure
+        # is read at the end.
+        self.keyword = keyword_baseline(self.train, self.val, self.test)
+        if np.isfinite(self.keyword.val_accuracy):
+            self.sink(BaselineEvent("keyword", self.keyword.val_accuracy, self.seconds()))
         if "layers" not in self.state.info:
             if cfg.tuned_layers is not None:
                 layers, reason = sorted(cfg.tuned_layers), {"method": "chosen by the user"}
@@ -176,20 +194,40 @@ class _Run:
                 self.state.info["copies_per_run"] = choice
                 self.state.info["copies_timing_s"] = timings
         self.copies_per_run = int(self.state.info["copies_per_run"])
-        self.heads = RunHeads(
-            self.tuning,
-            self.encoded,
-            self.train_rows,
-            head_setting=cfg.head,
-            cross_fit=cfg.head_cross_fit,
-            seed=cfg.seed,
-            saved=self.saved_arrays,
-        )
+        self.heads.attach(self.tuning)
         self.answerer = Answerer(
             self.model, self.spec, cfg.max_tokens, cfg.long_text, self.tuning, self.heads
         )
 
-    # --- the exact head -------------------------------------------------------------------------------
+    # --- the first models: words, then the exact head ------------------------------------------------------
+    def fit_words_model(self) -> None:
+        """The run's first model, from the token ids alone (the text blocks of the head, ``fit_text_head``):
+        shown seconds after the examples are read, while the frozen layers are still to be cached. It is the
+        best so far until a model that reads the network's features beats it on validation."""
+        st = self.state
+        self.sink(
+            ProgressEvent("words", 0.0, "Learning from the words in your examples", "例文の言葉から学習中")
+        )
+        t = time.perf_counter()
+        fit = self.heads.fit_words()
+        if fit is None or len(self.val_rows) == 0:  # no validation: nothing could say it beats zero-shot
+            return
+        acc, loss, _ = self.heads.words_rate(self.val_rows, self.encoded.label_index[self.val_rows])
+        st.best_accuracy, st.best_loss, st.best_step = acc, loss, 0
+        self.heads.best = fit
+        st.info["words"] = {
+            "features": fit.name,
+            "text_lambda": fit.text_lam,
+            "cv_accuracy": fit.cv_accuracy,
+            "fit_seconds": round(time.perf_counter() - t, 2),
+            "shown_at_s": round(self.seconds(), 2),
+            "val_accuracy": acc,
+        }
+        st.evals.append(
+            {"step": 0, "val_accuracy": acc, "val_loss": loss, "seconds": self.seconds(), "model": "words"}
+        )
+        self.sink(EvalEvent(0, acc, loss, acc, True, self.seconds(), model="words"))
+
     def step_batch(self, step: int):
         """The examples of a step and the read-out its losses go through.
 
@@ -213,13 +251,20 @@ class _Run:
             )
         )
         t = time.perf_counter()
-        if self.encoded.whole_labels:
+        if self.encoded.whole_labels and self.heads.best is None:
             # Whole-word zero-shot scores have no exported form (they need a forward per label word): the
             # fitted head, which the export carries, is the run's starting result whatever its validation.
             st.best_accuracy, st.best_loss = -1.0, float("inf")
         features = features_of(self.objective, self.params, self.train_rows)
         heads = self.heads
-        fit, options = fit_head(features, heads.labels, heads.base.head, heads.train_blocks(), seed=cfg.seed)
+        fit, options = fit_head(
+            features,
+            heads.labels,
+            heads.base.head,
+            heads.train_blocks(),
+            seed=cfg.seed,
+            text_scores=heads.words_scores,
+        )
         st.info["head"] = heads.start(fit, features, options)
         st.info["head"]["seconds"] = round(time.perf_counter() - t, 2)
         self.evaluate_now(scheduled=True, refit=False, model="head")
@@ -271,7 +316,6 @@ class _Run:
         self.energy.start()
         self.prepare()
         st, cfg = self.state, self.cfg
-        self.seconds_before = st.seconds
         self.energy.set_offset(st.energy_wh)  # what the run used before this session (0 when new)
         self.tracker = BudgetTracker(
             cfg.budget, already_seconds=st.seconds, already_steps=st.step, already_wh=st.energy_wh
@@ -279,17 +323,20 @@ class _Run:
         if st.accuracy_before is None:
             acc, loss, _ = evaluate(self.objective, self.params, self.val_rows)
             st.accuracy_before, st.loss_before = acc, loss
-            st.best_accuracy, st.best_loss, st.best_step = acc, loss, 0
+            # Better than the words model, if there is one (whole-word scores never are: they have no export).
+            better = self.heads.best is None or (
+                not self.encoded.whole_labels
+                and (acc > st.best_accuracy or (acc == st.best_accuracy and loss < st.best_loss))
+            )
+            if better:
+                st.best_accuracy, st.best_loss, st.best_step = acc, loss, 0
+                self.heads.best = None
             st.evals.append({"step": 0, "val_accuracy": acc, "val_loss": loss, "seconds": self.seconds()})
-            self.sink(EvalEvent(0, acc, loss, acc, True, self.seconds(), model="zero-shot"))
+            self.sink(EvalEvent(0, acc, loss, st.best_accuracy, better, self.seconds(), model="zero-shot"))
             self.checkpoint()
         if self.heads.enabled and self.heads.head is None:
             self.fit_first_head()
             self.checkpoint()
-        # Fitted once, up front: faces draw it as the bar to beat while tuning; the test figure is read at the end.
-        self.keyword = keyword_baseline(self.train, self.val, self.test)
-        if np.isfinite(self.keyword.val_accuracy):
-            self.sink(BaselineEvent("keyword", self.keyword.val_accuracy, self.seconds()))
 
         stop_reason = ""
         step_times: list[float] = []
@@ -467,6 +514,11 @@ class _Run:
             figures["test_confusion_after"] = confusion.tolist()
         else:
             figures["improved"] = bool(self.state.best_accuracy > (self.state.accuracy_before or 0.0))
+        if "words" in self.state.info and self.heads.words is not None:
+            # The first model, shown before any forward pass: what a user stopping then would have had.
+            truth = self.encoded.label_index[self.test_rows]
+            words_test = self.heads.words_rate(self.test_rows, truth)[0] if has_test else None
+            figures["words_model"] = self.state.info["words"] | {"test_accuracy": words_test}
         return figures
 
     def finish(self, stop_reason: str) -> RunResult:
@@ -494,7 +546,7 @@ class _Run:
             best_acc,
             best_loss,
             best_step,
-            best_head is not None,
+            "label words" if best_head is None else "head" if best_head.reads_llm else "words",
             self.held_out_figures(best, best_head),
             reading,
             self.monitor.sample().peak_rss_mb,

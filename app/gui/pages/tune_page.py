@@ -375,6 +375,7 @@ class TunePage(Page):
         self._eta: float | None = None
         self._seconds = 0.0
         self._zero_shot: float | None = None
+        self._words: float | None = None  # the first model's accuracy (from the words of the examples alone)
         self._best: float | None = None
         self._energy_wh: float | None = None
         self._energy_source = ""
@@ -400,9 +401,11 @@ class TunePage(Page):
             elif isinstance(event, EvalEvent):
                 self.accuracy_plot.append("val", event.seconds, 100 * event.val_accuracy)
                 self._evals.append({"val_accuracy": event.val_accuracy, "seconds": event.seconds})
-                # The dashed line is the model as it came; the fitted head (also before any step) is the
-                # first point above it, not a new start.
-                if event.model == "zero-shot" or self._zero_shot is None:
+                # The dashed line is the model as it came; the models fitted before any step (from the words
+                # of the examples, then the head) are points beside it, not a new start.
+                if event.model == "words":
+                    self._words = event.val_accuracy
+                if event.model == "zero-shot" or (self._zero_shot is None and event.model != "words"):
                     self._zero_shot = event.val_accuracy
                     self.zero_shot_line.setPos(100 * event.val_accuracy)
                     self.zero_shot_line.setVisible(True)
@@ -552,6 +555,15 @@ class TunePage(Page):
             return "info", self.tr("Paused"), self.tr("Press Resume to continue.")
         if state == self.STOPPING:
             return "info", self.tr("Stopping"), self.tr("Keeping the best result so far.")
+        if state == self.PREPARING and self._words is not None:
+            return (
+                "ok",
+                self.tr("A first model is ready"),
+                self.tr(
+                    "From the words in your examples alone, it answers {acc}% of the checking rows right. "
+                    "The language model is reading your examples now; its answers come next."
+                ).format(acc=locale.toString(100 * self._words, "f", 0)),
+            )
         if state == self.PREPARING or len(self._evals) < 2:
             return (
                 "info",
@@ -664,6 +676,8 @@ class TunePage(Page):
             )
         if self._best is None:
             v["accuracy"].setText("—")
+        elif self._zero_shot is None:  # the first model is shown before the model as it came is measured
+            v["accuracy"].setText(self.tr("{best}%").format(best=locale.toString(100 * self._best, "f", 1)))
         else:
             v["accuracy"].setText(
                 self.tr("{best}% ({start}%)").format(

@@ -121,11 +121,27 @@ def test_the_text_part_alone_is_a_first_model_and_its_cross_validation_is_reused
     assert head_mod.fit_text_head({"pooled": x}, y, 3) is None  # no text block, no text-only head
 
 
-def test_strong_regularisation_keeps_the_start_head_not_zero():
+def test_the_pull_is_chosen_by_cross_validation_and_refits_keep_it():
     h, y = blobs(10)
     start = np.random.default_rng(3).normal(size=(3, 12)).astype(np.float32)
-    fit, _ = fit_head(h, y, start, lambdas=(1e3,))
+    # Pulled towards the label-word rows, a strong pull keeps them: the zero-shot model, plus a bias.
+    fit, _ = fit_head(h, y, start, lambdas=(1e3,), pulls=("labels",))
+    assert fit.pulls_to_labels
     np.testing.assert_allclose(fit.head(), start, atol=2e-2)
+    # Rows that point the wrong way: at a moderate strength cross-validation prefers the pull towards zero.
+    centres = np.stack([h[y == c].mean(0) for c in range(3)])
+    wrong = (-5 * centres / np.linalg.norm(centres, axis=1, keepdims=True)).astype(np.float32)
+    fit, options = fit_head(h, y, wrong, lambdas=(1e-1,))
+    assert {o["pull"] for o in options} == {"labels", "zero"}
+    assert not fit.pulls_to_labels
+    assert HeadFit.from_arrays(fit.to_arrays()).pulls_to_labels is False
+    # Refitted to moved features, the head is still pulled towards zero, not towards those rows.
+    refitted = refit_head(fit, h, y, wrong, None)
+    assert not refitted.pulls_to_labels
+    np.testing.assert_allclose(refitted.v, fit.v, atol=1e-3)
+    # Rows that point the right way are kept.
+    right, _ = fit_head(h, y, -wrong, lambdas=(1e-1,))
+    assert right.pulls_to_labels
 
 
 def test_refit_follows_moved_features():

@@ -203,6 +203,7 @@ class RunHeads:
         self.adopt(fit, features)
         return {
             "features": fit.name,
+            "pull": "label words" if fit.pulls_to_labels else "zero",
             "lambda": fit.lam,
             "text_lambda": fit.text_lam,
             "text_weight": fit.text_weight,

@@ -205,11 +205,11 @@ class _Run:
         shown seconds after the examples are read, while the frozen layers are still to be cached. It is the
         best so far until a model that reads the network's features beats it on validation."""
         st = self.state
-        self.sink(
-            ProgressEvent("words", 0.0, "Learning from the words in your examples", "例文の言葉から学習中")
-        )
+        progress = self.progress("words", "Learning from the words in your examples", "例文の言葉から学習中")
+        progress(0.0)
         t = time.perf_counter()
         fit = self.heads.fit_words()
+        progress(1.0)
         if fit is None or len(self.val_rows) == 0:  # no validation: nothing could say it beats zero-shot
             return
         acc, loss, _ = self.heads.words_rate(self.val_rows, self.encoded.label_index[self.val_rows])

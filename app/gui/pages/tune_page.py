@@ -399,6 +399,7 @@ class TunePage(Page):
                     self.loss_plot.append("raw", event.seconds, event.loss)
                     self.loss_plot.append("smooth", event.seconds, s)
             elif isinstance(event, EvalEvent):
+                self._seconds = max(self._seconds, event.seconds)  # the clock moves before the first round
                 self.accuracy_plot.append("val", event.seconds, 100 * event.val_accuracy)
                 self._evals.append({"val_accuracy": event.val_accuracy, "seconds": event.seconds})
                 # The dashed line is the model as it came; the models fitted before any step (from the words

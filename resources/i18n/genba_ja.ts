@@ -1798,398 +1798,403 @@ learn from</source>
 <context>
     <name>TunePage</name>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="226"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="229"/>
         <source>Choose a model first (step 1).</source>
         <translation>先にモデルを選んでください（手順 1）。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="228"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="231"/>
         <source>The chosen model cannot be tuned on this PC; see step 1.</source>
         <translation>選んだモデルはこの PC では調整できません。手順 1 をご覧ください。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="614"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="620"/>
         <source>Problem</source>
         <translation>問題あり</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="477"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="482"/>
         <source>Tune</source>
         <translation>調整</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="230"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="233"/>
         <source>Choose your training data first (step 2).</source>
         <translation>先に学習データを選んでください（手順 2）。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="232"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="235"/>
         <source>Fix the answer words in step 2 first.</source>
         <translation>先に手順 2 で、答える言葉を直してください。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="234"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="237"/>
         <source>Set the tuning time first (step 3).</source>
         <translation>先に調整時間を決めてください（手順 3）。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="360"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="363"/>
         <source>The model is getting ready: you can ask once the first check of accuracy is done.</source>
         <translation>モデルを準備中です。最初の正解率の確認が終わると聞けるようになります。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="365"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="368"/>
         <source>This run wrote no tuned model, so there is nothing to ask.</source>
         <translation>この実行では調整済みモデルが書き出されなかったため、聞くことができません。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="367"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="370"/>
         <source>No model to ask yet: start tuning, and ask once the first check of accuracy is done.</source>
         <translation>まだ聞けるモデルがありません。調整を開始し、最初の正解率の確認が終わったら聞いてください。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="483"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="488"/>
         <source>Start the run and watch it learn. The PC may feel slower while it tunes; this window stays usable. Stop keeps the best result found so far.</source>
         <translation>調整を始めて、上達する様子を見守ります。調整中は PC が遅く感じられることがありますが、このウィンドウは使えます。途中で止めても、それまでで一番良い結果が残ります。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="487"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="492"/>
         <source>&amp;Start tuning</source>
         <translation>調整を開始(&amp;S)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="488"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="493"/>
         <source>&amp;Pause</source>
         <translation>一時停止(&amp;P)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="489"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="494"/>
         <source>Res&amp;ume</source>
         <translation>再開(&amp;U)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="490"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="495"/>
         <source>S&amp;top (keep best so far)</source>
         <translation>停止（一番良い結果を残す）(&amp;T)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="491"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="496"/>
         <source>&amp;Next: Results</source>
         <translation>次へ: 結果(&amp;N)</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="493"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="498"/>
         <source>Correct answers: best (at start)</source>
         <translation>正解率: 最高（開始時）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="494"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="499"/>
         <source>Time spent</source>
         <translation>経過時間</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="500"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="505"/>
         <source>Accuracy</source>
         <translation>正解率</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="501"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="506"/>
         <source>More charts</source>
         <translation>詳しいグラフ</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="502"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="507"/>
         <source>time (min:s)</source>
         <translation>経過時間（分:秒）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="504"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="509"/>
         <source>Correct answers on the checking rows (they pick the best result)</source>
         <translation>確認用データでの正解率（一番良い結果を選ぶのに使います）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="510"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="515"/>
+        <source>first model, from the words alone</source>
+        <translation>言葉だけで作った最初のモデル</translation>
+    </message>
+    <message>
+        <location filename="../../app/gui/pages/tune_page.py" line="516"/>
         <source>simple keyword model (the bar to beat)</source>
         <translation>簡単なキーワード方式（超えたい目標）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="512"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="518"/>
         <source>Error while learning (lower is better)</source>
         <translation>学習中の誤差（低いほど良い）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="512"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="518"/>
         <source>error</source>
         <translation>誤差</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="514"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="520"/>
         <source>each round</source>
         <translation>1 回ごと</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="515"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="521"/>
         <source>average</source>
         <translation>平均</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="517"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="523"/>
         <source>electricity</source>
         <translation>電力量</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="519"/>
-        <location filename="../../app/gui/pages/tune_page.py" line="522"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="525"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="528"/>
         <source>tuning</source>
         <translation>調整</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="520"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="526"/>
         <source>whole PC</source>
         <translation>PC 全体</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="521"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="527"/>
         <source>Memory used by tuning</source>
         <translation>調整が使っているメモリー</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="521"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="527"/>
         <source>MB</source>
         <translation>MB</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="540"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="546"/>
         <source>Not started</source>
         <translation>まだ始めていません</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="541"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="547"/>
         <source>Press Start tuning when the steps above are done.</source>
         <translation>手順 1〜3 が済んだら「調整を開始」を押してください。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="544"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="550"/>
         <source>Did not finish</source>
         <translation>最後まで終わりませんでした</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="544"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="550"/>
         <source>See the message above.</source>
         <translation>上のメッセージをご覧ください。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="548"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="554"/>
         <source>Stopped early</source>
         <translation>早めに終了しました</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="550"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="556"/>
         <source>Accuracy had stopped going up, so the run ended early and kept its best result.</source>
         <translation>正解率が上がらなくなったので早めに終え、一番良かった結果を残しました。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="553"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="559"/>
         <source>Finished</source>
         <translation>完了</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="553"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="559"/>
         <source>The best result is kept. See the results (step 5).</source>
         <translation>一番良かった結果が残っています。結果をご覧ください（手順 5）。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="555"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="561"/>
         <source>Paused</source>
         <translation>一時停止中</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="555"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="561"/>
         <source>Press Resume to continue.</source>
         <translation>「再開」を押すと続きます。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="557"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="563"/>
         <source>Stopping</source>
         <translation>停止中</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="557"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="563"/>
         <source>Keeping the best result so far.</source>
         <translation>それまでで一番良い結果を残しています。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="561"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="567"/>
         <source>A first model is ready</source>
         <translation>最初のモデルができました</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="563"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="569"/>
         <source>From the words in your examples alone, it answers {acc}% of the checking rows right. The language model is reading your examples now; its answers come next.</source>
         <translation>例文の言葉だけで、確認用データの {acc}% に正しく答えています。いま言語モデルが例文を読み込んでいます。その答えはこのあと出ます。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="570"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="576"/>
         <source>Getting ready</source>
         <translation>準備中</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="571"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="577"/>
         <source>The first check of accuracy comes after a few rounds.</source>
         <translation>数回調整したあとで、最初の正解率が出ます。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="578"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="584"/>
         <source>Stops early if nothing improves for another {left}.</source>
         <translation>あと {left} のあいだ良くならなければ、早めに終えます。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="580"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="586"/>
         <source>Early stop is off: it runs for the whole time.</source>
         <translation>早めに終える設定はオフです。最後まで調整します。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="585"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="591"/>
         <source>Levelling off: safe to stop</source>
         <translation>頭打ち：止めても大丈夫</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="586"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="592"/>
         <source>No better result for {since}. {stop}</source>
         <translation>{since} のあいだ良くなっていません。{stop}</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="591"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="597"/>
         <source>Improving steadily</source>
         <translation>順調に上達中</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="592"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="598"/>
         <source>Up from {start}% to {best}%. {stop}</source>
         <translation>{start}% から {best}% に上がりました。{stop}</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="600"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="606"/>
         <source>Learning, no gain yet</source>
         <translation>学習中（まだ伸びていません）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="601"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="607"/>
         <source>Gains often come after a few minutes. {stop}</source>
         <translation>伸び始めるまで数分かかることがよくあります。{stop}</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="623"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="629"/>
         <source>{model} learns from {n} rows of your data ({labels}); tuning time: {budget}.</source>
         <translation>{model} が学習データ {n} 件（{labels}）から学習します。調整時間: {budget}。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="641"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="647"/>
         <source>Paused after {step} rounds. Press Resume to continue.</source>
         <translation>{step} 回の調整のあとで一時停止中です。「再開」を押すと続きます。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="652"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="658"/>
         <source>Tuning. The bar shows how much of the tuning time is used.</source>
         <translation>調整中です。バーは調整時間のうち使った割合です。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="680"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="686"/>
         <source>{best}%</source>
         <translation>{best}%</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="693"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="699"/>
         <source>{wh} Wh, {yen} (measured)</source>
         <translation>{wh} Wh、{yen}（実測）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="695"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="701"/>
         <source>{wh} Wh, {yen} (estimated)</source>
         <translation>{wh} Wh、{yen}（推定）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="495"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="500"/>
         <source>Time left</source>
         <translation>残り時間</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="496"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="501"/>
         <source>Electricity so far</source>
         <translation>これまでの電力量（電気代）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="505"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="510"/>
         <source>% correct</source>
         <translation>正解率 %</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="508"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="513"/>
         <source>while tuning</source>
         <translation>調整中</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="509"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="514"/>
         <source>before tuning</source>
         <translation>調整前</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="516"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="522"/>
         <source>Electricity used</source>
         <translation>使った電力量</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="516"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="522"/>
         <source>Wh</source>
         <translation>Wh</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="518"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="524"/>
         <source>Processor load (whole PC = 100%)</source>
         <translation>CPU の使用率（PC 全体 = 100%）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="518"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="524"/>
         <source>%</source>
         <translation>%</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="634"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="640"/>
         <source>Ready.</source>
         <translation>準備ができました。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="636"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="642"/>
         <source>The run did not finish.</source>
         <translation>調整は最後まで終わりませんでした。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="638"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="644"/>
         <source>Finished: see the results (step 5).</source>
         <translation>終了しました。結果をご覧ください（手順 5）。</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="643"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="649"/>
         <source>Stopping: checking the best result and writing the model…</source>
         <translation>停止中: 一番良い結果を確かめて、モデルを書き出しています…</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="646"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="652"/>
         <source>Preparing: {message}…</source>
         <translation>準備中: {message}…</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="649"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="655"/>
         <source>Preparing…</source>
         <translation>準備中…</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="672"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="678"/>
         <source>{left} (at {time})</source>
         <translation>{left}（{time} ごろ）</translation>
     </message>
     <message>
-        <location filename="../../app/gui/pages/tune_page.py" line="683"/>
+        <location filename="../../app/gui/pages/tune_page.py" line="689"/>
         <source>{best}% ({start}%)</source>
         <translation>{best}%（{start}%）</translation>
     </message>

@@ -160,6 +160,9 @@ class TunePage(Page):
         self.accuracy_plot = LivePlot(self.tabs)
         self.accuracy_plot.view.setMinimumHeight(160)  # it takes the rest of the height; 1366×768 fits
         self.accuracy_plot.add_series("val", GREEN, symbol="o", width=2.5)
+        # The first model (the words of the examples alone) is a point of its own: joined to the line, it
+        # would seem to fall to the model as it came, which is measured after it.
+        self.accuracy_plot.add_series("words", BLUE, style=Qt.PenStyle.NoPen, symbol="s")
         self.accuracy_plot.set_y_range(0, 100)
         self.zero_shot_line = pg.InfiniteLine(
             angle=0, movable=False, pen=pg.mkPen(VERMILION, width=2, style=Qt.PenStyle.DashLine)
@@ -400,7 +403,8 @@ class TunePage(Page):
                     self.loss_plot.append("smooth", event.seconds, s)
             elif isinstance(event, EvalEvent):
                 self._seconds = max(self._seconds, event.seconds)  # the clock moves before the first round
-                self.accuracy_plot.append("val", event.seconds, 100 * event.val_accuracy)
+                series = "words" if event.model == "words" else "val"
+                self.accuracy_plot.append(series, event.seconds, 100 * event.val_accuracy)
                 self._evals.append({"val_accuracy": event.val_accuracy, "seconds": event.seconds})
                 # The dashed line is the model as it came; the models fitted before any step (from the words
                 # of the examples, then the head) are points beside it, not a new start.
@@ -508,6 +512,7 @@ class TunePage(Page):
         )
         self.accuracy_plot.set_series_name("val", self.tr("while tuning"))
         self.accuracy_plot.set_series_name("zero", self.tr("before tuning"))
+        self.accuracy_plot.set_series_name("words", self.tr("first model, from the words alone"))
         self.accuracy_plot.set_series_name("keyword", self.tr("simple keyword model (the bar to beat)"))
         self.loss_plot.set_labels(
             self.tr("Error while learning (lower is better)"), self.tr("error"), time_axis

@@ -176,7 +176,8 @@ class LivePlot(QWidget):
         for key, (colour, style, symbol) in self._styles.items():
             sample = {Qt.PenStyle.SolidLine: "━━━", Qt.PenStyle.DotLine: "┈┈┈"}.get(style, "╺╺╺")
             if symbol:
-                sample = "━●━"
+                mark = "■" if symbol == "s" else "●"
+                sample = f" {mark} " if style == Qt.PenStyle.NoPen else f"━{mark}━"
             parts.append(
                 f'<span style="white-space:nowrap"><span style="color:{colour}; font-weight:bold">{sample}'
                 f"</span>&nbsp;{escape(self._names[key])}</span>"

@@ -18,11 +18,10 @@ import time
 from pathlib import Path
 
 from app.engine.data.keyword_model import keyword_baseline
-from app.engine.data.ngrams import fit_char_grams, fit_vocabulary
 from app.engine.tuning.config import TuneConfig
 from app.engine.tuning.head import PULLS, fit_head, stack
 from bench.hybrid import task_config
-from bench.splits import frozen_features, probe
+from bench.splits import frozen_features, probe, split_and_blocks
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -37,19 +36,7 @@ def main(argv: list[str] | None = None) -> None:
     f = frozen_features(cfg)
     lines = []
     for seed in range(args.splits):
-        split = cfg.with_(split_seed=seed).split(f["examples"])
-        tr, va, te = (
-            [f["row"][(e.text, e.label)] for e in part] for part in (split.train, split.val, split.test)
-        )
-        ids = f["ids"]
-        blocks = {
-            "ngrams": fit_vocabulary([ids[i] for i in tr], template_ids=f["template"]).transform(ids),
-            "chars": fit_char_grams(f["pieces"], [ids[i] for i in tr], template_ids=f["template"]).transform(
-                ids
-            ),
-        }
-        if f["pooled"] is not None:
-            blocks = {"pooled": f["pooled"]} | blocks
+        split, (tr, va, te), blocks = split_and_blocks(cfg, f, seed)
         row: dict = {"seed": seed}
         for name, pulls in (("v0", ("labels",)), ("zero", ("zero",)), ("engine", PULLS)):
             t = time.monotonic()

@@ -84,7 +84,9 @@ def head_accuracy(f: dict, blocks: dict[str, sp.csr_matrix], tr, te, seed: int) 
     return float((scores[te].argmax(1) == f["y"][te]).mean()), fit.name
 
 
-def one_split(cfg: TuneConfig, f: dict, seed: int) -> dict:
+def split_and_blocks(cfg: TuneConfig, f: dict, seed: int):
+    """The engine's split drawn with ``seed`` (as rows of ``f``: train, val, test) and every fixed block the
+    engine offers, the vocabularies fitted on that split's training rows."""
     split = cfg.with_(split_seed=seed).split(f["examples"])
     tr, va, te = (
         [f["row"][(e.text, e.label)] for e in part] for part in (split.train, split.val, split.test)
@@ -96,6 +98,11 @@ def one_split(cfg: TuneConfig, f: dict, seed: int) -> dict:
     }
     if f["pooled"] is not None:  # an encoder has no frozen layers' states besides its features
         blocks = {"pooled": f["pooled"]} | blocks
+    return split, (tr, va, te), blocks
+
+
+def one_split(cfg: TuneConfig, f: dict, seed: int) -> dict:
+    split, (tr, va, te), blocks = split_and_blocks(cfg, f, seed)
     head, chosen = head_accuracy(f, blocks, tr, te, seed)
     without, _ = head_accuracy(f, {k: v for k, v in blocks.items() if k != "chars"}, tr, te, seed)
     return {

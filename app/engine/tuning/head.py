@@ -250,7 +250,7 @@ def _out_of_fold(h, x, y, n_classes, v0, lambdas, fold) -> dict[float, np.ndarra
     return scores
 
 
-def _rate(scores: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+def rate(scores: np.ndarray, y: np.ndarray) -> tuple[float, float]:
     """(accuracy, mean log-likelihood) of out-of-fold scores."""
     z = scores - scores.max(axis=1, keepdims=True)
     logp = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
@@ -312,7 +312,7 @@ def fit_head(
                     tries = [
                         (lt, w, scores + w * second[text][lt]) for lt in TEXT_LAMBDAS for w in TEXT_WEIGHTS
                     ]
-                rated = [(_rate(z, labels), lt, w) for lt, w, z in tries]
+                rated = [(rate(z, labels), lt, w) for lt, w, z in tries]
                 (acc, loglik), lt, w = max(rated, key=lambda r: r[0])
                 options.append(
                     {
@@ -365,7 +365,7 @@ def fit_text_head(
     fold = _cv_folds(labels, n_classes, seed)
     x, no_features, zero = stack(blocks, names), np.zeros((len(labels), 0)), np.zeros((n_classes, 0))
     scores = _out_of_fold(no_features, x, labels, n_classes, zero, TEXT_LAMBDAS, fold)
-    rated = {lam: _rate(scores[lam], labels) for lam in TEXT_LAMBDAS}
+    rated = {lam: rate(scores[lam], labels) for lam in TEXT_LAMBDAS}
     lam = max(TEXT_LAMBDAS, key=rated.get)  # ties: the stronger pull (listed first)
     _, u, b = _solve(no_features, x, labels, n_classes, zero, lam)
     fit = HeadFit(zero, u, b, 1.0, 0.0, rated[lam][0], names, lam, 1.0, x.shape[1], reads_llm=False)

@@ -26,6 +26,7 @@ from app.engine.tuning.head import (
     fit_fold_heads,
     fit_text_head,
     fold_of,
+    rate,
     refit_head,
     stack,
 )
@@ -116,18 +117,11 @@ class RunHeads:
             self.words, self.words_scores = fitted
         return self.words
 
-    def words_rate(self, rows: np.ndarray, labels: np.ndarray) -> tuple[float, float, np.ndarray]:
-        """(accuracy, mean cross-entropy, predicted class) of the text-only head on ``rows``, no forward pass."""
+    def words_rate(self, rows: np.ndarray, labels: np.ndarray) -> tuple[float, float]:
+        """(accuracy, mean cross-entropy) of the text-only head on ``rows``, no forward pass."""
         x = stack(self.blocks, self.words.blocks)[rows]
-        scores = self.words.offsets(x, len(rows)).astype(np.float64)
-        z = scores - scores.max(axis=1, keepdims=True)
-        logp = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
-        predicted = scores.argmax(1)
-        return (
-            float((predicted == labels).mean()),
-            float(-logp[np.arange(len(rows)), labels].mean()),
-            predicted,
-        )
+        accuracy, log_likelihood = rate(self.words.offsets(x, len(rows)).astype(np.float64), labels)
+        return accuracy, -log_likelihood
 
     def attach(self, tuning: Tuning) -> None:
         """Read out through the model's tuning: its objective, base read-out and pooled states; heads a

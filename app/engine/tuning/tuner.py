@@ -212,7 +212,7 @@ class _Run:
         progress(1.0)
         if fit is None or len(self.val_rows) == 0:  # no validation: nothing could say it beats zero-shot
             return
-        acc, loss, _ = self.heads.words_rate(self.val_rows, self.encoded.label_index[self.val_rows])
+        acc, loss = self.heads.words_rate(self.val_rows, self.encoded.label_index[self.val_rows])
         st.best_accuracy, st.best_loss, st.best_step = acc, loss, 0
         self.heads.best = fit
         st.info["words"] = {

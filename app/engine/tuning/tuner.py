@@ -506,9 +506,9 @@ class _Run:
             "test_note": {"en": self.split.test_note_en, "ja": self.split.test_note_ja},
             "improved_split": "test" if has_test else "val",
         }
+        truth = self.encoded.label_index[self.test_rows]
         if has_test:
             figures["improved"] = bool(after > before)
-            truth = self.encoded.label_index[self.test_rows]
             confusion = np.zeros((len(self.spec.labels),) * 2, dtype=np.int64)
             np.add.at(confusion, (truth, predicted), 1)
             figures["test_confusion_after"] = confusion.tolist()
@@ -516,7 +516,6 @@ class _Run:
             figures["improved"] = bool(self.state.best_accuracy > (self.state.accuracy_before or 0.0))
         if "words" in self.state.info and self.heads.words is not None:
             # The first model, shown before any forward pass: what a user stopping then would have had.
-            truth = self.encoded.label_index[self.test_rows]
             words_test = self.heads.words_rate(self.test_rows, truth)[0] if has_test else None
             figures["words_model"] = self.state.info["words"] | {"test_accuracy": words_test}
         return figures

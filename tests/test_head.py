@@ -96,6 +96,24 @@ def test_text_blocks_are_a_part_of_their_own_kept_when_refitting_and_cross_fitte
     assert all(f.text_columns == fit.text_columns for f in fold_heads)
 
 
+def test_a_refit_on_the_features_the_head_was_fitted_on_gives_the_same_head():
+    # Both parts carry signal; CV chose their sum, each part fitted alone. A refit that fitted the first part
+    # on top of the text part's in-sample scores learned a different, weaker first part (0.86 off in the
+    # logits here; on Rotten Tomatoes validation accuracy 0.810 -> 0.800 before any step).
+    rng = np.random.default_rng(5)
+    y = np.repeat(np.arange(3), 30)
+    h = (rng.normal(0, 1.0, (3, 12))[y] + rng.normal(0, 1.5, (len(y), 12))).astype(np.float32)
+    words = np.zeros((len(y), 9))
+    words[np.arange(len(y)), 3 * y + rng.integers(0, 3, len(y))] = 1.0
+    words[np.arange(len(y)), rng.integers(0, 9, len(y))] += 1.0
+    x = sp.csr_matrix(words / np.linalg.norm(words, axis=1, keepdims=True))
+    start = np.zeros((3, 12), np.float32)
+    fit, _ = fit_head(h, y, start, {"ngrams": x}, seed=0)
+    assert fit.name == "llm+ngrams" and fit.text_weight > 0
+    refitted = refit_head(fit, h, y, start, x)
+    np.testing.assert_allclose(refitted.logits(h, x), fit.logits(h, x), atol=1e-3)
+
+
 def test_the_text_part_alone_is_a_first_model_and_its_cross_validation_is_reused_as_is():
     h, y, x = text_task()
     blocks = {"ngrams": x}

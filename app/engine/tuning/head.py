@@ -441,10 +441,14 @@ def refit_head(
     *,
     refit_text: bool = False,
 ) -> HeadFit:
-    """The same head setting refitted (warm start) to features the adapters now produce.
+    """The same head refitted (warm start) to features the adapters now produce.
 
-    ``x``: the head's own fixed blocks (``stack(blocks, fit.blocks)``) of the same rows. The text part reads
-    nothing the adapters move and stays as it is, unless ``refit_text`` (other rows than it was fitted on).
+    ``x``: the head's own fixed blocks (``stack(blocks, fit.blocks)``) of the same rows. Each part is refitted
+    alone, as ``fit_head`` fitted the model its cross-validation chose: the first part does not see the text
+    part's scores (fitted on the same rows, those are near-certain and left the first part little to learn:
+    a refit on unchanged features moved Rotten Tomatoes' validation accuracy from 0.810 to 0.800). The text
+    part reads nothing the adapters move and stays as it is, unless ``refit_text`` (other rows than it was
+    fitted on).
     """
     h = features.astype(np.float64) / fit.scale
     v0 = start_head.astype(np.float64) * fit.scale * fit.pulls_to_labels  # the pull it was chosen with
@@ -452,19 +456,28 @@ def refit_head(
     own_columns = (x.shape[1] if x is not None else 0) - fit.text_columns
     u_own = fit.u[:, :own_columns] if fit.u is not None and own_columns else None
     x_own = x[:, :own_columns] if own_columns else None
-    offset, u_text = None, None
+    u_text, b_text = None, np.zeros(n_classes)
     if fit.text_columns:
-        x_text, u_text = x[:, own_columns:], fit.u[:, own_columns:]
+        x_text, u_text = x[:, own_columns:], fit.u[:, own_columns:] / fit.text_weight
+        b_text = _text_bias(x_text, u_text, labels)
         if refit_text:
-            start = np.concatenate([(u_text / fit.text_weight).ravel(), np.zeros(n_classes)])
-            _, ut, _ = _solve(
-                np.zeros((len(labels), 0)), x_text, labels, n_classes, np.zeros((n_classes, 0)),
-                fit.text_lam, start, REFIT_ITER,
-            )  # fmt: skip
-            u_text = fit.text_weight * ut
-        offset = np.asarray(x_text @ u_text.T)  # its bias is refitted with the first part's
-    parts = [fit.v.ravel()] + ([u_own.ravel()] if u_own is not None else []) + [fit.b]
-    v, u, b = _solve(h, x_own, labels, n_classes, v0, fit.lam, np.concatenate(parts), REFIT_ITER, offset)
+            no_features, zero = np.zeros((len(labels), 0)), np.zeros((n_classes, 0))
+            start = np.concatenate([u_text.ravel(), b_text])
+            _, u_text, b_text = _solve(
+                no_features, x_text, labels, n_classes, zero, fit.text_lam, start, REFIT_ITER
+            )
+        u_text, b_text = fit.text_weight * u_text, fit.text_weight * b_text
+    start = [fit.v.ravel()] + ([u_own.ravel()] if u_own is not None else []) + [fit.b - b_text]
+    v, u, b = _solve(h, x_own, labels, n_classes, v0, fit.lam, np.concatenate(start), REFIT_ITER)
     if u_text is not None:
         u = u_text if u is None else np.hstack([u, u_text])
-    return replace(fit, v=v, u=u, b=b)
+    return replace(fit, v=v, u=u, b=b + b_text)
+
+
+def _text_bias(x_text: sp.csr_matrix, u_text: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """The text part's own bias, which ``fit.b`` holds summed with the first part's: the bias is not
+    penalised, so it is the best bias for the part's scores on the rows it was fitted on."""
+    n_classes = len(u_text)
+    no_features, zero = np.zeros((len(labels), 0)), np.zeros((n_classes, 0))
+    scores = np.asarray(x_text @ u_text.T)
+    return _solve(no_features, None, labels, n_classes, zero, 0.0, np.zeros(n_classes), MAX_ITER, scores)[2]

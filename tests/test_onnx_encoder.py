@@ -128,8 +128,11 @@ def test_pooled_features_are_the_masked_mean_of_the_states_l2_normalised(encoder
 def test_an_encoder_is_tuned_into_a_classifier_that_plain_onnxruntime_reproduces(encoders, opset, tmp_path):
     source = encoders[opset]
     data = write_demo_csv(tmp_path / "data.csv")
-    cfg = tiny_config(source, data, tmp_path / "run", steps=12, eval_every=4)
+    cfg = tiny_config(source, data, tmp_path / "run", steps=24, eval_every=4)
     report = tune(cfg).report
+    # The result is a ZO checkpoint through the head (measured: step 20), so the export below carries moved
+    # adapters as well as the head. (At 12 steps the first head stayed the result once refits kept it as fitted.)
+    assert report["best_step"] > 0
 
     assert report["model_kind"] == "onnx-encoder"
     assert report["tuned_sites"] == [f"{i}.{p}" for i in (0, 1) for p in ("q", "v", "down")]

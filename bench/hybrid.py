@@ -259,6 +259,8 @@ def main(argv: list[str] | None = None) -> None:
         ]
         if more and "hybrid" in old:
             folder = old["hybrid"]["folder"]
+            if folder is None or not (folder / "checkpoint.npz").is_file():
+                raise SystemExit(f"--more-legs: the run folder of {name}'s hybrid arm is gone ({folder})")
             r["hybrid"] = r["hybrid"] + run_legs(base.with_(out_dir=str(folder)), more, resumed=True)
             r["sources"]["hybrid"] += f"; the {', '.join(f'{m:g}' for m in more)}-minute leg(s) by this run"
         if args.zo_minutes > 0 and "zo_only" not in r:

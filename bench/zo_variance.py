@@ -67,7 +67,8 @@ def prepared(task: dict, out: Path, seed: int) -> _Run:
 
 
 def copies_losses(batch, params: zo.Params, deltas: list[zo.Params], per_run: int) -> np.ndarray:
-    """Losses of params + delta for each delta, ``per_run`` copies to a graph run."""
+    """Losses of params + delta for each delta, ``per_run`` copies to a graph run: FZOO's one-sided copies
+    (the two-sided ones go through ``zo.evaluate_copies``, as the engine's step does)."""
     out = []
     for start in range(0, len(deltas), per_run):
         chunk = deltas[start : start + per_run]
@@ -179,7 +180,7 @@ def full_projected(
         # read each row out through the head its steps use: the fold head that never saw it
         for fold_rows, readout in _by_fold(run, chunk):
             batch = run.objective.on(fold_rows, readout)
-            lp, lm = copies_losses(batch, params, [scaled(z, eps), scaled(z, -eps)], 2)
+            lp, lm = zo.evaluate_copies(batch, params, [z], eps, 2)
             diffs.append((lp - lm) / (2 * eps) * len(fold_rows))
             n += 2 * len(fold_rows)
     return float(np.sum(diffs) / len(rows)), n
@@ -210,9 +211,9 @@ def run_svrg(run: _Run, curve: Curve, anchor_every: int) -> None:
                 return
         batch = run.step_batch(step)
         z = zo.perturbation(zo.direction_seed(cfg.seed, step, 0), curve.params)
-        here = copies_losses(batch, curve.params, [scaled(z, eps), scaled(z, -eps)], run.copies_per_run)
+        here = zo.evaluate_copies(batch, curve.params, [z], eps, run.copies_per_run)
         n_here = len(batch.features)
-        there = copies_losses(batch, anchor, [scaled(z, eps), scaled(z, -eps)], run.copies_per_run)
+        there = zo.evaluate_copies(batch, anchor, [z], eps, run.copies_per_run)
         g = ((here[0] - here[1]) - (there[0] - there[1])) / (2 * eps)
         if np.isfinite(g):
             lr = np.float32(cfg.lr)

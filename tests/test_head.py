@@ -1,5 +1,7 @@
 """The exact head, its n-gram features and their export: maths checked against independent computations."""
 
+from dataclasses import replace
+
 import numpy as np
 import onnx
 import onnxruntime as ort
@@ -50,7 +52,9 @@ def test_head_learns_what_the_start_gets_wrong_and_reproduces_its_scores():
     start = -np.eye(3, 12, dtype=np.float32)  # a start that points away from every class
     fit, options = fit_head(h, y, start, seed=0)
     assert fit.cv_accuracy > 0.9 and (fit.logits(h, None).argmax(1) == y).mean() > 0.95
-    assert {o["lam"] for o in options} == set(head_mod.LAMBDAS)
+    assert [(o["features"], o["lam"], o["weight"]) for o in options] == [
+        ("llm", fit.lam, round(fit.llm_weight, 4))
+    ]
     # What the loss graph computes from head() and offsets() is what logits() says.
     readout = h @ fit.head().T + fit.offsets(None, len(h))
     np.testing.assert_allclose(readout, fit.logits(h, None), rtol=1e-4, atol=1e-4)
@@ -74,15 +78,15 @@ def test_text_blocks_are_a_part_of_their_own_kept_when_refitting_and_cross_fitte
     h, y, x = text_task()
     start = np.zeros((3, 12), np.float32)
     fit, options = fit_head(h, y, start, {"ngrams": x}, seed=0)
-    assert fit.blocks == ("ngrams",) and fit.text_columns == x.shape[1] and fit.text_weight > 0
-    assert {o["features"] for o in options} == {"llm", "llm+ngrams"}
+    (part,) = fit.parts
+    assert fit.blocks == part.blocks == ("ngrams",) and part.columns == x.shape[1] and part.weight > 0
+    assert [o["features"] for o in options] == ["llm", "ngrams"]
     assert fit.cv_accuracy > 0.9 and (fit.logits(h, x).argmax(1) == y).mean() > 0.9
+    # The noise features weigh less than the words that name the class.
+    assert fit.llm_weight < part.weight
     again = HeadFit.from_arrays(fit.to_arrays())
-    assert (again.text_lam, again.text_weight, again.text_columns) == (
-        fit.text_lam,
-        fit.text_weight,
-        fit.text_columns,
-    )
+    assert again.parts == fit.parts and again.llm_weight == fit.llm_weight
+    np.testing.assert_array_equal(again.biases, fit.biases)
     # The adapters moved the features: the first part follows them, the text part (which reads nothing they
     # move) stays exactly as it was.
     moved = np.random.default_rng(9).normal(size=h.shape).astype(np.float32)
@@ -93,7 +97,7 @@ def test_text_blocks_are_a_part_of_their_own_kept_when_refitting_and_cross_fitte
     folds = head_mod.fold_of(y, 0)
     fold_heads = head_mod.fit_fold_heads(fit, h, y, start, x, folds)
     assert all(not np.allclose(f.u, fit.u) for f in fold_heads)
-    assert all(f.text_columns == fit.text_columns for f in fold_heads)
+    assert all(f.parts == fit.parts for f in fold_heads)
 
 
 def test_a_refit_on_the_features_the_head_was_fitted_on_gives_the_same_head():
@@ -109,8 +113,18 @@ def test_a_refit_on_the_features_the_head_was_fitted_on_gives_the_same_head():
     x = sp.csr_matrix(words / np.linalg.norm(words, axis=1, keepdims=True))
     start = np.zeros((3, 12), np.float32)
     fit, _ = fit_head(h, y, start, {"ngrams": x}, seed=0)
-    assert fit.name == "llm+ngrams" and fit.text_weight > 0
+    assert fit.name == "llm+ngrams" and fit.llm_weight > 0 and fit.parts[0].weight > 0
     refitted = refit_head(fit, h, y, start, x)
+    np.testing.assert_allclose(refitted.logits(h, x), fit.logits(h, x), atol=1e-3)
+    # A head saved before the parts were weighed (the text part in meta 3-5, no own biases) reads as one text
+    # part, and its refit recovers the biases it needs: the same head again.
+    old = {k: v for k, v in fit.to_arrays().items() if k not in ("part_blocks", "part_numbers", "biases")}
+    part = fit.parts[0]
+    old["meta"] = np.concatenate([old["meta"][:3], [part.lam, part.weight, part.columns], old["meta"][6:8]])
+    legacy = HeadFit.from_arrays(old)
+    assert legacy.parts == fit.parts and legacy.biases is None and legacy.llm_weight == 1.0
+    legacy = replace(legacy, llm_weight=fit.llm_weight)  # the saved first parts weighed 1; here it does not
+    refitted = refit_head(legacy, h, y, start, x)
     np.testing.assert_allclose(refitted.logits(h, x), fit.logits(h, x), atol=1e-3)
 
 
@@ -150,8 +164,7 @@ def test_the_pull_is_chosen_by_cross_validation_and_refits_keep_it():
     centres = np.stack([h[y == c].mean(0) for c in range(3)])
     wrong = (-5 * centres / np.linalg.norm(centres, axis=1, keepdims=True)).astype(np.float32)
     fit, options = fit_head(h, y, wrong, lambdas=(1e-1,))
-    assert {o["pull"] for o in options} == {"labels", "zero"}
-    assert not fit.pulls_to_labels
+    assert not fit.pulls_to_labels and options[0]["pull"] == "zero"
     assert HeadFit.from_arrays(fit.to_arrays()).pulls_to_labels is False
     # Refitted to moved features, the head is still pulled towards zero, not towards those rows.
     refitted = refit_head(fit, h, y, wrong, None)
@@ -276,7 +289,16 @@ def test_the_templates_own_grams_do_not_hide_the_same_words_in_the_text():
 
 
 @pytest.mark.parametrize(
-    "blocks", [(), ("ngrams",), ("pooled",), ("chars",), ("pooled", "ngrams"), ("pooled", "ngrams", "chars")]
+    "blocks",
+    [
+        (),
+        ("ngrams",),
+        ("pooled",),
+        ("chars",),
+        ("pooled", "ngrams"),
+        ("pooled", "pooled:1", "ngrams", "chars"),
+        ("pooled:1",),
+    ],
 )
 def test_exported_class_logits_equal_the_head_on_tuning_features(tiny_model, blocks):
     """The export (built by ``class_head_of``, as the tuner does) scores as tuning did, for right- and
@@ -298,9 +320,10 @@ def test_exported_class_logits_equal_the_head_on_tuning_features(tiny_model, blo
     chars = fit_char_grams(pieces, ids[:4], template_ids=template)
     assert vocab.template.any() and chars.template.any()
     start = model.cfg.n_layers - 1  # tuning reads the pooled states from the cache of the tuned suffix
-    cache = model.build_prefix_cache(enc, start)
+    cache = model.build_prefix_cache(enc, start, also=(1,))
     available = {
         "pooled": sp.csr_matrix(cache.pooled().astype(np.float64)),
+        "pooled:1": sp.csr_matrix(cache.pooled_below[1].astype(np.float64)),
         "ngrams": vocab.transform(ids),
         "chars": chars.transform(ids),
     }
@@ -355,18 +378,23 @@ def test_keyword_baseline_scores_the_test_part_it_never_saw():
 
 
 def test_exported_pooled_block_equals_the_prefix_cache_pooling(tiny_model):
-    """The export pools the states entering ``pooled_layer`` exactly as tuning pools the prefix cache."""
+    """The export pools the states entering each pooled layer exactly as tuning pools the prefix cache (the
+    cached layer, and a layer below it pooled on the caching pass)."""
     model = tiny_model
     rng = np.random.default_rng(7)
     ids = tuple(rng.integers(3, model.cfg.vocab, size=int(rng.integers(1, 11))) for _ in range(6))
     ids = (ids[0][:1],) + ids[1:]  # a one-token example keeps its only token
     enc = EncodedExamples(ids, np.zeros(6, dtype=np.int64), np.array([5, 9], dtype=np.int64))
     layer = model.cfg.n_layers - 1
-    pooled = model.build_prefix_cache(enc, layer).pooled()
-    assert pooled.std(axis=0).mean() > 1e-3  # differs between examples: a constant would match too easily
+    cache = model.build_prefix_cache(enc, layer, also=(1,))
+    by_layer = cache.pooled_by_layer(layer)
+    assert sorted(by_layer) == [1, layer]
+    for pooled in by_layer.values():  # differs between examples: a constant would match too easily
+        assert pooled.std(axis=0).mean() > 1e-3
+    assert not np.allclose(by_layer[1], by_layer[layer], atol=1e-2)  # and between layers
     weight = rng.normal(size=(2, model.cfg.hidden)).astype(np.float32)
-    pooled_weight = rng.normal(size=(2, model.cfg.hidden)).astype(np.float32)
-    head = ClassHead(weight, np.zeros(2, np.float32), pooled_weight=pooled_weight, pooled_layer=layer)
+    weights = {k: rng.normal(size=(2, model.cfg.hidden)).astype(np.float32) for k in by_layer}
+    head = ClassHead(weight, np.zeros(2, np.float32), pooled=tuple(sorted(weights.items())))
     plain = ClassHead(weight, np.zeros(2, np.float32))
     scores = {}
     for name, h in (("pooled", head), ("plain", plain)):
@@ -383,5 +411,8 @@ def test_exported_pooled_block_equals_the_prefix_cache_pooling(tiny_model):
             scores[name, left] = sess.run(["class_logits"], {"input_ids": batch, "attention_mask": mask})[0]
     for left in (False, True):
         np.testing.assert_allclose(
-            scores["pooled", left] - scores["plain", left], pooled @ pooled_weight.T, rtol=1e-3, atol=1e-3
+            scores["pooled", left] - scores["plain", left],
+            sum(by_layer[k] @ w.T for k, w in weights.items()),
+            rtol=1e-3,
+            atol=1e-3,
         )

@@ -29,7 +29,9 @@ from app.engine.models.onnx_surgery import add_mean_pooling
 from app.engine.results.evaluation import open_scorer
 from app.engine.results.model_check import check_model
 from app.engine.storage import sha256_file
+from app.engine.tuning import head as head_mod
 from app.engine.tuning.checkpoint import load_checkpoint
+from app.engine.tuning.run_heads import RunHeads
 from app.engine.tuning.tuner import RunControl, tune
 from tests.support import tiny_config, write_demo_csv
 from tests.tiny_encoder import build_encoder, write_encoder_folder, write_wordpiece_tokenizer
@@ -125,8 +127,15 @@ def test_pooled_features_are_the_masked_mean_of_the_states_l2_normalised(encoder
 
 
 @pytest.mark.parametrize("opset", [17, 13])
-def test_an_encoder_is_tuned_into_a_classifier_that_plain_onnxruntime_reproduces(encoders, opset, tmp_path):
+def test_an_encoder_is_tuned_into_a_classifier_that_plain_onnxruntime_reproduces(
+    encoders, opset, tmp_path, monkeypatch
+):
     source = encoders[opset]
+    # On these few rows the words alone separate the validation rows with near-certain scores: the text-only
+    # first model would stay the result, and stacking weighs the encoder's features low. Neither is what this
+    # test is about, the export of moved adapters through a head: no words model, every part of the head 1.
+    monkeypatch.setattr(RunHeads, "fit_words", lambda self: None)
+    monkeypatch.setattr(head_mod, "_weigh", lambda scores, labels, n: (np.ones(len(scores)), np.zeros(n)))
     data = write_demo_csv(tmp_path / "data.csv")
     cfg = tiny_config(source, data, tmp_path / "run", steps=24, eval_every=4)
     report = tune(cfg).report

@@ -11,6 +11,7 @@ from app.engine.data.examples import load_examples
 from app.engine.errors import GenbaError
 from app.engine.events import EvalEvent, FinishedEvent, StepEvent
 from app.engine.results.evaluation import open_scorer
+from app.engine.tuning import head as head_mod
 from app.engine.tuning import tuner, zo
 from app.engine.tuning.budget import Budget
 from app.engine.tuning.checkpoint import load_checkpoint, load_checkpoint_all
@@ -27,9 +28,10 @@ def demo_csv(tmp_path) -> Path:
 def test_tune_reports_exports_and_the_export_reproduces_the_test_accuracy(
     tiny_gguf, demo_csv, tmp_path, monkeypatch, blocks
 ):
-    if blocks is not None:  # the head reads these fixed blocks, whatever cross-validation would prefer
-        real = tuner.fit_head
-        monkeypatch.setattr(tuner, "fit_head", lambda *a, **kw: real(*a, **kw, subsets=[blocks]))
+    if blocks is not None:  # the head reads these fixed blocks, whatever cross-validation would weigh them
+        real, parts = tuner.fit_head, head_mod.candidate_parts(list(blocks))
+        monkeypatch.setattr(tuner, "fit_head", lambda *a, **kw: real(*a, **kw, parts=parts))
+        monkeypatch.setattr(head_mod, "_weigh", lambda scores, labels, n: (np.ones(len(scores)), np.zeros(n)))
     events = []
     config = tiny_config(tiny_gguf, demo_csv, tmp_path / "run", steps=30)
     result = tune(config, events.append)
@@ -95,7 +97,7 @@ def test_the_words_model_stays_the_result_until_a_model_beats_it_and_exports_as_
 ):
     # A head held at the label words (strong pull, the model's features only) cannot beat the text blocks here.
     real = tuner.fit_head
-    monkeypatch.setattr(tuner, "fit_head", lambda *a, **kw: real(*a, **kw, subsets=[()], lambdas=(1e4,)))
+    monkeypatch.setattr(tuner, "fit_head", lambda *a, **kw: real(*a, **kw, parts=[], lambdas=(1e4,)))
     events = []
     config = tiny_config(tiny_gguf, demo_csv, tmp_path / "run", steps=5, eval_every=100)
     report = tune(config, events.append).report

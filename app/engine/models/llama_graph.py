@@ -314,8 +314,11 @@ class _Llama:
         return g.op("Unsqueeze", g.op("Cast", r, to=TensorProto.FLOAT), g.const([0]))
 
 
-def build_prefix(cfg: LlamaConfig, store: WeightStore, end_layer: int) -> onnx.ModelProto:
-    """Frozen layers [0, end_layer): input_ids [E, T] -> hidden [E, T, H]."""
+def build_prefix(
+    cfg: LlamaConfig, store: WeightStore, end_layer: int, also: tuple[int, ...] = ()
+) -> onnx.ModelProto:
+    """Frozen layers [0, end_layer): input_ids [E, T] -> hidden [E, T, H]; and ``hidden{L} [E, T, H]``, the
+    states entering each layer L of ``also`` (0 < L < end_layer), from the same pass."""
     g = _Graph(store)
     net = _Llama(g, cfg)
     ids = g.input("input_ids", TensorProto.INT64, ["batch", "seq"])
@@ -325,6 +328,8 @@ def build_prefix(cfg: LlamaConfig, store: WeightStore, end_layer: int) -> onnx.M
         cos, sin = net.rope_tables(net.arange_positions(seq))
         mask = net.causal_mask(seq)
         for layer in range(end_layer):
+            if layer in also:
+                g.output(x, f"hidden{layer}", TensorProto.FLOAT, ["batch", "seq", cfg.hidden])
             x = net.block(x, layer, cos, sin, mask)
     g.output(x, "hidden", TensorProto.FLOAT, ["batch", "seq", cfg.hidden])
     return g.model("genba_prefix")
@@ -452,14 +457,10 @@ def build_causal_lm(
     pad = g.op("Mul", g.op("Sub", attn_f, g.const(1.0, np.float32)), g.const(-_NEG, np.float32))
     mask = g.op("Add", net.causal_mask(seq), g.op("Unsqueeze", pad, g.const([1, 2])))
     x = net.embed(ids)
-    pooled = None
+    pooled, pool_at = {}, {layer for layer, _ in class_head.pooled} if class_head is not None else set()
     for layer in range(cfg.n_layers):
-        if (
-            class_head is not None
-            and class_head.pooled_weight is not None
-            and layer == class_head.pooled_layer
-        ):
-            pooled = _pooled(g, x, attn_f)
+        if layer in pool_at:
+            pooled[layer] = _pooled(g, x, attn_f)
         x = net.block(x, layer, cos, sin, mask)
     x = net.rms_norm(x, "norm")
     head = net.lm_head()
@@ -499,7 +500,7 @@ def _pooled(g: _Graph, x: str, attn: str) -> str:
 
 
 def _class_logits(
-    g: _Graph, cfg: LlamaConfig, head: ClassHead, x: str, ids: str, attn: str, pooled: str | None
+    g: _Graph, cfg: LlamaConfig, head: ClassHead, x: str, ids: str, attn: str, pooled: dict[int, str]
 ) -> str:
     """[B, C] scores of a fitted head from the final-norm states ``x`` [B, T, H] (left or right padding)."""
     last = g.op("ArgMax", attn, axis=1, keepdims=0, select_last_index=1)  # last real token of each row
@@ -511,18 +512,18 @@ def _class_logits(
 
 
 def class_scores(
-    g: NodeBuilder, head: ClassHead, h: str, ids: str, attn: str, pooled: str | None = None
+    g: NodeBuilder, head: ClassHead, h: str, ids: str, attn: str, pooled: dict[int, str] | None = None
 ) -> str:
     """[B, C]: ``head`` on features ``h`` [B, H], plus the parts it computes from the token ids ``ids``
-    [B, T] and the float mask ``attn`` [B, T] (and ``pooled`` [B, H] when it reads pooled states).
+    [B, T] and the float mask ``attn`` [B, T] (and ``pooled``: [B, H] states by layer, the ones it reads).
 
     ``g``: this module's ``_Graph``, or ``onnx_surgery``'s emitter when the head is appended to a user's
     encoder (opset 13 or newer; 16 with character n-grams, for ScatterElements' reduction).
     """
     weight = g.const(head.weight.T, np.float32)  # [H, C]
     logits = g.op("Add", g.op("MatMul", h, weight), g.const(head.bias, np.float32))
-    if pooled is not None:
-        logits = g.op("Add", logits, g.op("MatMul", pooled, g.const(head.pooled_weight.T, np.float32)))
+    for layer, w in head.pooled:
+        logits = g.op("Add", logits, g.op("MatMul", pooled[layer], g.const(w.T, np.float32)))
     real = g.op("Cast", attn, to=TensorProto.BOOL)
     if head.char_weight is not None:
         logits = g.op(

@@ -68,7 +68,9 @@ class NewTexts:
 
     objective: RowsObjective  # on the run's adapted sessions, over these texts only
     base_readout: Readout | None  # the untuned read-out for these texts (None: the graph reads out itself)
-    pooled: Callable[[], np.ndarray] | None = None  # [N, H] their frozen states pooled, as ``Tuning.pooled``
+    pooled: Callable[[], dict[int, np.ndarray]] | None = (
+        None  # their frozen states pooled, as ``Tuning.pooled``
+    )
 
 
 @dataclass
@@ -80,9 +82,10 @@ class Tuning:
     objective: RowsObjective
     # The untuned read-out a fitted head starts from; None: the graph reads out by itself and takes no head.
     base_readout: Readout | None
-    # [N, H] states of the frozen layers pooled over each text (a head's extra feature block), if the model
-    # has them for free; ``pooled_layer``: the layer they enter, as the exported head recomputes them.
-    pooled: Callable[[], np.ndarray] | None = None
+    # layer -> [N, H]: states entering frozen layers pooled over each text (a head's extra feature blocks), if
+    # the model has them for free; ``pooled_layer``: the first tuned layer (the block named "pooled"; the
+    # others are "pooled:<layer>"), as the exported head recomputes them.
+    pooled: Callable[[], dict[int, np.ndarray]] | None = None
     pooled_layer: int | None = None
     info: dict = field(default_factory=dict)  # facts for the checkpoint and the report
     # The base read-out answers nothing (an encoder's zero weights): the run must fit a head.

@@ -2,34 +2,34 @@
 
 ZO alone spent a whole budget learning what an exact fit learns in seconds: the label bias and a linear
 read-out (issue 11: a linear probe on SmolLM2's frozen features beat a 30-minute ZO run on Rotten Tomatoes,
-0.788 vs 0.644). So the run first fits a head on the final-norm hidden state at the answer position (and,
-where cross-validation prefers them, on fixed blocks of features the adapters cannot move: the frozen layers'
-states pooled over the text, ``PrefixCache.pooled``, and word-piece n-grams, ``app.engine.data.ngrams``), then ZO
-moves the adapters through that head and the head is refitted on the features the perturbed passes computed
-anyway.
+0.788 vs 0.644). So the run first fits a head on the final-norm hidden state at the answer position and on
+fixed blocks of features the adapters cannot move: the frozen layers' states pooled over the text
+(``PrefixCache.pooled``, the first tuned layer's and a few below it, ``llama_model.pool_layers``) and
+word-piece and character n-grams (``app.engine.data.ngrams``); then ZO moves the adapters through that head and
+the head is refitted on the features the perturbed passes computed anyway.
 
-    logits = (h / s) @ V.T + x @ U.T + b
-    loss   = mean cross-entropy + lam / 2 * (|V - V0|^2 + |U|^2)
+The head is a weighted sum of parts, each a logistic regression fitted alone with its own L2 strength:
 
-``h`` [N, H] are the features and ``s`` their mean row norm (so one ``lam`` suits every part), ``x`` [N, F]
-the chosen fixed blocks side by side (each scaled to unit row norms), ``V0 = s * W0`` the LM head's
-label-word rows: ``lam -> inf`` is the zero-shot model, plus a bias. Or ``V0 = 0``, as a plain linear probe
-pulls (``PULLS``). ``lam``, the pull and the blocks are chosen by k-fold cross-validation on the training
-examples only; validation and test are never looked at here.
+    logits = w0 * ((h / s) @ V.T + b0) + sum_k w_k * (x_k @ U_k.T + b_k) + c
+    part 0 : mean cross-entropy + lam / 2 * |V - V0|^2        (the model's features, moved by the adapters)
+    part k : mean cross-entropy + lam_k / 2 * |U_k|^2         (one layer's pooled states; the text blocks)
 
-The text blocks (``TEXT_BLOCKS``: n-grams of the token ids, character n-grams of the text they spell) are the
-keyword model's evidence and want a regularisation of their own: sharing ``lam`` with the LLM features, they
-overfitted where the LLM part needed a weak pull (Rotten Tomatoes: CV 0.76 with the frozen states alone, 0.66
-with the text blocks added) or were held back where they carried the task (demo work orders). So they are a
-second part, a logistic regression of their own (strength ``text_lam``), added to the first part's scores
-with a weight ``text_weight``; cross-validation picks both with the rest, from the out-of-fold scores of each
-part. The sum is one linear head over all the blocks, exported as before.
+``h`` [N, H] are the features and ``s`` their mean row norm (so one grid of strengths suits every part),
+``V0 = s * W0`` the LM head's label-word rows (``lam -> inf`` is the zero-shot model, plus a bias) or zero, as
+a plain linear probe pulls (``PULLS``). Each part's strength (and part 0's pull) is chosen by k-fold
+cross-validation on the training examples only; the weights ``w`` (>= 0) and ``c`` are the stacking of the
+parts' out-of-fold scores of least cross-entropy (``_weigh``). Validation and test are never looked at here.
+
+Fitted together with one strength, the blocks overfitted where the model's features needed a weak pull
+(Rotten Tomatoes: CV 0.76 with the frozen states alone, 0.66 with the text blocks added) or were held back where
+they carried the task (demo work orders). Weighed as parts, each layer's states and the words count as much as
+their out-of-fold scores earn (docs/BENCHMARKS.md, "Pooled states of several layers"). The sum is one linear
+head over all the blocks, exported as before.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from itertools import combinations
 
 import numpy as np
 import scipy.optimize
@@ -47,7 +47,9 @@ LAMBDAS = (1e-2, 1e-3, 1e-4, 1e-5, 1e-6)  # strongest first: each fold's path is
 PULLS = ("labels", "zero")
 TEXT_BLOCKS = ("ngrams", "chars")  # fitted as a part of their own (module docstring)
 TEXT_LAMBDAS = (1e-1, 3e-2, 1e-2, 3e-3, 1e-3, 3e-4, 1e-4)
-TEXT_WEIGHTS = (0.5, 1.0, 2.0, 4.0, 8.0, 16.0)
+STACK_L2 = 1e-3  # on the parts' weights (``_weigh``): a few numbers fitted on 1,000 rows' scores need little
+WEIGHT_FLOOR = 1e-3  # a part weighed in below this is left out of the head
+LLM_WEIGHT_MIN = 0.05  # the first part's least weight (``_weigh``)
 FOLDS = 3
 MAX_ITER = 150
 REFIT_ITER = 50
@@ -60,30 +62,52 @@ _one_blas_thread = threadpool_limits.wrap(
 
 
 @dataclass(frozen=True)
-class HeadFit:
-    """A fitted head in the space the loss graph reads: ``features @ head.T + offsets``."""
+class Part:
+    """A fixed part of a head: a logistic regression of its own on blocks the adapters cannot move (the text
+    blocks together, or one layer's pooled states), weighted into the head's scores. Its columns of ``u``
+    (already times ``weight``) follow the first part's, in the order of ``HeadFit.parts``."""
 
-    v: np.ndarray  # [C, H] weights on the scaled features, float64
+    blocks: tuple[str, ...]
+    lam: float  # its L2 strength on the raw block (a pooled part's was chosen on rows scaled to unit norm)
+    weight: float
+    columns: int
+
+
+@dataclass(frozen=True)
+class HeadFit:
+    """A fitted head in the space the loss graph reads: ``features @ head.T + offsets``.
+
+    Scores are a weighted sum of parts fitted alone: the first part, on the model's features (``v``, weight
+    ``llm_weight``, strength ``lam``, pulled as ``pulls_to_labels`` says; heads saved before the parts were
+    weighted may also read fixed blocks of their own), then each of ``parts``. Refits to moved features refit
+    the first part alone and keep the others.
+    """
+
+    v: np.ndarray  # [C, H] weights on the scaled features, float64 (times llm_weight)
     u: np.ndarray | None  # [C, F] weights on the fixed blocks, or None when the head reads h only
     b: np.ndarray  # [C]
     scale: float  # s: mean feature row norm of the training examples
     lam: float
     cv_accuracy: float  # k-fold accuracy on the training examples of the chosen setting
     blocks: tuple[str, ...] = ()  # the fixed blocks ``u`` reads, in order (see ``stack``)
-    # The text part: the last ``text_columns`` columns of ``u`` (already times ``text_weight``), fitted alone with
-    # ``text_lam`` and kept as they are when the first part is refitted to moved features.
-    text_lam: float = 0.0
-    text_weight: float = 0.0
-    text_columns: int = 0
+    parts: tuple[Part, ...] = ()
     # False: the text part alone (``fit_text_head``), the run's first model before any forward pass; ``v`` is
     # zero ([C, 0] until ``widened`` to the model's feature size).
     reads_llm: bool = True
     # What the first part is pulled towards (``PULLS``): the label-word rows (V0) or zero; refits keep it.
     pulls_to_labels: bool = True
+    llm_weight: float = 1.0
+    # [1 + len(parts), C]: the own bias of the first part and of each part (``b`` is their weighted sum plus
+    # the weighting's bias); None for heads saved before, whose refits recover them (``_own_bias``).
+    biases: np.ndarray | None = None
 
     @property
     def name(self) -> str:
         return "+".join(("llm",) * self.reads_llm + self.blocks)
+
+    @property
+    def part_columns(self) -> int:
+        return sum(p.columns for p in self.parts)
 
     def widened(self, hidden: int) -> HeadFit:
         """A text-only head with zero weights on ``hidden`` model features: the exported graph's shape."""
@@ -110,25 +134,42 @@ class HeadFit:
         return features.astype(np.float64) @ self.head().astype(np.float64).T + self.offsets(x, len(features))
 
     def to_arrays(self) -> dict[str, np.ndarray]:
-        meta = [self.scale, self.lam, self.cv_accuracy, self.text_lam, self.text_weight, self.text_columns]
-        meta += [float(self.reads_llm), float(self.pulls_to_labels)]
+        meta = [self.scale, self.lam, self.cv_accuracy, 0.0, 0.0, 0.0]  # 3-5: the text part, before ``parts``
+        meta += [float(self.reads_llm), float(self.pulls_to_labels), self.llm_weight]
         d = {"v": self.v, "b": self.b, "meta": np.array(meta, dtype=np.float64)}
         if self.u is not None:
             d["u"] = self.u
             d["blocks"] = np.array(self.blocks)
+        if self.parts:
+            d["part_blocks"] = np.array(["+".join(p.blocks) for p in self.parts])
+            d["part_numbers"] = np.array([[p.lam, p.weight, p.columns] for p in self.parts], dtype=np.float64)
+        if self.biases is not None:
+            d["biases"] = self.biases
         return d
 
     @classmethod
     def from_arrays(cls, d: dict[str, np.ndarray]) -> HeadFit:
         # Saved before the text part: none; before text-only heads: every head read the model's features;
-        # before the pull was chosen: towards the label-word rows.
+        # before the pull was chosen: towards the label-word rows; before the parts were weighted: the text
+        # part (meta 3-5) was the only one, and the first part weighed 1.
         meta = [float(x) for x in d["meta"]]
-        meta += [0.0, 0.0, 0.0, 1.0, 1.0][len(meta) - 3 :]
-        scale, lam, cv, text_lam, text_weight, text_columns, reads_llm, pulls_to_labels = meta
+        meta += [0.0, 0.0, 0.0, 1.0, 1.0, 1.0][len(meta) - 3 :]
+        scale, lam, cv, text_lam, text_weight, text_columns, reads_llm, pulls_to_labels, llm_weight = meta
         blocks = tuple(str(b) for b in d["blocks"]) if "blocks" in d else ()
+        if "part_blocks" in d:
+            parts = tuple(
+                Part(tuple(str(names).split("+")), float(lt), float(w), int(c))
+                for names, (lt, w, c) in zip(d["part_blocks"], d["part_numbers"], strict=True)
+            )
+        elif text_columns:
+            parts = (
+                Part(tuple(b for b in blocks if b in TEXT_BLOCKS), text_lam, text_weight, int(text_columns)),
+            )
+        else:
+            parts = ()
         return cls(
-            d["v"], d.get("u"), d["b"], scale, lam, cv, blocks, text_lam, text_weight, int(text_columns),
-            bool(reads_llm), bool(pulls_to_labels),
+            d["v"], d.get("u"), d["b"], scale, lam, cv, blocks, parts, bool(reads_llm), bool(pulls_to_labels),
+            llm_weight, d.get("biases"),
         )  # fmt: skip
 
 
@@ -145,8 +186,8 @@ def class_head_of(
     chars: CharGrams | None = None,
 ) -> ClassHead:
     """``fit`` in the exported graph's terms: the blocks it reads become the graph's own computations
-    (``pooled``: the states entering ``pooled_layer``, as ``PrefixCache.pooled``; ``ngrams``: ``vocab``;
-    ``chars``: the character n-grams of ``chars``)."""
+    (``pooled``: the states entering ``pooled_layer``, as ``PrefixCache.pooled``, and ``pooled:<layer>`` those
+    entering that layer; ``ngrams``: ``vocab``; ``chars``: the character n-grams of ``chars``)."""
     parts = fit.block_weights(widths)
     extra = {}
     if "chars" in parts:
@@ -155,9 +196,23 @@ def class_head_of(
         extra |= {"unigrams": vocab.unigrams, "bigrams": vocab.bigrams, "idf": vocab.idf}
         extra["ngram_template"] = vocab.template
         extra["ngram_weight"] = parts["ngrams"]
-    if "pooled" in parts:
-        extra |= {"pooled_weight": parts["pooled"], "pooled_layer": pooled_layer}
-    return ClassHead(fit.head(), fit.b.astype(np.float32), **extra)
+    pooled = [(pooled_layer_of(name, pooled_layer), w) for name, w in parts.items() if is_pooled(name)]
+    return ClassHead(
+        fit.head(), fit.b.astype(np.float32), pooled=tuple(sorted(pooled, key=lambda p: p[0])), **extra
+    )
+
+
+def is_pooled(block: str) -> bool:
+    return block == "pooled" or block.startswith("pooled:")
+
+
+def pooled_layer_of(block: str, pooled_layer: int) -> int:
+    """The layer whose entering states the pooled block ``block`` reads (``pooled``: the first tuned one)."""
+    return pooled_layer if block == "pooled" else int(block.split(":")[1])
+
+
+def pooled_name(layer: int, pooled_layer: int) -> str:
+    return "pooled" if layer == pooled_layer else f"pooled:{layer}"
 
 
 def _objective(theta, h, x, y_onehot, v0, lam, shapes, offset=None):
@@ -230,11 +285,6 @@ def _cv_folds(labels: np.ndarray, n_classes: int, seed: int) -> np.ndarray:
     return _folds(labels, k, seed)
 
 
-def _split_text(subset: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """(the blocks the first part reads, the text blocks the second part reads)."""
-    return tuple(b for b in subset if b not in TEXT_BLOCKS), tuple(b for b in subset if b in TEXT_BLOCKS)
-
-
 def _out_of_fold(h, x, y, n_classes, v0, lambdas, fold) -> dict[float, np.ndarray]:
     """[N, C] scores of each example by the fit on the other folds, per strength (a warm-started path)."""
     scores = {lam: np.zeros((len(y), n_classes)) for lam in lambdas}
@@ -257,6 +307,53 @@ def rate(scores: np.ndarray, y: np.ndarray) -> tuple[float, float]:
     return float((scores.argmax(1) == y).mean()), float(logp[np.arange(len(y)), y].mean())
 
 
+def candidate_parts(names: list[str]) -> list[tuple[str, ...]]:
+    """The fixed parts a head may weigh in: each non-text block alone (a layer's pooled states), then the
+    text blocks together."""
+    text = tuple(b for b in names if b in TEXT_BLOCKS)
+    return [(b,) for b in names if b not in TEXT_BLOCKS] + ([text] if text else [])
+
+
+def _best(scores: dict[float, np.ndarray], labels: np.ndarray) -> tuple[float, tuple[float, float]]:
+    """The strength whose out-of-fold scores rate best (accuracy, then likelihood; ties: the stronger)."""
+    rated = {lam: rate(z, labels) for lam, z in scores.items()}
+    lam = max(rated, key=lambda lam: (rated[lam], lam))
+    return lam, rated[lam]
+
+
+def _weigh(scores: list[np.ndarray], labels: np.ndarray, n_classes: int) -> tuple[np.ndarray, np.ndarray]:
+    """(weights >= 0, bias [C]) of the parts, the first part's first: the weighted sum of their out-of-fold
+    scores of least cross-entropy (stacking, with a small L2 on the weights). A fixed part that adds nothing
+    gets weight 0; the first part keeps at least ``LLM_WEIGHT_MIN``, so that the adapters always move the
+    scores. A first part alone keeps its own scale (weight 1)."""
+    if len(scores) == 1:
+        return np.ones(1), np.zeros(n_classes)
+    z = np.stack(scores)  # [P, N, C]
+    onehot = np.eye(n_classes)[labels]
+    n, p = len(labels), len(scores)
+
+    def objective(theta):
+        w, bias = theta[:p], theta[p:]
+        logits = np.tensordot(w, z, 1) + bias
+        logits = logits - logits.max(axis=1, keepdims=True)
+        logp = logits - np.log(np.exp(logits).sum(axis=1, keepdims=True))
+        g = (np.exp(logp) - onehot) / n
+        grad_w = np.einsum("pnc,nc->p", z, g) + STACK_L2 * w
+        loss = -(onehot * logp).sum() / n + 0.5 * STACK_L2 * (w @ w)
+        return loss, np.concatenate([grad_w, g.sum(axis=0)])
+
+    start = np.concatenate([np.ones(p), np.zeros(n_classes)])
+    bounds = [(LLM_WEIGHT_MIN, None)] + [(0.0, None)] * (p - 1) + [(None, None)] * n_classes
+    theta = scipy.optimize.minimize(objective, start, jac=True, method="L-BFGS-B", bounds=bounds).x
+    w = np.where(theta[:p] > WEIGHT_FLOOR, theta[:p], 0.0)
+    w[0] = max(w[0], LLM_WEIGHT_MIN)
+    return w, theta[p:]
+
+
+def _dense(x: sp.csr_matrix) -> np.ndarray:
+    return np.asarray(x.todense(), dtype=np.float64)
+
+
 @_one_blas_thread
 def fit_head(
     features: np.ndarray,
@@ -266,93 +363,115 @@ def fit_head(
     *,
     seed: int = 0,
     lambdas: tuple[float, ...] = LAMBDAS,
-    subsets: list[tuple[str, ...]] | None = None,
+    parts: list[tuple[str, ...]] | None = None,
     text_scores: dict[tuple[str, ...], dict[float, np.ndarray]] | None = None,
     pulls: tuple[str, ...] = PULLS,
 ) -> tuple[HeadFit, list[dict]]:
-    """Choose (fixed blocks, pull, lam, and for the text blocks text_lam and text_weight) by k-fold CV on the
-    training examples, then fit on all of them.
+    """Fit each part alone, its strength (and the first part's pull) by k-fold CV on the training examples,
+    weigh the parts by their out-of-fold scores (``_weigh``), then fit the weighed-in parts on all of them.
 
     ``features`` [N, H] at zero adapters, ``labels`` [N] class indices, ``start_head`` [C, H] the LM head's
-    label-word rows, ``blocks`` fixed features of the same N rows by name. Every subset of the non-text blocks
-    is tried, each without and with all the text blocks, unless ``subsets`` names the ones to try.
-    ``text_scores``: the text part's out-of-fold scores already computed on the same rows and folds
-    (``fit_text_head``). Returns the head and the best setting of each (blocks, lam) tried (for report.json).
+    label-word rows, ``blocks`` fixed features of the same N rows by name. The parts are
+    ``candidate_parts(blocks)`` unless ``parts`` names them. ``text_scores``: the text part's out-of-fold
+    scores already computed on the same rows and folds (``fit_text_head``). Returns the head and each part's
+    chosen setting, CV rating and weight (for report.json).
     """
     h, scale, v0 = _scaled(features, start_head)
     targets = {"labels": v0, "zero": np.zeros_like(v0)}
     n_classes = start_head.shape[0]
     fold = _cv_folds(labels, n_classes, seed)
     names = [b for b, m in (blocks or {}).items() if m.shape[1]]
-    if subsets is None:
-        own, text = _split_text(tuple(names))
-        subsets = [c + t for r in range(len(own) + 1) for c in combinations(own, r) for t in {(), text}]
-        subsets.sort(key=lambda c: (len(c), [names.index(b) for b in c]))
-    no_features = np.zeros((len(labels), 0))
-    first, second = {}, dict(text_scores or {})  # out-of-fold scores of each part, per blocks read
-    for subset in subsets:
-        own, text = _split_text(subset)
-        for pull in pulls:
-            if (own, pull) not in first:
-                x = stack(blocks, own)
-                first[own, pull] = _out_of_fold(h, x, labels, n_classes, targets[pull], lambdas, fold)
-        if text and text not in second:
-            zero = np.zeros((n_classes, 0))
-            second[text] = _out_of_fold(
-                no_features, stack(blocks, text), labels, n_classes, zero, TEXT_LAMBDAS, fold
+    parts = candidate_parts(names) if parts is None else parts
+    no_features, zero = np.zeros((len(labels), 0)), np.zeros((n_classes, 0))
+    # The first part: the model's features; its pull and strength. Ties go to the label words (zero must win
+    # on accuracy: on the demo data the likelier scores alone moved two of five splits to zero and lost a row
+    # on one), then the likelier scores and the stronger pull.
+    first = {}
+    for pull in pulls:
+        first[pull] = _out_of_fold(h, None, labels, n_classes, targets[pull], lambdas, fold)
+    rated = {(pull, lam): rate(z, labels) for pull in pulls for lam, z in first[pull].items()}
+    pull, lam = max(rated, key=lambda k: (rated[k][0], k[0] == "labels", rated[k][1], k[1]))
+    options = [_option(("llm",), lam, rated[pull, lam], pull)]
+    scores = [first[pull][lam]]
+    settings = []  # (blocks, strength, scale of the rows it was chosen on) of each fixed part
+    for names_k in parts:
+        text = all(b in TEXT_BLOCKS for b in names_k)
+        if text and text_scores and names_k in text_scores:
+            oof = text_scores[names_k]
+        elif text:
+            oof = _out_of_fold(
+                no_features, stack(blocks, names_k), labels, n_classes, zero, TEXT_LAMBDAS, fold
             )
-    options = []
-    for order, subset in enumerate(subsets):
-        own, text = _split_text(subset)
-        for pull in pulls:
-            for lam in lambdas:
-                scores = first[own, pull][lam]
-                tries = [(0.0, 0.0, scores)]
-                if text:  # a subset that names text blocks reads them
-                    tries = [
-                        (lt, w, scores + w * second[text][lt]) for lt in TEXT_LAMBDAS for w in TEXT_WEIGHTS
-                    ]
-                rated = [(rate(z, labels), lt, w) for lt, w, z in tries]
-                (acc, loglik), lt, w = max(rated, key=lambda r: r[0])
-                options.append(
-                    {
-                        "features": "+".join(("llm",) + subset),
-                        "pull": pull,
-                        "lam": lam,
-                        "text_lam": lt,
-                        "text_weight": w,
-                        "cv_accuracy": acc,
-                        "cv_log_likelihood": round(loglik, 6),
-                        "order": order,
-                    }
-                )
-    # Best CV accuracy; ties go to the label words (zero must win on accuracy: on the demo data the likelier
-    # scores alone moved two of five splits to zero and lost a row on one), then the likelier scores, the
-    # simpler feature set and the stronger pull.
-    best = max(
-        options,
-        key=lambda o: (
-            o["cv_accuracy"], o["pull"] == "labels", o["cv_log_likelihood"], -o["order"], o["lam"]
-        ),
-    )  # fmt: skip
-    subset = subsets[best["order"]]
-    for o in options:
-        del o["order"]
-    own, text = _split_text(subset)
-    v, u, b = _solve(h, stack(blocks, own), labels, n_classes, targets[best["pull"]], best["lam"])
+        else:  # dense pooled states, scaled as the model's features are so that one grid suits both
+            hk, sk, _ = _scaled(_dense(stack(blocks, names_k)), np.zeros((n_classes, 1)))
+            oof = _out_of_fold(hk, None, labels, n_classes, np.zeros((n_classes, hk.shape[1])), lambdas, fold)
+        lam_k, rated_k = _best(oof, labels)
+        settings.append((names_k, lam_k, 1.0 if text else sk))
+        options.append(_option(names_k, lam_k, rated_k))
+        scores.append(oof[lam_k])
+    weights, stack_bias = _weigh(scores, labels, n_classes)
+    stacked = np.tensordot(weights, np.stack(scores), 1) + stack_bias
+    cv_accuracy = rate(stacked, labels)[0]
+    for o, w in zip(options, weights, strict=True):
+        o["weight"] = round(float(w), 4)
+    v1, _, b1 = _solve(h, None, labels, n_classes, targets[pull], lam)
+    us, kept, biases = [], [], [b1]
+    total_bias = weights[0] * b1 + stack_bias
+    for (names_k, lam_k, sk), w in zip(settings, weights[1:], strict=True):
+        if w == 0.0:
+            continue
+        xk = stack(blocks, names_k)
+        raw_lam = lam_k * sk * sk  # the same penalty on the raw block's weights
+        uk, bk = _solve_part(xk, names_k, labels, n_classes, raw_lam)
+        us.append(w * uk)
+        biases.append(bk)
+        total_bias = total_bias + w * bk
+        kept.append(Part(names_k, raw_lam, float(w), xk.shape[1]))
     fit = HeadFit(
-        v, u, b, scale, best["lam"], best["cv_accuracy"], own, pulls_to_labels=best["pull"] == "labels"
+        weights[0] * v1,
+        np.hstack(us) if us else None,
+        total_bias,
+        scale,
+        lam,
+        cv_accuracy,
+        tuple(b for p in kept for b in p.blocks),
+        tuple(kept),
+        pulls_to_labels=pull == "labels",
+        llm_weight=float(weights[0]),
+        biases=np.stack(biases),
     )
-    if text:
-        fit = _with_text(fit, blocks, text, labels, best["text_lam"], best["text_weight"])
     return fit, options
+
+
+def _option(names: tuple[str, ...], lam: float, rated: tuple[float, float], pull: str = "zero") -> dict:
+    return {
+        "features": "+".join(names),
+        "pull": pull,
+        "lam": lam,
+        "cv_accuracy": rated[0],
+        "cv_log_likelihood": round(rated[1], 6),
+    }
+
+
+def _solve_part(x, names, labels, n_classes, lam, start=None, max_iter=MAX_ITER):
+    """A fixed part alone on its raw block ``x``: (u [C, F], bias [C]). Text blocks stay sparse."""
+    if all(b in TEXT_BLOCKS for b in names):
+        _, u, b = _solve(
+            np.zeros((len(labels), 0)), x, labels, n_classes, np.zeros((n_classes, 0)), lam, start, max_iter
+        )
+        return u, b
+    dense = _dense(x)
+    u, _, b = _solve(
+        dense, None, labels, n_classes, np.zeros((n_classes, dense.shape[1])), lam, start, max_iter
+    )
+    return u, b
 
 
 @_one_blas_thread
 def fit_text_head(
     blocks: dict[str, sp.csr_matrix], labels: np.ndarray, n_classes: int, *, seed: int = 0
 ) -> tuple[HeadFit, dict[tuple[str, ...], dict[float, np.ndarray]]] | None:
-    """The text part alone: logistic regression on the text blocks of the training rows, ``text_lam`` by
+    """The text part alone: logistic regression on the text blocks of the training rows, its strength by
     k-fold CV (the folds ``fit_head`` uses). None when there are no text blocks.
 
     It needs the token ids only, no forward pass, so it is the run's first model, seconds after the examples
@@ -365,10 +484,13 @@ def fit_text_head(
     fold = _cv_folds(labels, n_classes, seed)
     x, no_features, zero = stack(blocks, names), np.zeros((len(labels), 0)), np.zeros((n_classes, 0))
     scores = _out_of_fold(no_features, x, labels, n_classes, zero, TEXT_LAMBDAS, fold)
-    rated = {lam: rate(scores[lam], labels) for lam in TEXT_LAMBDAS}
-    lam = max(TEXT_LAMBDAS, key=rated.get)  # ties: the stronger pull (listed first)
-    _, u, b = _solve(no_features, x, labels, n_classes, zero, lam)
-    fit = HeadFit(zero, u, b, 1.0, 0.0, rated[lam][0], names, lam, 1.0, x.shape[1], reads_llm=False)
+    lam, rated = _best(scores, labels)
+    u, b = _solve_part(x, names, labels, n_classes, lam)
+    part = Part(names, lam, 1.0, x.shape[1])
+    fit = HeadFit(
+        zero, u, b, 1.0, 0.0, rated[0], names, (part,), reads_llm=False, llm_weight=0.0,
+        biases=np.stack([np.zeros(n_classes), b]),
+    )  # fmt: skip
     return fit, {names: scores}
 
 
@@ -387,20 +509,6 @@ def fit_path(
         theta = np.concatenate([v.ravel(), b])
         fits.append(HeadFit(v, None, b, scale, lam, float("nan")))
     return fits
-
-
-def _with_text(
-    fit: HeadFit, blocks, text: tuple[str, ...], labels, text_lam: float, weight: float
-) -> HeadFit:
-    """``fit`` plus the text part fitted on ``blocks[text]`` alone, weighted: one head over all its blocks."""
-    x = stack(blocks, text)
-    n_classes = len(fit.b)
-    _, ut, bt = _solve(np.zeros((len(labels), 0)), x, labels, n_classes, np.zeros((n_classes, 0)), text_lam)
-    u = weight * ut if fit.u is None else np.hstack([fit.u, weight * ut])
-    return replace(
-        fit, u=u, b=fit.b + weight * bt, blocks=fit.blocks + text, text_lam=text_lam, text_weight=weight,
-        text_columns=x.shape[1],
-    )  # fmt: skip
 
 
 def fold_of(labels: np.ndarray, seed: int) -> np.ndarray:
@@ -427,7 +535,7 @@ def fit_fold_heads(
     for k in range(int(folds.max()) + 1):
         keep = folds != k
         part = x[keep] if x is not None else None
-        heads.append(refit_head(fit, features[keep], labels[keep], start_head, part, refit_text=True))
+        heads.append(refit_head(fit, features[keep], labels[keep], start_head, part, refit_parts=True))
     return heads
 
 
@@ -439,45 +547,54 @@ def refit_head(
     start_head: np.ndarray,
     x: sp.csr_matrix | None,
     *,
-    refit_text: bool = False,
+    refit_parts: bool = False,
 ) -> HeadFit:
     """The same head refitted (warm start) to features the adapters now produce.
 
     ``x``: the head's own fixed blocks (``stack(blocks, fit.blocks)``) of the same rows. Each part is refitted
-    alone, as ``fit_head`` fitted the model its cross-validation chose: the first part does not see the text
-    part's scores (fitted on the same rows, those are near-certain and left the first part little to learn:
-    a refit on unchanged features moved Rotten Tomatoes' validation accuracy from 0.810 to 0.800). The text
-    part reads nothing the adapters move and stays as it is, unless ``refit_text`` (other rows than it was
-    fitted on).
+    alone with its weight kept, as ``fit_head`` fitted the model its cross-validation chose: the first part does
+    not see the other parts' scores (fitted on the same rows, those are near-certain and left the first part
+    little to learn: a refit on unchanged features moved Rotten Tomatoes' validation accuracy from 0.810 to
+    0.800). The fixed parts read nothing the adapters move and stay as they are, unless ``refit_parts``
+    (other rows than they were fitted on).
     """
     h = features.astype(np.float64) / fit.scale
     v0 = start_head.astype(np.float64) * fit.scale * fit.pulls_to_labels  # the pull it was chosen with
     n_classes = len(fit.b)
-    own_columns = (x.shape[1] if x is not None else 0) - fit.text_columns
-    u_own = fit.u[:, :own_columns] if fit.u is not None and own_columns else None
+    own_columns = (x.shape[1] if x is not None else 0) - fit.part_columns
     x_own = x[:, :own_columns] if own_columns else None
-    u_text, b_text = None, np.zeros(n_classes)
-    if fit.text_columns:
-        x_text, u_text = x[:, own_columns:], fit.u[:, own_columns:] / fit.text_weight
-        b_text = _text_bias(x_text, u_text, labels)
-        if refit_text:
-            no_features, zero = np.zeros((len(labels), 0)), np.zeros((n_classes, 0))
-            start = np.concatenate([u_text.ravel(), b_text])
-            _, u_text, b_text = _solve(
-                no_features, x_text, labels, n_classes, zero, fit.text_lam, start, REFIT_ITER
-            )
-        u_text, b_text = fit.text_weight * u_text, fit.text_weight * b_text
-    start = [fit.v.ravel()] + ([u_own.ravel()] if u_own is not None else []) + [fit.b - b_text]
-    v, u, b = _solve(h, x_own, labels, n_classes, v0, fit.lam, np.concatenate(start), REFIT_ITER)
-    if u_text is not None:
-        u = u_text if u is None else np.hstack([u, u_text])
-    return replace(fit, v=v, u=u, b=b + b_text)
+    biases = list(fit.biases) if fit.biases is not None else [None] * (1 + len(fit.parts))
+    b, us, column = fit.b.copy(), [], own_columns
+    for k, part in enumerate(fit.parts, start=1):
+        xk, uk = x[:, column : column + part.columns], fit.u[:, column : column + part.columns]
+        column += part.columns
+        if refit_parts:
+            u_own = uk / part.weight
+            bk = biases[k] if biases[k] is not None else _own_bias(np.asarray(xk @ u_own.T), labels)
+            start = np.concatenate([u_own.ravel(), bk])
+            u_new, b_new = _solve_part(xk, part.blocks, labels, n_classes, part.lam, start, REFIT_ITER)
+            uk, b, biases[k] = part.weight * u_new, b + part.weight * (b_new - bk), b_new
+        us.append(uk)
+    v, u_first = fit.v, fit.u[:, :own_columns] if own_columns else None
+    if fit.reads_llm and fit.llm_weight > 0:
+        w = fit.llm_weight
+        v1, u1 = fit.v / w, (u_first / w if u_first is not None else None)
+        b1 = biases[0]
+        if b1 is None:
+            own_scores = h @ v1.T + (np.asarray(x_own @ u1.T) if u1 is not None else 0.0)
+            b1 = _own_bias(own_scores, labels)
+        start = np.concatenate([v1.ravel()] + ([u1.ravel()] if u1 is not None else []) + [b1])
+        v1, u1, b1_new = _solve(h, x_own, labels, n_classes, v0, fit.lam, start, REFIT_ITER)
+        v, u_first, b, biases[0] = w * v1, (w * u1 if u1 is not None else None), b + w * (b1_new - b1), b1_new
+    if u_first is not None:
+        us.insert(0, u_first)
+    known = all(x is not None for x in biases)
+    return replace(fit, v=v, u=np.hstack(us) if us else None, b=b, biases=np.stack(biases) if known else None)
 
 
-def _text_bias(x_text: sp.csr_matrix, u_text: np.ndarray, labels: np.ndarray) -> np.ndarray:
-    """The text part's own bias, which ``fit.b`` holds summed with the first part's: the bias is not
-    penalised, so it is the best bias for the part's scores on the rows it was fitted on."""
-    n_classes = len(u_text)
+def _own_bias(scores: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """A part's own bias, which a head saved before ``HeadFit.biases`` holds summed with the others': the
+    bias is not penalised, so it is the best bias for the part's scores on the rows it was fitted on."""
+    n_classes = scores.shape[1]
     no_features, zero = np.zeros((len(labels), 0)), np.zeros((n_classes, 0))
-    scores = np.asarray(x_text @ u_text.T)
     return _solve(no_features, None, labels, n_classes, zero, 0.0, np.zeros(n_classes), MAX_ITER, scores)[2]

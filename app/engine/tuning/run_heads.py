@@ -26,6 +26,9 @@ from app.engine.tuning.head import (
     fit_fold_heads,
     fit_text_head,
     fold_of,
+    is_pooled,
+    pooled_layer_of,
+    pooled_name,
     rate,
     refit_head,
     stack,
@@ -135,7 +138,11 @@ class RunHeads:
         if self.head_setting == "auto" and tuning.pooled is not None:
             # The frozen layers' states over the whole text (free from the prefix cache, for one), first as
             # cross-validation has always listed the blocks.
-            self.blocks = {"pooled": sp.csr_matrix(tuning.pooled().astype(np.float64))} | self.blocks
+            pooled = {
+                pooled_name(layer, self.pooled_layer): sp.csr_matrix(states.astype(np.float64))
+                for layer, states in sorted(tuning.pooled().items(), key=lambda item: -item[0])
+            }
+            self.blocks = pooled | self.blocks
         hidden = self.base.head.shape[1]
         if self.words is not None and self.words.v.shape[1] != hidden:
             self.words = self.words.widened(hidden)
@@ -164,11 +171,14 @@ class RunHeads:
         if head is None:
             return texts.base_readout
         ids = texts.objective.encoded.ids
+        pooled = texts.pooled() if any(is_pooled(b) for b in head.blocks) else {}
         make = {
-            "pooled": lambda: sp.csr_matrix(texts.pooled().astype(np.float64)),
             "ngrams": lambda: self.vocab.transform(ids),
             "chars": lambda: self.chars.transform(ids),
         }
+        for layer, states in pooled.items():
+            name = pooled_name(layer, self.pooled_layer)
+            make[name] = lambda states=states: sp.csr_matrix(states.astype(np.float64))
         blocks = {name: make[name]() for name in head.blocks}
         return Readout(head.head(), head.offsets(stack(blocks, head.blocks), len(ids)))
 
@@ -199,12 +209,18 @@ class RunHeads:
             "features": fit.name,
             "pull": "label words" if fit.pulls_to_labels else "zero",
             "lambda": fit.lam,
-            "text_lambda": fit.text_lam,
-            "text_weight": fit.text_weight,
+            "llm_weight": round(fit.llm_weight, 4),
+            "parts": [
+                {"features": "+".join(p.blocks), "lambda": p.lam, "weight": round(p.weight, 4)}
+                for p in fit.parts
+            ],
             "cv_accuracy": fit.cv_accuracy,
             "ngram_columns": int(self.blocks["ngrams"].shape[1]) if "ngrams" in self.blocks else 0,
             "char_gram_columns": int(self.blocks["chars"].shape[1]) if "chars" in self.blocks else 0,
             "pooled_layer": self.pooled_layer if "pooled" in self.blocks else None,
+            "pooled_layers": sorted(
+                pooled_layer_of(b, self.pooled_layer) for b in self.blocks if is_pooled(b)
+            ),
             "options": options,
         }
 

@@ -217,7 +217,7 @@ class _Run:
         self.heads.best = fit
         st.info["words"] = {
             "features": fit.name,
-            "text_lambda": fit.text_lam,
+            "text_lambda": fit.parts[0].lam,
             "cv_accuracy": fit.cv_accuracy,
             "fit_seconds": round(time.perf_counter() - t, 2),
             "shown_at_s": round(self.seconds(), 2),

@@ -443,14 +443,10 @@ def fit_head(
     return fit, options
 
 
-def _option(names: tuple[str, ...], lam: float, rated: tuple[float, float], pull: str = "zero") -> dict:
-    return {
-        "features": "+".join(names),
-        "pull": pull,
-        "lam": lam,
-        "cv_accuracy": rated[0],
-        "cv_log_likelihood": round(rated[1], 6),
-    }
+def _option(names: tuple[str, ...], lam: float, rated: tuple[float, float], pull: str | None = None) -> dict:
+    """A part's chosen setting and its CV rating, for report.json (``pull``: the first part's only)."""
+    option = {"features": "+".join(names)} | ({"pull": pull} if pull else {})
+    return option | {"lam": lam, "cv_accuracy": rated[0], "cv_log_likelihood": round(rated[1], 6)}
 
 
 def _solve_part(x, names, labels, n_classes, lam, start=None, max_iter=MAX_ITER):

@@ -584,7 +584,7 @@ def refit_head(
         v, u_first, b, biases[0] = w * v1, (w * u1 if u1 is not None else None), b + w * (b1_new - b1), b1_new
     if u_first is not None:
         us.insert(0, u_first)
-    known = all(x is not None for x in biases)
+    known = all(bias is not None for bias in biases)
     return replace(fit, v=v, u=np.hstack(us) if us else None, b=b, biases=np.stack(biases) if known else None)
 
 

@@ -64,7 +64,7 @@ def task_features(name: str, out: Path) -> dict:
     n_layers = model.cfg.n_layers
     layers = tuple(range(1, n_layers))
     prefix = model.prefix_session(n_layers, layers)
-    pooled = np.zeros((n_layers, len(enc), model.cfg.hidden), np.float32)  # [l - 1]: entering layer l
+    pooled = np.zeros((n_layers - 1, len(enc), model.cfg.hidden), np.float32)  # [l - 1]: entering layer l
     lengths = np.array([len(x) for x in enc.ids])
     order = np.argsort(lengths, kind="stable")
     for start in range(0, len(order), 16):
@@ -140,10 +140,11 @@ def run_task(name: str, out: Path) -> dict:
     first = FIRST_TUNED[name]
     probes = {
         layer: layer_probe(f["pooled"][layer - 1], f["y"], tr, va, te, n_classes)
-        for layer in range(1, f["n_layers"] + 1)
+        for layer in range(1, f["n_layers"])
     }
     return {
         "model": f["model"],
+        "n_layers": f["n_layers"],
         "rows": [len(tr), len(va), len(te)],
         "first_tuned": first,
         "pool_layers": list(pool_layers(f["n_layers"], first)),
@@ -186,9 +187,12 @@ def markdown(doc: dict) -> str:
         "",
     ]
     for name, r in doc["tasks"].items():
+        # Layers 1 .. n_layers - 1 (the first run also listed n_layers, whose states it never filled in).
+        last = r.get("n_layers", max(map(int, r["probes"])))
         cells = [
             f"{k}: {100 * v['cv']:.0f}/{100 * v['val']:.0f}/{100 * v['test']:.0f}"
             for k, v in r["probes"].items()
+            if int(k) < last
         ]
         lines.append(f"- {name} ({r['model']}): " + ", ".join(cells))
     return "\n".join(lines) + "\n"

@@ -46,15 +46,16 @@ def test_a_run_that_never_beats_its_first_evaluation_delivers_the_untouched_mode
     """Tuning that does not help leaves B = 0: the result is the model as it was."""
     from app.engine.tuning import tuner
 
-    evaluate = tuner.evaluate
+    evaluate_features = tuner.evaluate_features
     calls = {"n": 0}
 
     def worse_after_the_first(objective, params, rows, *args, **kwargs):
         calls["n"] += 1
-        acc, loss, pred = evaluate(objective, params, rows, *args, **kwargs)
-        return (acc, loss, pred) if calls["n"] == 1 else (0.0, loss + 100.0, pred)
+        acc, loss, pred, features = evaluate_features(objective, params, rows, *args, **kwargs)
+        return (acc, loss, pred, features) if calls["n"] == 1 else (0.0, loss + 100.0, pred, features)
 
-    monkeypatch.setattr(tuner, "evaluate", worse_after_the_first)
+    monkeypatch.setattr(tuner, "evaluate_features", worse_after_the_first)
+    monkeypatch.setattr(tuner, "evaluate", lambda *args, **kwargs: worse_after_the_first(*args, **kwargs)[:3])
     data = write_demo_csv(tmp_path / "orders.csv")
     # Read out by the label words: on these invented rows the fitted head's word grams separate the
     # training examples with certainty (loss exactly 0), so ZO steps through it would not move at all.

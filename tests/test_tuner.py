@@ -10,11 +10,13 @@ import pytest
 from app.engine.data.examples import load_examples
 from app.engine.errors import GenbaError
 from app.engine.events import EvalEvent, FinishedEvent, StepEvent
+from app.engine.models.objective import Readout
 from app.engine.results.evaluation import open_scorer
 from app.engine.tuning import head as head_mod
 from app.engine.tuning import tuner, zo
 from app.engine.tuning.budget import Budget
 from app.engine.tuning.checkpoint import load_checkpoint, load_checkpoint_all
+from app.engine.tuning.scoring import evaluate_features, read_out
 from app.engine.tuning.tuner import RunControl, tune
 from tests.support import flat_accuracy, tiny_config, write_demo_csv
 
@@ -235,3 +237,26 @@ def test_zo_steps_read_out_through_a_head_that_never_saw_their_batch(
     monkeypatch.setattr(tuner._Run, "step_batch", recording)
     tune(tiny_config(tiny_gguf, demo_csv, tmp_path / "run", steps=12, export=False))
     assert len(seen) == 12 and all(in_fold and own_head for in_fold, own_head in seen)
+
+
+def test_a_read_out_of_kept_features_scores_as_the_forward_pass_does(tiny_gguf, demo_csv, tmp_path):
+    """The first head is rated on the features the zero-shot evaluation kept, and a result with zero
+    adapters on the test features the "before" pass kept: wrong rows of the per-example offsets, a wrong
+    sign or a missing log-softmax would report other figures than the model scores."""
+    run = tuner._Run(
+        tiny_config(tiny_gguf, demo_csv, tmp_path / "run", steps=1), lambda e: None, RunControl()
+    )
+    run.prepare()
+    rows = np.concatenate([run.test_rows, run.val_rows])[::-1]  # not in the encoded order
+    rng = np.random.default_rng(0)
+    base = run.objective.readout
+    readout = Readout(
+        rng.normal(size=base.head.shape).astype(np.float32),
+        rng.normal(size=base.offset.shape).astype(np.float32),
+    )
+    acc, loss, pred, features = evaluate_features(run.objective, run.params, rows, batch=5, readout=readout)
+    labels = run.encoded.label_index[rows]
+    again = read_out(features, readout, rows, labels)
+    assert again[0] == acc and np.array_equal(again[2], pred)
+    assert again[1] == pytest.approx(loss, rel=1e-5)
+    assert 0.0 < acc < 1.0  # a read-out that decides something, so that the comparison can fail

@@ -6,7 +6,7 @@ import time
 
 import numpy as np
 
-from app.engine.models.objective import RowsObjective
+from app.engine.models.objective import Readout, RowsObjective
 from app.engine.tuning import zo
 
 
@@ -14,17 +14,41 @@ def evaluate(
     objective: RowsObjective, params: zo.Params, rows: np.ndarray, batch: int = 64, readout=None
 ) -> tuple[float, float, np.ndarray]:
     """(accuracy, mean loss, predicted class per row) with the given adapters (and read-out)."""
+    return evaluate_features(objective, params, rows, batch, readout)[:3]
+
+
+def evaluate_features(
+    objective: RowsObjective, params: zo.Params, rows: np.ndarray, batch: int = 64, readout=None
+) -> tuple[float, float, np.ndarray, np.ndarray | None]:
+    """``evaluate`` and the rows' features [N, H] it computed on the way (None: the graph reads out by itself),
+    so that another read-out of the same adapters needs no second forward pass (``read_out``)."""
     if len(rows) == 0:
-        return float("nan"), float("nan"), np.zeros(0, dtype=np.int64)
+        return float("nan"), float("nan"), np.zeros(0, dtype=np.int64), None
     copies = {k: v[None] for k, v in params.items()}
-    losses, preds = [], []
+    losses, preds, features = [], [], []
     for s in range(0, len(rows), batch):
-        loss, logits, _ = objective.run(rows[s : s + batch], copies, readout)
+        loss, logits, feats = objective.run(rows[s : s + batch], copies, readout)
         losses.append(loss[0])
         preds.append(logits[0].argmax(-1))
+        features.append(None if feats is None else feats[0])
     pred = np.concatenate(preds)
     truth = objective.encoded.label_index[rows]
-    return float((pred == truth).mean()), float(np.concatenate(losses).mean()), pred
+    kept = None if any(f is None for f in features) else np.concatenate(features)
+    return float((pred == truth).mean()), float(np.concatenate(losses).mean()), pred, kept
+
+
+def read_out(
+    features: np.ndarray, readout: Readout, rows: np.ndarray, labels: np.ndarray
+) -> tuple[float, float, np.ndarray]:
+    """(accuracy, mean loss, predicted class per row) of ``readout`` on features already computed for the
+    encoded examples ``rows``: what the loss graph computes from them (``features @ head.T + offset``, then
+    cross-entropy), in float32 as the graph does."""
+    logits = features.astype(np.float32) @ readout.head.T.astype(np.float32) + readout.offset[rows]
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    logp = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    loss = -logp[np.arange(len(labels)), labels]
+    pred = logits.argmax(axis=1)
+    return float((pred == labels).mean()), float(loss.mean()), pred
 
 
 def features_of(objective: RowsObjective, params: zo.Params, rows: np.ndarray, batch: int = 64) -> np.ndarray:

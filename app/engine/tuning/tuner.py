@@ -53,7 +53,13 @@ from app.engine.tuning.run_folder import claim_run_folder
 from app.engine.tuning.run_heads import RunHeads
 from app.engine.tuning.run_report import Outcome, RunFacts, run_report
 from app.engine.tuning.schedule import batch_rows, queries_at
-from app.engine.tuning.scoring import evaluate, features_of, measure_copies_per_run
+from app.engine.tuning.scoring import (
+    evaluate,
+    evaluate_features,
+    features_of,
+    measure_copies_per_run,
+    read_out,
+)
 
 MAX_FAILED_STEPS = 5  # consecutive non-finite steps before the run stops with its best result
 
@@ -185,19 +191,24 @@ class _Run:
         if not cfg.resume:
             self.params = zero_b(self.model.site_shapes(self.sites), self.adapter_cfg)
             self.best = {k: v.copy() for k, v in self.params.items()}
-        if "copies_per_run" not in self.state.info:
-            if cfg.copies_per_run is not None:
-                self.state.info["copies_per_run"] = cfg.copies_per_run
-            else:
-                probe = self.objective.on(batch_rows(cfg.seed, 0, len(self.train), cfg.batch_size))
-                choice, timings = measure_copies_per_run(probe, self.params, cfg.q)
-                self.state.info["copies_per_run"] = choice
-                self.state.info["copies_timing_s"] = timings
-        self.copies_per_run = int(self.state.info["copies_per_run"])
         self.heads.attach(self.tuning)
         self.answerer = Answerer(
             self.model, self.spec, cfg.max_tokens, cfg.long_text, self.tuning, self.heads
         )
+
+    def choose_copies_per_run(self) -> None:
+        """How many perturbed copies one forward pass runs: the user's setting, or timed on this PC. Only the
+        steps need it, so it is timed after the first models are shown."""
+        cfg, info = self.cfg, self.state.info
+        if "copies_per_run" not in info:
+            if cfg.copies_per_run is not None:
+                info["copies_per_run"] = cfg.copies_per_run
+            else:
+                probe = self.objective.on(batch_rows(cfg.seed, 0, len(self.train), cfg.batch_size))
+                info["copies_per_run"], info["copies_timing_s"] = measure_copies_per_run(
+                    probe, self.params, cfg.q
+                )
+        self.copies_per_run = int(info["copies_per_run"])
 
     # --- the first models: words, then the exact head ------------------------------------------------------
     def fit_words_model(self) -> None:
@@ -242,8 +253,11 @@ class _Run:
         rows = members[batch_rows(cfg.seed, step, len(members), cfg.batch_size)]
         return self.objective.on(rows, readout)
 
-    def fit_first_head(self) -> None:
-        """Fit the head on the frozen model's features (cross-validated on training examples only)."""
+    def fit_first_head(self, val_features: np.ndarray | None = None) -> None:
+        """Fit the head on the frozen model's features (cross-validated on training examples only).
+
+        ``val_features``: the validation rows' features at the current adapters, when the zero-shot evaluation
+        has just computed them; the head is then rated on them without another forward pass."""
         st, cfg = self.state, self.cfg
         self.sink(
             ProgressEvent(
@@ -267,7 +281,10 @@ class _Run:
         )
         st.info["head"] = heads.start(fit, features, options)
         st.info["head"]["seconds"] = round(time.perf_counter() - t, 2)
-        self.evaluate_now(scheduled=True, refit=False, model="head")
+        if val_features is None and self.objective.readout is not None:
+            # A resumed run: the same features, so that it rates the head exactly as an unbroken one does.
+            val_features = features_of(self.objective, self.params, self.val_rows)
+        self.evaluate_now(scheduled=True, refit=False, model="head", features=val_features)
 
     def _default_layers(self) -> tuple[list[int], dict]:
         """The model's own choice, or (when it can be probed) the layers with the best signal per cost."""
@@ -320,8 +337,9 @@ class _Run:
         self.tracker = BudgetTracker(
             cfg.budget, already_seconds=st.seconds, already_steps=st.step, already_wh=st.energy_wh
         )
+        start_features = None  # the validation rows' features at the adapters the run starts from
         if st.accuracy_before is None:
-            acc, loss, _ = evaluate(self.objective, self.params, self.val_rows)
+            acc, loss, _, start_features = evaluate_features(self.objective, self.params, self.val_rows)
             st.accuracy_before, st.loss_before = acc, loss
             # Better than the words model, if there is one (whole-word scores never are: they have no export).
             better = self.heads.best is None or (
@@ -335,8 +353,9 @@ class _Run:
             self.sink(EvalEvent(0, acc, loss, st.best_accuracy, better, self.seconds(), model="zero-shot"))
             self.checkpoint()
         if self.heads.enabled and self.heads.head is None:
-            self.fit_first_head()
-            self.checkpoint()
+            self.fit_first_head(start_features)
+        self.choose_copies_per_run()
+        self.checkpoint()
 
         stop_reason = ""
         step_times: list[float] = []
@@ -430,18 +449,30 @@ class _Run:
         self.state.energy_wh = reading.wh
         self.tracker.update(self.state.seconds, self.state.step, reading.wh)
 
-    def evaluate_now(self, scheduled: bool = True, refit: bool = True, model: str = "step") -> None:
+    def evaluate_now(
+        self,
+        scheduled: bool = True,
+        refit: bool = True,
+        model: str = "step",
+        features: np.ndarray | None = None,
+    ) -> None:
         """Validate the current adapters; a strictly better accuracy (ties: lower loss) becomes the best.
 
         Only scheduled evaluations (every eval_every steps) refit the head and move the checkpointed best,
         so a run that is stopped, resumed and finished ends bit-identical to one that never stopped; the
         evaluation at an unscheduled stop still counts for this session's result (``self.final``).
+        ``features``: the validation rows' features at the current adapters, if already computed (then read out
+        through the current head without a forward pass).
         """
         st = self.state
         if self.heads.head is not None and scheduled and refit:
             # The adapters moved the features: refit the heads to the latest ones the steps computed.
             self.heads.refit()
-        acc, loss, _ = evaluate(self.objective, self.params, self.val_rows)
+        if features is not None and self.objective.readout is not None and len(self.val_rows):
+            labels = self.encoded.label_index[self.val_rows]
+            acc, loss, _ = read_out(features, self.objective.readout, self.val_rows, labels)
+        else:
+            acc, loss, _ = evaluate(self.objective, self.params, self.val_rows)
         better = acc > st.best_accuracy or (acc == st.best_accuracy and loss < st.best_loss)
         self.final = (
             ({k: v.copy() for k, v in self.params.items()}, acc, loss, st.step, self.heads.head)
@@ -491,10 +522,16 @@ class _Run:
         Without a test split (too few examples) the gain is judged on validation and says so.
         """
         zero = {k: np.zeros_like(v) for k, v in best.items()}
-        before, _, _ = evaluate(self.objective, zero, self.test_rows, readout=self.heads.base)
-        after, _, predicted = evaluate(
-            self.objective, best, self.test_rows, readout=self.heads.readout(best_head)
+        before, _, _, features = evaluate_features(
+            self.objective, zero, self.test_rows, readout=self.heads.base
         )
+        truth = self.encoded.label_index[self.test_rows]
+        readout = self.heads.readout(best_head)
+        if features is not None and readout is not None and not any(np.any(v) for v in best.values()):
+            # The result kept the adapters at zero (the head did the work): the same features, read out by it.
+            after, _, predicted = read_out(features, readout, self.test_rows, truth)
+        else:
+            after, _, predicted = evaluate(self.objective, best, self.test_rows, readout=readout)
         keyword = self.keyword
         has_test = len(self.test_rows) > 0
         figures = {
@@ -506,7 +543,6 @@ class _Run:
             "test_note": {"en": self.split.test_note_en, "ja": self.split.test_note_ja},
             "improved_split": "test" if has_test else "val",
         }
-        truth = self.encoded.label_index[self.test_rows]
         if has_test:
             figures["improved"] = bool(after > before)
             confusion = np.zeros((len(self.spec.labels),) * 2, dtype=np.int64)

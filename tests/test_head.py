@@ -298,11 +298,14 @@ def test_the_templates_own_grams_do_not_hide_the_same_words_in_the_text():
         ("pooled", "ngrams"),
         ("pooled", "pooled:1", "ngrams", "chars"),
         ("pooled:1",),
+        ("answer",),
+        ("pooled", "answer", "answer:1", "ngrams"),
     ],
 )
 def test_exported_class_logits_equal_the_head_on_tuning_features(tiny_model, blocks):
     """The export (built by ``class_head_of``, as the tuner does) scores as tuning did, for right- and
-    left-padded batches: final-norm features, the pooled frozen states and the n-grams."""
+    left-padded batches: final-norm features, the pooled frozen states, those at the answer position and the
+    n-grams."""
     model = tiny_model
     rng = np.random.default_rng(6)
     # Every prompt holds the template's tokens around its text, and some texts repeat a template token: the
@@ -324,6 +327,8 @@ def test_exported_class_logits_equal_the_head_on_tuning_features(tiny_model, blo
     available = {
         "pooled": sp.csr_matrix(cache.pooled().astype(np.float64)),
         "pooled:1": sp.csr_matrix(cache.pooled_below[1].astype(np.float64)),
+        "answer": sp.csr_matrix(cache.answers().astype(np.float64)),
+        "answer:1": sp.csr_matrix(cache.answers_below[1].astype(np.float64)),
         "ngrams": vocab.transform(ids),
         "chars": chars.transform(ids),
     }

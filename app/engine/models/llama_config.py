@@ -67,11 +67,12 @@ POOL_EPS = 1e-6  # RMS normalisation of the states pooled for a head (PrefixCach
 @dataclass(frozen=True)
 class ClassHead:
     """A fitted read-out for export: ``class_logits = h_last @ weight.T + bias (+ sum over (layer, w) in pooled
-    of pooled_layer @ w.T) (+ ngrams @ ngram_weight.T)``.
+    of pooled_layer @ w.T) (+ the same over answers) (+ ngrams @ ngram_weight.T)``.
 
     ``h_last`` is the final-norm hidden state at the last real token; ``pooled_layer`` the states entering
     that layer, RMS-normalised per token, averaged over the real tokens but the first and divided by
-    sqrt(H) (as ``PrefixCache.pooled``); the n-gram part is ONNX's ``TfIdfVectorizer`` over the token ids (unigrams, then
+    sqrt(H) (as ``PrefixCache.pooled``); an ``answers`` layer's is the state entering it at the last real
+    token, normalised the same way (``PrefixCache.answers``); the n-gram part is ONNX's ``TfIdfVectorizer`` over the token ids (unigrams, then
     bigrams; the template's own counts subtracted), L2-normalised per row, exactly as ``app.engine.data.ngrams``
     computes it in tuning; the character part counts the kept character n-grams of the text the token ids
     spell (``CharGrams.transform``).
@@ -85,6 +86,7 @@ class ClassHead:
     ngram_weight: np.ndarray | None = None  # [C, U + B]
     ngram_template: np.ndarray | None = None  # [U + B]: counts of the template's own n-grams, subtracted
     pooled: tuple[tuple[int, np.ndarray], ...] = ()  # (layer, [C, H] weight on its raw pooled states)
+    answers: tuple[tuple[int, np.ndarray], ...] = ()  # (layer, [C, H] weight on its answer-position states)
     chars: CharGrams | None = None  # the kept character n-grams of the spelled text
     char_weight: np.ndarray | None = None  # [C, F]
 

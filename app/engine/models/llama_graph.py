@@ -457,10 +457,17 @@ def build_causal_lm(
     pad = g.op("Mul", g.op("Sub", attn_f, g.const(1.0, np.float32)), g.const(-_NEG, np.float32))
     mask = g.op("Add", net.causal_mask(seq), g.op("Unsqueeze", pad, g.const([1, 2])))
     x = net.embed(ids)
-    pooled, pool_at = {}, {layer for layer, _ in class_head.pooled} if class_head is not None else set()
+    pool_at = {layer for layer, _ in class_head.pooled} if class_head is not None else set()
+    answer_at = {layer for layer, _ in class_head.answers} if class_head is not None else set()
+    pooled, answers = {}, {}
+    last = None  # the last real token of each row [B], for a head
+    if class_head is not None:
+        last = g.op("ArgMax", attn_f, axis=1, keepdims=0, select_last_index=1)
     for layer in range(cfg.n_layers):
         if layer in pool_at:
             pooled[layer] = _pooled(g, x, attn_f)
+        if layer in answer_at:
+            answers[layer] = _at_answer(g, cfg, x, ids, last)
         x = net.block(x, layer, cos, sin, mask)
     x = net.rms_norm(x, "norm")
     head = net.lm_head()
@@ -470,7 +477,7 @@ def build_causal_lm(
     logits = g.op("Reshape", flat, g.op("Concat", g.dims(ids, 0, 2), g.const([-1]), axis=0))
     g.output(logits, "logits", TensorProto.FLOAT, ["batch", "seq", cfg.vocab])
     if class_head is not None:
-        scores = _class_logits(g, cfg, class_head, x, ids, attn_f, pooled)
+        scores = class_scores(g, class_head, _last_rows(g, cfg, x, ids, last), ids, attn_f, pooled, answers)
         g.output(scores, "class_logits", TensorProto.FLOAT, ["batch", "classes"])
     return g.model("genba_causal_lm")
 
@@ -499,23 +506,39 @@ def _pooled(g: _Graph, x: str, attn: str) -> str:
     )
 
 
-def _class_logits(
-    g: _Graph, cfg: LlamaConfig, head: ClassHead, x: str, ids: str, attn: str, pooled: dict[int, str]
-) -> str:
-    """[B, C] scores of a fitted head from the final-norm states ``x`` [B, T, H] (left or right padding)."""
-    last = g.op("ArgMax", attn, axis=1, keepdims=0, select_last_index=1)  # last real token of each row
+def _last_rows(g: _Graph, cfg: LlamaConfig, x: str, ids: str, last: str) -> str:
+    """[B, H]: the rows of ``x`` [B, T, H] at each row's last real token ``last`` [B] (left or right padding)."""
     rows = g.op("Squeeze", g.dims(ids, 0, 1), g.const([0]))
     seq = g.op("Squeeze", g.dims(ids, 1, 2), g.const([0]))
     flat_index = g.op("Add", g.op("Mul", g.op("Range", g.const(0), rows, g.const(1)), seq), last)
-    h_last = g.op("Gather", g.op("Reshape", x, g.const([-1, cfg.hidden])), flat_index, axis=0)  # [B, H]
-    return class_scores(g, head, h_last, ids, attn, pooled)
+    return g.op("Gather", g.op("Reshape", x, g.const([-1, cfg.hidden])), flat_index, axis=0)
+
+
+def _at_answer(g: _Graph, cfg: LlamaConfig, x: str, ids: str, last: str) -> str:
+    """[B, H]: the states ``x`` at the last real token, RMS-normalised and divided by sqrt(H)
+    (``PrefixCache.answers``)."""
+    h = _last_rows(g, cfg, x, ids, last)
+    rms = g.op(
+        "Sqrt",
+        g.op(
+            "Add", g.op("ReduceMean", g.op("Mul", h, h), axes=[1], keepdims=1), g.const(POOL_EPS, np.float32)
+        ),
+    )
+    return g.op("Div", h, g.op("Mul", rms, g.const(np.sqrt(cfg.hidden), np.float32)))
 
 
 def class_scores(
-    g: NodeBuilder, head: ClassHead, h: str, ids: str, attn: str, pooled: dict[int, str] | None = None
+    g: NodeBuilder,
+    head: ClassHead,
+    h: str,
+    ids: str,
+    attn: str,
+    pooled: dict[int, str] | None = None,
+    answers: dict[int, str] | None = None,
 ) -> str:
     """[B, C]: ``head`` on features ``h`` [B, H], plus the parts it computes from the token ids ``ids``
-    [B, T] and the float mask ``attn`` [B, T] (and ``pooled``: [B, H] states by layer, the ones it reads).
+    [B, T] and the float mask ``attn`` [B, T] (and ``pooled``, ``answers``: [B, H] states by layer, the ones
+    it reads).
 
     ``g``: this module's ``_Graph``, or ``onnx_surgery``'s emitter when the head is appended to a user's
     encoder (opset 13 or newer; 16 with character n-grams, for ScatterElements' reduction).
@@ -524,6 +547,8 @@ def class_scores(
     logits = g.op("Add", g.op("MatMul", h, weight), g.const(head.bias, np.float32))
     for layer, w in head.pooled:
         logits = g.op("Add", logits, g.op("MatMul", pooled[layer], g.const(w.T, np.float32)))
+    for layer, w in head.answers:
+        logits = g.op("Add", logits, g.op("MatMul", answers[layer], g.const(w.T, np.float32)))
     real = g.op("Cast", attn, to=TensorProto.BOOL)
     if head.char_weight is not None:
         logits = g.op(

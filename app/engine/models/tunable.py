@@ -71,6 +71,7 @@ class NewTexts:
     pooled: Callable[[], dict[int, np.ndarray]] | None = (
         None  # their frozen states pooled, as ``Tuning.pooled``
     )
+    answers: Callable[[], dict[int, np.ndarray]] | None = None  # as ``Tuning.answers``
 
 
 @dataclass
@@ -92,6 +93,8 @@ class Tuning:
     needs_head: bool = False
     # Other texts (encoded as the run's) on the same sessions: how a run answers a typed question.
     for_texts: Callable[[EncodedExamples], NewTexts] | None = None
+    # layer -> [N, H]: the same layers' states at each text's answer position (blocks "answer", "answer:<layer>").
+    answers: Callable[[], dict[int, np.ndarray]] | None = None
 
 
 @dataclass(frozen=True)

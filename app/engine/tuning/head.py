@@ -187,7 +187,8 @@ def class_head_of(
 ) -> ClassHead:
     """``fit`` in the exported graph's terms: the blocks it reads become the graph's own computations
     (``pooled``: the states entering ``pooled_layer``, as ``PrefixCache.pooled``, and ``pooled:<layer>`` those
-    entering that layer; ``ngrams``: ``vocab``; ``chars``: the character n-grams of ``chars``)."""
+    entering that layer; ``answer``, ``answer:<layer>``: the same states at the answer position, as
+    ``PrefixCache.answers``; ``ngrams``: ``vocab``; ``chars``: the character n-grams of ``chars``)."""
     parts = fit.block_weights(widths)
     extra = {}
     if "chars" in parts:
@@ -197,22 +198,35 @@ def class_head_of(
         extra["ngram_template"] = vocab.template
         extra["ngram_weight"] = parts["ngrams"]
     pooled = [(pooled_layer_of(name, pooled_layer), w) for name, w in parts.items() if is_pooled(name)]
+    answers = [(pooled_layer_of(name, pooled_layer), w) for name, w in parts.items() if is_answer(name)]
     return ClassHead(
-        fit.head(), fit.b.astype(np.float32), pooled=tuple(sorted(pooled, key=lambda p: p[0])), **extra
+        fit.head(),
+        fit.b.astype(np.float32),
+        pooled=tuple(sorted(pooled, key=lambda p: p[0])),
+        answers=tuple(sorted(answers, key=lambda p: p[0])),
+        **extra,
     )
 
 
 def is_pooled(block: str) -> bool:
+    """A layer's states averaged over the text: ``pooled`` (the first tuned layer's) or ``pooled:<layer>``."""
     return block == "pooled" or block.startswith("pooled:")
 
 
+def is_answer(block: str) -> bool:
+    """A layer's states at the answer position: ``answer`` (the first tuned layer's) or ``answer:<layer>``."""
+    return block == "answer" or block.startswith("answer:")
+
+
 def pooled_layer_of(block: str, pooled_layer: int) -> int:
-    """The layer whose entering states the pooled block ``block`` reads (``pooled``: the first tuned one)."""
-    return pooled_layer if block == "pooled" else int(block.split(":")[1])
+    """The layer whose entering states the pooled or answer block ``block`` reads (no number: the first tuned
+    one)."""
+    return pooled_layer if ":" not in block else int(block.split(":")[1])
 
 
-def pooled_name(layer: int, pooled_layer: int) -> str:
-    return "pooled" if layer == pooled_layer else f"pooled:{layer}"
+def pooled_name(layer: int, pooled_layer: int, kind: str = "pooled") -> str:
+    """The block of ``kind`` ("pooled" or "answer") that reads the states entering ``layer``."""
+    return kind if layer == pooled_layer else f"{kind}:{layer}"
 
 
 def _objective(theta, h, x, y_onehot, v0, lam, shapes, offset=None):

@@ -26,6 +26,7 @@ from app.engine.tuning.head import (
     fit_fold_heads,
     fit_text_head,
     fold_of,
+    is_answer,
     is_pooled,
     pooled_layer_of,
     pooled_name,
@@ -137,12 +138,11 @@ class RunHeads:
             return
         if self.head_setting == "auto" and tuning.pooled is not None:
             # The frozen layers' states over the whole text (free from the prefix cache, for one), first as
-            # cross-validation has always listed the blocks.
-            pooled = {
-                pooled_name(layer, self.pooled_layer): sp.csr_matrix(states.astype(np.float64))
-                for layer, states in sorted(tuning.pooled().items(), key=lambda item: -item[0])
-            }
-            self.blocks = pooled | self.blocks
+            # cross-validation has always listed the blocks; then the same layers' at the answer position.
+            frozen = self._frozen_blocks(tuning.pooled(), "pooled")
+            if tuning.answers is not None:
+                frozen |= self._frozen_blocks(tuning.answers(), "answer")
+            self.blocks = frozen | self.blocks
         hidden = self.base.head.shape[1]
         if self.words is not None and self.words.v.shape[1] != hidden:
             self.words = self.words.widened(hidden)
@@ -171,16 +171,21 @@ class RunHeads:
         if head is None:
             return texts.base_readout
         ids = texts.objective.encoded.ids
-        pooled = texts.pooled() if any(is_pooled(b) for b in head.blocks) else {}
-        make = {
-            "ngrams": lambda: self.vocab.transform(ids),
-            "chars": lambda: self.chars.transform(ids),
-        }
-        for layer, states in pooled.items():
-            name = pooled_name(layer, self.pooled_layer)
-            make[name] = lambda states=states: sp.csr_matrix(states.astype(np.float64))
-        blocks = {name: make[name]() for name in head.blocks}
+        blocks = {}
+        if any(is_pooled(b) for b in head.blocks):
+            blocks |= self._frozen_blocks(texts.pooled(), "pooled")
+        if any(is_answer(b) for b in head.blocks):
+            blocks |= self._frozen_blocks(texts.answers(), "answer")
+        make = {"ngrams": lambda: self.vocab.transform(ids), "chars": lambda: self.chars.transform(ids)}
+        blocks = {name: blocks[name] if name in blocks else make[name]() for name in head.blocks}
         return Readout(head.head(), head.offsets(stack(blocks, head.blocks), len(ids)))
+
+    def _frozen_blocks(self, states: dict[int, np.ndarray], kind: str) -> dict[str, sp.csr_matrix]:
+        """Blocks of ``kind`` ("pooled" or "answer") from states by layer, the highest layer first."""
+        return {
+            pooled_name(layer, self.pooled_layer, kind): sp.csr_matrix(x.astype(np.float64))
+            for layer, x in sorted(states.items(), key=lambda item: -item[0])
+        }
 
     def fold_of_step(self, step: int) -> tuple[np.ndarray, Readout] | None:
         """Cross-fitting: the training rows step ``step`` may draw from and their read-out (None: all rows)."""
@@ -220,6 +225,9 @@ class RunHeads:
             "pooled_layer": self.pooled_layer if "pooled" in self.blocks else None,
             "pooled_layers": sorted(
                 pooled_layer_of(b, self.pooled_layer) for b in self.blocks if is_pooled(b)
+            ),
+            "answer_layers": sorted(
+                pooled_layer_of(b, self.pooled_layer) for b in self.blocks if is_answer(b)
             ),
             "options": options,
         }

@@ -4,15 +4,15 @@ ZO alone spent a whole budget learning what an exact fit learns in seconds: the 
 read-out (issue 11: a linear probe on SmolLM2's frozen features beat a 30-minute ZO run on Rotten Tomatoes,
 0.788 vs 0.644). So the run first fits a head on the final-norm hidden state at the answer position and on
 fixed blocks of features the adapters cannot move: the frozen layers' states pooled over the text
-(``PrefixCache.pooled``, the first tuned layer's and a few below it, ``llama_model.pool_layers``) and
-word-piece and character n-grams (``app.engine.data.ngrams``); then ZO moves the adapters through that head and
+(``PrefixCache.pooled``, the first tuned layer's and a few below it, ``llama_model.pool_layers``), the same
+layers' states at the answer position (``PrefixCache.answers``) and word-piece and character n-grams (``app.engine.data.ngrams``); then ZO moves the adapters through that head and
 the head is refitted on the features the perturbed passes computed anyway.
 
 The head is a weighted sum of parts, each a logistic regression fitted alone with its own L2 strength:
 
     logits = w0 * ((h / s) @ V.T + b0) + sum_k w_k * (x_k @ U_k.T + b_k) + c
     part 0 : mean cross-entropy + lam / 2 * |V - V0|^2        (the model's features, moved by the adapters)
-    part k : mean cross-entropy + lam_k / 2 * |U_k|^2         (one layer's pooled states; the text blocks)
+    part k : mean cross-entropy + lam_k / 2 * |U_k|^2         (one layer's pooled or answer states; the text)
 
 ``h`` [N, H] are the features and ``s`` their mean row norm (so one grid of strengths suits every part),
 ``V0 = s * W0`` the LM head's label-word rows (``lam -> inf`` is the zero-shot model, plus a bias) or zero, as
@@ -64,8 +64,8 @@ _one_blas_thread = threadpool_limits.wrap(
 @dataclass(frozen=True)
 class Part:
     """A fixed part of a head: a logistic regression of its own on blocks the adapters cannot move (the text
-    blocks together, or one layer's pooled states), weighted into the head's scores. Its columns of ``u``
-    (already times ``weight``) follow the first part's, in the order of ``HeadFit.parts``."""
+    blocks together, or one layer's pooled or answer states), weighted into the head's scores. Its columns of
+    ``u`` (already times ``weight``) follow the first part's, in the order of ``HeadFit.parts``."""
 
     blocks: tuple[str, ...]
     lam: float  # its L2 strength on the raw block (a pooled part's was chosen on rows scaled to unit norm)
@@ -416,7 +416,7 @@ def fit_head(
             oof = _out_of_fold(
                 no_features, stack(blocks, names_k), labels, n_classes, zero, TEXT_LAMBDAS, fold
             )
-        else:  # dense pooled states, scaled as the model's features are so that one grid suits both
+        else:  # dense frozen states (pooled or at the answer), scaled as the features: one grid suits both
             hk, sk, _ = _scaled(_dense(stack(blocks, names_k)), np.zeros((n_classes, 1)))
             oof = _out_of_fold(hk, None, labels, n_classes, np.zeros((n_classes, hk.shape[1])), lambdas, fold)
         lam_k, rated_k = _best(oof, labels)

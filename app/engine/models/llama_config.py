@@ -72,9 +72,9 @@ class ClassHead:
     ``h_last`` is the final-norm hidden state at the last real token; ``pooled_layer`` the states entering
     that layer, RMS-normalised per token, averaged over the real tokens but the first and divided by
     sqrt(H) (as ``PrefixCache.pooled``); an ``answers`` layer's is the state entering it at the last real
-    token, normalised the same way (``PrefixCache.answers``); the n-gram part is ONNX's ``TfIdfVectorizer`` over the token ids (unigrams, then
-    bigrams; the template's own counts subtracted), L2-normalised per row, exactly as ``app.engine.data.ngrams``
-    computes it in tuning; the character part counts the kept character n-grams of the text the token ids
+    token, normalised the same way (``PrefixCache.answers``); the n-gram part is ONNX's ``TfIdfVectorizer``
+    over the token ids (unigrams, then bigrams; the template's own counts subtracted), L2-normalised per row,
+    exactly as ``app.engine.data.ngrams`` computes it in tuning; the character part counts the kept character n-grams of the text the token ids
     spell (``CharGrams.transform``).
     """
 

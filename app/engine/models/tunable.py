@@ -93,7 +93,8 @@ class Tuning:
     needs_head: bool = False
     # Other texts (encoded as the run's) on the same sessions: how a run answers a typed question.
     for_texts: Callable[[EncodedExamples], NewTexts] | None = None
-    # layer -> [N, H]: the same layers' states at each text's answer position (blocks "answer", "answer:<layer>").
+    # layer -> [N, H]: the same layers' states at each text's answer position (blocks "answer" and
+    # "answer:<layer>").
     answers: Callable[[], dict[int, np.ndarray]] | None = None
 
 

@@ -158,7 +158,8 @@ def markdown(doc: dict) -> str:
         "Test accuracy (%) of the run's first model (the head, no ZO step) and of the two bars, on the engine's "
         "own split drawn with each split seed; every method sees the same rows of each split.",
         "",
-        "| task | splits (train / val / test) | keyword model | linear probe | head | head without answer-position states | "
+        "| task | splits (train / val / test) | keyword model | linear probe | head | "
+        "head without answer-position states | "
         "head − max(keyword, probe): median, mean, splits not below |",
         "|---|---|---|---|---|---|---|",
     ]

@@ -74,8 +74,8 @@ class ClassHead:
     sqrt(H) (as ``PrefixCache.pooled``); an ``answers`` layer's is the state entering it at the last real
     token, normalised the same way (``PrefixCache.answers``); the n-gram part is ONNX's ``TfIdfVectorizer``
     over the token ids (unigrams, then bigrams; the template's own counts subtracted), L2-normalised per row,
-    exactly as ``app.engine.data.ngrams`` computes it in tuning; the character part counts the kept character n-grams of the text the token ids
-    spell (``CharGrams.transform``).
+    exactly as ``app.engine.data.ngrams`` computes it in tuning; the character part counts the kept
+    character n-grams of the text the token ids spell (``CharGrams.transform``).
     """
 
     weight: np.ndarray  # [C, H]

@@ -507,7 +507,8 @@ def _pooled(g: _Graph, x: str, attn: str) -> str:
 
 
 def _last_rows(g: _Graph, cfg: LlamaConfig, x: str, ids: str, last: str) -> str:
-    """[B, H]: the rows of ``x`` [B, T, H] at each row's last real token ``last`` [B] (left or right padding)."""
+    """[B, H]: the rows of ``x`` [B, T, H] at each row's last real token ``last`` [B] (left or right
+    padding)."""
     rows = g.op("Squeeze", g.dims(ids, 0, 1), g.const([0]))
     seq = g.op("Squeeze", g.dims(ids, 1, 2), g.const([0]))
     flat_index = g.op("Add", g.op("Mul", g.op("Range", g.const(0), rows, g.const(1)), seq), last)

@@ -116,10 +116,11 @@ def pool_layers(n_layers: int, start: int) -> tuple[int, ...]:
     Up to two, a third and two thirds of the way from a third of the depth to ``start``. The first tuned
     layer's states are not the best ones to read: cross-validated on the training rows, a probe on the states
     entering SmolLM2's layer 17 beat layer 22's on Rotten Tomatoes (0.812 vs 0.795), Gemma's layer 10 beat
-    layer 12's on the Japanese task (0.809 vs 0.786). Which layer is best differs by model and task, so the head weighs each
-    layer's part by its out-of-fold scores (docs/BENCHMARKS.md, "Pooled states of several layers"). The states
-    at a third of the depth itself, a third candidate until 2026-12-04, never weighed in: weight 0 in all 19
-    heads fitted on the four benchmark tasks (``bench.pooled_layers``, ``bench.splits``).
+    layer 12's on the Japanese task (0.809 vs 0.786). Which layer is best differs by model and task, so the
+    head weighs each layer's part by its out-of-fold scores (docs/BENCHMARKS.md, "Pooled states of several
+    layers"). The states at a third of the depth itself, a third candidate until 2026-12-04, never weighed
+    in: weight 0 in all 19 heads fitted on the four benchmark tasks (``bench.pooled_layers``,
+    ``bench.splits``).
     """
     low = n_layers // 3
     if start <= low + 1:

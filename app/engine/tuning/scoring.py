@@ -20,8 +20,8 @@ def evaluate(
 def evaluate_features(
     objective: RowsObjective, params: zo.Params, rows: np.ndarray, batch: int = 64, readout=None
 ) -> tuple[float, float, np.ndarray, np.ndarray | None]:
-    """``evaluate`` and the rows' features [N, H] it computed on the way (None: the graph reads out by itself),
-    so that another read-out of the same adapters needs no second forward pass (``read_out``)."""
+    """``evaluate`` and the rows' features [N, H] it computed on the way (None: the graph reads out by
+    itself), so that another read-out of the same adapters needs no second forward pass (``read_out``)."""
     if len(rows) == 0:
         return float("nan"), float("nan"), np.zeros(0, dtype=np.int64), None
     copies = {k: v[None] for k, v in params.items()}

@@ -461,8 +461,8 @@ class _Run:
         Only scheduled evaluations (every eval_every steps) refit the head and move the checkpointed best,
         so a run that is stopped, resumed and finished ends bit-identical to one that never stopped; the
         evaluation at an unscheduled stop still counts for this session's result (``self.final``).
-        ``features``: the validation rows' features at the current adapters, if already computed (then read out
-        through the current head without a forward pass).
+        ``features``: the validation rows' features at the current adapters, if already computed (then read
+        out through the current head without a forward pass).
         """
         st = self.state
         if self.heads.head is not None and scheduled and refit:

@@ -296,6 +296,8 @@ def main(argv: list[str] | None = None) -> None:
     doc |= {"machine": machine, "results": results, "note": args.note, "load_start": load_start}
     doc["load_end"] = round(os.getloadavg()[0], 2)
     (out / "hybrid.json").write_text(json.dumps(doc, indent=2), encoding="utf-8")
+    for name, r in results.items():
+        task_plot(name, r, DOC.parent / plot_name(name))
     write_section(DOC, markdown(doc), BEGIN, END)
 
 
@@ -369,9 +371,49 @@ def markdown(doc: dict) -> str:
             f"{head.get('features')}, λ {head.get('lambda')}, CV accuracy {_pct(head.get('cv_accuracy'))} on "
             f"training rows.",
             "",
+            f"![{name}: accuracy against minutes]({plot_name(name)})",
+            "",
         ]
     lines.append(END)
     return "\n".join(lines)
+
+
+def plot_name(task: str) -> str:
+    return f"bench_hybrid_{task}.png"
+
+
+def task_plot(name: str, r: dict, path: Path) -> Path:
+    """Test and validation accuracy against minutes: the hybrid (its words model, then each leg, on its run
+    clock), backprop's curve (the model at each reading), the keyword model and the probe as levels."""
+    from bench.plot import accuracy_plot
+
+    h = r["hybrid"]
+    first = h[0]
+    words = first.get("words_model")
+    hybrid = [
+        {"t": leg["seconds"], "test_acc": leg["test_accuracy_after"], "val_acc": leg["val_accuracy_after"]}
+        for leg in h
+    ]
+    if words:  # the words model until the first head is shown: a step, not a slope
+        point = {"test_acc": words["test_accuracy"], "val_acc": words["val_accuracy"]}
+        until = max(min(first["first_head_s"], first["seconds"]) - 1.0, words["shown_at_s"])
+        hybrid[:0] = [point | {"t": words["shown_at_s"]}, point | {"t": until}]
+    curves, labels = {"hybrid": hybrid}, {"hybrid": "hybrid (words model, then each leg)"}
+    zero_val = float("nan")
+    if "backprop" in r:
+        curves["backprop"], labels["backprop"] = r["backprop"]["curve"], "backprop LoRA (torch)"
+        zero_val = r["backprop"]["curve"][0]["val_acc"]
+    return accuracy_plot(
+        curves,
+        labels,
+        {"test_acc": first["test_accuracy_before"], "val_acc": zero_val},
+        first["test_accuracy_before"] + 0.10,
+        path,
+        f"{name}: accuracy against wall-clock minutes (train / val / test = "
+        f"{' / '.join(map(str, first['examples']))})",
+        levels={"keyword model": first["keyword_accuracy"], "linear probe": r["probe"]["test_accuracy"]},
+        zero_label="zero-shot",
+    )
 
 
 def summary(results: dict) -> list[str]:

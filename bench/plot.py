@@ -12,10 +12,21 @@ COLORS = {
 }
 VARIANT_COLORS = [(148, 103, 189), (140, 86, 75), (227, 119, 194)]
 SYMBOLS = {"engine": "o", "mezo": "t", "backprop": "s"}
+LEVEL_COLORS = [(23, 190, 207), (188, 189, 34), (127, 127, 127)]
 
 
-def accuracy_plot(curves: dict, labels: dict, zero_shot: dict, target: float, path: Path, title: str) -> Path:
-    """Two panels (test, validation): one line per method, dashed zero-shot and target lines."""
+def accuracy_plot(
+    curves: dict,
+    labels: dict,
+    zero_shot: dict,
+    target: float,
+    path: Path,
+    title: str,
+    levels: dict[str, float] | None = None,
+    zero_label: str = "zero-shot: the untuned model, as (d) serves it",
+) -> Path:
+    """Two panels (test, validation): one line per method, dashed zero-shot and target lines, and dotted
+    ``levels`` on the test panel (label -> test accuracy: methods with one figure, such as a bar to beat)."""
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     import pyqtgraph as pg
     import pyqtgraph.exporters
@@ -56,13 +67,19 @@ def accuracy_plot(curves: dict, labels: dict, zero_shot: dict, target: float, pa
         if col == 0:
             legend.addItem(
                 line,
-                f"zero-shot: the untuned model, as (d) serves it (test {zs:.3f}, validation {zero_shot['val_acc']:.3f})",
+                f"{zero_label} (test {zs:.3f}, validation {zero_shot['val_acc']:.3f})",
             )
         if key == "test_acc":
             line = plot.plot([], [], pen=pg.mkPen(red, width=1.5, style=dash))
             plot.addItem(pg.InfiniteLine(target, angle=0, pen=pg.mkPen(red, width=1.5, style=dash)))
             legend.addItem(line, f"target: zero-shot + 10 points ({target:.3f})")
-        all_y = [p[key] for c in curves.values() for p in c] + [zs] + ([target] if key == "test_acc" else [])
+            for level, (label, value) in zip(LEVEL_COLORS, (levels or {}).items(), strict=False):
+                pen = pg.mkPen(level, width=2, style=QtCore.Qt.PenStyle.DotLine)
+                line = plot.plot([], [], pen=pen)
+                plot.addItem(pg.InfiniteLine(value, angle=0, pen=pen))
+                legend.addItem(line, f"{label} ({value:.3f})")
+        all_y = [p[key] for c in curves.values() for p in c] + [zs]
+        all_y += [target, *(levels or {}).values()] if key == "test_acc" else []
         plot.setYRange(max(0.0, min(all_y) - 0.03), min(1.0, max(all_y) + 0.03), padding=0)
     win.addItem(legend, row=2, col=0, colspan=2)
     win.show()

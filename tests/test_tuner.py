@@ -260,3 +260,18 @@ def test_a_read_out_of_kept_features_scores_as_the_forward_pass_does(tiny_gguf, 
     assert again[0] == acc and np.array_equal(again[2], pred)
     assert again[1] == pytest.approx(loss, rel=1e-5)
     assert 0.0 < acc < 1.0  # a read-out that decides something, so that the comparison can fail
+
+
+def test_examples_whose_labels_each_repeat_one_text_are_refused_with_a_message(tiny_gguf, tmp_path):
+    """Rows that repeat one text per label leave no validation rows (a text never sits on two sides): the
+    run refuses in plain words, naming the file, instead of crashing when it writes its report."""
+    data = tmp_path / "same.csv"
+    data.write_text(
+        "text,label\npump hose leak,hydraulic\npump hose leak,hydraulic\n"
+        "engine oil smoke,engine\nengine oil smoke,engine\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(GenbaError) as err:
+        tune(tiny_config(tiny_gguf, data, tmp_path / "run", steps=2))
+    assert "distinct" in err.value.message("en") and err.value.message("ja")
+    assert err.value.path == str(data)

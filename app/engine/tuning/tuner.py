@@ -106,6 +106,15 @@ class _Run:
         self.model_data_sha = {loc: sha256_file(self.model.folder / loc) for loc in self.model.external_files}
         self.split = cfg.split(self.dataset.examples)
         self.train, self.val, self.test = self.split.train, self.split.val, self.split.test
+        if not self.val:  # every label's rows repeat one text: nothing could tell whether tuning helps
+            raise GenbaError(
+                "Too few different examples to check what tuning learns: each label has only one distinct "
+                "text (rows repeating a text count once). Add at least one more example with a different "
+                "text for each label.",
+                "調整の効果を確かめるための例文が足りません。どのラベルも異なる文章が 1 件しかありません"
+                "（同じ文章の行は 1 件と数えます）。ラベルごとに、別の文章の例文を 1 件以上追加してください。",
+                path=cfg.data,
+            )
         self.spec = make_prompt_spec(self.dataset.labels, cfg.prompt_template(texts), cfg.label_words)
         everything = self.train + self.val + self.test
         self.model.check_labels(self.spec.labels)  # a classifier's classes against the data's labels
@@ -281,7 +290,7 @@ class _Run:
         )
         st.info["head"] = heads.start(fit, features, options)
         st.info["head"]["seconds"] = round(time.perf_counter() - t, 2)
-        if val_features is None and self.objective.readout is not None:
+        if val_features is None and self.objective.readout is not None and len(self.val_rows):
             # A resumed run: the same features, so that it rates the head exactly as an unbroken one does.
             val_features = features_of(self.objective, self.params, self.val_rows)
         self.evaluate_now(scheduled=True, refit=False, model="head", features=val_features)

@@ -491,15 +491,7 @@ def _pooled(g: _Graph, x: str, attn: str) -> str:
     # A one-token row keeps its only token, as PrefixCache.pooled does.
     keep = g.op("Where", g.op("Equal", count, g.const(0.0, np.float32)), attn, keep)
     count = g.op("ReduceSum", keep, g.const([1]), keepdims=1)  # [B, 1]
-    rms = g.op(
-        "Sqrt",
-        g.op(
-            "Add",
-            g.op("ReduceMean", g.op("Mul", x, x), axes=[2], keepdims=1),
-            g.const(POOL_EPS, np.float32),
-        ),
-    )
-    weighted = g.op("Mul", g.op("Div", x, rms), g.op("Unsqueeze", keep, g.const([2])))
+    weighted = g.op("Mul", g.op("Div", x, _pool_rms(g, x, 2)), g.op("Unsqueeze", keep, g.const([2])))
     hidden = g.op("Cast", g.op("Shape", x, start=2), to=TensorProto.FLOAT)
     return g.op(
         "Div", g.op("ReduceSum", weighted, g.const([1]), keepdims=0), g.op("Mul", count, g.op("Sqrt", hidden))
@@ -519,13 +511,14 @@ def _at_answer(g: _Graph, cfg: LlamaConfig, x: str, ids: str, last: str) -> str:
     """[B, H]: the states ``x`` at the last real token, RMS-normalised and divided by sqrt(H)
     (``PrefixCache.answers``)."""
     h = _last_rows(g, cfg, x, ids, last)
-    rms = g.op(
-        "Sqrt",
-        g.op(
-            "Add", g.op("ReduceMean", g.op("Mul", h, h), axes=[1], keepdims=1), g.const(POOL_EPS, np.float32)
-        ),
-    )
-    return g.op("Div", h, g.op("Mul", rms, g.const(np.sqrt(cfg.hidden), np.float32)))
+    return g.op("Div", h, g.op("Mul", _pool_rms(g, h, 1), g.const(np.sqrt(cfg.hidden), np.float32)))
+
+
+def _pool_rms(g: _Graph, x: str, axis: int) -> str:
+    """sqrt(mean(x^2) + POOL_EPS) over ``axis`` (kept): the per-token norm of pooled and answer states
+    (``llama_model.pool_states``)."""
+    mean_square = g.op("ReduceMean", g.op("Mul", x, x), axes=[axis], keepdims=1)
+    return g.op("Sqrt", g.op("Add", mean_square, g.const(POOL_EPS, np.float32)))
 
 
 def class_scores(

@@ -13,6 +13,8 @@ from app.engine.data.tokenizer import load_tokenizer_json
 from app.engine.models.catalog import ensure_converted, resolve_model
 from app.engine.results.evaluation import open_scorer
 from app.engine.run_files import EXPORT_DIR, TASK_FILE
+from app.engine.tuning.head import class_head_of
+from app.engine.tuning.run_heads import RunHeads
 from app.engine.tuning.tuner import tune
 from tests.support import WORDS, tiny_config
 
@@ -58,6 +60,58 @@ def test_head_tail_keeps_the_prompt_start_and_end_and_truncation_keeps_the_start
     # A text that fits is encoded whole either way.
     short = encode_examples(tokenizer, spec, [_Ex("start finish")], MAX_TOKENS, "head_tail").ids[0]
     assert short.tolist() == tokenizer.encode(spec.render("start finish")).ids
+
+
+def test_a_cut_prompt_is_kept_whole_for_the_words_up_to_their_own_limit(tokenizer):
+    spec = make_prompt_spec(["a", "b"], TEMPLATE)
+    long_text = "start " + "middle " * 60 + "finish"
+    whole = tokenizer.encode(spec.render(long_text)).ids
+    enc = encode_examples(tokenizer, spec, [_Ex(long_text), _Ex("short")], MAX_TOKENS, "head_tail")
+    assert len(enc.ids[0]) == MAX_TOKENS and enc.word_ids is not None
+    assert enc.words[0].tolist() == whole and enc.words[1].tolist() == enc.ids[1].tolist()
+    batch = enc.word_batch([1, 0])  # right-padded with -1, as the exported graph's text_ids
+    assert (
+        batch.shape == (2, len(whole))
+        and batch[1].tolist() == whole
+        and (batch[0, len(enc.ids[1]) :] == -1).all()
+    )
+    # Over their own limit the words keep the prompt's head and tail too.
+    capped = encode_examples(tokenizer, spec, [_Ex(long_text)], MAX_TOKENS, "truncate", words_max_tokens=100)
+    head, tail = prompt_ends(tokenizer, spec, 100)
+    assert capped.words[0].tolist() == whole[:head] + whole[-tail:]
+    # Nothing cut: the words are the model's ids.
+    assert encode_examples(tokenizer, spec, [_Ex("short")], MAX_TOKENS, "head_tail").word_ids is None
+
+
+@pytest.mark.parametrize("whole_words", [True, False])
+def test_the_heads_words_read_what_the_setting_says(tokenizer, whole_words):
+    """A run's text blocks read each cut prompt whole (``whole_words``, the default) or as the model does
+    (runs saved before), and the exported head says which (``ClassHead.text_ids``)."""
+    spec = make_prompt_spec(["a", "b"], TEMPLATE)
+    notes = [_Ex("start " + "middle " * 40 + "finish", "a"), _Ex("short", "b"), _Ex("other " * 30, "a")]
+    enc = encode_examples(tokenizer, spec, notes * 2, MAX_TOKENS, "head_tail")
+    heads = RunHeads(
+        enc,
+        np.arange(len(enc)),
+        head_setting="auto",
+        takes_head=True,
+        pieces=lambda: None,
+        cross_fit=False,
+        seed=0,
+        saved={},
+        whole_words=whole_words,
+    )
+    read = enc.words if whole_words else enc.ids
+    expected = heads.vocab.transform(read).toarray()
+    assert np.array_equal(heads.blocks["ngrams"].toarray(), expected)
+    assert not np.array_equal(
+        heads.vocab.transform(enc.ids).toarray(), heads.vocab.transform(enc.words).toarray()
+    )
+    fit = heads.fit_words()
+    widths = {name: m.shape[1] for name, m in heads.blocks.items()}
+    assert (
+        class_head_of(fit.widened(4), widths, heads.vocab, 1, None, heads.whole_words).text_ids == whole_words
+    )
 
 
 def test_text_windows_cover_the_text_in_order_each_inside_the_template(tokenizer):
@@ -110,21 +164,30 @@ def test_plain_onnxruntime_with_the_task_file_reproduces_the_test_accuracy(head_
     ds = load_examples(data)
     test = config.split(ds.examples).test
     head, tail = task["keep_tokens"]
+    # The head's words read the whole prompt, an optional input of the graph (its two inputs are as before).
+    assert [i.name for i in sess.get_inputs()] == ["input_ids", "attention_mask"]
+    assert [i.name for i in sess.get_overridable_initializers()] == ["text_ids"]
+    assert task["text_ids"]["max_tokens"] >= max(len(tokenizer.encode(ex.text).ids) for ex in test)
     choices = ", ".join(task["label_words"])
     correct = 0
-    cut_any = False
+    cut_any = words_read = False
     for ex in test:  # what a caller does with nothing of ours: render, tokenize, cut, run, argmax
         prompt = task["template"].replace("{choices}", choices).replace("{text}", ex.text)
-        ids = tokenizer.encode(prompt).ids
+        whole = ids = tokenizer.encode(prompt).ids
+        feeds = {}
         if len(ids) > task["max_tokens"]:
             ids, cut_any = ids[:head] + ids[-tail:], True
-        feeds = {
+            feeds["text_ids"] = np.array([whole], dtype=np.int64)
+        feeds |= {
             "input_ids": np.array([ids], dtype=np.int64),
             "attention_mask": np.ones((1, len(ids)), np.int64),
         }
         scores = sess.run([task["output"]], feeds)[0][0]
         correct += task["labels"][int(scores.argmax())] == ex.label
-    assert cut_any  # the cut was exercised
+        if "text_ids" in feeds:  # without them the graph reads the cut ids' words: other scores
+            del feeds["text_ids"]
+            words_read |= not np.allclose(sess.run([task["output"]], feeds)[0][0], scores, atol=1e-4)
+    assert cut_any and words_read  # the cut and the whole prompt's words were exercised
     assert correct / len(test) == pytest.approx(report["test_accuracy_after"])
     # The engine's own scorer reads the same file and agrees.
     assert open_scorer(report["exported_model"], ds.labels).evaluate(test).accuracy == pytest.approx(

@@ -29,7 +29,8 @@ def test_the_task_file_and_report_store_max_tokens(export_with_short_texts):
     task = json.loads((model.parent / TASK_FILE).read_text(encoding="utf-8"))
     assert task["max_tokens"] == MAX_TOKENS
     # "output": the fitted head's class scores are what the run was scored with; "long_text" and
-    # "keep_tokens": how a prompt over max_tokens was cut (tests/test_long_text.py).
+    # "keep_tokens": how a prompt over max_tokens was cut; "text_ids": how much of it the head's words read
+    # (tests/test_long_text.py).
     assert set(task) == {
         "template",
         "labels",
@@ -37,6 +38,7 @@ def test_the_task_file_and_report_store_max_tokens(export_with_short_texts):
         "max_tokens",
         "long_text",
         "keep_tokens",
+        "text_ids",
         "output",
     }
     report = json.loads((model.parent.parent / "report.json").read_text(encoding="utf-8"))
@@ -55,7 +57,7 @@ def test_an_export_is_scored_with_the_max_tokens_it_was_tuned_with(export_with_s
     np.testing.assert_array_equal(carried.label_logits(texts), as_tuned)  # ...and the export carries it
 
 
-@pytest.mark.parametrize("bad", ["{not json", '{"template": "{text}"}', None])
+@pytest.mark.parametrize("bad", ["{not json", '{"template": "{text}"}', "max_tokens", "text_ids"])
 def test_a_damaged_task_file_is_a_clear_error_naming_the_file(export_with_short_texts, tmp_path, capsys, bad):
     model, _ = export_with_short_texts
     folder = tmp_path / "copy"
@@ -63,8 +65,10 @@ def test_a_damaged_task_file_is_a_clear_error_naming_the_file(export_with_short_
     for f in model.parent.iterdir():
         (folder / f.name).write_bytes(f.read_bytes())
     task = json.loads((folder / TASK_FILE).read_text(encoding="utf-8"))
-    task["max_tokens"] = "fourteen"
-    (folder / TASK_FILE).write_text(bad if bad is not None else json.dumps(task), encoding="utf-8")
+    damaged = {"max_tokens": "fourteen", "text_ids": {"max_tokens": -1, "keep_tokens": [0, 0]}}
+    if bad in damaged:
+        bad = json.dumps(task | {bad: damaged[bad]})
+    (folder / TASK_FILE).write_text(bad, encoding="utf-8")
     with pytest.raises(GenbaError) as err:
         open_scorer(folder / "model.onnx", ["bucket", "engine", "hydraulic"])
     assert TASK_FILE in err.value.en and TASK_FILE in err.value.ja

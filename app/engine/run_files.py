@@ -19,3 +19,6 @@ TASK_FILE = (
 )
 ONNX_DATA_FILE = "model.onnx.data"  # where onnx_surgery.save_model puts external weights
 CLASS_LOGITS = "class_logits"  # the exported model's class scores when the run fitted a head
+TEXT_IDS = (
+    "text_ids"  # its optional input: whole prompts for a head whose words read them (``ClassHead.text_ids``)
+)

@@ -118,9 +118,26 @@ class EncodedExamples:
     # The prompt with an empty text: its own n-grams are in every example and say nothing about the text
     # (``ngrams.fit_vocabulary``); None where texts are encoded without a template (encoders).
     template_ids: np.ndarray | None = None
+    # Each prompt as the words read it when some prompt was cut: whole up to ``WORDS_MAX_TOKENS`` (its head and
+    # tail beyond, as ``prompt_ends`` cuts), so the text part of a head sees all of a long e-mail as a keyword
+    # model would while the model reads ``max_tokens``; None when no prompt was cut (``words`` is ``ids``).
+    word_ids: tuple[np.ndarray, ...] | None = None
 
     def __len__(self) -> int:
         return len(self.ids)
+
+    @property
+    def words(self) -> tuple[np.ndarray, ...]:
+        """Each prompt's ids as the text blocks read them (``word_ids``, else ``ids``)."""
+        return self.word_ids if self.word_ids is not None else self.ids
+
+    def word_batch(self, rows) -> np.ndarray:
+        """[E, W] ``words`` of ``rows``, right-padded with -1 (the exported graph's ``text_ids``)."""
+        seqs = [self.words[r] for r in np.asarray(rows, dtype=np.int64)]
+        out = np.full((len(seqs), max(len(s) for s in seqs)), -1, dtype=np.int64)
+        for i, s in enumerate(seqs):
+            out[i, : len(s)] = s
+        return out
 
     @property
     def whole_labels(self) -> bool:
@@ -193,6 +210,9 @@ def label_token_ids(tokenizer, spec: PromptSpec, distinct: bool = True) -> np.nd
 
 
 LONG_TEXT = ("truncate", "head_tail")
+# What the words of a long prompt are read to (``EncodedExamples.word_ids``): SpamAssassin e-mails average ~455
+# tokens as prompts; the keyword model reads them whole (docs/BENCHMARKS.md, "The words of a long text").
+WORDS_MAX_TOKENS = 2048
 
 
 def _template_parts(spec: PromptSpec) -> tuple[str, str]:
@@ -225,11 +245,13 @@ def encode_examples(
     max_tokens: int = 256,
     long_text: str = "truncate",
     distinct_first_tokens: bool = True,
+    words_max_tokens: int = WORDS_MAX_TOKENS,
 ) -> EncodedExamples:
     """Tokenize rendered prompts; over-long texts are cut (the template is always kept whole).
 
     ``long_text``: "truncate" keeps the text's beginning; "head_tail" keeps the prompt's first and last
-    tokens (``prompt_ends``), dropping the middle of the text.
+    tokens (``prompt_ends``), dropping the middle of the text. When a prompt was cut, every prompt is also
+    kept as the words read it (``EncodedExamples.word_ids``: whole up to ``words_max_tokens``).
 
     The tokenizer's own special tokens are added (a BOS where the model wants one: Gemma, Llama 3).
     ``distinct_first_tokens=False`` accepts label words that start alike: the encoded examples then carry
@@ -237,10 +259,16 @@ def encode_examples(
     """
     index = {lab: i for i, lab in enumerate(spec.labels)}
     ends = prompt_ends(tokenizer, spec, max_tokens) if long_text == "head_tail" else None
-    encoded = []
+    word_ends = None
+    encoded, words = [], []
     for ex in examples:
         text = ex.text
         ids = tokenizer.encode(spec.render(text)).ids
+        if len(ids) > words_max_tokens:
+            word_ends = word_ends or prompt_ends(tokenizer, spec, words_max_tokens)
+            words.append(np.asarray(ids[: word_ends[0]] + ids[len(ids) - word_ends[1] :], dtype=np.int64))
+        else:
+            words.append(np.asarray(ids, dtype=np.int64))
         if ends is not None and len(ids) > max_tokens:
             ids = ids[: ends[0]] + ids[len(ids) - ends[1] :]
         while len(ids) > max_tokens and len(text) > 1:
@@ -252,7 +280,8 @@ def encode_examples(
     tokens = label_tokens(tokenizer, spec)
     whole = tokens if first_tokens_collide(tokens) else ()
     template = np.asarray(tokenizer.encode(spec.render("")).ids, dtype=np.int64)
-    return EncodedExamples(tuple(encoded), labels, firsts, whole, template)
+    cut = any(len(w) != len(e) for w, e in zip(words, encoded, strict=True))
+    return EncodedExamples(tuple(encoded), labels, firsts, whole, template, tuple(words) if cut else None)
 
 
 def _common(a: list[int], b: list[int]) -> int:

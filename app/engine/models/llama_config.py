@@ -89,6 +89,13 @@ class ClassHead:
     answers: tuple[tuple[int, np.ndarray], ...] = ()  # (layer, [C, H] weight on its answer-position states)
     chars: CharGrams | None = None  # the kept character n-grams of the spelled text
     char_weight: np.ndarray | None = None  # [C, F]
+    # The n-gram and character parts may read an optional input ``text_ids`` [B, W]: the whole prompt's ids
+    # (``EncodedExamples.word_ids``, pads -1), for prompts cut to fit; absent, they read ``input_ids``.
+    text_ids: bool = False
+
+    @property
+    def reads_words(self) -> bool:
+        return self.ngram_weight is not None or self.char_weight is not None
 
 
 def weight_name(layer: int, proj: str) -> str:

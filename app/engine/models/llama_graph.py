@@ -30,6 +30,7 @@ from app.engine.data.ngrams import CHAR_GRAM_SIZES, NO_CHAR, SPACE
 from app.engine.models.llama_config import POOL_EPS, AdapterSite, ClassHead, LlamaConfig, weight_name
 from app.engine.models.onnx_nodes import NodeBuilder, make_adapter
 from app.engine.models.weights import Q8_BLOCK, Q8_SCALE_SUFFIX, WeightStore
+from app.engine.run_files import TEXT_IDS
 
 OPSET = 17
 _NEG = -1e9  # finite: a fully masked row (left padding) gives a uniform softmax, never NaN
@@ -477,9 +478,30 @@ def build_causal_lm(
     logits = g.op("Reshape", flat, g.op("Concat", g.dims(ids, 0, 2), g.const([-1]), axis=0))
     g.output(logits, "logits", TensorProto.FLOAT, ["batch", "seq", cfg.vocab])
     if class_head is not None:
-        scores = class_scores(g, class_head, _last_rows(g, cfg, x, ids, last), ids, attn_f, pooled, answers)
+        words = _words(g, class_head, ids, attn) if class_head.reads_words else None
+        scores = class_scores(g, class_head, _last_rows(g, cfg, x, ids, last), words, pooled, answers)
         g.output(scores, "class_logits", TensorProto.FLOAT, ["batch", "classes"])
     return g.model("genba_causal_lm")
+
+
+def words_of(g: NodeBuilder, ids: str, attn: str) -> str:
+    """[B, T]: the token ids ``ids`` with the pads that ``attn`` (int64, 1 = real) marks set to -1."""
+    return g.op("Where", g.op("Cast", attn, to=TensorProto.BOOL), ids, g.const(-1))
+
+
+def _words(g: _Graph, head: ClassHead, ids: str, attn: str) -> str:
+    """[B, W]: what the head's text parts read, pads -1. With ``head.text_ids``, the optional input
+    ``text_ids`` [B, W] (the whole prompts, pads -1; its default [[-1]] holds no token) when a caller gives it,
+    else ``input_ids``. The two are laid side by side with the unused one all pads, which count no gram."""
+    words = words_of(g, ids, attn)
+    if not head.text_ids:
+        return words
+    default = numpy_helper.from_array(np.full((1, 1), -1, np.int64), TEXT_IDS)
+    g.initializers.append(default)  # an input with an initializer is optional, this its value when absent
+    text = g.input(TEXT_IDS, TensorProto.INT64, ["batch", "words"])
+    given = g.op("GreaterOrEqual", g.op("ReduceMax", text, keepdims=0), g.const(0))
+    shape = g.op("Concat", g.dims(ids, 0, 1), g.dims(text, 1, 2), axis=0)
+    return g.op("Concat", g.op("Where", given, g.const(-1), words), g.op("Expand", text, shape), axis=1)
 
 
 def _pooled(g: _Graph, x: str, attn: str) -> str:
@@ -525,14 +547,13 @@ def class_scores(
     g: NodeBuilder,
     head: ClassHead,
     h: str,
-    ids: str,
-    attn: str,
+    words: str | None,
     pooled: dict[int, str] | None = None,
     answers: dict[int, str] | None = None,
 ) -> str:
-    """[B, C]: ``head`` on features ``h`` [B, H], plus the parts it computes from the token ids ``ids``
-    [B, T] and the float mask ``attn`` [B, T] (and ``pooled``, ``answers``: [B, H] states by layer, the ones
-    it reads).
+    """[B, C]: ``head`` on features ``h`` [B, H], plus the parts it computes from the token ids ``words``
+    [B, W] whose pads are -1 (``words_of``; None when it reads no text block), and ``pooled``, ``answers``:
+    [B, H] states by layer, the ones it reads.
 
     ``g``: this module's ``_Graph``, or ``onnx_surgery``'s emitter when the head is appended to a user's
     encoder (opset 13 or newer; 16 with character n-grams, for ScatterElements' reduction).
@@ -543,21 +564,16 @@ def class_scores(
         logits = g.op("Add", logits, g.op("MatMul", pooled[layer], g.const(w.T, np.float32)))
     for layer, w in head.answers:
         logits = g.op("Add", logits, g.op("MatMul", answers[layer], g.const(w.T, np.float32)))
-    real = g.op("Cast", attn, to=TensorProto.BOOL)
     if head.char_weight is not None:
-        logits = g.op(
-            "Add",
-            logits,
-            char_gram_scores(g, head, g.op("Where", real, ids, g.const(len(head.chars.table) - 1))),
-        )
+        pads = g.op("Less", words, g.const(0))  # to the table's last row: no characters
+        spelled = g.op("Where", pads, g.const(len(head.chars.table) - 1), words)
+        logits = g.op("Add", logits, char_gram_scores(g, head, spelled))
     if head.ngram_weight is None:
         return logits
-    # Pads become -1, which no kept n-gram contains.
-    masked = g.op("Where", real, ids, g.const(-1))
     n_uni = len(head.unigrams)
     counts = g.op(
         "TfIdfVectorizer",
-        masked,
+        words,  # pads are -1, which no kept n-gram contains
         mode="TF",
         min_gram_length=1,
         max_gram_length=2,

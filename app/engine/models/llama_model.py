@@ -501,8 +501,9 @@ class LlamaModel:
         onnx.save(build_causal_lm(self.cfg, store, class_head=head), str(staging / "model.onnx"))
         shutil.copyfile(self.folder / "tokenizer.json", staging / "tokenizer.json")
         output = CLASS_LOGITS if head is not None else None
+        text_ids = head is not None and head.text_ids
         write_task_file(
-            staging, request.spec, request.max_tokens, output, request.long_text, self.tokenizer()
+            staging, request.spec, request.max_tokens, output, request.long_text, self.tokenizer(), text_ids
         )
 
 

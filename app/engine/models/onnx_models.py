@@ -79,8 +79,15 @@ class OnnxLogitsModel:
     def output_names(self) -> set[str]:
         return {o.name for o in self.session.get_outputs()}
 
-    def logits(self, ids: np.ndarray, mask: np.ndarray, output: str = "logits") -> np.ndarray:
-        feeds: dict[str, np.ndarray] = {"input_ids": ids}
+    @property
+    def optional_inputs(self) -> set[str]:
+        """Inputs with a default value (initializers a caller may override), such as our exports' ``text_ids``."""
+        return {i.name for i in self.session.get_overridable_initializers()}
+
+    def logits(
+        self, ids: np.ndarray, mask: np.ndarray, output: str = "logits", extra: dict | None = None
+    ) -> np.ndarray:
+        feeds: dict[str, np.ndarray] = {"input_ids": ids} | (extra or {})
         if "attention_mask" in self.inputs:
             feeds["attention_mask"] = mask
         if "position_ids" in self.inputs:

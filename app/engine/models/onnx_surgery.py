@@ -30,7 +30,7 @@ from onnx import TensorProto, helper, numpy_helper
 from app.engine.errors import GenbaError
 from app.engine.models.adapters import merged_delta
 from app.engine.models.llama_config import ClassHead
-from app.engine.models.llama_graph import class_scores
+from app.engine.models.llama_graph import class_scores, words_of
 from app.engine.models.onnx_inspect import (
     B_PREFIX,
     LOGITS,
@@ -317,9 +317,10 @@ def append_class_head(
     e = _Emitter(out)
     if head.char_weight is not None and e.opset < CHAR_GRAMS_MIN_OPSET:
         raise ValueError(f"character n-grams need opset {CHAR_GRAMS_MIN_OPSET}, the model has {e.opset}")
-    mask = e.op("Cast", "attention_mask", to=TensorProto.FLOAT)
     ids = e.op("Cast", "input_ids", to=TensorProto.INT64)  # some exporters take int32 ids
-    scores = class_scores(e, head, _mean_pooled(e, normalise), ids, mask)
+    # An encoder cuts its raw text itself (``OnnxTunable.encode``): its words are its input ids, whole.
+    words = words_of(e, ids, "attention_mask") if head.reads_words else None
+    scores = class_scores(e, head, _mean_pooled(e, normalise), words)
     e.op("Identity", scores, out=CLASS_LOGITS)
     e.commit(graph, list(graph.node), [])
     graph.output.append(helper.make_tensor_value_info(CLASS_LOGITS, TensorProto.FLOAT, ["batch", "classes"]))

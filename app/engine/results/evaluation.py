@@ -15,6 +15,7 @@ import numpy as np
 
 from app.engine.data.prompting import (
     LONG_TEXT,
+    WORDS_MAX_TOKENS,
     PromptSpec,
     answer_mask,
     encode_examples,
@@ -27,7 +28,7 @@ from app.engine.models.adapters import AdapterConfig
 from app.engine.models.catalog import ensure_converted, resolve_model
 from app.engine.models.llama_model import LlamaModel
 from app.engine.models.onnx_models import OnnxLogitsModel
-from app.engine.run_files import TASK_FILE
+from app.engine.run_files import TASK_FILE, TEXT_IDS
 from app.engine.tuning.config import TuneConfig
 
 DEFAULT_MAX_TOKENS = TuneConfig.max_tokens  # what a model without genba_task.json is scored with
@@ -150,6 +151,9 @@ class OnnxCausalLMScorer(Scorer):
         self.long_text = long_text
         head_output = head_output_beside(self.net.path)
         self.head_output = head_output if head_output in self.net.output_names else None
+        # Our exports whose head reads whole prompts take them as the optional input text_ids.
+        words = text_ids_beside(self.net.path) if self.head_output is not None else None
+        self.words_max_tokens = words if TEXT_IDS in self.net.optional_inputs else None
         # Without a head the label words' first tokens are the scores, so they must differ.
         self.label_ids = label_token_ids(tokenizer, spec) if self.head_output is None else None
 
@@ -163,13 +167,17 @@ class OnnxCausalLMScorer(Scorer):
             self.max_tokens,
             self.long_text,
             distinct_first_tokens=head_output is None,
+            words_max_tokens=self.words_max_tokens or WORDS_MAX_TOKENS,
         )
+        whole = self.words_max_tokens is not None and enc.word_ids is not None
         out = []
         for s in range(0, len(texts), batch):
-            ids, answer, _ = enc.batch(np.arange(s, min(s + batch, len(texts))))
+            rows = np.arange(s, min(s + batch, len(texts)))
+            ids, answer, _ = enc.batch(rows)
             mask = answer_mask(ids, answer)
             if head_output is not None:
-                out.append(self.net.logits(ids, mask, head_output))  # [B, C]
+                extra = {TEXT_IDS: enc.word_batch(rows)} if whole else None
+                out.append(self.net.logits(ids, mask, head_output, extra))  # [B, C]
                 continue
             logits = self.net.logits(ids, mask)  # [B, T, V]
             out.append(logits[np.arange(len(answer)), answer][:, self.label_ids])
@@ -262,6 +270,25 @@ def head_output_beside(model_path: Path) -> str | None:
     if output is not None and not isinstance(output, str):
         raise _task_error(f, f"output={output!r}", field="output")
     return output
+
+
+def text_ids_beside(model_path: Path) -> int | None:
+    """How many tokens of a prompt an exported head's words read ("text_ids" in genba_task.json; None: the
+    model's own input)."""
+
+    f = Path(model_path).parent / TASK_FILE
+    if not f.is_file():
+        return None
+    try:
+        words = json.loads(f.read_text(encoding="utf-8")).get("text_ids")
+    except (OSError, ValueError, AttributeError) as exc:
+        raise _task_error(f, repr(exc)) from exc
+    if words is None:
+        return None
+    limit = words.get("max_tokens") if isinstance(words, dict) else None
+    if type(limit) is not int or limit < 1:
+        raise _task_error(f, f"text_ids={words!r}", field="text_ids")
+    return limit
 
 
 def long_text_beside(model_path: Path) -> str | None:

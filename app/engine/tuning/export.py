@@ -57,8 +57,10 @@ def export_run(
     # Scores are reproduced only with the same token limit and read-out.
     long_text = state.info["config"].get("long_text", "truncate")  # runs before it was a setting: truncate
     # Only a prompt-reading model is ever cut head+tail (``TunableModel.encode``); both kinds have a tokenizer.
-    tokenizer = model.tokenizer() if long_text != "truncate" else None
-    task = task_contents(spec, max_tokens, CLASS_LOGITS if head is not None else None, long_text, tokenizer)
+    text_ids = head is not None and head.text_ids
+    tokenizer = model.tokenizer() if long_text != "truncate" or text_ids else None
+    output = CLASS_LOGITS if head is not None else None
+    task = task_contents(spec, max_tokens, output, long_text, tokenizer, text_ids)
     meta = {
         "model_sha256": report["model_sha256"],
         "sites": [s.key for s in tuning.sites],

@@ -185,11 +185,13 @@ def class_head_of(
     vocab: NgramVocabulary | None,
     pooled_layer: int,
     chars: CharGrams | None = None,
+    whole_words: bool = False,
 ) -> ClassHead:
     """``fit`` in the exported graph's terms: the blocks it reads become the graph's own computations
     (``pooled``: the states entering ``pooled_layer``, as ``PrefixCache.pooled``, and ``pooled:<layer>`` those
     entering that layer; ``answer``, ``answer:<layer>``: the same states at the answer position, as
-    ``PrefixCache.answers``; ``ngrams``: ``vocab``; ``chars``: the character n-grams of ``chars``)."""
+    ``PrefixCache.answers``; ``ngrams``: ``vocab``; ``chars``: the character n-grams of ``chars``).
+    ``whole_words``: the text blocks were read from whole prompts (``ClassHead.text_ids``)."""
     parts = fit.block_weights(widths)
     extra = {}
     if "chars" in parts:
@@ -205,6 +207,7 @@ def class_head_of(
         fit.b.astype(np.float32),
         pooled=tuple(sorted(pooled, key=lambda p: p[0])),
         answers=tuple(sorted(answers, key=lambda p: p[0])),
+        text_ids=whole_words and ("ngrams" in parts or "chars" in parts),
         **extra,
     )
 

@@ -25,6 +25,7 @@ FIXED_ON_RESUME = (
     "label_column",
     "max_tokens",
     "long_text",
+    "whole_words",
     "template",
     "label_words",
 )

@@ -63,6 +63,7 @@ class RunHeads:
         cross_fit: bool,
         seed: int,
         saved: dict[str, np.ndarray],
+        whole_words: bool = False,
     ) -> None:
         self.n_examples = len(encoded)
         self.n_classes = len(encoded.label_token_ids)
@@ -72,6 +73,8 @@ class RunHeads:
         self.seed = seed
         self.saved = saved
         self.head_setting = head_setting
+        # The text blocks read each prompt whole (``EncodedExamples.words``), or as the model reads it.
+        self.whole_words = whole_words
         self.head: HeadFit | None = None  # the read-out ZO steps go through (None: the base read-out)
         self.best: HeadFit | None = None  # the read-out of the best adapters
         self.words: HeadFit | None = None  # the text blocks alone: the first model (``fit_words``)
@@ -92,25 +95,28 @@ class RunHeads:
         self.enabled = head_setting != "none" and takes_head
         if not self.enabled or head_setting != "auto":
             return
+        words = self.words_of(encoded)
         self.vocab = (
             NgramVocabulary.from_arrays(_sub(saved, "ngrams/"))
             if "ngrams/idf" in saved
-            else fit_vocabulary([encoded.ids[i] for i in train_rows], template_ids=encoded.template_ids)
+            else fit_vocabulary([words[i] for i in train_rows], template_ids=encoded.template_ids)
         )
-        self.blocks["ngrams"] = self.vocab.transform(encoded.ids)
+        self.blocks["ngrams"] = self.vocab.transform(words)
         table = pieces()
         if table is not None:
             # Character n-grams of the text the pieces spell: the keyword model's evidence, from the token ids.
             self.chars = (
                 CharGrams.from_arrays(_sub(saved, "chars/"), table)
                 if "chars/idf" in saved
-                else fit_char_grams(
-                    table, [encoded.ids[i] for i in train_rows], template_ids=encoded.template_ids
-                )
+                else fit_char_grams(table, [words[i] for i in train_rows], template_ids=encoded.template_ids)
             )
-            self.blocks["chars"] = self.chars.transform(encoded.ids)
+            self.blocks["chars"] = self.chars.transform(words)
         if "words_head/v" in saved:
             self.words = HeadFit.from_arrays(_sub(saved, "words_head/"))
+
+    def words_of(self, encoded: EncodedExamples) -> tuple[np.ndarray, ...]:
+        """The token ids the text blocks read: each prompt whole (``whole_words``) or as the model reads it."""
+        return encoded.words if self.whole_words else encoded.ids
 
     def fit_words(self) -> HeadFit | None:
         """The text-only head (``head.fit_text_head``) on the training rows: a model before any forward pass."""
@@ -170,7 +176,7 @@ class RunHeads:
         """``readout(head)`` for texts the run was not prepared on (``Tuning.for_texts``): their own blocks."""
         if head is None:
             return texts.base_readout
-        ids = texts.objective.encoded.ids
+        ids = self.words_of(texts.objective.encoded)
         blocks = {}
         if any(is_pooled(b) for b in head.blocks):
             blocks |= self._frozen_blocks(texts.pooled(), "pooled")
@@ -199,7 +205,7 @@ class RunHeads:
         if head is None:
             return None
         widths = {name: m.shape[1] for name, m in self.blocks.items()}
-        return class_head_of(head, widths, self.vocab, self.pooled_layer, self.chars)
+        return class_head_of(head, widths, self.vocab, self.pooled_layer, self.chars, self.whole_words)
 
     # --- fitting ------------------------------------------------------------------------------------------------
     def train_blocks(self) -> dict[str, sp.csr_matrix]:

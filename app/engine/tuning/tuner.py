@@ -159,6 +159,8 @@ class _Run:
             cross_fit=cfg.head_cross_fit,
             seed=cfg.seed,
             saved=self.saved_arrays,
+            # Prompts only: an encoder cuts its raw text itself, and its words are what it reads.
+            whole_words=cfg.whole_words and self.encoded.template_ids is not None,
         )
         if self.heads.enabled and "words" not in self.state.info:
             self.fit_words_model()

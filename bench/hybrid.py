@@ -37,6 +37,7 @@ from app.engine.models.catalog import ensure_converted, resolve_model
 from app.engine.models.gemma_builtin import GEMMA_BUILTIN
 from app.engine.models.llama_model import LlamaModel, Readout, SuffixObjective
 from app.engine.tuning.budget import Budget
+from app.engine.tuning.checkpoint import load_checkpoint
 from app.engine.tuning.config import TuneConfig
 from app.engine.tuning.scoring import features_of
 from app.engine.tuning.tuner import tune
@@ -276,7 +277,10 @@ def main(argv: list[str] | None = None) -> None:
             folder = old["hybrid"]["folder"]
             if folder is None or not (folder / "checkpoint.npz").is_file():
                 raise SystemExit(f"--more-legs: the run folder of {name}'s hybrid arm is gone ({folder})")
-            r["hybrid"] = r["hybrid"] + run_legs(base.with_(out_dir=str(folder)), more, resumed=True)
+            # The run goes on with the settings it was started with (a setting added since has its old value).
+            started = TuneConfig.from_dict(load_checkpoint(folder)[2].info["config"])
+            carried = base.with_(out_dir=str(folder), whole_words=started.whole_words)
+            r["hybrid"] = r["hybrid"] + run_legs(carried, more, resumed=True)
             r["sources"]["hybrid"] += f"; the {', '.join(f'{m:g}' for m in more)}-minute leg(s) by this run"
         if args.zo_minutes > 0 and "zo_only" not in r:
             zo = base.with_(out_dir=str(out / f"{name}_zo"), head="none")

@@ -278,8 +278,8 @@ def main(argv: list[str] | None = None) -> None:
             if folder is None or not (folder / "checkpoint.npz").is_file():
                 raise SystemExit(f"--more-legs: the run folder of {name}'s hybrid arm is gone ({folder})")
             # The run goes on with the settings it was started with (a setting added since has its old value).
-            started = TuneConfig.from_dict(load_checkpoint(folder)[2].info["config"])
-            carried = base.with_(out_dir=str(folder), whole_words=started.whole_words)
+            first = TuneConfig.from_dict(load_checkpoint(folder)[2].info["config"])
+            carried = base.with_(out_dir=str(folder), whole_words=first.whole_words)
             r["hybrid"] = r["hybrid"] + run_legs(carried, more, resumed=True)
             r["sources"]["hybrid"] += f"; the {', '.join(f'{m:g}' for m in more)}-minute leg(s) by this run"
         if args.zo_minutes > 0 and "zo_only" not in r:

@@ -184,3 +184,28 @@ def test_a_question_read_through_the_frozen_states_parts_answers_as_the_export(
     exported = softmax(open_scorer(report["exported_model"], labels).label_logits([QUESTION]))[0]
     assert answer.label == labels[int(exported.argmax())]
     assert answer.confidence == pytest.approx(float(exported.max()), abs=1e-4)
+
+
+def test_a_long_question_is_answered_with_its_words_read_whole_as_the_export(
+    tiny_gguf, demo_csv, tmp_path, monkeypatch
+):
+    """A typed question longer than max_tokens: the model reads it cut, the head's words read it whole
+    (``EncodedExamples.word_ids``), as the exported graph does when given ``text_ids``."""
+    from app.engine.tuning import head as head_mod
+    from app.engine.tuning import tuner
+
+    real, parts = tuner.fit_head, [("ngrams", "chars")]
+    monkeypatch.setattr(tuner, "fit_head", lambda *a, **kw: real(*a, **kw, parts=parts))
+    monkeypatch.setattr(head_mod, "_weigh", lambda scores, labels, n: (np.ones(len(scores)), np.zeros(n)))
+    config = tiny_config(tiny_gguf, demo_csv, tmp_path / "run", steps=10, eval_every=5, max_tokens=14)
+    question = "note " + "pump hose bucket teeth " * 6 + "end"
+    (answer,) = run_asking(config, {10: question})
+    report = load_report(tmp_path / "run")
+    assert report["readout"] == "head" and report["head"]["features"] == "llm+ngrams+chars"
+    labels = load_examples(demo_csv).labels
+    scorer = open_scorer(report["exported_model"], labels)
+    exported = softmax(scorer.label_logits([question]))[0]
+    assert answer.label == labels[int(exported.argmax())]
+    assert answer.confidence == pytest.approx(float(exported.max()), abs=1e-4)
+    scorer.words_max_tokens = None  # the export read without text_ids: the cut question's words
+    assert abs(float(softmax(scorer.label_logits([question]))[0].max()) - answer.confidence) > 1e-4

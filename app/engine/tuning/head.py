@@ -426,7 +426,7 @@ def fit_head(
     pull, lam = max(rated, key=lambda k: (rated[k][0], k[0] == "labels", rated[k][1], k[1]))
     options = [_option(("llm",), lam, rated[pull, lam], pull)]
     scores = [first[pull][lam]]
-    settings = []  # (blocks, strength, scale of the rows it was chosen on) of each fixed part
+    settings = []  # (blocks, strength, scale of the rows it was chosen on, standardised?) of each fixed part
     for names_k in parts:
         text = all(b in TEXT_BLOCKS for b in names_k)
         if text and text_scores and names_k in text_scores:
@@ -440,7 +440,7 @@ def fit_head(
             hk, sk, _ = _scaled(_standardized(xk)[0] if standardize else xk, np.zeros((n_classes, 1)))
             oof = _out_of_fold(hk, None, labels, n_classes, np.zeros((n_classes, hk.shape[1])), lambdas, fold)
         lam_k, rated_k = _best(oof, labels)
-        settings.append((names_k, lam_k, 1.0 if text else sk))
+        settings.append((names_k, lam_k, 1.0 if text else sk, standardize and not text))
         options.append(_option(names_k, lam_k, rated_k))
         scores.append(oof[lam_k])
     weights, stack_bias = _weigh(scores, labels, n_classes)
@@ -451,17 +451,16 @@ def fit_head(
     v1, _, b1 = _solve(h, None, labels, n_classes, targets[pull], lam)
     us, kept, biases = [], [], [b1]
     total_bias = weights[0] * b1 + stack_bias
-    for (names_k, lam_k, sk), w in zip(settings, weights[1:], strict=True):
+    for (names_k, lam_k, sk, standardized), w in zip(settings, weights[1:], strict=True):
         if w == 0.0:
             continue
         xk = stack(blocks, names_k)
         raw_lam = lam_k * sk * sk  # the same penalty on the (standardised) block's weights
-        dense = standardize and not all(b in TEXT_BLOCKS for b in names_k)
-        uk, bk = _solve_part(xk, names_k, labels, n_classes, raw_lam, standardized=dense)
+        uk, bk = _solve_part(xk, names_k, labels, n_classes, raw_lam, standardized=standardized)
         us.append(w * uk)
         biases.append(bk)
         total_bias = total_bias + w * bk
-        kept.append(Part(names_k, raw_lam, float(w), xk.shape[1], standardized=dense))
+        kept.append(Part(names_k, raw_lam, float(w), xk.shape[1], standardized))
     fit = HeadFit(
         weights[0] * v1,
         np.hstack(us) if us else None,
@@ -505,15 +504,19 @@ def _solve_part(x, names, labels, n_classes, lam, start=None, max_iter=MAX_ITER,
             np.zeros((len(labels), 0)), x, labels, n_classes, np.zeros((n_classes, 0)), lam, start, max_iter
         )
         return u, b
-    dense, mean, dev = _standardized(_dense(x)) if standardized else (_dense(x), 0.0, 1.0)
-    if start is not None and standardized:
-        u0, b0 = start[:-n_classes].reshape(n_classes, -1), start[-n_classes:]
-        start = np.concatenate([(u0 * dev).ravel(), b0 + u0 @ mean])
+    dense = _dense(x)
+    if standardized:
+        dense, mean, dev = _standardized(dense)
+        if start is not None:  # raw weights and bias -> the standardised columns'
+            u0, b0 = start[:-n_classes].reshape(n_classes, -1), start[-n_classes:]
+            start = np.concatenate([(u0 * dev).ravel(), b0 + u0 @ mean])
     u, _, b = _solve(
         dense, None, labels, n_classes, np.zeros((n_classes, dense.shape[1])), lam, start, max_iter
     )
-    u = u / dev
-    return u, b - (u @ mean if standardized else 0.0)
+    if standardized:  # folded back onto the raw block
+        u = u / dev
+        b = b - u @ mean
+    return u, b
 
 
 @_one_blas_thread

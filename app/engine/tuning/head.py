@@ -397,7 +397,6 @@ def fit_head(
     parts: list[tuple[str, ...]] | None = None,
     text_scores: dict[tuple[str, ...], dict[float, np.ndarray]] | None = None,
     pulls: tuple[str, ...] = PULLS,
-    standardize: bool = True,
 ) -> tuple[HeadFit, list[dict]]:
     """Fit each part alone, its strength (and the first part's pull) by k-fold CV on the training examples,
     weigh the parts by their out-of-fold scores (``_weigh``), then fit the weighed-in parts on all of them.
@@ -405,8 +404,7 @@ def fit_head(
     ``features`` [N, H] at zero adapters, ``labels`` [N] class indices, ``start_head`` [C, H] the LM head's
     label-word rows, ``blocks`` fixed features of the same N rows by name. The parts are
     ``candidate_parts(blocks)`` unless ``parts`` names them. ``text_scores``: the text part's out-of-fold
-    scores already computed on the same rows and folds (``fit_text_head``). ``standardize`` False fits the
-    frozen states' parts on their raw columns, as before ``Part.standardized`` (``bench.splits`` compares).
+    scores already computed on the same rows and folds (``fit_text_head``).
     Returns the head and each part's chosen setting, CV rating and weight (for report.json).
     """
     h, scale, v0 = _scaled(features, start_head)
@@ -437,10 +435,10 @@ def fit_head(
             )
         else:  # dense frozen states (pooled or at the answer), standardised, then scaled as the features
             xk = _dense(stack(blocks, names_k))
-            hk, sk, _ = _scaled(_standardized(xk)[0] if standardize else xk, np.zeros((n_classes, 1)))
+            hk, sk, _ = _scaled(_standardized(xk)[0], np.zeros((n_classes, 1)))
             oof = _out_of_fold(hk, None, labels, n_classes, np.zeros((n_classes, hk.shape[1])), lambdas, fold)
         lam_k, rated_k = _best(oof, labels)
-        settings.append((names_k, lam_k, 1.0 if text else sk, standardize and not text))
+        settings.append((names_k, lam_k, 1.0 if text else sk, not text))
         options.append(_option(names_k, lam_k, rated_k))
         scores.append(oof[lam_k])
     weights, stack_bias = _weigh(scores, labels, n_classes)

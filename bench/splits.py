@@ -87,19 +87,25 @@ def probe(llm: np.ndarray, y: np.ndarray, tr, va, te) -> float:
 
 
 def first_result(f: dict, blocks: dict[str, sp.csr_matrix], tr, va, te, seed: int) -> dict:
-    """Test accuracy of the words model, of the head, and of the one of them the run keeps on validation."""
+    """Test accuracy of the words model, of the head, and of the one of them the run keeps on validation (the
+    head, when there is no words model)."""
     y, n_classes = f["y"], f["start"].shape[0]
-    words, words_scores = fit_text_head({k: blocks[k][tr] for k in TEXT_BLOCKS}, y[tr], n_classes, seed=seed)
+    words = fit_text_head({k: blocks[k][tr] for k in TEXT_BLOCKS if k in blocks}, y[tr], n_classes, seed=seed)
     train_blocks = {k: m[tr] for k, m in blocks.items()}
-    fit, _ = fit_head(f["llm"][tr], y[tr], f["start"], train_blocks, seed=seed, text_scores=words_scores)
-    scores = {
-        "words": words.offsets(stack(blocks, words.blocks), len(y)).astype(np.float64),
-        "head": fit.logits(f["llm"], stack(blocks, fit.blocks)),
-    }
+    fit, _ = fit_head(
+        f["llm"][tr], y[tr], f["start"], train_blocks, seed=seed, text_scores=words[1] if words else None
+    )
+    scores = {"head": fit.logits(f["llm"], stack(blocks, fit.blocks))}
+    if words is not None:
+        scores["words"] = words[0].offsets(stack(blocks, words[0].blocks), len(y)).astype(np.float64)
     test = {k: float((z[te].argmax(1) == y[te]).mean()) for k, z in scores.items()}
-    (words_acc, words_ll), (head_acc, head_ll) = (rate(scores[k][va], y[va]) for k in ("words", "head"))
-    keeps_head = head_acc > words_acc or (head_acc == words_acc and head_ll > words_ll)
-    return test | {"first": test["head" if keeps_head else "words"], "head_features": fit.name}
+    keeps_head = "words" not in scores
+    if not keeps_head:
+        (head_acc, head_ll), (words_acc, words_ll) = (rate(scores[k][va], y[va]) for k in ("head", "words"))
+        keeps_head = head_acc > words_acc or (head_acc == words_acc and head_ll > words_ll)
+    return (
+        {"words": None} | test | {"first": test["head" if keeps_head else "words"], "head_features": fit.name}
+    )
 
 
 def split_and_blocks(cfg: TuneConfig, f: dict, seed: int):
@@ -193,11 +199,11 @@ def markdown(doc: dict) -> str:
     ]
     for name, r in doc["results"].items():
         s = r["splits"]
-        med = {k: float(np.median([x[k] for x in s])) for k in METHODS}
+        med = {k: [x[k] for x in s if x[k] is not None] for k in METHODS}
         margin = [x["first"] - max(x["keyword"], x["probe"]) for x in s]
         lines.append(
             f"| {name} | {len(s)} × {' / '.join(map(str, s[0]['sizes']))} | "
-            + " | ".join(f"{100 * med[k]:.1f}" for k in METHODS)
+            + " | ".join(f"{100 * float(np.median(med[k])):.1f}" if med[k] else "–" for k in METHODS)
             + f" | {100 * float(np.median(margin)):+.1f}, {100 * float(np.mean(margin)):+.1f}, "
             f"{sum(g >= 0 for g in margin)} of {len(s)} |"
         )

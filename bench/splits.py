@@ -14,9 +14,9 @@ scored once on test:
 - words model: ``fit_text_head``, the run's first model, from the token ids alone;
 - head: ``fit_head`` with every block the engine offers (n-gram and character-gram vocabularies refitted on
   each split's training rows; their words read each prompt whole, as the engine does);
-- first result: of the words model and the head, the one the run keeps (``_Run.evaluate_now``: the head
-  replaces the words model if its validation accuracy is higher, or equal with a lower loss). This is what a
-  user gets before any ZO step, and what the margin over the bar is read on.
+- first result: of the words model and the head, the one the run keeps (``scoring.beats``, as
+  ``_Run.evaluate_now``: the head replaces the words model if its validation accuracy is higher, or equal with a
+  lower loss). This is what a user gets before any ZO step, and what the margin over the bar is read on.
 ``--cache DIR`` keeps each task's features in DIR/<task>.pkl and reuses them when the task's settings are the
 same (the features depend on the engine's code too: clear DIR after changing it).
 Writes OUT/splits.json and the ``bench.splits`` section of docs/BENCHMARKS.md.
@@ -42,7 +42,7 @@ from app.engine.events import ignore_events
 from app.engine.tuning.config import TuneConfig
 from app.engine.tuning.head import TEXT_BLOCKS, fit_head, fit_text_head, is_answer, is_pooled, rate, stack
 from app.engine.tuning.run_control import RunControl
-from app.engine.tuning.scoring import features_of
+from app.engine.tuning.scoring import beats, features_of
 from app.engine.tuning.tuner import _Run
 from bench.hybrid import task_config
 from bench.report import machine_facts, write_section
@@ -102,7 +102,7 @@ def first_result(f: dict, blocks: dict[str, sp.csr_matrix], tr, va, te, seed: in
     keeps_head = "words" not in scores
     if not keeps_head:
         (head_acc, head_ll), (words_acc, words_ll) = (rate(scores[k][va], y[va]) for k in ("head", "words"))
-        keeps_head = head_acc > words_acc or (head_acc == words_acc and head_ll > words_ll)
+        keeps_head = beats(head_acc, -head_ll, words_acc, -words_ll)
     return (
         {"words": None} | test | {"first": test["head" if keeps_head else "words"], "head_features": fit.name}
     )

@@ -37,6 +37,12 @@ def evaluate_features(
     return float((pred == truth).mean()), float(np.concatenate(losses).mean()), pred, kept
 
 
+def beats(accuracy: float, loss: float, best_accuracy: float, best_loss: float) -> bool:
+    """The run's rule for keeping a model over the best so far, on validation: a higher accuracy, or the same
+    accuracy with a lower loss."""
+    return accuracy > best_accuracy or (accuracy == best_accuracy and loss < best_loss)
+
+
 def read_out(
     features: np.ndarray, readout: Readout, rows: np.ndarray, labels: np.ndarray
 ) -> tuple[float, float, np.ndarray]:

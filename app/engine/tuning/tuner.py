@@ -54,6 +54,7 @@ from app.engine.tuning.run_heads import RunHeads
 from app.engine.tuning.run_report import Outcome, RunFacts, run_report
 from app.engine.tuning.schedule import batch_rows, queries_at
 from app.engine.tuning.scoring import (
+    beats,
     evaluate,
     evaluate_features,
     features_of,
@@ -354,8 +355,7 @@ class _Run:
             st.accuracy_before, st.loss_before = acc, loss
             # Better than the words model, if there is one (whole-word scores never are: they have no export).
             better = self.heads.best is None or (
-                not self.encoded.whole_labels
-                and (acc > st.best_accuracy or (acc == st.best_accuracy and loss < st.best_loss))
+                not self.encoded.whole_labels and beats(acc, loss, st.best_accuracy, st.best_loss)
             )
             if better:
                 st.best_accuracy, st.best_loss, st.best_step = acc, loss, 0
@@ -484,7 +484,7 @@ class _Run:
             acc, loss, _ = read_out(features, self.objective.readout, self.val_rows, labels)
         else:
             acc, loss, _ = evaluate(self.objective, self.params, self.val_rows)
-        better = acc > st.best_accuracy or (acc == st.best_accuracy and loss < st.best_loss)
+        better = beats(acc, loss, st.best_accuracy, st.best_loss)
         self.final = (
             ({k: v.copy() for k, v in self.params.items()}, acc, loss, st.step, self.heads.head)
             if better

@@ -17,6 +17,11 @@ Variants (``VARIANTS``):
   arm's first steps), times ``--fzoo-scale``.
 - ``mezo, refit every N steps`` (``--refit-every``): the same steps, the head refitted more often than at each
   evaluation; every step is alternation (issue 11 item 2: joint updates, alternation or periodic refits).
+- ``joint`` (``--joint-lr``): the same MeZO steps, and after each one a gradient step on the head's first part
+  (the weights on the model's features, and the bias) instead of refits: the cross-entropy gradient in closed
+  form from the features the step's passes computed anyway (mean of the +/- copies), no extra forward. Every
+  head that may read those rows takes it: the run's head and the fold heads of the other folds (a fold head
+  never learns from its own fold's rows, which its steps read out through it).
 - ``svrg``: MeZO-SVRG's control variate. Every ``--anchor-every`` steps the adapters become the anchor and a
   full pass over the training rows estimates the anchor's gradient along one direction; a step then moves
   along ``(g_B(B, z) - g_B(anchor, z)) z + g_full``, four copies a step plus the anchor passes.
@@ -32,6 +37,7 @@ import os
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -40,6 +46,7 @@ from app.engine.events import ignore_events
 from app.engine.tuning import zo
 from app.engine.tuning.budget import Budget
 from app.engine.tuning.config import TuneConfig
+from app.engine.tuning.head import HeadFit, stack
 from app.engine.tuning.run_control import RunControl
 from app.engine.tuning.scoring import evaluate
 from app.engine.tuning.tuner import _Run
@@ -53,7 +60,7 @@ BEGIN = (
 )
 END = "<!-- END bench.zo_variance -->"
 
-VARIANTS = ("none", "mezo", "fzoo", "svrg")
+VARIANTS = ("none", "mezo", "fzoo", "svrg", "joint")
 
 
 def prepared(task: dict, out: Path, seed: int) -> _Run:
@@ -89,11 +96,18 @@ class Curve:
     """Runs one variant from the prepared state and records validation at fixed forward counts."""
 
     def __init__(
-        self, run: _Run, start: dict, eval_forwards: int, forwards: int, refit_every: int | None = None
+        self,
+        run: _Run,
+        start: dict,
+        eval_forwards: int,
+        forwards: int,
+        refit_every: int | None = None,
+        refits: bool = True,
     ) -> None:
-        """``refit_every``: refit the head every this many steps (None: at each evaluation only)."""
+        """``refit_every``: refit the head every this many steps (None: at each evaluation only); ``refits``
+        False: never (the joint arms' head follows by its own steps)."""
         self.run, self.eval_forwards, self.forwards = run, eval_forwards, forwards
-        self.refit_every = refit_every
+        self.refit_every, self.refits = refit_every, refits
         heads = run.heads
         heads.bank = start["bank"].copy()
         heads._set(start["head"], list(start["folds"]))
@@ -117,7 +131,7 @@ class Curve:
                 self.run.heads.refit()
         self.spent += n
         while self.spent >= self.next_eval:
-            if not self.refit_every:
+            if self.refits and not self.refit_every:
                 self.run.heads.refit()
             self.points.append(self.point())
             self.next_eval += self.eval_forwards
@@ -132,6 +146,47 @@ def run_mezo(run: _Run, curve: Curve, grads: list[float]) -> None:
             batch, curve.params, step=step, run_seed=cfg.seed, q=1, eps=cfg.eps, lr=cfg.lr
         )
         grads.extend(abs(g) for g in rec.projected_grads)
+        step += 1
+        if not curve.spend(2 * len(batch.rows), batch):
+            return
+
+
+def head_step(fit: HeadFit, feats: np.ndarray, y: np.ndarray, x, target: np.ndarray, lr: float) -> HeadFit:
+    """``fit`` after one gradient step of its first part (weights on the scaled features, and the bias) on a
+    batch: ``feats`` [E, H] the batch's features, ``y`` their classes, ``x`` the fixed blocks the head reads on
+    those rows, ``target`` [C, H] what the first part is pulled towards (scaled). The loss: the head's
+    cross-entropy plus ``lam`` / 2 times the squared distance of its weighted first part from ``llm_weight``
+    times ``target`` (from zero when it is pulled towards zero); the fixed parts stay."""
+    h = feats.astype(np.float64) / fit.scale
+    z = h @ fit.v.T + fit.offsets(x, len(h)).astype(np.float64)
+    z -= z.max(axis=1, keepdims=True)
+    p = np.exp(z)
+    p /= p.sum(axis=1, keepdims=True)
+    g = (p - np.eye(len(fit.b))[y]) / len(h)
+    pull = fit.llm_weight * target if fit.pulls_to_labels else 0.0
+    v = fit.v - lr * (g.T @ h + fit.lam * (fit.v - pull))
+    return replace(fit, v=v, b=fit.b - lr * g.sum(axis=0))
+
+
+def run_joint(run: _Run, curve: Curve, lr: float) -> None:
+    """MeZO steps, each followed by a step of every head allowed to learn from its rows (``head_step``)."""
+    cfg, heads, step = run.cfg, run.heads, 0
+    target = heads.base.head.astype(np.float64) * heads.head.scale
+    blocks = stack(heads.blocks, heads.head.blocks)
+    while True:
+        batch = run.step_batch(step)
+        curve.params, _ = zo.zo_step(
+            batch, curve.params, step=step, run_seed=cfg.seed, q=1, eps=cfg.eps, lr=cfg.lr
+        )
+        feats = batch.mean_features()
+        if feats is not None:
+            rows = np.asarray(batch.rows)
+            y, x = run.encoded.label_index[rows], blocks[rows] if blocks is not None else None
+            k = step % len(heads.fold_heads) if heads.fold_heads else -1
+            folds = [
+                f if j == k else head_step(f, feats, y, x, target, lr) for j, f in enumerate(heads.fold_heads)
+            ]
+            heads._set(head_step(heads.head, feats, y, x, target, lr), folds)
         step += 1
         if not curve.spend(2 * len(batch.rows), batch):
             return
@@ -238,6 +293,9 @@ def main() -> None:
         "--refit-every", type=int, nargs="*", default=[], help="extra mezo arms refitting every N steps"
     )
     ap.add_argument("--anchor-every", type=int, default=50)
+    ap.add_argument(
+        "--joint-lr", type=float, nargs="+", default=[0.1], help="the joint arms' head step sizes"
+    )
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", default="bench/out/zo_variance")
     ap.add_argument("--from-json", nargs="+", help="measure nothing: render these results into docs/")
@@ -277,9 +335,13 @@ def main() -> None:
                     arms = [(f"fzoo x{s:g}", s) for s in args.fzoo_scale]
                 if variant == "mezo":
                     arms += [(f"mezo, refit every {n} steps", n) for n in args.refit_every]
+                if variant == "joint":
+                    arms = [(f"joint, head step {lr:g}", lr) for lr in args.joint_lr]
                 for arm, s in arms:
                     refit = s if variant == "mezo" else None
-                    curve = Curve(run, start, args.eval_forwards, args.forwards, refit)
+                    curve = Curve(
+                        run, start, args.eval_forwards, args.forwards, refit, refits=variant != "joint"
+                    )
                     if variant == "none":
                         while curve.spend(args.eval_forwards):
                             pass
@@ -289,6 +351,8 @@ def main() -> None:
                         g0 = float(np.median(grads[:20])) if grads else gradient_scale(run, start)
                         r["fzoo_g0"] = g0
                         run_fzoo(run, curve, run.cfg.lr * g0 * np.sqrt(args.fzoo_dirs) * s, args.fzoo_dirs)
+                    elif variant == "joint":
+                        run_joint(run, curve, s)
                     else:
                         run_svrg(run, curve, args.anchor_every)
                     r["curves"][arm] = {

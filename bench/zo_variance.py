@@ -46,7 +46,7 @@ from app.engine.events import ignore_events
 from app.engine.tuning import zo
 from app.engine.tuning.budget import Budget
 from app.engine.tuning.config import TuneConfig
-from app.engine.tuning.head import HeadFit, stack
+from app.engine.tuning.head import HeadFit, _objective, stack
 from app.engine.tuning.run_control import RunControl
 from app.engine.tuning.scoring import evaluate
 from app.engine.tuning.tuner import _Run
@@ -156,16 +156,18 @@ def head_step(fit: HeadFit, feats: np.ndarray, y: np.ndarray, x, target: np.ndar
     batch: ``feats`` [E, H] the batch's features, ``y`` their classes, ``x`` the fixed blocks the head reads on
     those rows, ``target`` [C, H] what the first part is pulled towards (scaled). The loss: the head's
     cross-entropy plus ``lam`` / 2 times the squared distance of its weighted first part from ``llm_weight``
-    times ``target`` (from zero when it is pulled towards zero); the fixed parts stay."""
+    times ``target`` (from zero when it is pulled towards zero); the fixed parts stay. Its gradient is the one
+    ``head._objective`` gives the head's fits."""
     h = feats.astype(np.float64) / fit.scale
-    z = h @ fit.v.T + fit.offsets(x, len(h)).astype(np.float64)
-    z -= z.max(axis=1, keepdims=True)
-    p = np.exp(z)
-    p /= p.sum(axis=1, keepdims=True)
-    g = (p - np.eye(len(fit.b))[y]) / len(h)
-    pull = fit.llm_weight * target if fit.pulls_to_labels else 0.0
-    v = fit.v - lr * (g.T @ h + fit.lam * (fit.v - pull))
-    return replace(fit, v=v, b=fit.b - lr * g.sum(axis=0))
+    n_classes = len(fit.b)
+    pull = fit.llm_weight * target if fit.pulls_to_labels else np.zeros_like(fit.v)
+    fixed = fit.offsets(x, len(h)).astype(np.float64) - fit.b  # the fixed parts' scores, held still
+    theta = np.concatenate([fit.v.ravel(), fit.b])
+    _, grad = _objective(
+        theta, h, None, np.eye(n_classes)[y], pull, fit.lam, (n_classes, h.shape[1], 0), fixed
+    )
+    theta = theta - lr * grad
+    return replace(fit, v=theta[: fit.v.size].reshape(fit.v.shape), b=theta[fit.v.size :])
 
 
 def run_joint(run: _Run, curve: Curve, lr: float) -> None:
